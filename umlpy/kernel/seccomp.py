@@ -1,0 +1,141 @@
+"""The seccomp-BPF filter that decides which guest syscalls stop in Python.
+
+Built from the syscall class table, in this order (see ARCHITECTURE.md):
+1. any architecture other than x86-64, and any x32 syscall (nr with bit 30),
+   kills the process: `int 0x80` and the x32 ABI are escape routes;
+2. the supervisor's private "magic" syscall, carrying a 128-bit cookie, is
+   handed to the user-notification listener: that is how the supervisor
+   installs a descriptor in a guest's fd table (SECCOMP_IOCTL_NOTIF_ADDFD);
+3. native-class syscalls are allowed (some only for harmless argument values);
+4. everything else returns SECCOMP_RET_TRACE: one ptrace stop.
+In strict mode step 3 is left out, so every syscall stops.
+"""
+from __future__ import annotations
+
+import secrets
+import struct
+from dataclasses import dataclass
+
+AUDIT_ARCH_X86_64 = 0xC000003E
+X32_SYSCALL_BIT = 0x40000000
+MAGIC_NR = 0x3FFF0000          # no such syscall: only the supervisor injects it
+
+RET_KILL_PROCESS = 0x80000000
+RET_USER_NOTIF = 0x7FC00000
+RET_TRACE = 0x7FF00000
+RET_ALLOW = 0x7FFF0000
+
+_LD_W_ABS = 0x20
+_JEQ_K = 0x15
+_JGE_K = 0x35
+_RET_K = 0x06
+
+OFF_NR, OFF_ARCH = 0, 4
+
+
+def off_arg(i: int, high: bool = False) -> int:
+    return 16 + 8 * i + (4 if high else 0)
+
+
+@dataclass(frozen=True)
+class ArgRule:
+    """Allow a native-class syscall only when (or unless) an argument matches.
+
+    `arg` is the argument index; the low 32 bits are compared against
+    `values`.  With allow=True the listed values run natively and the rest
+    stop; with allow=False the listed values stop and the rest run natively.
+    `zero64` compares the whole 64-bit argument with 0 instead (e.g. sendto's
+    destination address must be NULL to run natively).
+    """
+    arg: int
+    values: frozenset[int] = frozenset()
+    allow: bool = True
+    zero64: bool = False
+
+
+class _Asm:
+    """A tiny BPF assembler: forward jumps to labels, resolved at the end."""
+
+    def __init__(self) -> None:
+        self.code: list[tuple[int, object, object, int]] = []
+        self.labels: dict[str, int] = {}
+
+    def emit(self, op: int, k: int = 0, jt: object = 0, jf: object = 0) -> None:
+        self.code.append((op, jt, jf, k))
+
+    def label(self, name: str) -> None:
+        self.labels[name] = len(self.code)
+
+    def assemble(self) -> bytes:
+        out = bytearray()
+        for pc, (op, jt, jf, k) in enumerate(self.code):
+            def rel(x: object) -> int:
+                if isinstance(x, str):
+                    d = self.labels[x] - pc - 1
+                    if not 0 <= d <= 255:
+                        raise ValueError(f"BPF jump to {x} out of range ({d})")
+                    return d
+                return int(x)
+            out += struct.pack("<HBBI", op, rel(jt), rel(jf), k & 0xFFFFFFFF)
+        return bytes(out)
+
+
+def build_filter(native: dict[int, ArgRule | None], cookie: tuple[int, int], *,
+                 strict: bool = False) -> bytes:
+    """The filter program as bytes of struct sock_filter[].
+
+    `native` maps syscall numbers that may run with no stop to an optional
+    ArgRule; `cookie` is the 2x64-bit secret of the magic syscall.
+    """
+    a = _Asm()
+    a.emit(_LD_W_ABS, OFF_ARCH)
+    a.emit(_JEQ_K, AUDIT_ARCH_X86_64, 1, 0)
+    a.emit(_RET_K, RET_KILL_PROCESS)
+    a.emit(_LD_W_ABS, OFF_NR)
+    a.emit(_JGE_K, X32_SYSCALL_BIT, 0, 1)
+    a.emit(_RET_K, RET_KILL_PROCESS)
+
+    # The magic syscall: nr and all four cookie words must match.
+    a.emit(_JEQ_K, MAGIC_NR, 0, "after_magic")
+    words = [cookie[0] & 0xFFFFFFFF, cookie[0] >> 32, cookie[1] & 0xFFFFFFFF, cookie[1] >> 32]
+    for i, w in enumerate(words):
+        a.emit(_LD_W_ABS, off_arg(i // 2, high=bool(i % 2)))
+        a.emit(_JEQ_K, w, 0, "magic_forged")
+    a.emit(_RET_K, RET_USER_NOTIF)
+    a.label("magic_forged")
+    a.emit(_RET_K, RET_TRACE)
+    a.label("after_magic")
+
+    if not strict:
+        for n, (nr, rule) in enumerate(sorted(native.items())):
+            nxt = f"n{n}"
+            a.emit(_LD_W_ABS, OFF_NR)
+            if rule is None:
+                a.emit(_JEQ_K, nr, 0, 1)
+                a.emit(_RET_K, RET_ALLOW)
+                continue
+            a.emit(_JEQ_K, nr, 0, nxt)
+            match, other = (RET_ALLOW, RET_TRACE) if rule.allow else (RET_TRACE, RET_ALLOW)
+            if rule.zero64:
+                a.emit(_LD_W_ABS, off_arg(rule.arg))
+                a.emit(_JEQ_K, 0, 0, f"t{n}")
+                a.emit(_LD_W_ABS, off_arg(rule.arg, high=True))
+                a.emit(_JEQ_K, 0, 0, f"t{n}")
+                a.emit(_RET_K, match)
+                a.label(f"t{n}")
+                a.emit(_RET_K, other)
+            else:
+                a.emit(_LD_W_ABS, off_arg(rule.arg))
+                for v in sorted(rule.values):
+                    a.emit(_JEQ_K, v, f"m{n}", 0)
+                a.emit(_RET_K, other)
+                a.label(f"m{n}")
+                a.emit(_RET_K, match)
+            a.label(nxt)
+    a.emit(_RET_K, RET_TRACE)
+    return a.assemble()
+
+
+def new_cookie() -> tuple[int, int]:
+    """A fresh 128-bit secret: the guest cannot forge the magic syscall."""
+    return secrets.randbits(64), secrets.randbits(64)

@@ -1,0 +1,129 @@
+"""Tasks: the guest kernel's record of each guest thread and process.
+
+A guest thread is a real host thread; this is what the guest kernel knows
+about it that the host does not: its guest ids, its credentials, its view of
+the file system (cwd, root, umask) and, while it is inside a syscall that
+needs more than one stop, the state of that call.  Processes (thread groups)
+hold what threads share: pid, parent, argv/exe for /proc, the pidfd used to
+reach its descriptors.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from umlpy.kernel.kernel import Kernel
+
+
+@dataclass
+class Creds:
+    """Virtual credentials: what getuid() & co. return; the host never sees them."""
+    ruid: int = 0
+    euid: int = 0
+    suid: int = 0
+    rgid: int = 0
+    egid: int = 0
+    sgid: int = 0
+    groups: list[int] = field(default_factory=list)
+
+    def copy(self) -> "Creds":
+        return Creds(self.ruid, self.euid, self.suid, self.rgid, self.egid, self.sgid,
+                     list(self.groups))
+
+
+@dataclass
+class FsContext:
+    """cwd, root and umask; shared between threads created with CLONE_FS."""
+    cwd: str = "/"
+    root: str = "/"
+    umask: int = 0o022
+
+    def copy(self) -> "FsContext":
+        return FsContext(self.cwd, self.root, self.umask)
+
+
+class Process:
+    """A guest thread group."""
+
+    def __init__(self, pid: int, host_pid: int, parent: "Process | None") -> None:
+        self.pid = pid
+        self.host_pid = host_pid
+        self.parent = parent
+        self.children: set[Process] = set()
+        self.threads: dict[int, Task] = {}       # guest tid -> task
+        self.argv: list[bytes] = []
+        self.exe = "/"
+        self.comm = b""
+        self.creds = Creds()
+        self.start_time = 0.0
+        self.exit_signal = 17                     # SIGCHLD
+        self.alive = True
+        self.reaped = False
+        self.pidfd: int | None = None
+        if parent is not None:
+            parent.children.add(self)
+            self.creds = parent.creds.copy()
+            self.argv, self.exe, self.comm = parent.argv, parent.exe, parent.comm
+
+    def open_pidfd(self, pidfd_open) -> None:
+        try:
+            self.pidfd = pidfd_open(self.host_pid)
+        except OSError:
+            self.pidfd = None
+
+    def close(self) -> None:
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+            self.pidfd = None
+
+    def __repr__(self) -> str:
+        return f"<Process pid={self.pid} host={self.host_pid}>"
+
+
+class Task:
+    """A guest thread, and the syscall it is in the middle of, if any."""
+
+    def __init__(self, kernel: "Kernel", tid: int, host_tid: int, process: Process,
+                 fs: FsContext) -> None:
+        self.kernel = kernel
+        self.tid = tid
+        self.host_tid = host_tid
+        self.process = process
+        self.fs = fs
+        self.call: Any = None            # dispatch.Call while a multi-stop syscall runs
+        self.clone_args: tuple | None = None   # (flags, parent_tid ptr, child_tid ptr) of a pending clone
+        self.started = False             # its first stop was seen and it was resumed
+        self.pending_first_stop = False  # its first stop came before its parent's event
+
+    # Convenience for handlers: guest memory of this thread.
+    def read(self, addr: int, size: int) -> bytes:
+        from umlpy.syscalls.table import KernelError
+        data = self.kernel.platform.read(self.host_tid, addr, size)
+        if data is None:
+            raise KernelError(14, "bad address")    # EFAULT
+        return data
+
+    def write(self, addr: int, data: bytes) -> None:
+        from umlpy.syscalls.table import KernelError
+        if not self.kernel.platform.write(self.host_tid, addr, data):
+            raise KernelError(14, "bad address")
+
+    def read_str(self, addr: int, limit: int = 4096) -> bytes:
+        from umlpy.syscalls.table import KernelError
+        s = self.kernel.platform.read_str(self.host_tid, addr, limit)
+        if isinstance(s, int):
+            raise KernelError(-s)
+        return s
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def creds(self) -> Creds:
+        return self.process.creds
+
+    def __repr__(self) -> str:
+        return f"<Task tid={self.tid} host={self.host_tid} pid={self.pid}>"
