@@ -64,6 +64,7 @@ class PtracePlatform:
     def __init__(self) -> None:
         self._stop = ffi.new("struct uh_stop *")
         self._strbuf = ffi.new("char[]", 4097)
+        self._regs = ffi.addressof(self._stop, "regs")
 
     # ---------------------------------------------------------- lifecycle
     def spawn(self, exec_fd: int, argv: list[bytes], envp: list[bytes], *,
@@ -79,6 +80,7 @@ class PtracePlatform:
                 keep.append(ffi.new("char[]", s))
                 arr[i] = keep[-1]
             arr[len(items)] = ffi.NULL
+            keep.append(arr)            # the struct only holds a pointer
             return arr
         a = ffi.new("struct uh_spawn_args *")
         a.exec_fd = exec_fd
@@ -117,7 +119,7 @@ class PtracePlatform:
             return self.wait(tid)
         if r < 0:
             raise PlatformError(-r, "waitpid failed")
-        return Stop(st.tid, st.kind, st.sig, st.event, st.op, st.msg, st.regs)
+        return Stop(st.tid, st.kind, st.sig, st.event, st.op, st.msg, self._regs)
 
     def resume(self, tid: int, how: int = CONT, sig: int = 0, regs=None) -> int:
         """Resume a stopped thread, first writing `regs` if given. -ESRCH if it died."""

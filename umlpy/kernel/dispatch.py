@@ -1,0 +1,250 @@
+"""Running one guest syscall through its handler, across as many stops as it needs.
+
+A handler returns (or, if it is a generator, yields) requests:
+
+  int            the final result; an emulated call is skipped by the host
+  Native(...)    let the host kernel run the call, maybe with rewritten
+                 arguments, and maybe translate its result (`then`)
+  InstallFd(fd)  give a supervisor-owned descriptor to the guest: the thread
+                 runs the seccomp "magic" syscall and the supervisor installs
+                 the fd through the user-notification listener
+  Inject(nr,..)  (generators only) run another syscall in the guest's context
+                 and receive its result
+
+Generators make a multi-stop syscall (execve: install fd, write argv, exec)
+read as straight-line code.  The `Call` object carries that state between
+stops; the stop loop feeds it the entry stop and every later syscall stop.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import types
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
+
+from umlpy.kernel import platform as P
+from umlpy.kernel.seccomp import MAGIC_NR
+from umlpy.syscalls.table import KernelError
+
+if TYPE_CHECKING:
+    from umlpy.kernel.kernel import Kernel
+    from umlpy.kernel.task import Task
+    from umlpy.syscalls.table import SyscallEntry
+
+U64 = (1 << 64) - 1
+RESTART_CODES = {-512, -513, -514, -516}   # ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND, ERESTART_RESTARTBLOCK
+
+
+@dataclass
+class Native:
+    """Let the host run this syscall, with `args` (index -> value) replaced."""
+    args: dict[int, int] | None = None
+    then: Callable[[int], int] | None = None
+
+
+@dataclass
+class InstallFd:
+    """Install supervisor fd `fd` in the guest; the guest's new fd number is the result."""
+    fd: int
+    cloexec: bool = False
+    close: bool = True          # close the supervisor's copy afterwards
+
+
+@dataclass
+class Inject:
+    """Run syscall `nr` with `args` in the guest (generator handlers only)."""
+    nr: int
+    args: tuple[int, ...] = ()
+
+
+@dataclass
+class Call:
+    """A syscall in progress on one task."""
+    entry: "SyscallEntry"
+    nr: int
+    args: tuple[int, ...]
+    saved: object                       # registers at the entry stop
+    gen: types.GeneratorType | None = None
+    then: Callable[[int], int] | None = None
+    restore: bool = False               # restore `saved` at the exit stop
+    execed: bool = False                # an exec happened inside this call
+    strings: dict[int, str] = field(default_factory=dict)   # decoded args for --trace
+    note: str | None = None
+
+
+def _set_args(regs, args: dict[int, int] | tuple[int, ...]) -> None:
+    items = args.items() if isinstance(args, dict) else enumerate(args)
+    for i, v in items:
+        setattr(regs, P.ARG_REGS[i], v & U64)
+
+
+class Dispatcher:
+    """Feeds syscall stops of every task to handlers (see module docstring)."""
+
+    def __init__(self, kernel: "Kernel") -> None:
+        self.k = kernel
+        self.platform = kernel.platform
+
+    # ------------------------------------------------------------ entry
+    def on_seccomp(self, task: "Task", regs) -> None:
+        if task.call is not None:            # an injected syscall passing the filter
+            self.platform.resume(task.host_tid, P.STEP_SYSCALL)
+            return
+        nr = regs.orig_rax
+        args = (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9)
+        entry = self.k.lookup(nr)
+        call = Call(entry, nr, args, P.PtracePlatform.copy_regs(regs))
+        self.k.count(entry)
+        task.call = call
+        if entry.handler is None:
+            if entry.cls.value == "deny":
+                call.note = f"(denied: {entry.why or 'not implemented'})"
+                self.k.note_denied(task, call)
+                return self._finish(task, call, regs, -entry.deny_errno, at_exit=False)
+            # native class stopping in strict mode (or an unhandled argument value)
+            return self._run_native(task, call, regs, Native())
+        try:
+            out = self._invoke(task, call)
+        except KernelError as e:
+            out = -e.errno
+            if e.why:
+                call.note = f"({e.why})"
+        self._advance(task, call, regs, out, at_exit=False)
+
+    def _invoke(self, task: "Task", call: Call):
+        decoded = []
+        for i, (name, ann) in enumerate(call.entry.params):
+            raw = call.args[i]
+            if ann == "Path":
+                s = self.platform.read_str(task.host_tid, raw, 4096)
+                if isinstance(s, int):
+                    raise KernelError(-s)
+                v = os.fsdecode(s)
+                call.strings[i] = v
+            else:
+                v = _DECODE.get(ann, int)(raw)
+            decoded.append(v)
+        out = call.entry.handler(task, *decoded)
+        if isinstance(out, types.GeneratorType):
+            call.gen = out
+            out = next(out)
+        return out
+
+    # ------------------------------------------------------------- exit
+    def on_syscall_stop(self, task: "Task", regs, op: int) -> None:
+        call = task.call
+        if call is None or op != P.OP_EXIT:
+            # entry stop of an injected syscall, or a stray stop: keep stepping
+            mode = P.STEP_SYSCALL if call is not None else P.CONT
+            self.platform.resume(task.host_tid, mode)
+            return
+        result = regs.rax - (1 << 64) if regs.rax & (1 << 63) else regs.rax
+        if call.gen is not None:
+            try:
+                out = call.gen.send(result)
+            except KernelError as e:
+                out = -e.errno
+                call.gen = None
+            except StopIteration as stop:
+                out = stop.value if stop.value is not None else result
+                call.gen = None
+        elif call.then is not None and result not in RESTART_CODES:
+            out = call.then(result)
+        else:
+            out = result
+        self._advance(task, call, regs, out, at_exit=True)
+
+    # ----------------------------------------------------------- engine
+    def _advance(self, task: "Task", call: Call, regs, out, *, at_exit: bool) -> None:
+        """Carry out what the handler returned at this stop."""
+        if isinstance(out, bool) or out is None:
+            out = 0 if out is None else int(out)
+        if isinstance(out, int):
+            if call.gen is not None:         # a generator's `return` ends the call
+                call.gen = None
+            return self._finish(task, call, regs, out, at_exit=at_exit)
+        if isinstance(out, Native):
+            if at_exit:
+                raise RuntimeError("Native() must be the first request of a handler")
+            return self._run_native(task, call, regs, out)
+        if isinstance(out, InstallFd):
+            return self._install_fd(task, call, regs, out, at_exit)
+        if isinstance(out, Inject):
+            self._prepare_syscall(regs, out.nr, out.args, at_exit)
+            task.call = call
+            call.restore = True
+            self.platform.resume(task.host_tid, P.STEP_SYSCALL, 0, regs)
+            return
+        raise TypeError(f"handler of {call.entry.name} returned {out!r}")
+
+    def _run_native(self, task: "Task", call: Call, regs, req: Native) -> None:
+        call.then = req.then
+        if req.args:
+            _set_args(regs, req.args)
+            call.restore = True
+        need_exit = call.restore or call.then is not None or self.k.tracing
+        if need_exit:
+            task.call = call
+            self.platform.resume(task.host_tid, P.STEP_SYSCALL, 0, regs if req.args else None)
+        else:
+            task.call = None
+            self.platform.resume(task.host_tid, P.CONT)
+
+    def _install_fd(self, task: "Task", call: Call, regs, req: InstallFd, at_exit: bool) -> None:
+        if at_exit:
+            raise RuntimeError("InstallFd must be the first request of a handler")
+        cookie = self.k.cookie
+        self._prepare_syscall(regs, MAGIC_NR, (cookie[0], cookie[1]), at_exit=False)
+        call.restore = True
+        more = call.gen is not None or self.k.tracing
+        task.call = call if more else None
+        r = self.platform.resume(task.host_tid, P.STEP_SYSCALL if more else P.CONT, 0, regs)
+        newfd = self.platform.addfd(self.k.listener, task.host_tid, req.fd, req.cloexec) if r == 0 else r
+        if req.close:
+            os.close(req.fd)
+        if not more:
+            self.k.trace_done(task, call, newfd)
+        # with `more`, the exit stop (rax = newfd) continues the call
+
+    @staticmethod
+    def _prepare_syscall(regs, nr: int, args: tuple[int, ...], at_exit: bool) -> None:
+        if at_exit:
+            regs.rip -= 2                    # back onto the `syscall` instruction
+            regs.rax = nr
+        else:
+            regs.orig_rax = nr
+        full = tuple(args) + (0,) * (6 - len(args))
+        _set_args(regs, full)
+
+    def _finish(self, task: "Task", call: Call, regs, result: int, *, at_exit: bool) -> None:
+        task.call = None
+        if at_exit:
+            if call.execed:
+                out = None                   # registers belong to the new program
+            elif call.restore:
+                out = call.saved
+                out.rax = result & U64
+            else:
+                regs.rax = result & U64
+                out = regs
+        else:
+            regs.orig_rax = U64               # skip the host syscall
+            regs.rax = result & U64
+            out = regs
+        self.k.trace_done(task, call, result)
+        self.platform.resume(task.host_tid, P.CONT, 0, out)
+
+
+def _s32(v: int) -> int:
+    v &= 0xFFFFFFFF
+    return v - (1 << 32) if v & 0x80000000 else v
+
+
+def _s64(v: int) -> int:
+    return v - (1 << 64) if v & (1 << 63) else v
+
+
+_DECODE = {"int": _s32, "Long": _s64, "ULong": int, "Ptr": int, "UInt": lambda v: v & 0xFFFFFFFF}
+
+__all__ = ["Native", "InstallFd", "Inject", "Call", "Dispatcher", "errno"]

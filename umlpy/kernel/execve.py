@@ -1,0 +1,190 @@
+"""execve: deciding what the host kernel may execute for a guest execve(2).
+
+The host kernel never resolves a guest path and never reads PT_INTERP of a
+guest file (a guest-made ELF could name any host file).  So for
+execve(path, argv, envp) the guest kernel:
+  1. resolves `path` in the guest VFS and opens it itself;
+  2. follows `#!` lines (nested, at most 4 levels, like Linux);
+  3. checks the ELF header with pyelftools: 64-bit, x86-64, executable or
+     shared object, not truncated -- else ENOEXEC;
+  4. if the program has PT_INTERP, resolves that interpreter (the guest's
+     ld.so) in the guest VFS too, and runs it as the program instead, with
+     the guest program's path as its argument ("ld.so --argv0 NAME PROG");
+  5. hands the one resulting descriptor to execveat(fd, "", AT_EMPTY_PATH).
+"""
+from __future__ import annotations
+
+import errno
+import os
+import stat as S
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from elftools.common.exceptions import ELFError
+from elftools.elf.elffile import ELFFile
+
+from umlpy.syscalls.table import KernelError
+from umlpy.kernel import platform as P
+
+if TYPE_CHECKING:
+    from umlpy.kernel.kernel import Kernel
+    from umlpy.kernel.task import FsContext, Process
+
+MAX_INTERP_DEPTH = 4
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+@dataclass
+class ExecPlan:
+    """What will really be executed, and what the guest will be told it is."""
+    fd: int                         # supervisor fd of the file the host executes
+    host_argv: list[bytes]          # argv given to the host execveat
+    exe: str                        # guest path of the program (/proc/PID/exe)
+    guest_argv: list[bytes]         # argv as the guest sees it (/proc/PID/cmdline)
+    notes: list[str] = field(default_factory=list)
+
+    def apply(self, proc: "Process") -> None:
+        proc.exe = self.exe
+        proc.argv = self.guest_argv
+        proc.comm = os.path.basename(self.exe).encode()[:15]
+
+
+def _read_head(fd: int, n: int = 256) -> bytes:
+    return os.pread(fd, n, 0)
+
+
+def check_elf(fd: int, path: str) -> str | None:
+    """Validate an ELF for x86-64; return its PT_INTERP (or None). ENOEXEC if unfit."""
+    try:
+        with os.fdopen(os.dup(fd), "rb") as f:
+            elf = ELFFile(f)
+            if elf.elfclass != 64 or elf["e_machine"] != "EM_X86_64":
+                raise KernelError(errno.ENOEXEC, f"{path}: not an x86-64 64-bit ELF "
+                                  f"({elf.elfclass}-bit {elf['e_machine']})")
+            if elf["e_type"] not in ("ET_EXEC", "ET_DYN"):
+                raise KernelError(errno.ENOEXEC, f"{path}: ELF type {elf['e_type']} is not executable")
+            size = os.fstat(fd).st_size
+            interp = None
+            loads = 0
+            for seg in elf.iter_segments():
+                if seg["p_offset"] + seg["p_filesz"] > size:
+                    raise KernelError(errno.ENOEXEC, f"{path}: truncated ELF")
+                if seg["p_type"] == "PT_INTERP":
+                    interp = seg.get_interp_name()
+                elif seg["p_type"] == "PT_LOAD":
+                    loads += 1
+            if loads == 0:
+                raise KernelError(errno.ENOEXEC, f"{path}: ELF has nothing to load")
+            return interp
+    except (ELFError, ValueError, OSError) as e:
+        raise KernelError(errno.ENOEXEC, f"{path}: bad ELF ({e})")
+    except Exception as e:   # pyelftools raises assorted errors on garbage
+        if isinstance(e, KernelError):
+            raise
+        raise KernelError(errno.ENOEXEC, f"{path}: bad ELF ({type(e).__name__})")
+
+
+def _open_program(kernel: "Kernel", fs: "FsContext", path: str) -> tuple[int, str]:
+    lk = kernel.vfs.resolve(path, cwd=fs.cwd, root=fs.root)
+    if lk.st is None:
+        raise KernelError(errno.ENOENT, f"{path}: no such file")
+    if lk.st.is_dir:
+        raise KernelError(errno.EACCES, f"{path}: is a directory")
+    if not lk.st.is_reg:
+        raise KernelError(errno.EACCES, f"{path}: not a regular file")
+    if not lk.st.mode & 0o111:
+        raise KernelError(errno.EACCES, f"{path}: not executable")
+    fd = kernel.vfs.open(lk, os.O_RDONLY | os.O_CLOEXEC, 0)
+    return fd, lk.path
+
+
+def _search(kernel: "Kernel", fs: "FsContext", name: str, env_path: str | None) -> str:
+    if "/" in name:
+        return name
+    for d in (env_path or DEFAULT_PATH).split(":"):
+        cand = (d or ".").rstrip("/") + "/" + name
+        try:
+            lk = kernel.vfs.resolve(cand, cwd=fs.cwd, root=fs.root)
+        except KernelError:
+            continue
+        if lk.st is not None and lk.st.is_reg and lk.st.mode & 0o111:
+            return cand
+    raise KernelError(errno.ENOENT, f"{name}: command not found")
+
+
+def _executable_by_host(fd: int, uid: int) -> bool:
+    st = os.fstat(fd)
+    if uid == 0:
+        return bool(st.st_mode & 0o111)
+    if st.st_uid == uid:
+        return bool(st.st_mode & 0o100)
+    return bool(st.st_mode & 0o001)
+
+
+def _memfd_copy(fd: int, name: str) -> int:
+    """A private executable copy, for files the unprivileged guest host user can't exec."""
+    mfd = P.memfd(name)
+    os.fchmod(mfd, 0o755)
+    off = 0
+    while True:
+        n = os.sendfile(mfd, fd, off, 1 << 20)
+        if n <= 0:
+            break
+        off += n
+    os.close(fd)
+    return mfd
+
+
+def prepare_exec(kernel: "Kernel", fs: "FsContext", path: str, argv: list[bytes],
+                 envp: list[bytes], *, search_path: bool = False,
+                 env_path: str | None = None) -> ExecPlan:
+    """Resolve, check and plan an execve; raises KernelError with the guest's errno."""
+    if search_path:
+        path = _search(kernel, fs, path, env_path)
+    guest_argv = list(argv)
+    fd, exe = _open_program(kernel, fs, path)
+    depth = 0
+    try:
+        while True:
+            head = _read_head(fd)
+            if head.startswith(b"#!"):
+                depth += 1
+                if depth > MAX_INTERP_DEPTH:
+                    raise KernelError(errno.ELOOP, f"{path}: too many levels of #! interpreters")
+                line = head[2:].split(b"\n", 1)[0].strip()
+                if not line:
+                    raise KernelError(errno.ENOEXEC, f"{path}: empty #! line")
+                interp, _, arg = line.partition(b" ")
+                arg = arg.strip()
+                argv = [interp] + ([arg] if arg else []) + [exe.encode()] + argv[1:]
+                os.close(fd)
+                fd = -1
+                fd, exe = _open_program(kernel, fs, os.fsdecode(interp))
+                path = exe
+                guest_argv = list(argv)
+                continue
+            if not head.startswith(b"\x7fELF"):
+                raise KernelError(errno.ENOEXEC, f"{path}: not an ELF file or #! script")
+            interp = check_elf(fd, exe)
+            break
+        if interp is None:
+            host_argv = argv
+        else:
+            lfd, lpath = _open_program(kernel, fs, interp)
+            try:
+                if check_elf(lfd, lpath) is not None:
+                    raise KernelError(errno.ELIBBAD, f"{lpath}: interpreter has an interpreter")
+            except KernelError:
+                os.close(lfd)
+                raise
+            os.close(fd)
+            fd = lfd
+            host_argv = [lpath.encode(), b"--argv0", argv[0] if argv else exe.encode(),
+                         exe.encode()] + argv[1:]
+        if not _executable_by_host(fd, kernel.config.host_uid):
+            fd = _memfd_copy(fd, os.path.basename(exe))
+        return ExecPlan(fd, host_argv, exe, guest_argv)
+    except BaseException:
+        if fd >= 0:
+            os.close(fd)
+        raise

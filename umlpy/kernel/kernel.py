@@ -1,0 +1,330 @@
+"""The guest kernel: one sandbox's processes, file systems and the ptrace stop loop.
+
+`Kernel` owns everything a guest can name (the PID namespace, the mount
+table, credentials, the hostname) and runs the loop that receives every stop
+of every guest thread and sends it to the right place: syscall stops to the
+dispatcher (which runs the handlers of the syscall table), clone/exec/exit
+events to the task bookkeeping, signal-delivery stops back to the guest.
+
+The loop ends when the last guest thread is gone.  When guest init (pid 1)
+exits, every other guest process is killed, as in a PID namespace.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import signal
+import tempfile
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from umlpy.kernel import platform as P
+from umlpy.kernel.dispatch import Call, Dispatcher
+from umlpy.kernel.pidns import PidNamespace
+from umlpy.kernel.seccomp import build_filter, new_cookie
+from umlpy.kernel.task import FsContext, Process, Task
+from umlpy.syscalls import table
+
+CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
+CLONE_PARENT, CLONE_THREAD = 0x8000, 0x10000
+CLONE_PARENT_SETTID, CLONE_CHILD_SETTID = 0x100000, 0x1000000
+NOBODY = 65534
+PR_SET_CHILD_SUBREAPER = 36
+
+
+@dataclass
+class Config:
+    """What a sandbox is made of (the CLI and the Python API both fill this)."""
+    rootfs: Path
+    binds: list[tuple[str, str, bool]] = field(default_factory=list)   # (host, guest, ro)
+    env: dict[str, str] = field(default_factory=dict)
+    cwd: str = "/"
+    hostname: str = "umlpy"
+    persist: Path | None = None
+    trace: TextIO | None = None
+    strict: bool = False
+    stdio: tuple[int, int, int] = (0, 1, 2)
+    tty: str | None = None          # host path of the guest's controlling terminal
+    host_uid: int = NOBODY          # host credentials the guest runs with
+    cpu: int | None = None          # pin supervisor and guest to this CPU
+    log_denied: TextIO | None = None
+
+
+@dataclass
+class Report:
+    """What the guest did, for `Sandbox.run(...).report` and `umlpy run --report`."""
+    syscalls: Counter = field(default_factory=Counter)
+    denied: list[str] = field(default_factory=list)
+    processes: list[dict] = field(default_factory=list)
+    files_written: set[str] = field(default_factory=set)
+
+
+class Kernel:
+    def __init__(self, config: Config) -> None:
+        table.load_all()
+        self.config = config
+        self.platform = P.PtracePlatform()
+        self.dispatcher = Dispatcher(self)
+        self.pidns = PidNamespace()
+        self.cookie = new_cookie()
+        self.listener = -1
+        self.hostname = config.hostname
+        self.domainname = "(none)"
+        self.tracing = config.trace is not None
+        self.report = Report()
+        self.boot_time = time.time()
+        self.init: Process | None = None
+        self.init_status: int | None = None
+        self.lookup = table.lookup
+        self._early: dict[int, P.Stop] = {}          # first stops of not-yet-announced children
+        self._lock = threading.Lock()
+        self.killed_by_timeout = False
+        self.state_dir = tempfile.mkdtemp(prefix="umlpy.", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+        os.chmod(self.state_dir, 0o700)
+        self.empty_root = os.path.join(self.state_dir, "empty")
+        os.mkdir(self.empty_root, 0o555)
+        from umlpy.vfs.setup import build_vfs
+        self.vfs = build_vfs(self)
+
+    # ------------------------------------------------------------ start
+    def start(self, argv: list[str]) -> Process:
+        """Create guest init running `argv` (PATH-searched in the guest)."""
+        from umlpy.kernel.execve import prepare_exec
+        fs = FsContext(cwd=self.config.cwd)
+        env = [f"{k}={v}".encode() for k, v in self.config.env.items()]
+        plan = prepare_exec(self, fs, argv[0], [a.encode() for a in argv], env, search_path=True,
+                            env_path=self.config.env.get("PATH"))
+        filt = build_filter(table.native_numbers(), self.cookie, strict=self.config.strict)
+        try:
+            if self.config.cpu is not None:
+                os.sched_setaffinity(0, {self.config.cpu})
+            try:
+                import ctypes
+                ctypes.CDLL(None).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+            except Exception:
+                pass
+            pid, self.listener = self.platform.spawn(
+                plan.fd, plan.host_argv, env, filter_prog=filt, stdio=self.config.stdio,
+                make_ctty=self.config.tty is not None, uid=self.config.host_uid,
+                gid=self.config.host_uid, cpu=-1 if self.config.cpu is None else self.config.cpu,
+                chroot_dir=self.empty_root.encode())
+        finally:
+            os.close(plan.fd)
+        proc = Process(self.pidns.alloc(pid), pid, None)
+        proc.start_time = time.time()
+        proc.open_pidfd(P.pidfd_open)
+        plan.apply(proc)
+        task = Task(self, proc.pid, pid, proc, fs)
+        proc.threads[task.tid] = task
+        self.pidns.processes[proc.pid] = proc
+        self.pidns.add_task(task)
+        self.init = proc
+        task.started = True
+        self.trace_line(f"[pid {proc.pid}] execve({plan.exe!r}, {[a.decode(errors='replace') for a in plan.guest_argv]}) = 0")
+        self.platform.resume(pid, P.CONT)
+        return proc
+
+    # ------------------------------------------------------------- loop
+    def run(self) -> int:
+        """Serve guest syscalls until every guest thread is gone; init's wait status."""
+        while True:
+            st = self.platform.wait()
+            if st is None:
+                break
+            try:
+                self.on_stop(st)
+            except Exception as e:                 # never let a guest take us down
+                self.internal_error(st, e)
+        self.shutdown()
+        return self.init_status if self.init_status is not None else 0
+
+    def on_stop(self, st: P.Stop) -> None:
+        task = self.pidns.tasks.get(st.tid)
+        if st.kind == P.EVENT and st.event == P.EVENT_EXEC:
+            task = self.pidns.tasks.get(st.msg, task)   # the exec'ing thread, by its old tid
+        if task is None:
+            if st.kind in (P.EXITED, P.KILLED):
+                return
+            self._early[st.tid] = st               # a child before its parent's event
+            return
+        k = st.kind
+        if k == P.SECCOMP:
+            self.dispatcher.on_seccomp(task, st.regs)
+        elif k == P.SYSCALL:
+            self.dispatcher.on_syscall_stop(task, st.regs, st.op)
+        elif k == P.EVENT:
+            self.on_event(task, st)
+        elif k == P.SIGNAL:
+            self.platform.resume(task.host_tid, self.mode(task), st.sig)
+        elif k == P.GROUP_STOP:
+            self.platform.resume(task.host_tid, P.LISTEN)
+        elif k == P.INTERRUPT:
+            if not task.started:
+                self.first_stop(task)
+            else:
+                self.platform.resume(task.host_tid, self.mode(task))
+        elif k in (P.EXITED, P.KILLED):
+            self.on_death(task, st)
+
+    @staticmethod
+    def mode(task: Task) -> int:
+        """Resume mode: keep syscall-stepping while a multi-stop syscall is in flight."""
+        return P.STEP_SYSCALL if task.call is not None else P.CONT
+
+    # ---------------------------------------------------------- events
+    def on_event(self, task: Task, st: P.Stop) -> None:
+        ev = st.event
+        if ev in (P.EVENT_FORK, P.EVENT_VFORK, P.EVENT_CLONE):
+            self.new_child(task, st.msg, ev)
+        elif ev == P.EVENT_EXEC:
+            self.on_exec(task, st)
+        self.platform.resume(st.tid if ev == P.EVENT_EXEC else task.host_tid, self.mode(task))
+
+    def new_child(self, parent: Task, host_tid: int, ev: int) -> None:
+        if ev == P.EVENT_CLONE and parent.clone_args:
+            flags, ptid, ctid = parent.clone_args
+        else:
+            flags, ptid, ctid = 17, 0, 0
+        gtid = self.pidns.alloc(host_tid)
+        if flags & CLONE_THREAD:
+            proc = parent.process
+        else:
+            pp = parent.process.parent if flags & CLONE_PARENT and parent.process.parent else parent.process
+            proc = Process(gtid, host_tid, pp)
+            proc.start_time = time.time()
+            proc.open_pidfd(P.pidfd_open)
+            self.pidns.processes[gtid] = proc
+            self.report.processes.append({"pid": gtid, "ppid": pp.pid})
+        fs = parent.fs if flags & CLONE_FS else parent.fs.copy()
+        child = Task(self, gtid, host_tid, proc, fs)
+        proc.threads[gtid] = child
+        self.pidns.add_task(child)
+        child.settid = ctid if flags & CLONE_CHILD_SETTID else 0
+        if flags & CLONE_PARENT_SETTID and ptid:
+            parent.parent_settid = ptid
+        early = self._early.pop(host_tid, None)
+        if early is not None:
+            self.first_stop(child)
+
+    def first_stop(self, task: Task) -> None:
+        """A new thread's first stop: fix up the tid it was told, then let it run."""
+        task.started = True
+        addr = getattr(task, "settid", 0)
+        if addr:
+            self.platform.write(task.host_tid, addr, task.tid.to_bytes(4, "little"))
+        self.platform.resume(task.host_tid, P.CONT)
+
+    def on_exec(self, task: Task, st: P.Stop) -> None:
+        former = st.msg
+        if former != st.tid:                       # a non-leader thread exec'd
+            leader = self.pidns.tasks.get(st.tid)
+            if leader is not None and leader is not task:
+                self.pidns.remove_task(leader)
+                task.process.threads.pop(leader.tid, None)
+            task.process.threads.pop(task.tid, None)
+            self.pidns.rekey(task, st.tid, task.process.pid)
+            task.process.threads[task.tid] = task
+        for t in list(task.process.threads.values()):   # the others are gone
+            if t is not task:
+                self.pidns.remove_task(t)
+                task.process.threads.pop(t.tid, None)
+        if task.call is not None:
+            task.call.execed = True
+            plan = getattr(task.call, "plan", None)
+            if plan is not None:
+                plan.apply(task.process)
+
+    def on_death(self, task: Task, st: P.Stop) -> None:
+        proc = task.process
+        self.pidns.remove_task(task)
+        proc.threads.pop(task.tid, None)
+        task.call = None
+        if proc.threads:
+            return
+        proc.alive = False
+        proc.exit_status = (st.sig << 8) if st.kind == P.EXITED else st.sig
+        init = self.init
+        for child in list(proc.children):          # orphans go to guest init
+            child.parent = init
+            if init is not None and init is not proc:
+                init.children.add(child)
+        proc.close()
+        if proc is init:
+            self.init_status = proc.exit_status
+            self.kill_all()
+
+    def kill_all(self) -> None:
+        for host_tid in list(self.pidns.tasks):
+            try:
+                os.kill(host_tid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def timeout(self) -> None:
+        """Called from another thread: kill the whole sandbox."""
+        self.killed_by_timeout = True
+        self.kill_all()
+
+    def shutdown(self) -> None:
+        for proc in self.pidns.processes.values():
+            proc.close()
+        if self.listener >= 0:
+            os.close(self.listener)
+            self.listener = -1
+        self.vfs.close()
+        shutil.rmtree(self.state_dir, ignore_errors=True)
+
+    # ------------------------------------------------------ accounting
+    def count(self, entry) -> None:
+        self.report.syscalls[entry.name] += 1
+
+    def note_denied(self, task: Task, call: Call) -> None:
+        from umlpy.kernel.strace import format_line
+        line = format_line(task.tid, call.nr, call.args, -call.entry.deny_errno,
+                           note=call.note)
+        self.report.denied.append(line)
+        if self.config.log_denied is not None and not self.tracing:
+            self.config.log_denied.write(f"umlpy: {line}\n")
+
+    def trace_done(self, task: Task, call: Call, result: int) -> None:
+        if not self.tracing:
+            return
+        from umlpy.kernel.strace import format_line
+        def read_string(addr: int):
+            s = self.platform.read_str(task.host_tid, addr, 4096)
+            return None if isinstance(s, int) else s
+        def read_bytes(addr: int, n: int):
+            return self.platform.read(task.host_tid, addr, n)
+        res = None if call.execed and call.nr in (59, 322) and result == 0 else result
+        line = format_line(task.tid, call.nr, call.args, result if res is not None else 0,
+                           read_string=None if call.execed else read_string,
+                           read_bytes=None if call.execed else read_bytes,
+                           strings=call.strings, note=call.note)
+        self.trace_line(line)
+
+    def trace_line(self, line: str) -> None:
+        if self.config.trace is not None:
+            self.config.trace.write(line + "\n")
+            self.config.trace.flush()
+
+    def internal_error(self, st: P.Stop, e: Exception) -> None:
+        import traceback
+        msg = "".join(traceback.format_exception(e))
+        import sys
+        sys.stderr.write(f"umlpy: internal error on stop of {st.tid}: {msg}")
+        task = self.pidns.tasks.get(st.tid)
+        if task is not None and st.kind in (P.SECCOMP, P.SYSCALL):
+            # Fail the syscall rather than leave the thread stopped forever.
+            task.call = None
+            regs = st.regs
+            if st.kind == P.SECCOMP:
+                regs.orig_rax = (1 << 64) - 1
+            regs.rax = (-errno.ENOSYS) & ((1 << 64) - 1)
+            self.platform.resume(st.tid, P.CONT, 0, regs)
+        elif task is not None:
+            self.platform.resume(st.tid, P.CONT)

@@ -1,0 +1,135 @@
+"""Socket syscalls: names are the guest's, bytes flow natively.
+
+Guest processes live in a network namespace of their own (made at spawn):
+only a loopback interface, so TCP/UDP between guest processes works
+natively and nothing of the host's network, abstract unix sockets included,
+is reachable.  Socket families are limited to unix, inet, inet6 and netlink.
+Unix sockets bound to a *path* are the guest VFS's business: bind, connect
+and sendto with a pathname are carried out by the supervisor on its own
+duplicate of the guest's socket, at the host location the guest VFS chose.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import socket
+import struct
+
+from umlpy.kernel.dispatch import Native
+from umlpy.kernel.fdtable import AT_FDCWD, guest_fd, resolve_at
+from umlpy.kernel.seccomp import ArgRule
+from umlpy.syscalls.table import REWRITE, KernelError, Ptr, UInt, native, syscall
+
+AF_UNIX, AF_INET, AF_INET6, AF_NETLINK = 1, 2, 10, 16
+ALLOWED_FAMILIES = frozenset({AF_UNIX, AF_INET, AF_INET6, AF_NETLINK})
+
+native("listen", "accept", "accept4", "shutdown", "getsockname", "getpeername",
+       "setsockopt", "recvfrom", "recvmsg", "recvmmsg", "sendmsg", "sendmmsg",
+       why="works on sockets the guest already owns")
+
+
+@syscall("socket", REWRITE, rule=ArgRule(0, ALLOWED_FAMILIES, allow=True))
+def socket_(task, domain: int, type_: int, protocol: int):
+    """socket(2): unix, inet, inet6 and netlink sockets only (in the sandbox's network)."""
+    raise KernelError(errno.EAFNOSUPPORT, f"address family {domain} is not available")
+
+
+@syscall("socketpair", REWRITE, rule=ArgRule(0, frozenset({AF_UNIX}), allow=True))
+def socketpair(task, domain: int, type_: int, protocol: int, sv: Ptr):
+    """socketpair(2): unix socket pairs only."""
+    raise KernelError(errno.EAFNOSUPPORT if domain != AF_UNIX else errno.EOPNOTSUPP)
+
+
+SO_PEERCRED = 17
+
+
+@syscall("getsockopt", REWRITE, rule=ArgRule(2, frozenset({SO_PEERCRED}), allow=False))
+def getsockopt(task, fd: int, level: int, name: int, val: Ptr, lenp: Ptr):
+    """getsockopt(2): natively; SO_PEERCRED's pid is translated to a guest pid."""
+    def back(r: int) -> int:
+        if r == 0 and level == 1:
+            pid, uid, gid = struct.unpack("<iII", task.read(val, 12))
+            c = task.creds
+            task.write(val, struct.pack("<iII", task.kernel.pidns.to_guest(pid), c.euid, c.egid))
+        return r
+    return Native(then=back)
+
+
+def _unix_path(task, addr: int, addrlen: int) -> str | None:
+    """The pathname of a sockaddr_un, or None if it is not a pathname unix address."""
+    if addr == 0 or addrlen < 2:
+        return None
+    raw = task.read(addr, min(addrlen, 110))
+    family = struct.unpack("<H", raw[:2])[0]
+    if family != AF_UNIX or len(raw) <= 2 or raw[2] == 0:
+        return None
+    return os.fsdecode(raw[2:].split(b"\0", 1)[0])
+
+
+def _host_name(task, path: str, *, create: bool) -> tuple[int, str]:
+    lk = resolve_at(task, AT_FDCWD, path, follow=not create)
+    if create:
+        if lk.st is not None:
+            raise KernelError(errno.EADDRINUSE)
+        fd, name = lk.mount.fs.mknod_socket_dir(lk.rel)
+        return fd, name
+    if lk.st is None:
+        raise KernelError(errno.ENOENT)
+    import stat as S
+    if not S.S_ISSOCK(lk.st.mode):
+        raise KernelError(errno.ECONNREFUSED)
+    from umlpy.vfs.fs import split
+    head, name = split(lk.rel)
+    return lk.mount.fs.host_dir_fd(head), name
+
+
+def _via_dir(task, fd: int, dirfd: int, name: str, op) -> int:
+    try:
+        path = f"/proc/self/fd/{dirfd}/{name}"
+        if len(path.encode()) > 107:
+            raise KernelError(errno.ENAMETOOLONG)
+        with guest_fd(task, fd) as hfd:
+            s = socket.socket(fileno=os.dup(hfd))
+            try:
+                op(s, path)
+            except OSError as e:
+                raise KernelError(e.errno or errno.EIO)
+            finally:
+                os.close(s.detach())
+        return 0
+    finally:
+        os.close(dirfd)
+
+
+@syscall("bind", REWRITE)
+def bind(task, fd: int, addr: Ptr, addrlen: UInt):
+    """bind(2): unix pathnames are created in the guest VFS; other addresses natively."""
+    path = _unix_path(task, addr, addrlen)
+    if path is None:
+        return Native()
+    dirfd, name = _host_name(task, path, create=True)
+    task.kernel.report.files_written.add(path)
+    return _via_dir(task, fd, dirfd, name, lambda s, p: s.bind(p))
+
+
+@syscall("connect", REWRITE)
+def connect(task, fd: int, addr: Ptr, addrlen: UInt):
+    """connect(2): unix pathnames resolve in the guest VFS; other addresses natively."""
+    path = _unix_path(task, addr, addrlen)
+    if path is None:
+        return Native()
+    dirfd, name = _host_name(task, path, create=False)
+    return _via_dir(task, fd, dirfd, name, lambda s, p: s.connect(p))
+
+
+@syscall("sendto", REWRITE, rule=ArgRule(4, zero64=True, allow=True))
+def sendto(task, fd: int, buf: Ptr, length: Ptr, flags: int, addr: Ptr, addrlen: UInt):
+    """sendto(2): to a unix pathname, resolved in the guest VFS; otherwise natively."""
+    path = _unix_path(task, addr, addrlen)
+    if path is None:
+        return Native()
+    data = task.read(buf, min(length, 1 << 20))
+    dirfd, name = _host_name(task, path, create=False)
+    sent = []
+    _via_dir(task, fd, dirfd, name, lambda s, p: sent.append(s.sendto(data, flags, p)))
+    return sent[0]

@@ -1,0 +1,144 @@
+"""The file-system interface every mounted file system implements, and the stat record.
+
+A file system is addressed by paths relative to its own root ("/" is the
+root, "/etc/passwd" a file in it), already resolved by the path walk: no
+"..", no symlinks on the way, so a file system only answers questions about
+one name at a time.  Host-backed file systems return real host descriptors
+for open(); virtual ones (procfs, devfs) return memfds or host devices.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import stat as S
+from dataclasses import dataclass, replace
+
+from umlpy.syscalls.table import KernelError
+
+DT_UNKNOWN, DT_FIFO, DT_CHR, DT_DIR, DT_BLK, DT_REG, DT_LNK, DT_SOCK = 0, 1, 2, 4, 6, 8, 10, 12
+
+
+@dataclass
+class Stat:
+    """What stat(2) reports to the guest."""
+    mode: int
+    ino: int = 0
+    dev: int = 0
+    nlink: int = 1
+    uid: int = 0
+    gid: int = 0
+    rdev: int = 0
+    size: int = 0
+    blksize: int = 4096
+    blocks: int = 0
+    atime_ns: int = 0
+    mtime_ns: int = 0
+    ctime_ns: int = 0
+
+    @classmethod
+    def from_host(cls, st: os.stat_result) -> "Stat":
+        return cls(st.st_mode, st.st_ino, st.st_dev, st.st_nlink, st.st_uid, st.st_gid,
+                   st.st_rdev, st.st_size, st.st_blksize, st.st_blocks,
+                   st.st_atime_ns, st.st_mtime_ns, st.st_ctime_ns)
+
+    def with_(self, **kw) -> "Stat":
+        return replace(self, **kw)
+
+    @property
+    def is_dir(self) -> bool:
+        return S.S_ISDIR(self.mode)
+
+    @property
+    def is_link(self) -> bool:
+        return S.S_ISLNK(self.mode)
+
+    @property
+    def is_reg(self) -> bool:
+        return S.S_ISREG(self.mode)
+
+    @property
+    def dtype(self) -> int:
+        return dtype_of(self.mode)
+
+
+def dtype_of(mode: int) -> int:
+    fmt = S.S_IFMT(mode)
+    return {S.S_IFDIR: DT_DIR, S.S_IFREG: DT_REG, S.S_IFLNK: DT_LNK, S.S_IFCHR: DT_CHR,
+            S.S_IFBLK: DT_BLK, S.S_IFIFO: DT_FIFO, S.S_IFSOCK: DT_SOCK}.get(fmt, DT_UNKNOWN)
+
+
+def fail(err: int, why: str = "") -> "KernelError":
+    return KernelError(err, why)
+
+
+class FileSystem:
+    """Base class: everything read-only and absent unless a subclass says otherwise."""
+
+    name = "none"
+    readonly = True
+
+    def lstat(self, rel: str) -> Stat:
+        raise fail(errno.ENOENT)
+
+    def readlink(self, rel: str) -> str:
+        raise fail(errno.EINVAL)
+
+    def listdir(self, rel: str) -> list[tuple[str, int, int]]:
+        """(name, d_type, ino) for every entry but . and .."""
+        raise fail(errno.ENOTDIR)
+
+    def open(self, rel: str, flags: int, mode: int) -> int:
+        """A new host descriptor for this object (the caller hands it to the guest)."""
+        raise fail(errno.EACCES)
+
+    # The mutating operations: read-only file systems refuse them all.
+    def mkdir(self, rel: str, mode: int) -> None:
+        raise fail(errno.EROFS)
+
+    def rmdir(self, rel: str) -> None:
+        raise fail(errno.EROFS)
+
+    def unlink(self, rel: str) -> None:
+        raise fail(errno.EROFS)
+
+    def symlink(self, target: str, rel: str) -> None:
+        raise fail(errno.EROFS)
+
+    def link(self, old: str, new: str) -> None:
+        raise fail(errno.EROFS)
+
+    def rename(self, old: str, new: str, flags: int = 0) -> None:
+        raise fail(errno.EROFS)
+
+    def chmod(self, rel: str, mode: int) -> None:
+        raise fail(errno.EROFS)
+
+    def chown(self, rel: str, uid: int, gid: int) -> None:
+        raise fail(errno.EROFS)
+
+    def truncate(self, rel: str, length: int) -> None:
+        raise fail(errno.EROFS)
+
+    def utimens(self, rel: str, atime_ns: int | None, mtime_ns: int | None) -> None:
+        raise fail(errno.EROFS)
+
+    def mknod_socket_dir(self, rel: str) -> tuple[int, str]:
+        """(host O_PATH dir fd, name) where a unix socket for `rel` may be bound."""
+        raise fail(errno.EROFS)
+
+    def host_dir_fd(self, rel: str) -> int:
+        """A host O_PATH descriptor of directory `rel` (for *at calls); caller closes it."""
+        raise fail(errno.EXDEV)
+
+    def close(self) -> None:
+        pass
+
+
+def join(parent: str, name: str) -> str:
+    return parent.rstrip("/") + "/" + name if parent != "/" else "/" + name
+
+
+def split(path: str) -> tuple[str, str]:
+    """('/a/b', 'c') for '/a/b/c'; ('/', 'c') for '/c'."""
+    head, _, tail = path.rpartition("/")
+    return head or "/", tail

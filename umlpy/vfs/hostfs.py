@@ -1,0 +1,187 @@
+"""hostfs: a host directory mounted in the guest (bind mounts, tmpfs, overlay layers).
+
+Every operation starts from a descriptor of the directory's root that the
+supervisor holds, and goes through openat2(RESOLVE_IN_ROOT |
+RESOLVE_NO_SYMLINKS): the host kernel itself refuses to leave the directory,
+even if a guest thread swaps a path component for a symlink or ".." between
+our check and our use (TOCTOU).  Names handed to the *at() calls are single,
+already-validated components.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import stat as S
+
+from umlpy.kernel.platform import openat2
+from umlpy.vfs.fs import FileSystem, Stat, dtype_of, fail, split
+
+RESOLVE_NO_XDEV, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_BENEATH, RESOLVE_IN_ROOT = (
+    0x01, 0x02, 0x04, 0x08, 0x10)
+CONFINED = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS
+
+
+def _oserror(e: OSError) -> Exception:
+    return fail(e.errno or errno.EIO)
+
+
+class HostFS(FileSystem):
+    """A host directory, confined: nothing outside it is reachable."""
+
+    name = "hostfs"
+
+    def __init__(self, host_dir: str, *, readonly: bool = False, name: str | None = None) -> None:
+        self.host_dir = os.path.abspath(host_dir)
+        self.rootfd = os.open(self.host_dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        self.readonly = readonly
+        if name:
+            self.name = name
+
+    def close(self) -> None:
+        if self.rootfd >= 0:
+            os.close(self.rootfd)
+            self.rootfd = -1
+
+    # ------------------------------------------------------------ lookup
+    def _open(self, rel: str, flags: int, mode: int = 0) -> int:
+        path = rel.lstrip("/") or "."
+        return openat2(self.rootfd, path, flags | os.O_CLOEXEC, mode, CONFINED)
+
+    def host_dir_fd(self, rel: str) -> int:
+        try:
+            return self._open(rel, os.O_PATH | os.O_DIRECTORY)
+        except OSError as e:
+            raise _oserror(e)
+
+    def _parent(self, rel: str) -> tuple[int, str]:
+        head, name = split(rel)
+        return self.host_dir_fd(head), name
+
+    def exists(self, rel: str) -> bool:
+        try:
+            self.lstat(rel)
+            return True
+        except Exception:
+            return False
+
+    def lstat(self, rel: str) -> Stat:
+        try:
+            fd = self._open(rel, os.O_PATH | os.O_NOFOLLOW)
+        except OSError as e:
+            raise _oserror(e)
+        try:
+            return Stat.from_host(os.fstat(fd))
+        finally:
+            os.close(fd)
+
+    def readlink(self, rel: str) -> str:
+        pfd, name = self._parent(rel)
+        try:
+            return os.readlink(name, dir_fd=pfd)
+        except OSError as e:
+            raise _oserror(e)
+        finally:
+            os.close(pfd)
+
+    def listdir(self, rel: str) -> list[tuple[str, int, int]]:
+        try:
+            fd = self._open(rel, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError as e:
+            raise _oserror(e)
+        try:
+            out = []
+            with os.scandir(fd) as it:
+                for ent in it:
+                    try:
+                        st = ent.stat(follow_symlinks=False)
+                        out.append((ent.name, dtype_of(st.st_mode), st.st_ino))
+                    except OSError:
+                        continue
+            return out
+        finally:
+            os.close(fd)
+
+    def open(self, rel: str, flags: int, mode: int) -> int:
+        if self.readonly and (flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC)):
+            raise fail(errno.EROFS)
+        try:
+            return self._open(rel, flags, mode)
+        except OSError as e:
+            raise _oserror(e)
+
+    # ---------------------------------------------------------- mutation
+    def _mutate(self, rel: str, op) -> None:
+        if self.readonly:
+            raise fail(errno.EROFS)
+        pfd, name = self._parent(rel)
+        try:
+            op(pfd, name)
+        except OSError as e:
+            raise _oserror(e)
+        finally:
+            os.close(pfd)
+
+    def mkdir(self, rel: str, mode: int) -> None:
+        self._mutate(rel, lambda d, n: os.mkdir(n, mode, dir_fd=d))
+
+    def rmdir(self, rel: str) -> None:
+        self._mutate(rel, lambda d, n: os.rmdir(n, dir_fd=d))
+
+    def unlink(self, rel: str) -> None:
+        self._mutate(rel, lambda d, n: os.unlink(n, dir_fd=d))
+
+    def symlink(self, target: str, rel: str) -> None:
+        self._mutate(rel, lambda d, n: os.symlink(target, n, dir_fd=d))
+
+    def mknod_socket_dir(self, rel: str) -> tuple[int, str]:
+        if self.readonly:
+            raise fail(errno.EROFS)
+        return self._parent(rel)
+
+    def link(self, old: str, new: str) -> None:
+        if self.readonly:
+            raise fail(errno.EROFS)
+        ofd, oname = self._parent(old)
+        try:
+            self._mutate(new, lambda d, n: os.link(oname, n, src_dir_fd=ofd, dst_dir_fd=d,
+                                                   follow_symlinks=False))
+        finally:
+            os.close(ofd)
+
+    def rename(self, old: str, new: str, flags: int = 0) -> None:
+        if self.readonly:
+            raise fail(errno.EROFS)
+        ofd, oname = self._parent(old)
+        try:
+            self._mutate(new, lambda d, n: os.rename(oname, n, src_dir_fd=ofd, dst_dir_fd=d))
+        finally:
+            os.close(ofd)
+
+    def chmod(self, rel: str, mode: int) -> None:
+        def op(d, n):
+            if S.S_ISLNK(os.stat(n, dir_fd=d, follow_symlinks=False).st_mode):
+                return
+            os.chmod(n, mode & 0o7777, dir_fd=d)
+        self._mutate(rel, op)
+
+    def chown(self, rel: str, uid: int, gid: int) -> None:
+        # Ownership is virtual (recorded by the overlay); a plain host dir keeps its owner.
+        if self.readonly:
+            raise fail(errno.EROFS)
+
+    def truncate(self, rel: str, length: int) -> None:
+        fd = self.open(rel, os.O_WRONLY, 0)
+        try:
+            os.ftruncate(fd, length)
+        except OSError as e:
+            raise _oserror(e)
+        finally:
+            os.close(fd)
+
+    def utimens(self, rel: str, atime_ns: int | None, mtime_ns: int | None) -> None:
+        def op(d, n):
+            st = os.stat(n, dir_fd=d, follow_symlinks=False)
+            ns = (st.st_atime_ns if atime_ns is None else atime_ns,
+                  st.st_mtime_ns if mtime_ns is None else mtime_ns)
+            os.utime(n, ns=ns, dir_fd=d, follow_symlinks=False)
+        self._mutate(rel, op)

@@ -1,0 +1,213 @@
+"""Path walk and open: turning a guest path into a file system object and a host fd.
+
+`VFS.resolve` walks a guest path one component at a time, over the guest's
+view only: cwd or a directory fd as the start, "/" the guest root, ".."
+clamped at that root, symlinks read from the guest's own file systems and
+spliced in (40 at most, then ELOOP), mount points crossed by longest prefix.
+The host kernel never sees a guest path: each mount is asked about one
+already-resolved path inside itself.
+
+`VFS.open` produces the host descriptor the supervisor hands to the guest,
+and remembers which guest path it stands for (by the host object's device
+and inode), so that later fd-based calls (fstat, getdents64, fchdir, openat
+with a dirfd, /proc/PID/fd) can name it again.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import stat as S
+import tempfile
+from dataclasses import dataclass
+
+from umlpy.syscalls.table import KernelError
+from umlpy.vfs.fs import Stat, join, split
+from umlpy.vfs.mount import Mount, MountTable
+
+MAX_SYMLINKS = 40
+NAME_MAX = 255
+
+
+@dataclass
+class Lookup:
+    """The result of a walk: a canonical guest path, and its stat if it exists."""
+    path: str
+    mount: Mount
+    rel: str
+    st: Stat | None
+
+    @property
+    def exists(self) -> bool:
+        return self.st is not None
+
+
+class VFS:
+    def __init__(self, mounts: MountTable, state_dir: str) -> None:
+        self.mounts = mounts
+        self.objects: dict[tuple[int, int], str] = {}      # (dev, ino) -> guest path
+        self._vdir_root = tempfile.mkdtemp(prefix="vdirs.", dir=state_dir)
+        self._vdirs: dict[str, str] = {}
+
+    # ------------------------------------------------------------ lookup
+    def lstat(self, path: str) -> Stat:
+        m = self.mounts.find(path)
+        return m.fs.lstat(m.rel(path))
+
+    def readlink(self, path: str) -> str:
+        m = self.mounts.find(path)
+        return m.fs.readlink(m.rel(path))
+
+    def resolve(self, path: str, *, cwd: str = "/", follow: bool = True,
+                root: str = "/", no_symlinks: bool = False) -> Lookup:
+        """Walk `path` (relative ones start at `cwd`); the last component may not exist."""
+        if path == "":
+            raise KernelError(errno.ENOENT)
+        if len(path) >= 4096:
+            raise KernelError(errno.ENAMETOOLONG)
+        must_dir = path.endswith("/")
+        cur = root if path.startswith("/") else cwd
+        todo = [c for c in reversed(path.split("/")) if c]
+        links = 0
+        st: Stat | None = None
+        checked = False
+        while todo:
+            comp = todo.pop()
+            if comp == ".":
+                continue
+            if comp == "..":
+                if cur != root:
+                    cur = split(cur)[0]
+                continue
+            if len(comp) > NAME_MAX:
+                raise KernelError(errno.ENAMETOOLONG)
+            nxt = join(cur, comp)
+            last = not todo
+            try:
+                st = self.lstat(nxt)
+            except KernelError as e:
+                if e.errno == errno.ENOENT and last:
+                    m = self.mounts.find(nxt)
+                    return Lookup(nxt, m, m.rel(nxt), None)
+                raise
+            if st.is_link and (not last or follow or must_dir):
+                if no_symlinks:
+                    raise KernelError(errno.ELOOP)
+                links += 1
+                if links > MAX_SYMLINKS:
+                    raise KernelError(errno.ELOOP)
+                target = self.readlink(nxt)
+                if target.startswith("/"):
+                    cur = root
+                todo.extend(c for c in reversed(target.split("/")) if c)
+                continue
+            if not last and not st.is_dir:
+                raise KernelError(errno.ENOTDIR)
+            cur = nxt
+            checked = last
+        if not checked:
+            st = self.lstat(cur)
+        if must_dir and st is not None and not st.is_dir and not st.is_link:
+            raise KernelError(errno.ENOTDIR)
+        m = self.mounts.find(cur)
+        return Lookup(cur, m, m.rel(cur), st)
+
+    def parent_of(self, lk: Lookup) -> Lookup:
+        """The directory that holds `lk` (for create/unlink/rename)."""
+        head = split(lk.path)[0]
+        m = self.mounts.find(head)
+        return Lookup(head, m, m.rel(head), self.lstat(head))
+
+    # --------------------------------------------------------- listing
+    def listdir(self, path: str) -> list[tuple[str, int, int]]:
+        m = self.mounts.find(path)
+        entries = {e[0]: e for e in m.fs.listdir(m.rel(path))}
+        for name in self.mounts.children(path):
+            if name not in entries:
+                try:
+                    st = self.lstat(join(path, name))
+                    entries[name] = (name, st.dtype, st.ino)
+                except KernelError:
+                    pass
+        return list(entries.values())
+
+    # ------------------------------------------------------------- open
+    def open(self, lk: Lookup, flags: int, mode: int) -> int:
+        """A new host fd for the object `lk` names, per open(2)'s `flags`."""
+        acc = flags & os.O_ACCMODE
+        if lk.st is None:
+            if not flags & os.O_CREAT:
+                raise KernelError(errno.ENOENT)
+            if lk.mount.readonly:
+                raise KernelError(errno.EROFS)
+            parent = self.parent_of(lk)
+            if not parent.st.is_dir:
+                raise KernelError(errno.ENOTDIR)
+            fd = lk.mount.fs.open(lk.rel, flags | os.O_EXCL, mode)
+            return self.register(fd, lk.path)
+        st = lk.st
+        if flags & os.O_CREAT and flags & os.O_EXCL:
+            raise KernelError(errno.EEXIST)
+        if st.is_link:
+            if flags & os.O_PATH:
+                return self.register(lk.mount.fs.open(lk.rel, os.O_PATH | os.O_NOFOLLOW, 0), lk.path)
+            raise KernelError(errno.ELOOP)
+        if st.is_dir:
+            if acc != os.O_RDONLY or flags & os.O_CREAT:
+                raise KernelError(errno.EISDIR)
+            return self.open_dir(lk)
+        if flags & os.O_DIRECTORY:
+            raise KernelError(errno.ENOTDIR)
+        if lk.mount.readonly and (acc != os.O_RDONLY or flags & os.O_TRUNC):
+            raise KernelError(errno.EROFS)
+        fd = lk.mount.fs.open(lk.rel, flags & ~(os.O_CREAT | os.O_EXCL), mode)
+        return self.register(fd, lk.path)
+
+    def open_dir(self, lk: Lookup) -> int:
+        """Directories the guest opens: the real host directory, or a placeholder.
+
+        getdents64 is always emulated (overlay merge, mount points, virtual
+        directories), so the host fd is only an identity for the guest path.
+        Virtual directories get an empty host directory of their own.
+        """
+        try:
+            fd = lk.mount.fs.open(lk.rel, os.O_RDONLY | os.O_DIRECTORY, 0)
+        except KernelError as e:
+            if e.errno not in (errno.EACCES, errno.ENOTDIR, errno.EXDEV, errno.ENOENT):
+                raise
+            fd = os.open(self._vdir(lk.path), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        return self.register(fd, lk.path)
+
+    def _vdir(self, path: str) -> str:
+        host = self._vdirs.get(path)
+        if host is None:
+            host = tempfile.mkdtemp(dir=self._vdir_root)
+            self._vdirs[path] = host
+        return host
+
+    def register(self, fd: int, path: str) -> int:
+        st = os.fstat(fd)
+        self.objects[(st.st_dev, st.st_ino)] = path
+        return fd
+
+    def path_of_host_fd(self, fd: int) -> tuple[str | None, os.stat_result]:
+        st = os.fstat(fd)
+        return self.objects.get((st.st_dev, st.st_ino)), st
+
+    # ------------------------------------------------ stat of an open fd
+    def stat_open(self, fd: int) -> Stat:
+        """stat of a guest's open object (given our duplicate of it)."""
+        path, hst = self.path_of_host_fd(fd)
+        if path is not None:
+            try:
+                st = self.lstat(path)
+                if S.S_IFMT(st.mode) == S.S_IFMT(hst.st_mode) or S.S_ISDIR(st.mode):
+                    if st.is_reg:   # size and times are the live object's
+                        st = st.with_(size=hst.st_size, mtime_ns=hst.st_mtime_ns,
+                                      blocks=hst.st_blocks)
+                    return st
+            except KernelError:
+                pass
+        return Stat.from_host(hst)
+
+    def close(self) -> None:
+        self.mounts.close()
