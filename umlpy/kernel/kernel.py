@@ -125,7 +125,10 @@ class Kernel:
         self.pidns.add_task(task)
         self.init = proc
         task.started = True
-        self.trace_line(f"[pid {proc.pid}] execve({plan.exe!r}, {[a.decode(errors='replace') for a in plan.guest_argv]}) = 0")
+        if self.tracing:
+            import json
+            argv_s = ", ".join(json.dumps(a.decode(errors="replace")) for a in plan.guest_argv)
+            self.trace_line(f"[pid {proc.pid}] execve({json.dumps(plan.exe)}, [{argv_s}]) = 0")
         self.platform.resume(pid, P.CONT)
         return proc
 

@@ -63,7 +63,7 @@ def sysinfo(task, info: Ptr):
     avail = os.sysconf("SC_AVPHYS_PAGES")
     psize = os.sysconf("SC_PAGE_SIZE")
     nprocs = sum(1 for p in k.pidns.processes.values() if p.alive)
-    data = struct.pack("<q3QQQQQQHxxxxxxQQI", uptime, *load, pages * psize, avail * psize,
+    data = struct.pack("<q3Q6QH6xQQI", uptime, *load, pages * psize, avail * psize,
                        0, 0, 0, 0, nprocs, 0, 0, 1)
     task.write(info, data.ljust(112, b"\0"))
     return 0

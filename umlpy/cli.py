@@ -1,0 +1,179 @@
+"""The umlpy command line: boot, run, trace, syscalls.
+
+    umlpy boot [DIR]                    an interactive shell as pid 1 of a new userland
+    umlpy run [options] -- CMD [ARG...] one command; exits with its status (128+N if killed by N)
+    umlpy trace [options] -- CMD ...    run in strict mode, one strace-like line per syscall
+    umlpy syscalls                      the syscall class table
+
+A bad command line is a one-line message on stderr and exit status 2.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from pathlib import Path
+
+from umlpy.api import DEFAULT_ENV, default_rootfs, parse_mount
+
+
+class UsageError(Exception):
+    pass
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str):           # one line, status 2
+        raise UsageError(message)
+
+
+def _add_sandbox_options(p: argparse.ArgumentParser, *, rootfs_positional: bool = False) -> None:
+    if rootfs_positional:
+        p.add_argument("rootfs", nargs="?", help="root directory of the userland (default: the project's rootfs)")
+    else:
+        p.add_argument("--rootfs", help="root directory of the userland (default: the project's rootfs)")
+    p.add_argument("-v", "--volume", action="append", default=[], metavar="HOST:GUEST[:ro]",
+                   help="bind-mount a host directory into the guest")
+    p.add_argument("-e", "--env", action="append", default=[], metavar="NAME=VALUE",
+                   help="set an environment variable in the guest")
+    p.add_argument("-w", "--workdir", default="/", metavar="DIR", help="working directory in the guest")
+    p.add_argument("--hostname", default="umlpy", help="the sandbox's hostname")
+    p.add_argument("--persist", metavar="DIR", help="keep the writable layer in this host directory")
+    p.add_argument("--cpu", type=int, metavar="N", help="pin supervisor and guest to CPU N")
+    p.add_argument("--report", action="store_true", help="print what the guest did when it ends")
+
+
+def build_parser() -> Parser:
+    p = Parser(prog="umlpy", description="Run Linux programs under a guest kernel written in Python.")
+    sub = p.add_subparsers(dest="command", parser_class=Parser)
+    boot = sub.add_parser("boot", help="start an interactive userland")
+    _add_sandbox_options(boot, rootfs_positional=True)
+    for name, helptext in (("run", "run one command"), ("trace", "run one command, tracing every syscall")):
+        r = sub.add_parser(name, help=helptext)
+        _add_sandbox_options(r)
+        if name == "run":
+            r.add_argument("--trace", nargs="?", const="-", metavar="FILE",
+                           help="strict mode: one line per syscall to FILE (default stderr)")
+        else:
+            r.add_argument("-o", "--output", dest="trace", default="-", metavar="FILE",
+                           help="write the trace here (default stderr)")
+        r.add_argument("cmd", nargs=argparse.REMAINDER, help="-- CMD [ARG...]")
+    sub.add_parser("syscalls", help="print the syscall class table")
+    return p
+
+
+def _env(pairs: list[str]) -> dict[str, str]:
+    env = dict(DEFAULT_ENV)
+    term = os.environ.get("TERM")
+    if term:
+        env["TERM"] = term
+    for pair in pairs:
+        name, eq, value = pair.partition("=")
+        if not eq or not name:
+            raise UsageError(f"bad --env {pair!r}: expected NAME=VALUE")
+        env[name] = value
+    return env
+
+
+def _config_kwargs(ns) -> dict:
+    rootfs = Path(ns.rootfs) if ns.rootfs else default_rootfs()
+    if not rootfs.is_dir():
+        raise UsageError(f"rootfs {rootfs} is not a directory (run ./install.sh to build the default one)")
+    try:
+        binds = [parse_mount(v) for v in ns.volume]
+    except ValueError as e:
+        raise UsageError(str(e))
+    if not ns.workdir.startswith("/"):
+        raise UsageError(f"bad --workdir {ns.workdir!r}: must be an absolute guest path")
+    if ns.persist:
+        os.makedirs(ns.persist, exist_ok=True)
+    return dict(rootfs=rootfs, binds=binds, env=_env(ns.env), cwd=ns.workdir, hostname=ns.hostname,
+                persist=Path(ns.persist) if ns.persist else None, cpu=ns.cpu)
+
+
+def exit_code(status: int) -> int:
+    """A wait status as a shell would report it: the code, or 128+N for signal N."""
+    if os.WIFSIGNALED(status):
+        return 128 + os.WTERMSIG(status)
+    return os.WEXITSTATUS(status)
+
+
+def cmd_run(ns) -> int:
+    from umlpy.kernel.kernel import Config, Kernel
+    cmd = ns.cmd[1:] if ns.cmd and ns.cmd[0] == "--" else ns.cmd
+    if not cmd:
+        raise UsageError("no command given: umlpy run [options] -- CMD [ARG...]")
+    kw = _config_kwargs(ns)
+    trace = None
+    if ns.trace:
+        trace = sys.stderr if ns.trace == "-" else open(ns.trace, "w")
+    cfg = Config(**kw, trace=trace, strict=trace is not None, log_denied=sys.stderr)
+    kernel = Kernel(cfg)
+    try:
+        kernel.start(cmd)
+    except Exception as e:
+        kernel.shutdown()
+        sys.stderr.write(f"umlpy: cannot run {cmd[0]}: {getattr(e, 'why', '') or e}\n")
+        return 127 if getattr(e, "errno", 0) == 2 else 126
+    # Signals aimed at us (Ctrl-C in a host shell, kill) go to the guest instead.
+    def forward(sig, _frame):
+        init = kernel.init
+        if init is not None and init.alive:
+            try:
+                os.kill(init.host_pid, sig)
+            except ProcessLookupError:
+                pass
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(s, forward)
+    status = kernel.run()
+    if ns.report:
+        _print_report(kernel.report)
+    if trace not in (None, sys.stderr):
+        trace.close()
+    return exit_code(status)
+
+
+def _print_report(report) -> None:
+    w = sys.stderr.write
+    w(f"umlpy report: {sum(report.syscalls.values())} stopped syscalls, "
+      f"{len(report.processes) + 1} processes\n")
+    for name, n in report.syscalls.most_common(10):
+        w(f"  {name:20} {n}\n")
+    for path in sorted(report.files_written):
+        w(f"  wrote {path}\n")
+    for line in report.denied:
+        w(f"  denied {line}\n")
+
+
+def cmd_boot(ns) -> int:
+    from umlpy.boot import boot
+    kw = _config_kwargs(ns)
+    return boot(**kw, report=ns.report)
+
+
+def cmd_syscalls(ns) -> int:
+    from umlpy.syscalls.table import full_table
+    out = sys.stdout
+    out.write(f"{'nr':>4}  {'name':24} {'class':8} what happens\n")
+    for e in full_table():
+        out.write(f"{e.nr:>4}  {e.name:24} {e.cls.value:8} {e.summary}\n")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        ns = parser.parse_args(argv)
+        if ns.command is None:
+            raise UsageError("missing command: boot, run, trace or syscalls")
+        handler = {"run": cmd_run, "trace": cmd_run, "boot": cmd_boot, "syscalls": cmd_syscalls}[ns.command]
+        return handler(ns)
+    except UsageError as e:
+        sys.stderr.write(f"umlpy: error: {e}\n")
+        return 2
+    except BrokenPipeError:
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
