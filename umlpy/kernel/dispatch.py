@@ -97,6 +97,9 @@ class Dispatcher:
         call = Call(entry, nr, args, P.PtracePlatform.copy_regs(regs))
         self.k.count(entry)
         task.call = call
+        self.k.current_task = task
+        if entry.rule is not None and rule_allows(entry.rule, args):
+            return self._run_native(task, call, regs, Native())   # strict mode only
         if entry.handler is None:
             if entry.cls.value == "deny":
                 call.note = f"(denied: {entry.why or 'not implemented'})"
@@ -234,6 +237,16 @@ class Dispatcher:
             out = regs
         self.k.trace_done(task, call, result)
         self.platform.resume(task.host_tid, P.CONT, 0, out)
+
+
+def rule_allows(rule, args: tuple[int, ...]) -> bool:
+    """Would the seccomp filter have let this call run natively (see seccomp.ArgRule)?"""
+    v = args[rule.arg]
+    if rule.zero64:
+        match = v == 0
+    else:
+        match = (v & 0xFFFFFFFF) in rule.values
+    return match == rule.allow
 
 
 def _s32(v: int) -> int:

@@ -1,0 +1,64 @@
+"""Shared fixtures: a test rootfs, C programs compiled by gcc, and sandboxes.
+
+`rootfs` is built once per session from the host (busybox-static plus host
+dynamic binaries and their libraries).  `cc` compiles a C source into a
+directory that tests bind-mount at /t, statically or dynamically linked (the
+dynamic ones use the rootfs's own ld.so and libc).  `sandbox` is a fresh
+Sandbox on that rootfs with /t mounted read-only.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from umlpy import Sandbox
+from umlpy.rootfs import build
+
+HERE = Path(__file__).resolve().parent
+
+
+@pytest.fixture(scope="session")
+def rootfs(tmp_path_factory) -> Path:
+    dest = tmp_path_factory.mktemp("rootfs") / "root"
+    build(dest)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def progs(tmp_path_factory) -> Path:
+    """Directory of compiled test programs (bind-mounted at /t)."""
+    return tmp_path_factory.mktemp("progs")
+
+
+@pytest.fixture(scope="session")
+def cc(progs):
+    """cc(name, source, static=False, flags=()) -> guest path /t/NAME of the compiled program."""
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc is not installed")
+
+    def compile_(name: str, source: str, *, static: bool = False, flags: tuple[str, ...] = ()) -> str:
+        out = progs / name
+        if not out.exists():
+            src = progs / f"{name}.c"
+            src.write_text(textwrap.dedent(source))
+            cmd = ["gcc", "-O1", "-o", str(out), str(src), "-lpthread", *flags]
+            if static:
+                cmd.insert(1, "-static")
+            subprocess.run(cmd, check=True, capture_output=True)
+        return f"/t/{name}"
+    return compile_
+
+
+@pytest.fixture
+def sandbox(rootfs, progs):
+    with Sandbox(rootfs=rootfs, mounts=[(str(progs), "/t", "ro")]) as sb:
+        yield sb
+
+
+def sh(sb: Sandbox, script: str, **kw):
+    """Run a shell script in the sandbox; the CompletedProcess with text output."""
+    return sb.run(["/bin/sh", "-c", script], text=True, timeout=kw.pop("timeout", 20), **kw)
