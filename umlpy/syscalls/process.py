@@ -269,6 +269,21 @@ def waitid(task, idtype: int, id: UInt, infop: Ptr, options: int, rusage: Ptr):
 
 
 # ------------------------------------------------------------- signals
+def init_ignores(task, sig: int) -> bool:
+    """Guest init only gets the signals it has a handler for, as in a PID namespace."""
+    init = task.kernel.init
+    if init is None or sig == 0 or task.process is init:
+        return False
+    try:
+        with open(f"/proc/{init.host_pid}/status") as f:
+            for line in f:
+                if line.startswith("SigCgt:"):
+                    return not (int(line.split()[1], 16) >> (sig - 1)) & 1
+    except OSError:
+        pass
+    return False
+
+
 def _kill_target(task, pid: int) -> int:
     if pid > 0:
         return _alive(task, pid)
@@ -297,7 +312,10 @@ def kill(task, pid: int, sig: int):
                         continue
                 count += 1
         return 0 if count else -errno.ESRCH
-    return Native(args={0: _kill_target(task, pid)})
+    target = _kill_target(task, pid)
+    if pid == 1 and init_ignores(task, sig):
+        return 0
+    return Native(args={0: target})
 
 
 @syscall("tgkill", REWRITE)
