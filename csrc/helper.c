@@ -110,11 +110,12 @@ static void child(const struct uh_spawn_args *a, struct spawn_shared *sh,
         sched_setaffinity(0, sizeof set, &set);
     }
     /* Defence in depth: the host kernel's own view of the guest is an empty
-     * network namespace and an empty, unwritable root directory.  Every name
+     * network namespace, its own System V IPC namespace, and an empty,
+     * unwritable root directory.  Every name
      * the guest uses is resolved by the guest kernel; if anything ever reached
      * the host kernel unresolved, it would find nothing there. */
     if (a->new_netns) {
-        if (unshare(CLONE_NEWNET) < 0)
+        if (unshare(CLONE_NEWNET | CLONE_NEWIPC) < 0)
             child_fail(sh, 10);
         int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         struct ifreq ifr;

@@ -5,11 +5,38 @@ sandbox shares the host's clocks; it may not change them.
 """
 import errno
 
-from umlpy.syscalls.table import deny, native
+from umlpy.kernel.dispatch import Native
+from umlpy.syscalls.table import REWRITE, KernelError, Ptr, deny, native, syscall
+
+SIGEV_THREAD_ID = 4
 
 native("clock_gettime", "clock_getres", "gettimeofday", "time", "nanosleep", "clock_nanosleep",
-       "getitimer", "setitimer", "alarm", "timer_create", "timer_settime", "timer_gettime",
+       "getitimer", "setitimer", "alarm", "timer_settime", "timer_gettime",
        "timer_getoverrun", "timer_delete",
        why="clocks and timers of the calling process")
 deny("settimeofday", "clock_settime", "adjtimex", "clock_adjtime", err=errno.EPERM,
      why="the sandbox may not set the host's clocks")
+
+
+@syscall("timer_create", REWRITE)
+def timer_create(task, clockid: int, sevp: Ptr, timerid: Ptr):
+    """timer_create(2): natively; a SIGEV_THREAD_ID target thread is a guest tid, translated."""
+    if sevp == 0:
+        return Native()
+    raw = task.read(sevp, 16)
+    notify = int.from_bytes(raw[12:16], "little", signed=True)
+    if notify & SIGEV_THREAD_ID != SIGEV_THREAD_ID:
+        return Native()
+    guest_tid = int.from_bytes(task.read(sevp + 16, 4), "little", signed=True)
+    target = task.kernel.pidns.task(guest_tid)
+    if target is None or target.process is not task.process:
+        raise KernelError(errno.EINVAL)
+    task.write(sevp + 16, target.host_tid.to_bytes(4, "little"))
+
+    def restore(r: int) -> int:
+        try:
+            task.write(sevp + 16, guest_tid.to_bytes(4, "little", signed=True))
+        except KernelError:
+            pass
+        return r
+    return Native(then=restore)
