@@ -832,3 +832,101 @@ def test_no_timeout_when_the_guest_finishes(sandbox):
     r = sh(sandbox, "sleep 0.2; echo done", timeout=5)
     assert r.stdout == "done\n"
     assert time.monotonic() - t < 4
+
+
+# ------------------------------------------- ids that outlive their owner
+DEAD_LEADER = r"""
+#include <sys/prctl.h>
+int main(void) {
+    setvbuf(stdout, NULL, _IONBF, 0);
+    prctl(PR_SET_CHILD_SUBREAPER, 1);         /* natively too, orphans come to us */
+    int ready[2], go[2], rep[2]; pipe(ready); pipe(go); pipe(rep);
+    pid_t leader = fork();
+    if (leader == 0) {
+        setpgid(0, 0);
+        if (fork() == 0) {                    /* the member stays in the leader's group */
+            char x, buf[128];
+            write(ready[1], "r", 1);
+            read(go[0], &x, 1);               /* by now the leader is dead and reaped */
+            int n = snprintf(buf, sizeof buf, "member_pgrp=%d\nmember_sid=%d\n", getpgrp(), getsid(0));
+            write(rep[1], buf, n);
+            for (;;) pause();
+        }
+        char x; read(ready[0], &x, 1);
+        _exit(0);
+    }
+    setpgid(leader, leader);
+    int st;
+    waitpid(leader, &st, 0);
+    printf("leader=%d\n", leader);
+    write(go[1], "g", 1);
+    char buf[128] = {0};
+    read(rep[0], buf, sizeof buf - 1);
+    printf("%s", buf);
+    /* the group still exists: it can be waited for and signalled */
+    printf("killpg=%s\n", ERR(kill(-leader, SIGTERM)));
+    pid_t w = waitpid(-leader, &st, 0);
+    printf("waitpg=%s %d\n", ERR(w), w > 0 && WIFSIGNALED(st) ? WTERMSIG(st) : -1);
+    return 0;
+}
+"""
+
+
+def test_process_group_outlives_its_reaped_leader(sandbox, build):
+    r = run(sandbox, [build("deadleader", DEAD_LEADER, True)], timeout=5)
+    d = kv(r.stdout)
+    assert d["member_pgrp"] == d["leader"]
+    assert d["member_sid"] == "1"
+    assert d["killpg"] == "OK"
+    assert d["waitpg"] == f"OK {int(signal.SIGTERM)}"
+
+
+BY_PID = r"""
+#include <sys/resource.h>
+int main(void) {
+    setvbuf(stdout, NULL, _IONBF, 0);
+    int go[2]; pipe(go);
+    pid_t c = fork();
+    if (c == 0) { setpgid(0, 0); char x; read(go[0], &x, 1); _exit(8); }
+    setpgid(c, c);
+    cpu_set_t set; CPU_ZERO(&set);
+    printf("getaffinity=%s\n", ERR(sched_getaffinity(c, sizeof set, &set)));
+    printf("getscheduler=%s\n", ERR(sched_getscheduler(c)));
+    errno = 0;
+    int prio = getpriority(PRIO_PROCESS, c);
+    printf("getpriority=%s\n", errno ? strerrorname_np(errno) : "OK");
+    printf("setpriority=%s\n", ERR(setpriority(PRIO_PROCESS, c, prio + 1)));
+    errno = 0; getpriority(PRIO_PROCESS, c);
+    struct rlimit rl;
+    printf("prlimit=%s\n", ERR(prlimit(c, RLIMIT_NOFILE, NULL, &rl)));
+    printf("getpriority_missing=%s\n", (errno = 0, getpriority(PRIO_PROCESS, 4000), errno ? strerrorname_np(errno) : "OK"));
+    int pidfd = syscall(SYS_pidfd_open, c, 0);
+    printf("pidfd_open=%s\n", ERR(pidfd));
+    printf("pidfd_open_missing=%s\n", ERR(syscall(SYS_pidfd_open, 4000, 0)));
+    write(go[1], "g", 1);
+    siginfo_t si; memset(&si, 0, sizeof si);
+    int r = waitid(P_PGID, c, &si, WEXITED);
+    printf("waitid_pgid=%s %d %d\n", ERR(r), si.si_pid == c, si.si_status);
+    pid_t d = fork();
+    if (d == 0) { for (;;) pause(); }
+    int dfd = syscall(SYS_pidfd_open, d, 0);
+    printf("pidfd_send_signal=%s\n", ERR(syscall(SYS_pidfd_send_signal, dfd, SIGTERM, NULL, 0)));
+    memset(&si, 0, sizeof si);
+    r = waitid(P_PIDFD, dfd, &si, WEXITED);
+    printf("waitid_pidfd=%s %d %d\n", ERR(r), si.si_pid == d, si.si_status);
+    return 0;
+}
+"""
+
+
+def test_calls_naming_a_child_by_guest_pid(sandbox, build):
+    r = run(sandbox, [build("bypid", BY_PID, True)], timeout=5)
+    assert r.returncode == 0, r.stdout + r.stderr
+    d = kv(r.stdout)
+    for k in ("getaffinity", "getscheduler", "getpriority", "setpriority", "prlimit", "pidfd_open"):
+        assert d[k] == "OK", (k, r.stdout)
+    assert d["getpriority_missing"] == "ESRCH"
+    assert d["pidfd_open_missing"] == "ESRCH"
+    assert d["waitid_pgid"] == "OK 1 8"
+    assert d["pidfd_send_signal"] == "OK"
+    assert d["waitid_pidfd"] == f"OK 1 {int(signal.SIGTERM)}"
