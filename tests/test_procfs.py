@@ -10,7 +10,6 @@ import os
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -202,7 +201,7 @@ def test_system_files(sandbox):
     assert "Linux version" in text
 
 
-def test_hostname_is_the_sandboxes(tmp_path):
+def test_hostname_is_the_sandboxes():
     with Sandbox(hostname="box1") as sb:
         assert out(sb, "cat /proc/sys/kernel/hostname").strip() == "box1"
 

@@ -27,7 +27,11 @@ looks that name up in the same fd directory: a hidden entry that stats as
 the object itself, and opens as a fresh open of the same object (pipes and
 already-held host files, the latter never with more access than the guest's
 own descriptor has).  That keeps `echo hi > /dev/stderr` working when
-stderr is a pipe.  Sockets cannot be opened this way (ENXIO, as on Linux).
+stderr is a pipe.  Sockets cannot be opened this way (ENXIO, as on Linux);
+anon_inode objects (eventfd, epoll, ...) and deleted files are not
+reopenable through /proc (ENOENT), unlike Linux.
+
+Not provided: /proc/net, /proc/PID/ns, /proc/PID/mem, writes under /proc/sys.
 """
 from __future__ import annotations
 
@@ -606,7 +610,7 @@ class ProcFS(FileSystem):
             raise fail(errno.ENOENT)
         if not host.startswith("/"):
             return host                          # pipe:[..], socket:[..], anon_inode:[..]
-        deleted = " (deleted)" if host.endswith(" (deleted)") else ""
+        deleted = " (deleted)" if host.endswith(" (deleted)") and not host.startswith("/memfd:") else ""
         hst = None
         if proc.pidfd is not None:
             hfd = pidfd_getfd(proc.pidfd, n)
