@@ -632,3 +632,51 @@ def test_exec_via_path_search_and_relative_path(sandbox, printargs):
     assert argv == [enc("./exec_printargs_s"), enc("rel"), enc("exec_printargs_s"), enc("viapath")]
     r = sh(sandbox, "PATH=/nonexistent exec_printargs_s; echo rc=$?")
     assert r.stdout.endswith("rc=127\n")
+
+
+# ------------------------------------------------- programs on writable layers
+def test_exec_programs_copied_to_tmp_and_the_overlay(sandbox, build, printargs):
+    dyn = build("exec_printargs_dynamic_pie", PRINTARGS, flags=("-pie",))
+    r = sh(sandbox, f"""
+        cp {printargs} /tmp/ps && cp {dyn} /tmp/pd && cp {dyn} /root/pd && chmod +x /tmp/ps /tmp/pd /root/pd &&
+        printf '#!/tmp/pd S\\n' > /tmp/script && chmod +x /tmp/script &&
+        ln -s /tmp/pd /tmp/link &&
+        /tmp/ps a && /tmp/pd b && /root/pd c && /tmp/script d && /tmp/link e""")
+    assert r.returncode == 0, r.stderr
+    argv0s = [line for line in r.stdout.splitlines() if line.startswith("argv[")]
+    assert argv0s == [f"argv[0]={enc('/tmp/ps')}", f"argv[1]={enc('a')}",
+                      f"argv[0]={enc('/tmp/pd')}", f"argv[1]={enc('b')}",
+                      f"argv[0]={enc('/root/pd')}", f"argv[1]={enc('c')}",
+                      f"argv[0]={enc('/tmp/pd')}", f"argv[1]={enc('S')}",
+                      f"argv[2]={enc('/tmp/script')}", f"argv[3]={enc('d')}",
+                      f"argv[0]={enc('/tmp/link')}", f"argv[1]={enc('e')}"]
+
+
+def test_exec_honours_mode_bits_set_in_the_guest(sandbox, printargs):
+    r = sh(sandbox, f"cp {printargs} /tmp/p && chmod 644 /tmp/p && /tmp/p; echo rc=$?; "
+                    f"chmod 755 /tmp/p && /tmp/p >/dev/null; echo rc=$?")
+    assert r.stdout == "rc=126\nrc=0\n"
+
+
+def test_exec_of_a_file_open_for_writing_is_etxtbsy(sandbox, build, printargs):
+    prog = build("exec_txtbsy", r"""
+    int main(int argc, char **argv) {
+        setvbuf(stdout, NULL, _IONBF, 0);
+        int in = open(argv[1], O_RDONLY), out = open("/tmp/copy", O_WRONLY | O_CREAT | O_TRUNC, 0755);
+        char buf[65536]; ssize_t n;
+        while ((n = read(in, buf, sizeof buf)) > 0) write(out, buf, n);
+        char *a[] = {"/tmp/copy", NULL};
+        pid_t c = fork();
+        if (c == 0) { execve("/tmp/copy", a, environ); printf("open_for_write=%s\n", strerrorname_np(errno)); _exit(1); }
+        waitpid(c, NULL, 0);
+        close(out);
+        c = fork();
+        if (c == 0) { execve("/tmp/copy", a, environ); _exit(1); }
+        int st; waitpid(c, &st, 0);
+        printf("after_close=%d\n", WEXITSTATUS(st));
+        return 0;
+    }""", static=True)
+    r = run(sandbox, [prog, printargs])
+    d = dict(line.split("=", 1) for line in r.stdout.splitlines() if line.count("=") == 1)
+    assert d["open_for_write"] == "ETXTBSY"
+    assert d["after_close"] == "0"

@@ -930,3 +930,15 @@ def test_calls_naming_a_child_by_guest_pid(sandbox, build):
     assert d["waitid_pgid"] == "OK 1 8"
     assert d["pidfd_send_signal"] == "OK"
     assert d["waitid_pidfd"] == f"OK 1 {int(signal.SIGTERM)}"
+
+
+def test_init_exit_kills_the_remaining_guest_processes(sandbox):
+    t = time.monotonic()
+    r = sh(sandbox, f"sleep {MARK} & sh -c 'sleep {MARK}' & setsid sleep {MARK} & echo started", timeout=10)
+    assert r.stdout == "started\n"
+    assert r.returncode == 0
+    assert time.monotonic() - t < 3            # nobody waited for the sleeps
+    deadline = time.monotonic() + 2
+    while _marked_host_processes() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _marked_host_processes() == []

@@ -161,7 +161,7 @@ int main(void) {
 
 
 def test_many_short_lived_threads(sandbox, build):
-    r = run(sandbox, [build("many", MANY, False)], timeout=30)
+    r = run(sandbox, [build("many", MANY, False)], timeout=10)
     assert r.returncode == 0, r.stderr
     bad, last = r.stdout.split()
     assert bad == "bad=0"
