@@ -586,3 +586,25 @@ def test_siginfo_si_pid_is_a_guest_pid(sandbox, build, case):
     if want is None:                  # "SIG FROM ...": the sender was guest init
         got, want = got.split()[1], "1"
     assert got == want, r.stdout
+
+
+# ------------------------------------------------------------- strict mode
+@pytest.fixture
+def strict(rootfs, progs):
+    """Strict mode (every syscall stops in the supervisor), traced to a StringIO."""
+    import io
+    from umlpy import Sandbox
+    with Sandbox(rootfs=rootfs, mounts=[(str(progs), "/t", "ro")], trace=io.StringIO()) as sb:
+        yield sb
+
+
+def test_signals_in_strict_mode(strict, build):
+    d = kv(run(strict, [build("eintr", EINTR, True)]).stdout)
+    assert (d["read"], d["wait"], d["nanosleep"]) == ("EINTR", "EINTR", "EINTR 1")
+    assert d["restarted_read"] == "1 y"
+    d = kv(run(strict, [build("sigchld", SIGCHLD_PROG, False)]).stdout)
+    assert d["sigchld"] == "1 1 23" and d["ignored"] == "ECHILD"
+    d = kv(run(strict, [build("pending", PENDING, True)]).stdout)
+    assert (d["pending"], d["after_unblock"], d["rt_queued"]) == ("1 got=0", "0 got=1", "3")
+    r = run(strict, [build("defaults", DEFAULTS, True), "segv"])
+    assert r.returncode == -signal.SIGSEGV

@@ -547,3 +547,43 @@ def test_fork_from_a_thread(sandbox, build, static):
     assert d["child_pid_tid"] == "1"
     assert d["main_waited"] == "1 12"
     assert d["none_left"] == "ECHILD"
+
+
+# ------------------------------------------------------------- strict mode
+@pytest.fixture
+def strict(rootfs, progs):
+    """Strict mode (every syscall stops in the supervisor), traced to a StringIO."""
+    with Sandbox(rootfs=rootfs, mounts=[(str(progs), "/t", "ro")], trace=io.StringIO()) as sb:
+        yield sb
+
+
+def test_threads_in_strict_mode(strict, build):
+    r = run(strict, [build("threads", THREADS, False)])
+    assert r.returncode == 0, r.stderr
+    d = kv(r.stdout)
+    assert d["joined"] == "1" and d["main"] == "1 1"
+    tids = ints(d["tids"])
+    assert len(set(tids)) == 6 and all(1 < t < 20 for t in tids)
+    r = run(strict, [build("pkill", PKILL, True)])
+    d = kv(r.stdout)
+    assert (d["sent"], d["each_once"], d["main_hits"]) == ("4", "1", "0")
+
+
+def test_execve_from_a_thread_in_strict_mode(strict, build):
+    prog = build("execthr", EXEC_THREAD, False)
+    after = build("afterexec", AFTER_EXEC, False)
+    r = run(strict, [prog, after])
+    assert r.returncode == 33, r.stdout
+    d = kv(r.stdout)
+    assert d["after"] == "1 1 0" and int(d["exec_tid"]) > 1
+    assert f'execve("{after}"' in strict.trace.getvalue()
+
+
+def test_trace_names_the_thread_that_called_execve(strict, build):
+    prog = build("execthr", EXEC_THREAD, False)
+    after = build("afterexec", AFTER_EXEC, False)
+    r = run(strict, [prog, after])
+    tid = kv(r.stdout)["exec_tid"]
+    lines = [line for line in strict.trace.getvalue().splitlines() if f'execve("{after}"' in line]
+    assert len(lines) == 1
+    assert lines[0].startswith(f"[pid {tid}] "), lines    # as strace: the caller, not the leader
