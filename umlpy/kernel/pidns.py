@@ -53,10 +53,11 @@ class PidNamespace:
         self.add_task(task)
 
     def forget(self, guest_id: int) -> None:
-        """A reaped process: its id no longer names anything."""
-        host = self._g2h.pop(guest_id, None)
-        if host is not None and self._h2g.get(host) == guest_id:
-            del self._h2g[host]
+        """A reaped process no longer names a process.
+
+        Its id mapping stays (a process group or session outlives its
+        leader) until the host reuses the number for a new guest thread.
+        """
         self.processes.pop(guest_id, None)
 
     def to_guest(self, host_id: int) -> int:

@@ -152,6 +152,8 @@ def fstat(task, fd: int, buf: Ptr):
 @syscall("statx", EMULATE)
 def statx(task, dirfd: int, path: Path, flags: int, mask: UInt, buf: Ptr):
     """statx(2): extended stat; all basic fields are filled."""
+    if flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | 0x800 | 0x6000) or mask & 0x80000000:
+        raise KernelError(errno.EINVAL)
     task.write(buf, pack_statx(stat_at(task, dirfd, path, flags)))
     return 0
 
@@ -202,6 +204,8 @@ def faccessat(task, dirfd: int, path: Path, mode: int):
 @syscall("faccessat2", EMULATE)
 def faccessat2(task, dirfd: int, path: Path, mode: int, flags: int):
     """faccessat2(2): faccessat with flags (AT_SYMLINK_NOFOLLOW, AT_EACCESS)."""
+    if flags & ~(AT_SYMLINK_NOFOLLOW | 0x200 | AT_EMPTY_PATH):
+        raise KernelError(errno.EINVAL)
     return do_access(task, dirfd, path, mode, flags)
 
 
@@ -403,6 +407,7 @@ def mknodat(task, dirfd: int, path: Path, mode: UInt, dev: UInt):
         pfd, name = lk.mount.fs.mknod_socket_dir(lk.rel)
         try:
             os.mkfifo(name, perm, dir_fd=pfd)
+            os.chmod(name, perm, dir_fd=pfd)
         except OSError as e:
             raise KernelError(e.errno)
         finally:

@@ -196,19 +196,36 @@ def set_tid_address(task, tidptr: Ptr):
 
 
 def host_pid(task, pid: int) -> int:
-    """The host id of guest pid `pid` (> 0); ESRCH if it names no guest process."""
-    h = task.kernel.pidns.to_host(pid)
-    if h is None:
+    """The host id of live guest process or thread `pid`; ESRCH if it names none."""
+    ns = task.kernel.pidns
+    h = ns.to_host(pid)
+    proc = ns.processes.get(pid)
+    if h is None or (ns.task(pid) is None and (proc is None or proc.reaped)):
         raise KernelError(errno.ESRCH, f"pid {pid} is not in the sandbox")
     return h
 
 
+def host_group(task, pgid: int) -> int | None:
+    """The host id of guest process group (or session) `pgid`, if a guest process is in it.
+
+    A group outlives its leader, so the id is looked up even after the
+    leader was reaped, but only a group that still has a guest member counts.
+    """
+    h = task.kernel.pidns.to_host(pgid)
+    if h is None:
+        return None
+    for proc in task.kernel.pidns.processes.values():
+        if proc.alive:
+            try:
+                if os.getpgid(proc.host_pid) == h:
+                    return h
+            except OSError:
+                continue
+    return None
+
+
 def _alive(task, pid: int) -> int:
-    h = host_pid(task, pid)
-    proc = task.kernel.pidns.processes.get(pid)
-    if proc is not None and proc.reaped:
-        raise KernelError(errno.ESRCH)
-    return h
+    return host_pid(task, pid)
 
 
 # ---------------------------------------------------------------- wait
@@ -228,10 +245,17 @@ def _reaped(task, guest: int) -> None:
 def wait4(task, pid: int, status: Ptr, options: int, rusage: Ptr):
     """wait4(2): the host waits; pids are translated both ways."""
     args = {}
+    ns = task.kernel.pidns
     if pid > 0:
-        args[0] = host_pid(task, pid)
+        proc = ns.processes.get(pid)
+        if proc is None or proc.reaped:
+            raise KernelError(errno.ECHILD)
+        args[0] = proc.host_pid
     elif pid < -1:
-        args[0] = -host_pid(task, -pid)
+        h = ns.to_host(-pid)
+        if h is None:
+            raise KernelError(errno.ECHILD)
+        args[0] = -h
 
     def back(r: int) -> int:
         if r > 0:
@@ -246,11 +270,17 @@ def wait4(task, pid: int, status: Ptr, options: int, rusage: Ptr):
 def waitid(task, idtype: int, id: UInt, infop: Ptr, options: int, rusage: Ptr):
     """waitid(2): the host waits; the id and siginfo's si_pid are translated."""
     args = {}
-    if idtype in (P_PID, P_PGID):
-        if id == 0 and idtype == P_PGID:
-            pass
-        else:
-            args[1] = host_pid(task, id)
+    ns = task.kernel.pidns
+    if idtype == P_PID:
+        proc = ns.processes.get(id)
+        if proc is None or proc.reaped:
+            raise KernelError(errno.ECHILD)
+        args[1] = proc.host_pid
+    elif idtype == P_PGID and id != 0:
+        h = ns.to_host(id)
+        if h is None:
+            raise KernelError(errno.ECHILD)
+        args[1] = h
 
     def back(r: int) -> int:
         if r == 0 and infop:
@@ -291,7 +321,10 @@ def _kill_target(task, pid: int) -> int:
         return 0
     if pid == -1:
         raise KernelError(errno.EPERM)     # handled by kill() itself
-    return -host_pid(task, -pid)
+    h = host_group(task, -pid)
+    if h is None:
+        raise KernelError(errno.ESRCH)
+    return -h
 
 
 @syscall("kill", REWRITE)
@@ -373,7 +406,15 @@ def setpgid(task, pid: int, pgid: int):
     """setpgid(2): move a guest process into a guest process group."""
     if pid < 0 or pgid < 0:
         raise KernelError(errno.EINVAL)
-    return Native(args={0: _pid_arg(task, pid), 1: _pid_arg(task, pgid)})
+    hpid = _pid_arg(task, pid)
+    target = pid or task.process.pid
+    if pgid == 0 or pgid == target:
+        hpgid = 0 if pgid == 0 else hpid
+    else:
+        hpgid = host_group(task, pgid)
+        if hpgid is None:
+            raise KernelError(errno.EPERM, f"no process group {pgid} in this session")
+    return Native(args={0: hpid, 1: hpgid})
 
 
 @syscall("getpgid", REWRITE)
@@ -392,6 +433,7 @@ def getpgrp(task):
 def getsid(task, pid: int):
     """getsid(2): the guest id of a session."""
     return Native(args={0: _pid_arg(task, pid)}, then=lambda r: _translate_tid(task, r))
+
 
 
 @syscall("setsid", REWRITE)

@@ -45,6 +45,8 @@ class HostFS(FileSystem):
     # ------------------------------------------------------------ lookup
     def _open(self, rel: str, flags: int, mode: int = 0) -> int:
         path = rel.lstrip("/") or "."
+        if not flags & (os.O_CREAT | 0o20000000):     # openat2 wants mode 0 unless creating
+            mode = 0
         return openat2(self.rootfd, path, flags | os.O_CLOEXEC, mode, CONFINED)
 
     def host_dir_fd(self, rel: str) -> int:
@@ -105,9 +107,12 @@ class HostFS(FileSystem):
         if self.readonly and (flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC)):
             raise fail(errno.EROFS)
         try:
-            return self._open(rel, flags, mode)
+            fd = self._open(rel, flags, mode)
         except OSError as e:
             raise _oserror(e)
+        if flags & os.O_CREAT and flags & os.O_EXCL:
+            os.fchmod(fd, mode & 0o7777)        # exactly the guest's mode: no host umask
+        return fd
 
     # ---------------------------------------------------------- mutation
     def _mutate(self, rel: str, op) -> None:
@@ -122,7 +127,10 @@ class HostFS(FileSystem):
             os.close(pfd)
 
     def mkdir(self, rel: str, mode: int) -> None:
-        self._mutate(rel, lambda d, n: os.mkdir(n, mode, dir_fd=d))
+        def op(d, n):
+            os.mkdir(n, mode, dir_fd=d)
+            os.chmod(n, mode & 0o7777, dir_fd=d, follow_symlinks=False)   # no host umask
+        self._mutate(rel, op)
 
     def rmdir(self, rel: str) -> None:
         self._mutate(rel, lambda d, n: os.rmdir(n, dir_fd=d))

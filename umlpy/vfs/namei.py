@@ -172,7 +172,7 @@ class VFS:
         try:
             fd = lk.mount.fs.open(lk.rel, os.O_RDONLY | os.O_DIRECTORY, 0)
         except KernelError as e:
-            if e.errno not in (errno.EACCES, errno.ENOTDIR, errno.EXDEV, errno.ENOENT):
+            if e.errno not in (errno.EACCES, errno.ENOTDIR, errno.EXDEV, errno.ENOENT, errno.EISDIR):
                 raise
             fd = os.open(self._vdir(lk.path), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         return self.register(fd, lk.path)
