@@ -515,7 +515,7 @@ int main(void) {
 
 @pytest.mark.parametrize("static", LINKS)
 def test_stop_and_continue_a_child(sandbox, build, static):
-    r = run(sandbox, [build("stopcont", STOPCONT, static)], timeout=5)
+    r = run(sandbox, [build("stopcont", STOPCONT, static)], timeout=3)
     assert r.returncode == 0, r.stdout + r.stderr
     d = kv(r.stdout)
     assert d["stop"] == "OK"
@@ -608,3 +608,28 @@ def test_signals_in_strict_mode(strict, build):
     assert (d["pending"], d["after_unblock"], d["rt_queued"]) == ("1 got=0", "0 got=1", "3")
     r = run(strict, [build("defaults", DEFAULTS, True), "segv"])
     assert r.returncode == -signal.SIGSEGV
+
+
+KILL_GROUP_OF_INIT = r"""
+int main(int argc, char **argv) {
+    setvbuf(stdout, NULL, _IONBF, 0);
+    int sig = atoi(argv[1]);
+    pid_t c = fork();
+    if (c == 0) {
+        kill(0, sig);                        /* our process group, which init leads */
+        for (;;) pause();
+    }
+    int st; waitpid(c, &st, 0);
+    printf("child=%d\n", WIFSIGNALED(st) ? WTERMSIG(st) : -1);
+    printf("init=survived\n");
+    return 0;
+}
+"""
+
+
+def test_group_signal_from_a_child_spares_guest_init(sandbox, build):
+    # PID-namespace init only gets the signals it handles, whoever they are aimed at.
+    r = run(sandbox, [build("killgrp_init", KILL_GROUP_OF_INIT, True), str(int(signal.SIGTERM))],
+            timeout=5)
+    assert r.stdout == f"child={int(signal.SIGTERM)}\ninit=survived\n"
+    assert r.returncode == 0

@@ -161,11 +161,13 @@ int main(void) {
 
 
 def test_many_short_lived_threads(sandbox, build):
-    r = run(sandbox, [build("many", MANY, False)], timeout=10)
-    assert r.returncode == 0, r.stderr
-    bad, last = r.stdout.split()
-    assert bad == "bad=0"
-    assert int(last.split("=")[1]) == 1 + 40 * 8
+    prog = build("many", MANY, False)
+    for attempt in range(5):                  # a lost pthread_join wake-up is a race: try it often
+        r = run(sandbox, [prog], timeout=3)
+        assert r.returncode == 0, r.stderr
+        bad, last = r.stdout.split()
+        assert bad == "bad=0"
+        assert int(last.split("=")[1]) == 1 + 40 * 8
 
 
 MUTEX = r"""
