@@ -954,3 +954,67 @@ def test_init_exit_kills_the_remaining_guest_processes(sandbox):
     while _marked_host_processes() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _marked_host_processes() == []
+
+
+# ------------------------------------------------------------- strict mode
+@pytest.fixture
+def strict(rootfs, progs):
+    """Strict mode (every syscall stops in the supervisor), traced to a StringIO."""
+    import io
+    with Sandbox(rootfs=rootfs, mounts=[(str(progs), "/t", "ro")], trace=io.StringIO()) as sb:
+        yield sb
+
+
+def test_denied_syscalls_in_strict_mode_have_a_trace_line(strict, build):
+    r = run(strict, [build("denied", DENIED, True)])
+    assert r.returncode == 0, r.stderr
+    lines = strict.trace.getvalue().splitlines()
+    for name in ("io_uring_setup", "bpf", "perf_event_open", "kexec_load", "init_module",
+                 "open_by_handle_at", "name_to_handle_at", "syscall_1000", "syscall_470"):
+        hits = [line for line in lines if f"{name}(" in line]
+        assert len(hits) == 1, (name, hits)
+        assert "= -1 ENOSYS" in hits[0] or "= -1 EPERM" in hits[0], hits[0]
+    assert len(r.report.denied) == 9
+
+
+def test_bad_guest_pointers_in_strict_mode(strict, build):
+    r = run(strict, [build("efault", EFAULT, True)])
+    d = kv(r.stdout)
+    for k in ("uname", "uname_kernel", "execve_path", "sethostname", "clone3",
+              "getaffinity", "getrlimit", "sigaction"):
+        assert d[k] == "EFAULT", (k, r.stdout)
+    assert 'uname(0x1) = -1 EFAULT' in strict.trace.getvalue()
+
+
+KILL_DURING_EXEC = r"""
+int main(int argc, char **argv) {
+    int killed = 0, exited = 0, other = 0;
+    for (int i = 0; i < 30; i++) {
+        pid_t c = fork();
+        if (c == 0) {
+            char *a[] = {argv[1], "x", NULL};
+            execve(argv[1], a, NULL);
+            _exit(127);
+        }
+        if (i % 3) usleep(i * 100);
+        kill(c, SIGKILL);
+        int st; waitpid(c, &st, 0);
+        if (WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL) killed++;
+        else if (WIFEXITED(st) && WEXITSTATUS(st) == 0) exited++;
+        else other++;
+    }
+    printf("killed+exited=%d other=%d\n", killed + exited, other);
+    printf("none_left=%s\n", ERR(wait(NULL)));
+    return 0;
+}
+"""
+
+
+def test_processes_killed_in_the_middle_of_execve(sandbox, build):
+    target = build("ids", IDS, False)
+    r = run(sandbox, [build("killexec", KILL_DURING_EXEC, True), target], timeout=30)
+    assert r.returncode == 0, r.stderr
+    d = kv(r.stdout)                          # (the children that won the race print their ids)
+    assert d["killed+exited"] == "30 other=0"
+    assert d["none_left"] == "ECHILD"
+    assert sh(sandbox, "echo $$").stdout == "1\n"     # the supervisor is fine

@@ -605,3 +605,35 @@ def test_trace_names_the_thread_that_called_execve(strict, build):
     lines = [line for line in strict.trace.getvalue().splitlines() if f'execve("{after}"' in line]
     assert len(lines) == 1
     assert lines[0].startswith(f"[pid {tid}] "), lines    # as strace: the caller, not the leader
+
+
+RACE_EXEC = r"""
+static char *target;
+static pthread_barrier_t bar;
+static void *body(void *arg) {
+    char tid[16]; snprintf(tid, sizeof tid, "%d", gettid_());
+    char *a[] = {target, tid, NULL};
+    pthread_barrier_wait(&bar);
+    execve(target, a, environ);
+    _exit(100);
+}
+int main(int argc, char **argv) {
+    setvbuf(stdout, NULL, _IONBF, 0);
+    target = argv[1];
+    pthread_barrier_init(&bar, NULL, 4);
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++) pthread_create(&t[i], NULL, body, NULL);
+    for (;;) pause();
+}
+"""
+
+
+@pytest.mark.parametrize("static", LINKS)
+def test_several_threads_execve_at_once(sandbox, build, static):
+    prog = build("raceexec", RACE_EXEC, static)
+    after = build("afterexec", AFTER_EXEC, static)
+    for _ in range(3):
+        r = run(sandbox, [prog, after], timeout=10)
+        assert r.returncode == 33, r.stdout + r.stderr
+        assert r.stdout.count("after=") == 1          # exactly one execve won
+        assert kv(r.stdout)["after"] == "1 1 0"
