@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -727,3 +728,160 @@ def test_guest_tcp_server_not_visible_on_host(rootfs, cc, progs):
         t.join()
     assert result["r"].stdout == "bind=0\n"
     assert err == errno.ECONNREFUSED
+
+
+def test_unix_socket_names_are_guest_paths(box, cc):
+    out = kv(run_c(box, cc, "unix_names", r"""
+        int main(void) {
+            struct sockaddr_un a = {.sun_family = AF_UNIX}, b; socklen_t len;
+            strcpy(a.sun_path, "/tmp/g.sock");
+            int s = socket(AF_UNIX, SOCK_STREAM, 0);
+            T("bind", bind(s, (void *)&a, sizeof a)); listen(s, 1);
+            memset(&b, 0, sizeof b); len = sizeof b; getsockname(s, (void *)&b, &len); S("name", b.sun_path);
+            int c = socket(AF_UNIX, SOCK_STREAM, 0);
+            T("connect", connect(c, (void *)&a, sizeof a));
+            memset(&b, 0, sizeof b); len = sizeof b; getpeername(c, (void *)&b, &len); S("peer", b.sun_path);
+            struct stat st; T("is_sock", stat("/tmp/g.sock", &st) == 0 && S_ISSOCK(st.st_mode) ? 0 : -1);
+            T("bind_again", bind(socket(AF_UNIX, SOCK_STREAM, 0), (void *)&a, sizeof a));
+            return 0; }""").stdout)
+    assert out == {"bind": "0", "name": "/tmp/g.sock", "connect": "0", "peer": "/tmp/g.sock",
+                   "is_sock": "0", "bind_again": "EADDRINUSE"}
+
+
+def test_no_host_paths_leak_through_proc(box, rootfs, host, progs):
+    r = sh(box, "readlink /proc/self/exe; /usr/bin/cat /proc/self/maps; cat /proc/self/mounts "
+                "/proc/self/mountinfo; exec 5</mnt/inside; readlink /proc/self/fd/5; "
+                "/usr/bin/ls -l /proc/self/fd/ /proc/self/cwd /proc/self/root")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("/bin/busybox\n")
+    assert "/usr/bin/cat" in r.stdout and "libc.so.6" in r.stdout
+    assert "/mnt/inside" in r.stdout
+    for leak in (str(rootfs), str(host.tmp), str(progs), "/dev/shm/umlpy"):
+        assert leak not in r.stdout, leak
+    assert not re.search(r"/proc/self/fd/\d+/", r.stdout)
+
+
+def test_writes_through_any_handle_never_reach_the_rootfs(rootfs, progs, cc, tmp_path):
+    """Hard links, /proc/self/fd reopen, fchmod on a read-only fd, the running
+    executable: the guest changes its overlay, never the host's rootfs files --
+    also with a --persist upper layer on the same host file system."""
+    files = ["etc/passwd", "etc/group", "etc/shells", "etc/profile", "bin/busybox"]
+
+    def snap():
+        out = {}
+        for f in files:
+            p = rootfs / f
+            st = p.stat()
+            out[f] = (p.read_bytes(), st.st_mode, st.st_uid, st.st_gid, st.st_mtime_ns, st.st_nlink)
+        return out
+    before = snap()
+    prog = cc("lower_writes", PRELUDE + r"""
+        #include <sys/mman.h>
+        #include <sys/xattr.h>
+        int main(void) { char p[64];
+            T("link", link("/etc/passwd", "/root/pw"));
+            int fd = open("/root/pw", O_WRONLY | O_APPEND);
+            T("write_link", write(fd, "pwned\n", 6));
+            int ro = open("/etc/group", O_RDONLY);
+            sprintf(p, "/proc/self/fd/%d", ro);
+            int rw = open(p, O_RDWR);
+            T("write_reopen", write(rw, "pwned", 5));
+            T("fchmod_ro", fchmod(ro, 0777));
+            T("fchown_ro", fchown(ro, 1, 1));
+            T("ftruncate_ro", ftruncate(ro, 0));
+            T("mmap_shared_w", mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, ro, 0) == MAP_FAILED ? -1 : 0);
+            T("utimens", utimensat(AT_FDCWD, "/etc/shells", NULL, 0));
+            setxattr("/etc/profile", "user.x", "y", 1, 0);
+            int ex = open("/bin/busybox", O_RDWR);
+            lseek(ex, 0, SEEK_END);                     /* harmless for the ELF */
+            T("write_busybox", write(ex, "XX", 2));
+            T("chmod_busybox", chmod("/bin/busybox", 04777));
+            char b[8] = {0}; int g = open("/etc/group", O_RDONLY); read(g, b, 5); S("group_now", b);
+            return 0; }""")
+    for persist in (None, tmp_path / "upper"):
+        with Sandbox(rootfs=rootfs, mounts=[(str(progs), "/t", "ro")], persist=persist) as sb:
+            out = kv(sb.run([prog], text=True, timeout=20).stdout)
+            r = sh(sb, "tail -n 1 /etc/passwd; ls -l /bin/busybox")
+        assert out == {"link": "0", "write_link": "6", "write_reopen": "5", "fchmod_ro": "0",
+                       "fchown_ro": "0", "ftruncate_ro": "EINVAL", "mmap_shared_w": "EACCES",
+                       "utimens": "0", "write_busybox": "2", "chmod_busybox": "0",
+                       "group_now": "pwned"}, persist
+        assert r.stdout.startswith("pwned\n-rwsrwxrwx")
+        assert snap() == before, "a guest write reached the host's rootfs"
+
+
+def test_guest_symlinks_to_host_paths_are_guest_paths_for_every_syscall(box, host, cc):
+    out = kv(run_c(box, cc, "symlink_ops", r"""
+        #include <sys/xattr.h>
+        int main(int argc, char **argv) { char p[512];
+            T("symlink", symlink(argv[1], "/root/l"));           /* the host's secret file */
+            T("symlink_dir", symlink(argv[2], "/root/d"));       /* ... and its directory */
+            T("chmod", chmod("/root/l", 0777));
+            T("chown", chown("/root/l", 1, 1));
+            T("truncate", truncate("/root/l", 0));
+            T("utimens", utimensat(AT_FDCWD, "/root/l", NULL, 0));
+            T("open_w", open("/root/l", O_WRONLY));
+            T("open_creat", open("/root/d/new", O_CREAT | O_WRONLY, 0644));
+            T("mkdir", mkdir("/root/d/sub", 0755));
+            T("unlink", unlink("/root/d/SECRET"));
+            T("rename", rename("/root/d/SECRET", "/root/stolen"));
+            T("link", link("/root/d/SECRET", "/root/hl"));
+            T("chdir", chdir("/root/d"));
+            struct sockaddr_un a = {.sun_family = AF_UNIX}; strcpy(a.sun_path, "/root/d/sock");
+            T("bind", bind(socket(AF_UNIX, SOCK_STREAM, 0), (void *)&a, sizeof a));
+            char *args[] = {"x", NULL}; T("execve", execve("/root/l", args, NULL));
+            return 0; }""", str(host.secret), str(host.secret_dir)).stdout)
+    assert out == {"symlink": "0", "symlink_dir": "0"} | {k: "ENOENT" for k in (
+        "chmod", "chown", "truncate", "utimens", "open_w", "open_creat", "mkdir", "unlink", "rename",
+        "link", "chdir", "bind", "execve")}
+    host.assert_untouched()
+    st = host.secret.stat()
+    assert (stat_mode := st.st_mode & 0o777) == 0o644 and st.st_uid == os.getuid(), stat_mode
+
+
+def test_guest_seccomp_filters_cannot_bypass_the_supervisor(box, cc):
+    """A guest may install its own filter, but a user-notification filter (which the
+    host kernel ranks above the supervisor's TRACE) must not let a syscall run unseen."""
+    out = kv(run_c(box, cc, "guest_seccomp", r"""
+        #include <stddef.h>
+        #include <pthread.h>
+        #include <sys/ioctl.h>
+        #include <linux/seccomp.h>
+        #include <linux/filter.h>
+        static int nfd;
+        static void *responder(void *a) {
+            struct seccomp_notif req; struct seccomp_notif_resp resp;
+            for (;;) {
+                memset(&req, 0, sizeof req);
+                if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) { close(nfd); return NULL; }
+                memset(&resp, 0, sizeof resp); resp.id = req.id;
+                resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+                ioctl(nfd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+            }
+        }
+        static int install(int nr, unsigned action, unsigned flags) {
+            struct sock_filter f[] = {
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 1),
+                BPF_STMT(BPF_RET | BPF_K, action),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+            };
+            struct sock_fprog prog = {4, f};
+            return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+        }
+        int main(void) {
+            /* TRACE from the guest's own filter on a native syscall: still just works */
+            T("trace_filter", install(SYS_read, SECCOMP_RET_TRACE | 0x1234, 0));
+            char b[16] = {0}; int fd = open("/etc/hostname", O_RDONLY);
+            T("read", read(fd, b, 15)); S("data", strtok(b, "\n"));
+            /* ERRNO from the guest's filter: the guest only restricts itself */
+            T("errno_filter", install(SYS_getppid, SECCOMP_RET_ERRNO | EPERM, 0));
+            T("getppid", syscall(SYS_getppid));
+            /* USER_NOTIF + CONTINUE on getpid: the answer must still be the guest's */
+            nfd = install(SYS_getpid, SECCOMP_RET_USER_NOTIF, SECCOMP_FILTER_FLAG_NEW_LISTENER);
+            if (nfd >= 0) { pthread_t t; pthread_create(&t, 0, responder, 0); usleep(100000); }
+            long pid = syscall(SYS_getpid);
+            printf("getpid_ok=%d\n", pid == 1 || pid == -1);
+            return 0; }""").stdout)
+    assert out == {"trace_filter": "0", "read": "6", "data": "umlpy", "errno_filter": "0",
+                   "getppid": "EPERM", "getpid_ok": "1"}

@@ -35,6 +35,7 @@ PRELUDE = r"""
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -932,6 +933,21 @@ def test_efault_for_bad_pointers(sandbox, cc):
     assert out == {k: "EFAULT" for k in ("stat_path", "stat_kernel_ptr", "lstat_path", "open_path",
                                          "uname", "mkdir", "unlink", "rename", "symlink", "execve",
                                          "fstat_buf", "getdents")} | {"still_alive": "0"}
+
+
+def test_xattrs_errnos(sandbox, cc):
+    out = kv(run_c(sandbox, cc, "xattrs", r"""
+        #include <sys/xattr.h>
+        int main(void) { char b[64];
+            T("get_missing_path", getxattr("/etc/none", "user.x", b, sizeof b));
+            T("get_missing_dir", getxattr("/nodir/x", "user.x", b, sizeof b));
+            T("get_no_attr", getxattr("/etc/passwd", "user.x", b, sizeof b));
+            T("list_missing", listxattr("/etc/none", b, sizeof b));
+            T("set_missing", setxattr("/etc/none", "user.x", "v", 1, 0));
+            T("get_efault", getxattr((char *)1, "user.x", b, sizeof b));
+            return 0; }""").stdout)
+    assert out == {"get_missing_path": "ENOENT", "get_missing_dir": "ENOENT", "get_no_attr": "ENODATA",
+                   "list_missing": "ENOENT", "set_missing": "ENOENT", "get_efault": "EFAULT"}
 
 
 def test_uname_hostname(rootfs, progs, cc):
