@@ -707,27 +707,44 @@ def test_guest_tcp_server_not_visible_on_host(rootfs, cc, progs):
     prog = cc("tcp_listen", PRELUDE + r"""
         int main(int argc, char **argv) {
             struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(atoi(argv[1]))};
-            a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            a.sin_addr.s_addr = htonl(INADDR_ANY);
             int l = socket(AF_INET, SOCK_STREAM, 0);
-            T("bind", bind(l, (void *)&a, sizeof a)); listen(l, 1);
-            sleep(1); return 0; }""")
+            T("bind", bind(l, (void *)&a, sizeof a)); T("listen", listen(l, 1));
+            char b[1]; read(0, b, 1);        /* until the host is done probing */
+            return 0; }""")
     probe = socket.socket()
     probe.bind(("127.0.0.1", 0))
     port = probe.getsockname()[1]
     probe.close()
+    r_out, w_out = os.pipe()
+    r_in, w_in = os.pipe()
     result = {}
     with Sandbox(rootfs=rootfs, mounts=[(str(progs), "/t", "ro")]) as sb:
-        t = threading.Thread(target=lambda: result.update(r=sb.run([prog, str(port)], text=True, timeout=20)))
+        t = threading.Thread(target=lambda: result.update(
+            r=sb.run([prog, str(port)], stdin=r_in, stdout=w_out, timeout=20)))
         t.start()
-        time.sleep(0.5)
-        c = socket.socket()
         try:
-            err = c.connect_ex(("127.0.0.1", port))
+            with os.fdopen(r_out, "r") as f:
+                lines = [f.readline(), f.readline()]
+                errs = []
+                for addr in ("127.0.0.1", socket.gethostbyname(socket.gethostname())):
+                    c = socket.socket()
+                    c.settimeout(2)
+                    try:
+                        errs.append(c.connect_ex((addr, port)))
+                    finally:
+                        c.close()
+                os.close(w_in)
+                t.join()
         finally:
-            c.close()
-        t.join()
-    assert result["r"].stdout == "bind=0\n"
-    assert err == errno.ECONNREFUSED
+            for fd in (w_out, r_in):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+    assert lines == ["bind=0\n", "listen=0\n"]
+    assert errs == [errno.ECONNREFUSED, errno.ECONNREFUSED]
+    assert result["r"].returncode == 0
 
 
 def test_unix_socket_names_are_guest_paths(box, cc):
