@@ -902,3 +902,32 @@ def test_guest_seccomp_filters_cannot_bypass_the_supervisor(box, cc):
             return 0; }""").stdout)
     assert out == {"trace_filter": "0", "read": "6", "data": "umlpy", "errno_filter": "0",
                    "getppid": "EPERM", "getpid_ok": "1"}
+
+
+def test_ro_bind_mount_stays_read_only_through_descriptors(rootfs, progs, cc, tmp_path):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    (ro / "f").write_text("keep\n")
+    before = sorted((p.name, p.stat().st_mode, p.stat().st_mtime_ns) for p in ro.iterdir())
+    prog = cc("ro_fds", PRELUDE + r"""
+        int main(void) { char p[64];
+            int ro = open("/ro/f", O_RDONLY); sprintf(p, "/proc/self/fd/%d", ro);
+            T("reopen_rw", open(p, O_RDWR));
+            int op = open("/ro/f", O_PATH); sprintf(p, "/proc/self/fd/%d", op);
+            T("reopen_opath_w", open(p, O_WRONLY | O_TRUNC));
+            T("fchmod", fchmod(ro, 0777));
+            T("fchown", fchown(ro, 1, 1));
+            T("futimens", futimens(ro, NULL));
+            int d = open("/ro", O_RDONLY | O_DIRECTORY);
+            T("openat_creat", openat(d, "new", O_CREAT | O_WRONLY, 0644));
+            T("unlinkat", unlinkat(d, "f", 0));
+            T("mkdirat", mkdirat(d, "sub", 0755));
+            T("symlinkat", symlinkat("/", d, "l"));
+            T("mknodat_fifo", mknodat(d, "fifo", S_IFIFO | 0644, 0));
+            return 0; }""")
+    with Sandbox(rootfs=rootfs, mounts=[(str(progs), "/t", "ro"), (str(ro), "/ro", "ro")]) as sb:
+        out = kv(sb.run([prog], text=True, timeout=20).stdout)
+    assert out == {k: "EROFS" for k in ("reopen_rw", "reopen_opath_w", "fchmod", "fchown", "futimens",
+                                         "openat_creat", "unlinkat", "mkdirat", "symlinkat", "mknodat_fifo")}
+    assert sorted((p.name, p.stat().st_mode, p.stat().st_mtime_ns) for p in ro.iterdir()) == before
+    assert (ro / "f").read_text() == "keep\n"

@@ -935,6 +935,24 @@ def test_efault_for_bad_pointers(sandbox, cc):
                                          "fstat_buf", "getdents")} | {"still_alive": "0"}
 
 
+def test_o_path_descriptors(sandbox, cc):
+    out = kv(run_c(sandbox, cc, "opath", r"""
+        int main(void) { char p[64], l[128] = {0}, b[16] = {0}; struct stat st;
+            int op = open("/etc/hostname", O_PATH);
+            T("fstat", fstat(op, &st)); printf("size=%ld\n", (long)st.st_size);
+            T("read", read(op, b, 4));
+            sprintf(p, "/proc/self/fd/%d", op);
+            T("readlink", readlink(p, l, sizeof l)); S("link", l);
+            int fd = open(p, O_RDONLY);
+            T("reopen", fd >= 0 ? 0 : -1);
+            read(fd, b, 15); S("data", strtok(b, "\n"));
+            int d = open("/etc", O_PATH | O_DIRECTORY);
+            T("openat_via_opath_dir", openat(d, "passwd", O_RDONLY) >= 0 ? 0 : -1);
+            return 0; }""").stdout)
+    assert out == {"fstat": "0", "size": "6", "read": "EBADF", "readlink": "13", "link": "/etc/hostname",
+                   "reopen": "0", "data": "umlpy", "openat_via_opath_dir": "0"}
+
+
 def test_xattrs_errnos(sandbox, cc):
     out = kv(run_c(sandbox, cc, "xattrs", r"""
         #include <sys/xattr.h>
