@@ -465,7 +465,7 @@ def test_kill_minus_one_only_reaches_guest_processes(rootfs, progs, cc):
     seen = {}
 
     def watch():                    # the guest's kill(-1) happens ~0.1 s into the run
-        time.sleep(2)
+        time.sleep(1)
         seen["alive"] = alive(victim.pid)
         victim.kill()               # (also unblocks a supervisor that waits for it)
     t = threading.Thread(target=watch)
