@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <grp.h>
 #include <net/if.h>
@@ -41,6 +42,10 @@
 #include <sys/wait.h>
 
 #include "helper.h"
+
+#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
+#endif
 
 /* <sys/ptrace.h> and <linux/ptrace.h> clash; declare the libc entry point. */
 extern long ptrace(int request, ...);
@@ -153,7 +158,7 @@ static void child(const struct uh_spawn_args *a, struct spawn_shared *sh,
     prog.len = a->filter_len;
     prog.filter = (struct sock_filter *)a->filter;
     listener = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
-                       SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+                       SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, &prog);
     if (listener < 0)
         child_fail(sh, 8);
     sh->listener = (int)listener;   /* a memory write: no syscall, no trap */
@@ -284,11 +289,10 @@ static void decode(struct uh_stop *st)
         return;
     }
     if (event == PTRACE_EVENT_STOP) {
-        siginfo_t si;
+        /* Under PTRACE_SEIZE a group-stop reports the stopping signal;
+         * PTRACE_INTERRUPT and a new child's first stop report SIGTRAP. */
         st->event = event;
-        /* Group-stop is the only stop for which GETSIGINFO fails. */
-        if ((sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) &&
-            ptrace(PTRACE_GETSIGINFO_, st->tid, 0, &si) < 0 && errno == EINVAL)
+        if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
             st->kind = UH_GROUP_STOP;
         else
             st->kind = UH_INTERRUPT;
@@ -308,7 +312,9 @@ static void decode(struct uh_stop *st)
 int uh_wait(struct uh_stop *st, int tid, int nohang)
 {
     int status;
-    pid_t r = waitpid(tid, &status, __WALL | (nohang ? WNOHANG : 0));
+    /* __WNOTHREAD: only this thread's children and tracees, never other
+     * children of the process that embeds us. */
+    pid_t r = waitpid(tid, &status, __WALL | __WNOTHREAD | (nohang ? WNOHANG : 0));
     if (r < 0)
         return -errno;
     if (r == 0)
@@ -399,25 +405,36 @@ long uh_read_str(int pid, uint64_t addr, char *buf, size_t max)
 /* The thread `tid` has been pointed at the magic syscall and resumed; it is
  * now (or will very soon be) parked in a seccomp user notification.  Install
  * `srcfd` in its fd table and make the syscall return the new number. */
+static int thread_has_stopped(int tid)
+{
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    return waitid(P_PID, tid, &si, WEXITED | WSTOPPED | WNOHANG | WNOWAIT | __WALL) == 0 &&
+           si.si_pid == tid;
+}
+
 int uh_addfd(int listener, int tid, int srcfd, int cloexec, int timeout_ms)
 {
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {
-        struct pollfd p = { listener, POLLIN, 0 };
-        int r = poll(&p, 1, timeout_ms);
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            return -errno;
-        }
-        if (r == 0)
+        /* No notification for us yet: has the thread stopped instead (a
+         * signal came first and interrupted the magic syscall) or died? */
+        if (thread_has_stopped(tid))
+            return -EINTR;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 > timeout_ms)
             return -ETIMEDOUT;
+        struct pollfd p = { listener, POLLIN, 0 };
+        int r = poll(&p, 1, 10);
+        if (r <= 0)
+            continue;
         struct seccomp_notif notif;
         memset(&notif, 0, sizeof notif);
-        if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &notif) < 0) {
-            if (errno == EINTR || errno == ENOENT) continue;
-            return -errno;
-        }
+        if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &notif) < 0)
+            continue;           /* EINTR, or ENOENT: it was interrupted meanwhile */
         if ((int)notif.pid != tid) {
-            /* Not ours (cannot happen without the cookie): refuse it. */
+            /* A guest making the magic syscall itself: refuse it. */
             struct seccomp_notif_resp resp;
             memset(&resp, 0, sizeof resp);
             resp.id = notif.id;
@@ -482,4 +499,26 @@ int uh_memfd(const char *name)
 {
     long r = syscall(SYS_memfd_create, name, MFD_CLOEXEC);
     return r < 0 ? -errno : (int)r;
+}
+
+/* The siginfo of a signal-delivery-stop, read or replaced (128 bytes). */
+int uh_getsiginfo(int tid, void *buf)
+{
+    return ptrace(PTRACE_GETSIGINFO_, tid, 0, buf) < 0 ? -errno : 0;
+}
+
+int uh_setsiginfo(int tid, const void *buf)
+{
+    return ptrace(0x4203 /* PTRACE_SETSIGINFO */, tid, 0, buf) < 0 ? -errno : 0;
+}
+
+/* The blocked-signal mask of a stopped thread (PTRACE_GETSIGMASK/SETSIGMASK). */
+int uh_getsigmask(int tid, uint64_t *mask)
+{
+    return ptrace(0x420a, tid, (void *)8, mask) < 0 ? -errno : 0;
+}
+
+int uh_setsigmask(int tid, uint64_t mask)
+{
+    return ptrace(0x420b, tid, (void *)8, &mask) < 0 ? -errno : 0;
 }

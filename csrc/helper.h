@@ -67,4 +67,8 @@ int uh_pidfd_open(int pid);
 int uh_pidfd_getfd(int pidfd, int fd);
 int uh_kill_tid(int tgid, int tid, int sig);
 int uh_memfd(const char *name);
+int uh_getsiginfo(int tid, void *buf);
+int uh_setsiginfo(int tid, const void *buf);
+int uh_getsigmask(int tid, uint64_t *mask);
+int uh_setsigmask(int tid, uint64_t mask);
 #endif

@@ -134,19 +134,38 @@ class Sandbox:
         except Exception:
             io.abort()
             raise
-        timer = None
-        try:
+        outcome: dict = {}
+
+        def supervise() -> None:
+            # The tracer is this one thread: it forks guest init, and its
+            # waitpid(__WNOTHREAD) sees only the guest, never other children
+            # of the calling program.
             try:
                 kernel.start(list(args))
             except Exception as e:
                 kernel.shutdown()
-                raise SandboxError(f"cannot start {args[0]!r}: {e}") from e
+                outcome["error"] = e
+                return
+            started.set()
+            outcome["status"] = kernel.run()
+
+        started = threading.Event()
+        supervisor = threading.Thread(target=supervise, name="umlpy-supervisor", daemon=True)
+        timer = None
+        try:
+            supervisor.start()
+            while supervisor.is_alive() and not started.wait(0.05):
+                pass
+            if "error" in outcome:
+                e = outcome["error"]
+                raise SandboxError(f"cannot start {args[0]!r}: {getattr(e, 'why', '') or e}") from e
             io.start()
             if timeout is not None:
                 timer = threading.Timer(timeout, kernel.timeout)
                 timer.daemon = True
                 timer.start()
-            status = kernel.run()
+            supervisor.join()
+            status = outcome.get("status", 0)
         finally:
             if timer is not None:
                 timer.cancel()

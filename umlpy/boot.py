@@ -79,6 +79,8 @@ def boot(*, report: bool = False, **config) -> int:
     cfg = Config(**config, env=env, stdio=(slave, slave, slave), tty=tty_path,
                  log_denied=None)
     kernel = Kernel(cfg)
+    from umlpy.cli import check_workdir
+    check_workdir(kernel)
     try:
         kernel.start(INIT)
     except Exception as e:

@@ -85,10 +85,26 @@ def _config_kwargs(ns) -> dict:
         raise UsageError(str(e))
     if not ns.workdir.startswith("/"):
         raise UsageError(f"bad --workdir {ns.workdir!r}: must be an absolute guest path")
+    if not ns.hostname or len(ns.hostname) > 64 or any(c in ns.hostname for c in "/ \t\n\0"):
+        raise UsageError(f"bad --hostname {ns.hostname!r}: 1 to 64 characters, no spaces or slashes")
     if ns.persist:
         os.makedirs(ns.persist, exist_ok=True)
     return dict(rootfs=rootfs, binds=binds, env=_env(ns.env), cwd=ns.workdir, hostname=ns.hostname,
                 persist=Path(ns.persist) if ns.persist else None, cpu=ns.cpu)
+
+
+def check_workdir(kernel) -> None:
+    """-w must name a directory in the guest's view."""
+    from umlpy.syscalls.table import KernelError
+    cwd = kernel.config.cwd
+    try:
+        lk = kernel.vfs.resolve(cwd)
+        ok = lk.st is not None and lk.st.is_dir
+    except KernelError:
+        ok = False
+    if not ok:
+        kernel.shutdown()
+        raise UsageError(f"bad --workdir {cwd!r}: not a directory in the guest")
 
 
 def exit_code(status: int) -> int:
@@ -109,6 +125,7 @@ def cmd_run(ns) -> int:
         trace = sys.stderr if ns.trace == "-" else open(ns.trace, "w")
     cfg = Config(**kw, trace=trace, strict=trace is not None, log_denied=sys.stderr)
     kernel = Kernel(cfg)
+    check_workdir(kernel)
     try:
         kernel.start(cmd)
     except Exception as e:

@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from umlpy.syscalls.table import SyscallEntry
 
 U64 = (1 << 64) - 1
+ALL_BUT_KILL_STOP = U64 & ~((1 << 8) | (1 << 18))      # bits are signal-1
+ERESTARTSYS, ERESTARTNOINTR = -512, -513
+EXEC_NRS = (59, 322)                       # execve, execveat
 RESTART_CODES = {-512, -513, -514, -516}   # ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND, ERESTART_RESTARTBLOCK
 
 
@@ -69,6 +72,9 @@ class Call:
     then: Callable[[int], int] | None = None
     restore: bool = False               # restore `saved` at the exit stop
     execed: bool = False                # an exec happened inside this call
+    sigmask: int | None = None          # the guest's signal mask, to put back at exit
+    interrupted: bool = False           # a signal beat an fd hand-over
+    text: str | None = None             # --trace: the call, formatted before an exec replaced its memory
     strings: dict[int, str] = field(default_factory=dict)   # decoded args for --trace
     note: str | None = None
 
@@ -95,6 +101,8 @@ class Dispatcher:
         args = (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9)
         entry = self.k.lookup(nr)
         call = Call(entry, nr, args, P.PtracePlatform.copy_regs(regs))
+        if self.k.tracing and nr in EXEC_NRS:
+            call.text = self.k.format_call(task, call)
         self.k.count(entry)
         task.call = call
         self.k.current_task = task
@@ -197,18 +205,37 @@ class Dispatcher:
     def _install_fd(self, task: "Task", call: Call, regs, req: InstallFd, at_exit: bool) -> None:
         if at_exit:
             raise RuntimeError("InstallFd must be the first request of a handler")
-        cookie = self.k.cookie
-        self._prepare_syscall(regs, MAGIC_NR, (cookie[0], cookie[1]), at_exit=False)
-        call.restore = True
+        # Only the syscall number changes: the argument registers the guest's
+        # compiler expects preserved across `syscall` are left alone.
+        regs.orig_rax = MAGIC_NR
         more = call.gen is not None or self.k.tracing
+        if task.masked_handovers > 0:
+            # Signals keep beating the hand-over on this thread (a fast
+            # interval timer, say): hold them off until the fd is installed,
+            # then give them back at the exit stop.  Guarantees progress.
+            task.masked_handovers -= 1
+            call.sigmask = self.platform.getsigmask(task.host_tid)
+            if call.sigmask is not None:
+                self.platform.setsigmask(task.host_tid, ALL_BUT_KILL_STOP)
+                more = True
         task.call = call if more else None
+        call.restore = more
         r = self.platform.resume(task.host_tid, P.STEP_SYSCALL if more else P.CONT, 0, regs)
         newfd = self.platform.addfd(self.k.listener, task.host_tid, req.fd, req.cloexec) if r == 0 else r
         if req.close:
             os.close(req.fd)
+        if newfd == -errno.EINTR:
+            call.interrupted = True
+        if newfd == -errno.EINTR and not more:
+            # A signal reached the thread first; see Kernel.unwind_magic.
+            task.restart_nr = call.nr
+            task.masked_handovers = 16
+            return
         if not more:
             self.k.trace_done(task, call, newfd)
-        # with `more`, the exit stop (rax = newfd) continues the call
+        # with `more`, the exit stop (rax = the new fd, or -ERESTARTSYS if a
+        # signal came first) continues the call; _finish restores the
+        # guest's own syscall number so that a restart restarts it.
 
     @staticmethod
     def _prepare_syscall(regs, nr: int, args: tuple[int, ...], at_exit: bool) -> None:
@@ -222,10 +249,14 @@ class Dispatcher:
 
     def _finish(self, task: "Task", call: Call, regs, result: int, *, at_exit: bool) -> None:
         task.call = None
+        if call.sigmask is not None:
+            self.platform.setsigmask(task.host_tid, call.sigmask)
         if at_exit:
             if call.execed:
                 out = None                   # registers belong to the new program
             elif call.restore:
+                if call.interrupted and result == ERESTARTSYS:
+                    result = ERESTARTNOINTR      # always restart: Linux never fails open with EINTR
                 out = call.saved
                 out.rax = result & U64
             else:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import errno
 import os
 import stat as S
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from elftools.common.exceptions import ELFError
@@ -41,12 +41,12 @@ class ExecPlan:
     host_argv: list[bytes]          # argv given to the host execveat
     exe: str                        # guest path of the program (/proc/PID/exe)
     guest_argv: list[bytes]         # argv as the guest sees it (/proc/PID/cmdline)
-    notes: list[str] = field(default_factory=list)
+    name: str = ""                  # the path execve was given: its basename is the comm
 
     def apply(self, proc: "Process") -> None:
         proc.exe = self.exe
         proc.argv = self.guest_argv
-        proc.comm = os.path.basename(self.exe).encode()[:15]
+        proc.comm = os.path.basename(self.name or self.exe).encode()[:15]
 
 
 def _read_head(fd: int, n: int = 256) -> bytes:
@@ -141,6 +141,7 @@ def prepare_exec(kernel: "Kernel", fs: "FsContext", path: str, argv: list[bytes]
     """Resolve, check and plan an execve; raises KernelError with the guest's errno."""
     if search_path:
         path = _search(kernel, fs, path, env_path)
+    name = path
     guest_argv = list(argv)
     fd, exe = _open_program(kernel, fs, path)
     depth = 0
@@ -183,7 +184,7 @@ def prepare_exec(kernel: "Kernel", fs: "FsContext", path: str, argv: list[bytes]
                          exe.encode()] + argv[1:]
         if not _executable_by_host(fd, kernel.config.host_uid):
             fd = _memfd_copy(fd, os.path.basename(exe))
-        return ExecPlan(fd, host_argv, exe, guest_argv)
+        return ExecPlan(fd, host_argv, exe, guest_argv, name)
     except BaseException:
         if fd >= 0:
             os.close(fd)

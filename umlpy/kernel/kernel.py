@@ -26,7 +26,7 @@ from typing import TextIO
 from umlpy.kernel import platform as P
 from umlpy.kernel.dispatch import Call, Dispatcher
 from umlpy.kernel.pidns import PidNamespace
-from umlpy.kernel.seccomp import build_filter, new_cookie
+from umlpy.kernel.seccomp import build_filter
 from umlpy.kernel.task import FsContext, Process, Task
 from umlpy.syscalls import table
 
@@ -34,7 +34,6 @@ CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
 CLONE_PARENT, CLONE_THREAD = 0x8000, 0x10000
 CLONE_PARENT_SETTID, CLONE_CHILD_SETTID = 0x100000, 0x1000000
 NOBODY = 65534
-PR_SET_CHILD_SUBREAPER = 36
 
 
 @dataclass
@@ -71,7 +70,6 @@ class Kernel:
         self.platform = P.PtracePlatform()
         self.dispatcher = Dispatcher(self)
         self.pidns = PidNamespace()
-        self.cookie = new_cookie()
         self.listener = -1
         self.hostname = config.hostname
         self.domainname = "(none)"
@@ -99,15 +97,10 @@ class Kernel:
         env = [f"{k}={v}".encode() for k, v in self.config.env.items()]
         plan = prepare_exec(self, fs, argv[0], [a.encode() for a in argv], env, search_path=True,
                             env_path=self.config.env.get("PATH"))
-        filt = build_filter(table.native_numbers(), self.cookie, strict=self.config.strict)
+        filt = build_filter(table.native_numbers(), strict=self.config.strict)
         try:
             if self.config.cpu is not None:
                 os.sched_setaffinity(0, {self.config.cpu})
-            try:
-                import ctypes
-                ctypes.CDLL(None).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-            except Exception:
-                pass
             pid, self.listener = self.platform.spawn(
                 plan.fd, plan.host_argv, env, filter_prog=filt, stdio=self.config.stdio,
                 make_ctty=self.config.tty is not None, uid=self.config.host_uid,
@@ -148,6 +141,8 @@ class Kernel:
 
     def on_stop(self, st: P.Stop) -> None:
         task = self.pidns.tasks.get(st.tid)
+        if task is not None and task.restart_nr is not None and st.kind != P.SIGNAL:
+            task.restart_nr = None
         if st.kind == P.EVENT and st.event == P.EVENT_EXEC:
             task = self.pidns.tasks.get(st.msg, task)   # the exec'ing thread, by its old tid
         if task is None:
@@ -163,6 +158,9 @@ class Kernel:
         elif k == P.EVENT:
             self.on_event(task, st)
         elif k == P.SIGNAL:
+            if task.restart_nr is not None:
+                self.unwind_magic(task)
+            self.translate_siginfo(task, st.sig)
             self.platform.resume(task.host_tid, self.mode(task), st.sig)
         elif k == P.GROUP_STOP:
             self.platform.resume(task.host_tid, P.LISTEN)
@@ -173,6 +171,41 @@ class Kernel:
                 self.platform.resume(task.host_tid, self.mode(task))
         elif k in (P.EXITED, P.KILLED):
             self.on_death(task, st)
+
+    def unwind_magic(self, task: Task) -> None:
+        """A signal interrupted the magic syscall before the fd was handed over.
+
+        The thread returns -ERESTARTSYS from it; make the kernel restart the
+        guest's own syscall instead, after the signal's handler, whatever its
+        SA_RESTART says (-ERESTARTNOINTR): opening a file never fails with
+        EINTR on Linux.  The restarted call stops in its handler afresh.
+        """
+        regs = self.platform.getregs(task.host_tid)
+        regs.orig_rax = task.restart_nr
+        if regs.rax == (-512) & ((1 << 64) - 1):
+            regs.rax = (-513) & ((1 << 64) - 1)
+        self.platform.setregs(task.host_tid, regs)
+        task.restart_nr = None
+
+    # si_code values whose siginfo carries the sender's pid and uid
+    SENDER_CODES = {0, -1, -6}          # SI_USER, SI_QUEUE, SI_TKILL
+    SIGCHLD_CODES = {1, 2, 3, 4, 5, 6}  # CLD_EXITED ... CLD_CONTINUED
+
+    def translate_siginfo(self, task: Task, sig: int) -> None:
+        """A signal about to be delivered names its sender by host pid: make it a guest pid."""
+        info = self.platform.getsiginfo(task.host_tid)
+        if info is None:
+            return
+        code = int.from_bytes(info[8:12], "little", signed=True)
+        if not (code in self.SENDER_CODES or (sig == signal.SIGCHLD and code in self.SIGCHLD_CODES)):
+            return
+        host_pid = int.from_bytes(info[16:20], "little", signed=True)
+        guest = self.pidns.to_guest(host_pid)
+        sender = self.pidns.processes.get(guest)
+        uid = sender.creds.euid if sender is not None else 0
+        info[16:20] = guest.to_bytes(4, "little", signed=True)
+        info[20:24] = uid.to_bytes(4, "little")
+        self.platform.setsiginfo(task.host_tid, info)
 
     @staticmethod
     def mode(task: Task) -> int:
@@ -294,20 +327,28 @@ class Kernel:
         if self.config.log_denied is not None and not self.tracing:
             self.config.log_denied.write(f"umlpy: {line}\n")
 
-    def trace_done(self, task: Task, call: Call, result: int) -> None:
-        if not self.tracing:
-            return
-        from umlpy.kernel.strace import format_line
+    def _readers(self, task: Task):
         def read_string(addr: int):
             s = self.platform.read_str(task.host_tid, addr, 4096)
             return None if isinstance(s, int) else s
         def read_bytes(addr: int, n: int):
             return self.platform.read(task.host_tid, addr, n)
-        res = None if call.execed and call.nr in (59, 322) and result == 0 else result
-        line = format_line(task.tid, call.nr, call.args, result if res is not None else 0,
-                           read_string=None if call.execed else read_string,
-                           read_bytes=None if call.execed else read_bytes,
-                           strings=call.strings, note=call.note)
+        return read_string, read_bytes
+
+    def format_call(self, task: Task, call: Call) -> str:
+        from umlpy.kernel.strace import format_call
+        read_string, read_bytes = self._readers(task)
+        return format_call(task.tid, call.nr, call.args, read_string=read_string,
+                           read_bytes=read_bytes, strings=call.strings)
+
+    def trace_done(self, task: Task, call: Call, result: int) -> None:
+        if not self.tracing:
+            return
+        from umlpy.kernel.strace import format_result
+        text = call.text if call.text is not None else self.format_call(task, call)
+        line = text + format_result(call.nr, result)
+        if call.note:
+            line += "  " + call.note
         self.trace_line(line)
 
     def trace_line(self, line: str) -> None:

@@ -168,6 +168,22 @@ class PtracePlatform:
             return n
         return ffi.buffer(buf, n)[:]
 
+    def getsiginfo(self, tid: int) -> bytearray | None:
+        buf = ffi.new("char[]", 128)
+        if lib.uh_getsiginfo(tid, buf) < 0:
+            return None
+        return bytearray(ffi.buffer(buf, 128))
+
+    def setsiginfo(self, tid: int, info: bytes) -> int:
+        return lib.uh_setsiginfo(tid, bytes(info))
+
+    def getsigmask(self, tid: int) -> int | None:
+        buf = ffi.new("uint64_t *")
+        return buf[0] if lib.uh_getsigmask(tid, buf) == 0 else None
+
+    def setsigmask(self, tid: int, mask: int) -> int:
+        return lib.uh_setsigmask(tid, mask)
+
     # -------------------------------------------------------------- fds
     def addfd(self, listener: int, tid: int, hostfd: int, cloexec: bool) -> int:
         """Complete a parked magic syscall by installing `hostfd`; the guest's new fd."""

@@ -3,16 +3,17 @@
 Built from the syscall class table, in this order (see ARCHITECTURE.md):
 1. any architecture other than x86-64, and any x32 syscall (nr with bit 30),
    kills the process: `int 0x80` and the x32 ABI are escape routes;
-2. the supervisor's private "magic" syscall, carrying a 128-bit cookie, is
-   handed to the user-notification listener: that is how the supervisor
-   installs a descriptor in a guest's fd table (SECCOMP_IOCTL_NOTIF_ADDFD);
+2. the supervisor's private "magic" syscall number is handed to the
+   user-notification listener: that is how the supervisor installs a
+   descriptor in a guest's fd table (SECCOMP_IOCTL_NOTIF_ADDFD).  Only the
+   thread the supervisor is expecting gets anything; a guest that makes the
+   magic syscall itself just waits until it is refused with ENOSYS;
 3. native-class syscalls are allowed (some only for harmless argument values);
 4. everything else returns SECCOMP_RET_TRACE: one ptrace stop.
 In strict mode step 3 is left out, so every syscall stops.
 """
 from __future__ import annotations
 
-import secrets
 import struct
 from dataclasses import dataclass
 
@@ -80,12 +81,11 @@ class _Asm:
         return bytes(out)
 
 
-def build_filter(native: dict[int, ArgRule | None], cookie: tuple[int, int], *,
-                 strict: bool = False) -> bytes:
+def build_filter(native: dict[int, ArgRule | None], *, strict: bool = False) -> bytes:
     """The filter program as bytes of struct sock_filter[].
 
     `native` maps syscall numbers that may run with no stop to an optional
-    ArgRule; `cookie` is the 2x64-bit secret of the magic syscall.
+    ArgRule.
     """
     a = _Asm()
     a.emit(_LD_W_ABS, OFF_ARCH)
@@ -95,16 +95,9 @@ def build_filter(native: dict[int, ArgRule | None], cookie: tuple[int, int], *,
     a.emit(_JGE_K, X32_SYSCALL_BIT, 0, 1)
     a.emit(_RET_K, RET_KILL_PROCESS)
 
-    # The magic syscall: nr and all four cookie words must match.
-    a.emit(_JEQ_K, MAGIC_NR, 0, "after_magic")
-    words = [cookie[0] & 0xFFFFFFFF, cookie[0] >> 32, cookie[1] & 0xFFFFFFFF, cookie[1] >> 32]
-    for i, w in enumerate(words):
-        a.emit(_LD_W_ABS, off_arg(i // 2, high=bool(i % 2)))
-        a.emit(_JEQ_K, w, 0, "magic_forged")
+    # The magic syscall goes to the user-notification listener.
+    a.emit(_JEQ_K, MAGIC_NR, 0, 1)
     a.emit(_RET_K, RET_USER_NOTIF)
-    a.label("magic_forged")
-    a.emit(_RET_K, RET_TRACE)
-    a.label("after_magic")
 
     if not strict:
         for n, (nr, rule) in enumerate(sorted(native.items())):
@@ -134,8 +127,3 @@ def build_filter(native: dict[int, ArgRule | None], cookie: tuple[int, int], *,
             a.label(nxt)
     a.emit(_RET_K, RET_TRACE)
     return a.assemble()
-
-
-def new_cookie() -> tuple[int, int]:
-    """A fresh 128-bit secret: the guest cannot forge the magic syscall."""
-    return secrets.randbits(64), secrets.randbits(64)

@@ -96,6 +96,9 @@ class Task:
         self.clone_args: tuple | None = None   # (flags, parent_tid ptr, child_tid ptr) of a pending clone
         self.started = False             # its first stop was seen and it was resumed
         self.pending_first_stop = False  # its first stop came before its parent's event
+        self.restart_nr: int | None = None   # syscall to restart if a signal beat the fd hand-over
+        self.settid = 0                  # CLONE_CHILD_SETTID address to fix at its first stop
+        self.masked_handovers = 0        # fd hand-overs to do with signals held off
 
     # Convenience for handlers: guest memory of this thread.
     def read(self, addr: int, size: int) -> bytes:

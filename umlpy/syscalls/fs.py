@@ -47,6 +47,8 @@ def do_open(task, dirfd: int, path: str, flags: int, mode: int, *, resolve: int 
         fd = lk.mount.fs.open(lk.rel, flags & ~os.O_CLOEXEC, mode & ~task.fs.umask)
         return InstallFd(kernel.vfs.register(fd, lk.path + "/#tmpfile"), cloexec=bool(flags & os.O_CLOEXEC))
     host_flags = (flags | os.O_NOCTTY) & ~os.O_CLOEXEC
+    if flags & os.O_PATH:
+        return InstallFd(kernel.vfs.open_path(lk, flags), cloexec=bool(flags & os.O_CLOEXEC))
     hostfd = kernel.vfs.open(lk, host_flags, mode & ~task.fs.umask & 0o7777)
     if flags & (WRITE_ACCESS | os.O_CREAT | os.O_TRUNC):
         kernel.report.files_written.add(lk.path)
@@ -630,20 +632,33 @@ def fstatfs(task, fd: int, buf: Ptr):
 
 
 # ------------------------------------------------------------ xattrs
-@syscall("getxattr", EMULATE, names=("lgetxattr", "fgetxattr"))
-def getxattr(task, path: Ptr, name: Ptr, value: Ptr, size: Ptr):
-    """getxattr(2): the guest's file systems carry no extended attributes: ENODATA."""
-    raise KernelError(errno.ENODATA)
+def _xattr_target(task, nr_name: str, target: int) -> None:
+    """The file an xattr call names must exist (EFAULT/ENOENT first, like Linux)."""
+    if nr_name.startswith("f"):
+        with guest_fd(task, int(_s32(target))):
+            return
+    follow = not nr_name.startswith("l")
+    existing(resolve_at(task, AT_FDCWD, os.fsdecode(task.read_str(target)), follow=follow))
 
 
-@syscall("listxattr", EMULATE, names=("llistxattr", "flistxattr"))
-def listxattr(task, path: Ptr, lst: Ptr, size: Ptr):
-    """listxattr(2): no extended attributes: an empty list."""
-    return 0
+def _s32(v: int) -> int:
+    v &= 0xFFFFFFFF
+    return v - (1 << 32) if v & 0x80000000 else v
 
 
-@syscall("setxattr", EMULATE, names=("lsetxattr", "fsetxattr", "removexattr", "lremovexattr",
-                                     "fremovexattr"))
-def setxattr(task, path: Ptr, name: Ptr, value: Ptr, size: Ptr, flags: int):
-    """setxattr(2): extended attributes are not supported: ENOTSUP."""
-    raise KernelError(errno.ENOTSUP)
+def _xattr_handler(name: str, err: int, doc: str) -> None:
+    @syscall(name, EMULATE)
+    def handler(task, target: Ptr, attr: Ptr, value: Ptr, size: Ptr, flags: int):
+        _xattr_target(task, name, target)
+        if err:
+            raise KernelError(err)
+        return 0
+    handler.__doc__ = f"{name}(2): {doc}"
+
+
+for _n in ("getxattr", "lgetxattr", "fgetxattr"):
+    _xattr_handler(_n, errno.ENODATA, "the guest's file systems carry no extended attributes: ENODATA.")
+for _n in ("listxattr", "llistxattr", "flistxattr"):
+    _xattr_handler(_n, 0, "no extended attributes: an empty list.")
+for _n in ("setxattr", "lsetxattr", "fsetxattr", "removexattr", "lremovexattr", "fremovexattr"):
+    _xattr_handler(_n, errno.ENOTSUP, "extended attributes are not supported: ENOTSUP.")

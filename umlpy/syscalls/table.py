@@ -134,7 +134,8 @@ def deny(*names: str, err: int = errno.ENOSYS, why: str) -> None:
 def lookup(nr: int) -> SyscallEntry:
     e = TABLE.get(nr)
     if e is None:
-        e = SyscallEntry(nr, NAMES.get(nr, f"syscall_{nr}"), DENY, why="no handler")
+        why = "no handler" if nr in NAMES else "no such syscall on x86-64"
+        e = SyscallEntry(nr, NAMES.get(nr, f"syscall_{nr}"), DENY, why=why)
     return e
 
 
@@ -146,7 +147,7 @@ def native_numbers() -> dict[int, ArgRule | None]:
 def full_table() -> list[SyscallEntry]:
     """Every syscall number the kernel knows, with its class (for `umlpy syscalls`)."""
     load_all()
-    return [lookup(nr) for nr in sorted(NAMES)]
+    return [lookup(nr) for nr in range(max(NAMES) + 1)]
 
 
 _loaded = False

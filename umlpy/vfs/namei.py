@@ -137,7 +137,7 @@ class VFS:
         if lk.st is None:
             if not flags & os.O_CREAT:
                 raise KernelError(errno.ENOENT)
-            if lk.mount.readonly:
+            if lk.mount.readonly or lk.mount.fs.readonly:
                 raise KernelError(errno.EROFS)
             parent = self.parent_of(lk)
             if not parent.st.is_dir:
@@ -162,6 +162,29 @@ class VFS:
         fd = lk.mount.fs.open(lk.rel, flags & ~(os.O_CREAT | os.O_EXCL), mode)
         return self.register(fd, lk.path)
 
+    def open_path(self, lk: Lookup, flags: int) -> int:
+        """O_PATH: a descriptor that only names the object.
+
+        The kernel will not pass an O_PATH file through seccomp's ADDFD, so
+        the guest gets a read-only descriptor of the object (a placeholder
+        for symlinks, devices and virtual files), registered under its path.
+        """
+        if lk.st is None:
+            raise KernelError(errno.ENOENT)
+        if lk.st.is_link and not flags & os.O_NOFOLLOW:
+            raise KernelError(errno.ELOOP)
+        if flags & os.O_DIRECTORY and not lk.st.is_dir:
+            raise KernelError(errno.ENOTDIR)
+        if lk.st.is_dir:
+            return self.open_dir(lk)
+        if lk.st.is_reg:
+            try:
+                return self.register(lk.mount.fs.open(lk.rel, os.O_RDONLY | os.O_NOCTTY, 0), lk.path)
+            except KernelError:
+                pass
+        fd = os.open(self._vdir(lk.path), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        return self.register(fd, lk.path)
+
     def open_dir(self, lk: Lookup) -> int:
         """Directories the guest opens: the real host directory, or a placeholder.
 
@@ -184,9 +207,15 @@ class VFS:
             self._vdirs[path] = host
         return host
 
+    MAX_OBJECTS = 1 << 16
+
     def register(self, fd: int, path: str) -> int:
         st = os.fstat(fd)
-        self.objects[(st.st_dev, st.st_ino)] = path
+        key = (st.st_dev, st.st_ino)
+        self.objects.pop(key, None)
+        self.objects[key] = path                      # newest last
+        if len(self.objects) > self.MAX_OBJECTS:      # forget the oldest
+            del self.objects[next(iter(self.objects))]
         return fd
 
     def path_of_host_fd(self, fd: int) -> tuple[str | None, os.stat_result]:
