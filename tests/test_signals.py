@@ -578,13 +578,7 @@ SI_PID_CASES = {
 }
 
 
-SIGTIMEDWAIT_BUG = pytest.mark.xfail(
-    reason="rt_sigtimedwait runs natively: the siginfo it returns carries the sender's host pid",
-    strict=True)
-
-
-@pytest.mark.parametrize("case", [pytest.param(c, marks=SIGTIMEDWAIT_BUG) if c == "sigtimedwait" else c
-                                  for c in SI_PID_CASES])
+@pytest.mark.parametrize("case", list(SI_PID_CASES))
 def test_siginfo_si_pid_is_a_guest_pid(sandbox, build, case):
     name, key, want = SI_PID_CASES[case]
     src = {"self": SELF, "cross": CROSS, "sigchld": SIGCHLD_PROG, "pending": PENDING}[name]
@@ -635,8 +629,6 @@ int main(int argc, char **argv) {
 """
 
 
-@pytest.mark.xfail(reason="kill(0, SIGTERM) from a child reaches guest init natively and kills "
-                          "the sandbox; kill(1, ...) is filtered but the group is not", strict=True)
 def test_group_signal_from_a_child_spares_guest_init(sandbox, build):
     # PID-namespace init only gets the signals it handles, whoever they are aimed at.
     r = run(sandbox, [build("killgrp_init", KILL_GROUP_OF_INIT, True), str(int(signal.SIGTERM))],

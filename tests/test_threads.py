@@ -161,9 +161,6 @@ int main(void) {
 """
 
 
-@pytest.mark.xfail(reason="CLONE_PARENT_SETTID: the guest tid is written into the parent's "
-                          "ptid after the thread may have exited and cleared it: pthread_join hangs",
-                   strict=True, raises=SandboxTimeout)
 def test_many_short_lived_threads(sandbox, build):
     prog = build("many", MANY, False)
     for attempt in range(5):                  # a lost pthread_join wake-up is a race: try it often
@@ -595,8 +592,6 @@ def test_execve_from_a_thread_in_strict_mode(strict, build):
     assert f'execve("{after}"' in strict.trace.getvalue()
 
 
-@pytest.mark.xfail(reason="the trace line of an execve from a non-leader thread names the leader",
-                   strict=True)
 def test_trace_names_the_thread_that_called_execve(strict, build):
     prog = build("execthr", EXEC_THREAD, False)
     after = build("afterexec", AFTER_EXEC, False)

@@ -142,6 +142,8 @@ def prepare_exec(kernel: "Kernel", fs: "FsContext", path: str, argv: list[bytes]
     if search_path:
         path = _search(kernel, fs, path, env_path)
     name = path
+    if not argv:
+        argv = [b""]        # Linux >= 5.18: an empty argv becomes one empty string
     guest_argv = list(argv)
     fd, exe = _open_program(kernel, fs, path)
     depth = 0
@@ -152,16 +154,19 @@ def prepare_exec(kernel: "Kernel", fs: "FsContext", path: str, argv: list[bytes]
                 depth += 1
                 if depth > MAX_INTERP_DEPTH:
                     raise KernelError(errno.ELOOP, f"{path}: too many levels of #! interpreters")
-                line = head[2:].split(b"\n", 1)[0].strip()
+                line = head[2:].split(b"\n", 1)[0].strip(b" \t")
                 if not line:
                     raise KernelError(errno.ENOEXEC, f"{path}: empty #! line")
-                interp, _, arg = line.partition(b" ")
-                arg = arg.strip()
-                argv = [interp] + ([arg] if arg else []) + [exe.encode()] + argv[1:]
+                # The interpreter ends at the first blank; the rest is one argument.
+                parts = line.replace(b"\t", b" ").split(b" ", 1)
+                interp = parts[0]
+                arg = line[len(interp):].strip(b" \t")
+                # The script is passed by the name execve was given, as on Linux.
+                argv = [interp] + ([arg] if arg else []) + [path.encode()] + argv[1:]
                 os.close(fd)
                 fd = -1
                 fd, exe = _open_program(kernel, fs, os.fsdecode(interp))
-                path = exe
+                path = os.fsdecode(interp)
                 guest_argv = list(argv)
                 continue
             if not head.startswith(b"\x7fELF"):

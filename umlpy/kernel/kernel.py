@@ -188,7 +188,7 @@ class Kernel:
         task.restart_nr = None
 
     # si_code values whose siginfo carries the sender's pid and uid
-    SENDER_CODES = {0, -1, -6}          # SI_USER, SI_QUEUE, SI_TKILL
+    SENDER_CODES = {0, -6}              # SI_USER, SI_TKILL (SI_QUEUE's pid is the sender's own word)
     SIGCHLD_CODES = {1, 2, 3, 4, 5, 6}  # CLD_EXITED ... CLD_CONTINUED
 
     def translate_siginfo(self, task: Task, sig: int) -> None:
@@ -222,7 +222,7 @@ class Kernel:
         self.platform.resume(st.tid if ev == P.EVENT_EXEC else task.host_tid, self.mode(task))
 
     def new_child(self, parent: Task, host_tid: int, ev: int) -> None:
-        if ev == P.EVENT_CLONE and parent.clone_args:
+        if parent.clone_args:
             flags, ptid, ctid = parent.clone_args
         else:
             flags, ptid, ctid = 17, 0, 0
@@ -240,19 +240,22 @@ class Kernel:
         child = Task(self, gtid, host_tid, proc, fs)
         proc.threads[gtid] = child
         self.pidns.add_task(child)
-        child.settid = ctid if flags & CLONE_CHILD_SETTID else 0
+        # The host wrote its own tid where the guest asked for the new tid
+        # (glibc's pthread struct, fork's child): write the guest's instead,
+        # now, while the child has not run yet and cannot have exited and
+        # cleared it (CLONE_CHILD_CLEARTID) already.
+        tid_bytes = gtid.to_bytes(4, "little")
         if flags & CLONE_PARENT_SETTID and ptid:
-            parent.parent_settid = ptid
+            self.platform.write(parent.host_tid, ptid, tid_bytes)
+        if flags & CLONE_CHILD_SETTID and ctid:
+            self.platform.write(host_tid, ctid, tid_bytes)
         early = self._early.pop(host_tid, None)
         if early is not None:
             self.first_stop(child)
 
     def first_stop(self, task: Task) -> None:
-        """A new thread's first stop: fix up the tid it was told, then let it run."""
+        """A new thread's first stop: it is known now, let it run."""
         task.started = True
-        addr = getattr(task, "settid", 0)
-        if addr:
-            self.platform.write(task.host_tid, addr, task.tid.to_bytes(4, "little"))
         self.platform.resume(task.host_tid, P.CONT)
 
     def on_exec(self, task: Task, st: P.Stop) -> None:

@@ -97,7 +97,6 @@ class Task:
         self.started = False             # its first stop was seen and it was resumed
         self.pending_first_stop = False  # its first stop came before its parent's event
         self.restart_nr: int | None = None   # syscall to restart if a signal beat the fd hand-over
-        self.settid = 0                  # CLONE_CHILD_SETTID address to fix at its first stop
         self.masked_handovers = 0        # fd hand-overs to do with signals held off
 
     # Convenience for handlers: guest memory of this thread.

@@ -13,8 +13,7 @@ import struct
 
 from umlpy.kernel.dispatch import Inject, InstallFd, Native
 from umlpy.kernel.execve import prepare_exec
-from umlpy.kernel.fdtable import AT_EMPTY_PATH, AT_FDCWD, dir_of, fd_path
-from umlpy.kernel.kernel import CLONE_PARENT_SETTID, CLONE_THREAD
+from umlpy.kernel.fdtable import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, dir_of, fd_path, resolve_at
 from umlpy.syscalls.numbers import NUMBERS
 from umlpy.syscalls.table import (DENY, EMULATE, REWRITE, KernelError, Path, Ptr, UInt,
                                   deny, native, syscall)
@@ -44,13 +43,7 @@ def _start_clone(task, flags: int, ptid: int, ctid: int):
 
     def done(r: int) -> int:
         task.clone_args = None
-        if r <= 0:
-            return r
-        g = task.kernel.pidns.to_guest(r)
-        if flags & CLONE_PARENT_SETTID and ptid:
-            # The host wrote its tid there; the guest must see its own.
-            task.kernel.platform.write(task.host_tid, ptid, g.to_bytes(4, "little"))
-        return g
+        return task.kernel.pidns.to_guest(r) if r > 0 else r
     return done
 
 
@@ -159,6 +152,14 @@ def execve(task, path: Path, argv: Ptr, envp: Ptr):
 @syscall("execveat", REWRITE)
 def execveat(task, dirfd: int, path: Path, argv: Ptr, envp: Ptr, flags: int):
     """execveat(2): execve relative to a directory fd (or of the fd itself)."""
+    if flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW):
+        raise KernelError(errno.EINVAL)
+    if path == "" and not flags & AT_EMPTY_PATH:
+        raise KernelError(errno.ENOENT)
+    if path and flags & AT_SYMLINK_NOFOLLOW:
+        lk = resolve_at(task, dirfd, path, follow=False)
+        if lk.st is not None and lk.st.is_link:
+            raise KernelError(errno.ELOOP)
     if path == "" and flags & AT_EMPTY_PATH:
         p = fd_path(task, dirfd)
         if p is None:
@@ -348,7 +349,33 @@ def kill(task, pid: int, sig: int):
     target = _kill_target(task, pid)
     if pid == 1 and init_ignores(task, sig):
         return 0
+    if target <= 0 and init_ignores(task, sig) and _init_in_group(task, -target or os.getpgid(task.process.host_pid)):
+        return _signal_group_but_init(task, -target or os.getpgid(task.process.host_pid), sig)
     return Native(args={0: target})
+
+
+def _init_in_group(task, host_pgid: int) -> bool:
+    init = task.kernel.init
+    try:
+        return init is not None and init.alive and os.getpgid(init.host_pid) == host_pgid
+    except OSError:
+        return False
+
+
+def _signal_group_but_init(task, host_pgid: int, sig: int) -> int:
+    """kill() of a group holding guest init, which ignores `sig`: everyone else gets it."""
+    sent = 0
+    for proc in list(task.kernel.pidns.processes.values()):
+        if not proc.alive or proc is task.kernel.init:
+            continue
+        try:
+            if os.getpgid(proc.host_pid) == host_pgid:
+                if sig:
+                    os.kill(proc.host_pid, sig)
+                sent += 1
+        except OSError:
+            continue
+    return 0
 
 
 @syscall("tgkill", REWRITE)
