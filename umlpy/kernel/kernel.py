@@ -82,6 +82,7 @@ class Kernel:
         self._early: dict[int, P.Stop] = {}          # first stops of not-yet-announced children
         self._lock = threading.Lock()
         self.killed_by_timeout = False
+        self.unix_names: dict[str, tuple[str, int]] = {}   # bound socket alias -> (guest path, dir fd)
         self.state_dir = tempfile.mkdtemp(prefix="umlpy.", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
         os.chmod(self.state_dir, 0o700)
         self.empty_root = os.path.join(self.state_dir, "empty")
@@ -315,6 +316,9 @@ class Kernel:
         if self.listener >= 0:
             os.close(self.listener)
             self.listener = -1
+        for _, dirfd in self.unix_names.values():
+            os.close(dirfd)
+        self.unix_names.clear()
         self.vfs.close()
         shutil.rmtree(self.state_dir, ignore_errors=True)
 

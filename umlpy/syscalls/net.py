@@ -23,8 +23,7 @@ from umlpy.syscalls.table import REWRITE, KernelError, Ptr, UInt, native, syscal
 AF_UNIX, AF_INET, AF_INET6, AF_NETLINK = 1, 2, 10, 16
 ALLOWED_FAMILIES = frozenset({AF_UNIX, AF_INET, AF_INET6, AF_NETLINK})
 
-native("listen", "accept", "accept4", "shutdown", "getsockname", "getpeername",
-       "setsockopt", "recvfrom", "recvmsg", "recvmmsg", "sendmsg", "sendmmsg",
+native("listen", "accept", "accept4", "shutdown", "setsockopt", "recvfrom", "recvmsg", "recvmmsg", "sendmsg", "sendmmsg",
        why="works on sockets the guest already owns")
 
 
@@ -83,9 +82,17 @@ def _host_name(task, path: str, *, create: bool) -> tuple[int, str]:
     return lk.mount.fs.host_dir_fd(head), name
 
 
-def _via_dir(task, fd: int, dirfd: int, name: str, op) -> int:
+def _via_dir(task, fd: int, dirfd: int, name: str, op, *, keep_as: str | None = None) -> int:
+    """Run `op(socket, alias)` on our duplicate of the guest's socket.
+
+    The alias "/proc/self/fd/DIRFD/NAME" names the socket file through the
+    supervisor's own descriptor of its directory, so the host kernel never
+    resolves a guest-controlled path.  A bound socket keeps that name (the
+    kernel stores it), so for bind the directory fd stays open, keeping the
+    alias unique, and the alias is remembered as the guest path `keep_as`.
+    """
+    path = f"/proc/self/fd/{dirfd}/{name}"
     try:
-        path = f"/proc/self/fd/{dirfd}/{name}"
         if len(path.encode()) > 107:
             raise KernelError(errno.ENAMETOOLONG)
         with guest_fd(task, fd) as hfd:
@@ -96,9 +103,14 @@ def _via_dir(task, fd: int, dirfd: int, name: str, op) -> int:
                 raise KernelError(e.errno or errno.EIO)
             finally:
                 os.close(s.detach())
-        return 0
-    finally:
+    except BaseException:
         os.close(dirfd)
+        raise
+    if keep_as is not None:
+        task.kernel.unix_names[path] = (keep_as, dirfd)
+    else:
+        os.close(dirfd)
+    return 0
 
 
 @syscall("bind", REWRITE)
@@ -109,7 +121,44 @@ def bind(task, fd: int, addr: Ptr, addrlen: UInt):
         return Native()
     dirfd, name = _host_name(task, path, create=True)
     task.kernel.report.files_written.add(path)
-    return _via_dir(task, fd, dirfd, name, lambda s, p: s.bind(p))
+    return _via_dir(task, fd, dirfd, name, lambda s, p: s.bind(p), keep_as=path)
+
+
+def _sockname(task, addr: int, lenp: int):
+    """getsockname/getpeername: a unix socket bound by the guest shows its guest path."""
+    if addr == 0 or lenp == 0:
+        return Native()
+    size = int.from_bytes(task.read(lenp, 4), "little")
+
+    def back(r: int) -> int:
+        if r != 0:
+            return r
+        try:
+            got = int.from_bytes(task.read(lenp, 4), "little")
+            raw = task.read(addr, min(got, size, 110))
+            if len(raw) > 2 and struct.unpack("<H", raw[:2])[0] == AF_UNIX and raw[2] != 0:
+                alias = os.fsdecode(raw[2:].split(b"\0", 1)[0])
+                known = task.kernel.unix_names.get(alias)
+                if known is not None:
+                    full = struct.pack("<H", AF_UNIX) + os.fsencode(known[0]) + b"\0"
+                    task.write(addr, full[:size])
+                    task.write(lenp, len(full).to_bytes(4, "little"))
+        except KernelError:
+            pass
+        return r
+    return Native(then=back)
+
+
+@syscall("getsockname", REWRITE)
+def getsockname(task, fd: int, addr: Ptr, lenp: Ptr):
+    """getsockname(2): natively; a unix pathname is shown as the guest path."""
+    return _sockname(task, addr, lenp)
+
+
+@syscall("getpeername", REWRITE)
+def getpeername(task, fd: int, addr: Ptr, lenp: Ptr):
+    """getpeername(2): natively; a unix pathname is shown as the guest path."""
+    return _sockname(task, addr, lenp)
 
 
 @syscall("connect", REWRITE)
