@@ -18,8 +18,10 @@ Runners (all measured in the same invocation):
   native        the binary straight on the host (paths point into the rootfs)
   native@cpu0   the same, pinned to CPU 0 with sched_setaffinity (reference for
                 the pinned sandbox columns: pinning changes native costs too)
-  umlpy         python3 -m umlpy run --rootfs ROOT -- /bench/NAME ...
-  umlpy@cpu0    the same with --cpu 0 (supervisor and guest on CPU 0)
+  umlpy         python3 -m umlpy run --cpu none --rootfs ROOT -- /bench/NAME ...
+                (supervisor and guest free to run on any CPU)
+  umlpy@cpu0    the same with --cpu 0 (supervisor and guest on CPU 0; umlpy's
+                default is this, on the CPU it starts on)
   runsc         runsc --network=none --platform=ptrace do -root ROOT ... (gVisor)
   proot         proot -r ROOT ...
 
@@ -140,7 +142,7 @@ def make_commands(root: Path, runsc_pre: list[str] | None) -> dict[str, object]:
     cmds: dict[str, object] = {
         "native": lambda argv: ([host_path(argv[0])] + [argv[1]] + [host_path(a) for a in argv[2:]], None),
         "native@cpu0": lambda argv: ([host_path(argv[0])] + [argv[1]] + [host_path(a) for a in argv[2:]], 0),
-        "umlpy": lambda argv: (umlpy + ["--"] + argv, None),
+        "umlpy": lambda argv: (umlpy + ["--cpu", "none", "--"] + argv, None),
         "umlpy@cpu0": lambda argv: (umlpy + ["--cpu", "0", "--"] + argv, None),
     }
     if runsc_pre is not None:

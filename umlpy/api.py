@@ -71,7 +71,7 @@ class Sandbox:
     def __init__(self, rootfs: str | os.PathLike | None = None, *,
                  mounts: Sequence[str | Sequence[str]] = (), env: Mapping[str, str] | None = None,
                  cwd: str = "/", hostname: str = "umlpy", persist: str | os.PathLike | None = None,
-                 trace: IO[str] | None = None, strict: bool = False, cpu: int | None = None,
+                 trace: IO[str] | None = None, strict: bool = False, cpu: int | str | None = "auto",
                  host_uid: int = NOBODY) -> None:
         self.rootfs = Path(rootfs) if rootfs is not None else default_rootfs()
         if not self.rootfs.is_dir():

@@ -39,8 +39,22 @@ def _add_sandbox_options(p: argparse.ArgumentParser, *, rootfs_positional: bool 
     p.add_argument("-w", "--workdir", default="/", metavar="DIR", help="working directory in the guest")
     p.add_argument("--hostname", default="umlpy", help="the sandbox's hostname")
     p.add_argument("--persist", metavar="DIR", help="keep the writable layer in this host directory")
-    p.add_argument("--cpu", type=int, metavar="N", help="pin supervisor and guest to CPU N")
+    p.add_argument("--cpu", type=_cpu, default="auto", metavar="N|auto|none",
+                   help="pin supervisor and guest to CPU N (default auto: the current CPU; "
+                        "none: let them run anywhere)")
     p.add_argument("--report", action="store_true", help="print what the guest did when it ends")
+
+
+def _cpu(value: str):
+    if value in ("auto", "none"):
+        return value
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a CPU number, auto or none, not {value!r}")
+    if n not in os.sched_getaffinity(0):
+        raise argparse.ArgumentTypeError(f"CPU {n} is not available here")
+    return n
 
 
 def build_parser() -> Parser:

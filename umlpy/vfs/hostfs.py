@@ -29,11 +29,13 @@ class HostFS(FileSystem):
     """A host directory, confined: nothing outside it is reachable."""
 
     name = "hostfs"
+    cache_limit = 0          # >0: remember lstat results (only for a layer nobody writes)
 
     def __init__(self, host_dir: str, *, readonly: bool = False, name: str | None = None) -> None:
         self.host_dir = os.path.abspath(host_dir)
         self.rootfd = os.open(self.host_dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
         self.readonly = readonly
+        self._cache: dict[str, object] = {}
         if name:
             self.name = name
 
@@ -67,10 +69,25 @@ class HostFS(FileSystem):
             return False
 
     def lstat(self, rel: str) -> Stat:
+        if self.cache_limit:
+            hit = self._cache.get(rel)
+            if hit is None:
+                hit = self._cache[rel] = self._lstat(rel)
+                if len(self._cache) > self.cache_limit:
+                    del self._cache[next(iter(self._cache))]
+            if isinstance(hit, Exception):
+                raise hit
+            return hit
+        return self._lstat(rel)
+
+    def _lstat(self, rel: str):
         try:
             fd = self._open(rel, os.O_PATH | os.O_NOFOLLOW)
         except OSError as e:
-            raise _oserror(e)
+            err = _oserror(e)
+            if self.cache_limit:
+                return err
+            raise err
         try:
             return Stat.from_host(os.fstat(fd))
         finally:

@@ -18,6 +18,7 @@ import os
 import stat as S
 from pathlib import Path
 
+from umlpy.syscalls.table import KernelError
 from umlpy.vfs.fs import FileSystem, Stat, fail, join, split
 from umlpy.vfs.hostfs import HostFS
 
@@ -30,6 +31,7 @@ class OverlayFS(FileSystem):
 
     def __init__(self, lower_dir: str, upper_dir: str, state_file: str | None = None) -> None:
         self.lower = HostFS(lower_dir, readonly=True)
+        self.lower.cache_limit = 1 << 14     # the rootfs does not change under us
         self.upper = HostFS(upper_dir)
         self.state_file = state_file
         self.whiteouts: set[str] = set()
@@ -66,15 +68,22 @@ class OverlayFS(FileSystem):
                 return False
         return True
 
-    def _layer(self, rel: str) -> HostFS:
-        if self.upper.exists(rel):
-            return self.upper
-        if self._lower_visible(rel) and self.lower.exists(rel):
-            return self.lower
+    def _find(self, rel: str) -> tuple[HostFS, Stat]:
+        """The layer that holds `rel`, and its stat: upper first, then lower if not hidden."""
+        try:
+            return self.upper, self.upper.lstat(rel)
+        except KernelError as e:
+            if e.errno != errno.ENOENT:
+                raise
+        if self._lower_visible(rel):
+            return self.lower, self.lower.lstat(rel)
         raise fail(errno.ENOENT)
 
+    def _layer(self, rel: str) -> HostFS:
+        return self._find(rel)[0]
+
     def lstat(self, rel: str) -> Stat:
-        st = self._layer(rel).lstat(rel)
+        st = self._find(rel)[1]
         own = self.owners.get(rel)
         if own:
             st = st.with_(uid=own[0], gid=own[1])
@@ -149,10 +158,20 @@ class OverlayFS(FileSystem):
 
     # ---------------------------------------------------------- file ops
     def open(self, rel: str, flags: int, mode: int) -> int:
+        if not flags & (WRITE_FLAGS | os.O_CREAT):
+            # Reading: try the upper layer's file, then the lower's, directly.
+            try:
+                return self.upper.open(rel, flags, mode)
+            except KernelError as e:
+                if e.errno != errno.ENOENT:
+                    raise
+            if not self._lower_visible(rel):
+                raise fail(errno.ENOENT)
+            return self.lower.open(rel, flags, mode)
         exists = True
         try:
             layer = self._layer(rel)
-        except Exception:
+        except KernelError:
             exists = False
         if not exists:
             if not flags & os.O_CREAT:
