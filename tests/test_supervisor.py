@@ -1,0 +1,135 @@
+"""The supervisor itself: it never leaves a guest running without it, and
+nothing a guest does to its private machinery (the magic fd hand-over
+syscall, signals racing an open) breaks it."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import psutil
+
+from conftest import sh
+
+
+def _guest_processes(sup: psutil.Process) -> list[psutil.Process]:
+    return [p for p in sup.children(recursive=True) if p.username() == "nobody"]
+
+
+def test_killing_the_supervisor_kills_every_guest_process(rootfs):
+    cmd = [sys.executable, "-m", "umlpy", "run", "--rootfs", str(rootfs), "--",
+           "sh", "-c", "sleep 300 & sleep 301 & sleep 302"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        sup = psutil.Process(proc.pid)
+        deadline = time.time() + 10
+        guests: list[psutil.Process] = []
+        while time.time() < deadline:
+            guests = _guest_processes(sup)
+            if len(guests) >= 3:          # three sleeps (sh execs the last one)
+                break
+            time.sleep(0.05)
+        assert len(guests) >= 3, guests
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=5)
+        gone, alive = psutil.wait_procs(guests, timeout=5)
+        assert alive == [], f"guest processes outlived the supervisor: {alive}"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+FORGE = r"""
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+static void *forger(void *arg) {
+    long r = syscall(0x3FFF0000L, 1, 2, 3);          /* the supervisor's magic number */
+    printf("forged=%ld %s\n", r, r < 0 ? strerrorname_np(errno) : "");
+    return NULL;
+}
+
+int main(void) {
+    setvbuf(stdout, NULL, _IONBF, 0);
+    pthread_t t;
+    pthread_create(&t, NULL, forger, NULL);
+    usleep(100000);                                    /* let it park in the listener */
+    int ok = 0;
+    for (int i = 0; i < 200; i++) {                    /* real hand-overs meanwhile */
+        int fd = open("/etc/hostname", O_RDONLY);
+        char buf[16] = {0};
+        if (fd >= 0 && read(fd, buf, sizeof buf) > 0 && strncmp(buf, "umlpy", 5) == 0) ok++;
+        close(fd);
+    }
+    pthread_join(t, NULL);
+    printf("opens=%d\n", ok);
+    return 0;
+}
+"""
+
+
+def test_a_forged_magic_syscall_gets_enosys_and_steals_nothing(sandbox, cc):
+    prog = cc("forge_magic", FORGE)
+    r = sandbox.run([prog], text=True, timeout=20)
+    assert r.returncode == 0, r.stderr
+    assert "forged=-1 ENOSYS" in r.stdout
+    assert "opens=200" in r.stdout
+
+
+SIGOPEN = r"""
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+static volatile int hits;
+static void on_alarm(int s) { hits++; }
+
+int main(int argc, char **argv) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm;
+    sa.sa_flags = argc > 1 ? 0 : SA_RESTART;          /* argv[1]: no SA_RESTART */
+    sigaction(SIGALRM, &sa, NULL);
+    struct itimerval it = {{0, 50}, {0, 50}};           /* faster than one open */
+    setitimer(ITIMER_REAL, &it, NULL);
+    int ok = 0, eintr = 0, other = 0;
+    for (int i = 0; i < 1500; i++) {
+        int fd = open("/etc/passwd", O_RDONLY);
+        if (fd >= 0) { ok++; close(fd); }
+        else if (errno == EINTR) eintr++;
+        else other++;
+    }
+    printf("ok=%d eintr=%d other=%d signals=%d\n", ok, eintr, other, hits > 0);
+    return 0;
+}
+"""
+
+
+def test_opens_complete_under_a_signal_storm(sandbox, cc):
+    """A timer firing faster than an open takes must neither livelock nor fail opens."""
+    prog = cc("sigopen", SIGOPEN, static=True)
+    for args in ([prog], [prog, "no-restart"]):
+        r = sandbox.run(args, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.strip() == "ok=1500 eintr=0 other=0 signals=1", args
+
+
+def test_signal_racing_an_open_in_a_shell(sandbox):
+    """`sleep & kill $!` kills the child while it opens its libraries: no stall."""
+    t0 = time.time()
+    for _ in range(30):
+        r = sh(sandbox, "/usr/bin/sleep 5 & kill $!; wait $!; echo status=$?")
+        assert r.stdout == "status=143\n", r
+    assert time.time() - t0 < 20
