@@ -62,3 +62,63 @@ def sandbox(rootfs, progs):
 def sh(sb: Sandbox, script: str, **kw):
     """Run a shell script in the sandbox; the CompletedProcess with text output."""
     return sb.run(["/bin/sh", "-c", script], text=True, timeout=kw.pop("timeout", 20), **kw)
+
+
+# ------------------------------------------------- helpers for C guest programs
+C_PRELUDE = r"""
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/sched.h>
+#include <sys/auxv.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#define ERR(r) ((long)(r) < 0 ? strerrorname_np(errno) : "OK")
+#define BAD ((void *)1)
+static pid_t gettid_(void) { return syscall(SYS_gettid); }
+extern char **environ;
+"""
+
+LINKS = [pytest.param(True, id="static"), pytest.param(False, id="dynamic")]
+
+
+def builder(cc, prefix: str = "", prelude: str = C_PRELUDE):
+    """build(name, body, static=False, flags=()) -> guest path of prelude+body compiled."""
+    def build(name: str, body: str, static: bool = False, flags: tuple[str, ...] = ()) -> str:
+        tag = f"{prefix}{name}_{'s' if static else 'd'}" if prefix else name
+        return cc(tag, prelude + body, static=static, flags=flags)
+    return build
+
+
+def run(sb, argv, **kw):
+    """sb.run with text output and a default timeout of 20 s."""
+    return sb.run(argv, text=True, timeout=kw.pop("timeout", 20), **kw)
+
+
+def kv(out: str) -> dict[str, str]:
+    """'key=value' lines of guest output as a dict (later lines win)."""
+    d = {}
+    for line in out.splitlines():
+        k, sep, v = line.partition("=")
+        if sep:
+            d[k.strip()] = v.strip()
+    return d

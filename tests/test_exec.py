@@ -21,31 +21,10 @@ from pathlib import Path
 import pytest
 from elftools.elf.elffile import ELFFile
 
-from conftest import sh
+from conftest import C_PRELUDE, builder, run, sh
 from umlpy import Sandbox, SandboxError
 
-PRELUDE = r"""
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-#include <sys/auxv.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <sys/mman.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#define ERR(r) ((long)(r) < 0 ? strerrorname_np(errno) : "OK")
-#define BAD ((void *)1)
-extern char **environ;
-"""
+PRELUDE = C_PRELUDE
 
 # Prints what the program was given: argc, every argv and envp string (with
 # its length and a checksum, so long strings need not be echoed), its pid and
@@ -117,15 +96,11 @@ def enc(s: str | bytes) -> str:
     return f"{len(b)}:{sumof(b)}:"
 
 
-def run(sb, argv, **kw):
-    return sb.run(argv, text=True, timeout=kw.pop("timeout", 20), **kw)
 
 
 @pytest.fixture
 def build(cc):
-    def build_(name: str, body: str, static: bool = False, flags: tuple[str, ...] = ()) -> str:
-        return cc(name, PRELUDE + body, static=static, flags=flags)
-    return build_
+    return builder(cc, "")
 
 
 @pytest.fixture

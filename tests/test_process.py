@@ -18,54 +18,20 @@ import time
 import psutil
 import pytest
 
-from conftest import sh
+from conftest import C_PRELUDE, LINKS, builder, kv, run, sh
 from umlpy import Sandbox, SandboxTimeout
 
-PRELUDE = r"""
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <sched.h>
-#include <signal.h>
-#include <spawn.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-#include <sys/syscall.h>
-#include <sys/resource.h>
-#include <sys/types.h>
-#include <sys/utsname.h>
-#include <sys/wait.h>
-#define ERR(r) ((long)(r) < 0 ? strerrorname_np(errno) : "OK")
-#define BAD ((void *)1)
-extern char **environ;
-"""
+PRELUDE = C_PRELUDE
 
-LINKS = [pytest.param(True, id="static"), pytest.param(False, id="dynamic")]
 
 
 @pytest.fixture
 def build(cc):
-    """build(name, body, static) -> guest path of PRELUDE+body compiled."""
-    def build_(name: str, body: str, static: bool = False, flags: tuple[str, ...] = ()) -> str:
-        return cc(f"proc_{name}_{'s' if static else 'd'}", PRELUDE + body, static=static, flags=flags)
-    return build_
+    return builder(cc, "proc_")
 
 
-def run(sb, argv, **kw):
-    return sb.run(argv, text=True, timeout=kw.pop("timeout", 20), **kw)
 
 
-def kv(out: str) -> dict[str, str]:
-    """'key=value' lines of guest output as a dict (later lines win)."""
-    d = {}
-    for line in out.splitlines():
-        k, sep, v = line.partition("=")
-        if sep:
-            d[k.strip()] = v.strip()
-    return d
 
 
 # ------------------------------------------------------------ PID namespace

@@ -9,51 +9,21 @@ import signal
 
 import pytest
 
+from conftest import C_PRELUDE, LINKS, builder, kv, run
+
 from umlpy import Sandbox, SandboxTimeout
 
-PRELUDE = r"""
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
-#include <sched.h>
-#include <signal.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-#include <linux/sched.h>
-#include <sys/syscall.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#define ERR(r) ((long)(r) < 0 ? strerrorname_np(errno) : "OK")
-#define BAD ((void *)1)
-static pid_t gettid_(void) { return syscall(SYS_gettid); }
-extern char **environ;
-"""
+PRELUDE = C_PRELUDE
 
-LINKS = [pytest.param(True, id="static"), pytest.param(False, id="dynamic")]
 
 
 @pytest.fixture
 def build(cc):
-    def build_(name: str, body: str, static: bool = False) -> str:
-        return cc(f"thr_{name}_{'s' if static else 'd'}", PRELUDE + body, static=static)
-    return build_
+    return builder(cc, "thr_")
 
 
-def run(sb, argv, **kw):
-    return sb.run(argv, text=True, timeout=kw.pop("timeout", 20), **kw)
 
 
-def kv(out: str) -> dict[str, str]:
-    d = {}
-    for line in out.splitlines():
-        k, sep, v = line.partition("=")
-        if sep:
-            d[k.strip()] = v.strip()
-    return d
 
 
 # ------------------------------------------------------------------ pthreads

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import errno
 import os
-import stat as S
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 

@@ -16,7 +16,7 @@ from umlpy.kernel.dispatch import InstallFd
 from umlpy.kernel.fdtable import (AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW,
                                   AT_SYMLINK_NOFOLLOW, dir_of, existing, guest_fd, resolve_at)
 from umlpy.syscalls.table import EMULATE, REWRITE, KernelError, Path, Ptr, UInt, syscall
-from umlpy.vfs.fs import Stat, split
+from umlpy.vfs.fs import Stat
 
 O_TMPFILE = 0o20200000
 RESOLVE_NO_XDEV, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_BENEATH, RESOLVE_IN_ROOT = (
@@ -266,10 +266,10 @@ def mkdir(task, path: Path, mode: UInt):
 def do_unlink(task, dirfd: int, path: str, flags: int) -> int:
     lk = existing(resolve_at(task, dirfd, path.rstrip("/") if flags & AT_REMOVEDIR else path,
                              follow=False))
-    if lk.mount.readonly:
-        raise KernelError(errno.EROFS)
     if task.kernel.vfs.mounts.is_mount_point(lk.path):
         raise KernelError(errno.EBUSY)
+    if lk.mount.readonly:
+        raise KernelError(errno.EROFS)
     if flags & AT_REMOVEDIR:
         if not lk.st.is_dir:
             raise KernelError(errno.ENOTDIR)

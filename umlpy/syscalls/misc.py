@@ -12,7 +12,7 @@ import os
 import struct
 import time
 
-from umlpy.syscalls.table import EMULATE, KernelError, Ptr, UInt, deny, native, syscall
+from umlpy.syscalls.table import EMULATE, KernelError, Ptr, deny, native, syscall
 
 UTS_LEN = 65
 

@@ -15,7 +15,7 @@ from umlpy.kernel.dispatch import Inject, InstallFd, Native
 from umlpy.kernel.execve import prepare_exec
 from umlpy.kernel.fdtable import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, dir_of, fd_path, resolve_at
 from umlpy.syscalls.numbers import NUMBERS
-from umlpy.syscalls.table import (DENY, EMULATE, REWRITE, KernelError, Path, Ptr, UInt,
+from umlpy.syscalls.table import (EMULATE, REWRITE, KernelError, Path, Ptr, UInt,
                                   deny, native, syscall)
 
 CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC = 0x20000, 0x02000000, 0x04000000, 0x08000000
@@ -335,7 +335,6 @@ def kill(task, pid: int, sig: int):
         raise KernelError(errno.EINVAL)
     if pid == -1:
         # "every process we may signal" is every guest process but init and us.
-        import signal as _s
         count = 0
         for proc in list(task.kernel.pidns.processes.values()):
             if proc.alive and proc.pid != 1 and proc is not task.process:
@@ -493,24 +492,24 @@ for _name in ("sched_setparam", "sched_getparam", "sched_setscheduler", "sched_g
     _sched(_name, f"{_name}(2): scheduling of a guest process (pid translated).")
 
 
-@syscall("getpriority", REWRITE)
-def getpriority(task, which: int, who: int):
-    """getpriority(2): nice value of a guest process (PRIO_PROCESS ids translated)."""
-    if which == 0 and who:
+def _priority(task, which: int, who: int) -> Native:
+    if which == 0 and who:                      # PRIO_PROCESS with a pid
         return Native(args={1: host_pid(task, who)})
     if which != 0 and who:
         raise KernelError(errno.EINVAL, "only PRIO_PROCESS with a pid is supported")
     return Native()
+
+
+@syscall("getpriority", REWRITE)
+def getpriority(task, which: int, who: int):
+    """getpriority(2): nice value of a guest process (PRIO_PROCESS ids translated)."""
+    return _priority(task, which, who)
 
 
 @syscall("setpriority", REWRITE)
 def setpriority(task, which: int, who: int, prio: int):
     """setpriority(2): nice value of a guest process (PRIO_PROCESS ids translated)."""
-    if which == 0 and who:
-        return Native(args={1: host_pid(task, who)})
-    if which != 0 and who:
-        raise KernelError(errno.EINVAL, "only PRIO_PROCESS with a pid is supported")
-    return Native()
+    return _priority(task, which, who)
 
 
 @syscall("kcmp", REWRITE)

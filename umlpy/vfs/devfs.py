@@ -13,7 +13,7 @@ import os
 import stat as S
 import time
 
-from umlpy.vfs.fs import DT_CHR, DT_DIR, DT_LNK, FileSystem, Stat, fail
+from umlpy.vfs.fs import DT_CHR, DT_LNK, FileSystem, Stat, fail
 
 HOST_DEVICES = ("null", "zero", "full", "random", "urandom")
 LINKS = {"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1",

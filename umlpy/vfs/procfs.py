@@ -509,7 +509,6 @@ class ProcFS(FileSystem):
         return ("\n".join(lines) + "\n").encode()
 
     def _stat_line(self, view: View) -> bytes:
-        proc = view.proc
         comm = self._comm(view).decode(errors="replace")
         ppid, pgrp, sid, tpgid = self._ids(view)
         f = self._host_stat_fields(view)
