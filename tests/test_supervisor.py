@@ -133,3 +133,12 @@ def test_signal_racing_an_open_in_a_shell(sandbox):
         r = sh(sandbox, "/usr/bin/sleep 5 & kill $!; wait $!; echo status=$?")
         assert r.stdout == "status=143\n", r
     assert time.time() - t0 < 20
+
+
+def test_a_signal_arriving_during_execve_waits_for_it(sandbox):
+    """SIGCHLD from a just-exited child must not run the shell's handler in the
+    middle of the exec's injected syscalls (it used to make execve "succeed"
+    with errno 0)."""
+    for _ in range(10):
+        r = sh(sandbox, "(sleep 0 & exec /bin/echo hi); echo st=$?")
+        assert r.stdout == "hi\nst=0\n", r

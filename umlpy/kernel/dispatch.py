@@ -138,9 +138,19 @@ class Dispatcher:
             decoded.append(v)
         out = call.entry.handler(task, *decoded)
         if isinstance(out, types.GeneratorType):
+            # A multi-step call runs several syscalls in the guest's context;
+            # a signal handler must not run in between (it would run with our
+            # half-injected registers).  Hold signals off until it is done.
+            self._hold_signals(task, call)
             call.gen = out
             out = next(out)
         return out
+
+    def _hold_signals(self, task: "Task", call: Call) -> None:
+        if call.sigmask is None:
+            call.sigmask = self.platform.getsigmask(task.host_tid)
+            if call.sigmask is not None:
+                self.platform.setsigmask(task.host_tid, ALL_BUT_KILL_STOP)
 
     # ------------------------------------------------------------- exit
     def on_syscall_stop(self, task: "Task", regs, op: int) -> None:
@@ -214,10 +224,8 @@ class Dispatcher:
             # interval timer, say): hold them off until the fd is installed,
             # then give them back at the exit stop.  Guarantees progress.
             task.masked_handovers -= 1
-            call.sigmask = self.platform.getsigmask(task.host_tid)
-            if call.sigmask is not None:
-                self.platform.setsigmask(task.host_tid, ALL_BUT_KILL_STOP)
-                more = True
+            self._hold_signals(task, call)
+            more = call.sigmask is not None or more
         task.call = call if more else None
         call.restore = more
         r = self.platform.resume(task.host_tid, P.STEP_SYSCALL if more else P.CONT, 0, regs)

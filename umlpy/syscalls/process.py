@@ -82,16 +82,23 @@ def vfork(task):
 
 
 # ----------------------------------------------------------------- exec
-def _read_vector(task, addr: int, limit: int = 1 << 16) -> list[bytes]:
+ARG_MAX = 2 << 20          # argv + envp bytes, as the host allows (stack limit / 4)
+
+
+def _read_vector(task, addr: int, budget: list[int]) -> list[bytes]:
+    """A NULL-terminated array of guest strings; E2BIG past the shared `budget`."""
     out: list[bytes] = []
     if addr == 0:
         return out
-    while len(out) < limit:
+    while True:
         p = int.from_bytes(task.read(addr + 8 * len(out), 8), "little")
         if p == 0:
             return out
-        out.append(task.read_str(p, 1 << 17))
-    raise KernelError(errno.E2BIG)
+        s = task.read_str(p, 1 << 17)
+        budget[0] -= len(s) + 1 + 8
+        if budget[0] < 0:
+            raise KernelError(errno.E2BIG)
+        out.append(s)
 
 
 def _layout(base: int, path: bytes, argv: list[bytes], envp: list[bytes]) -> tuple[bytes, int, int, int]:
@@ -113,14 +120,15 @@ def _layout(base: int, path: bytes, argv: list[bytes], envp: list[bytes]) -> tup
 
 
 def do_execve(task, path: str, argv_p: int, envp_p: int):
-    argv = _read_vector(task, argv_p)
-    envp = _read_vector(task, envp_p)
+    budget = [ARG_MAX]
+    argv = _read_vector(task, argv_p, budget)
+    envp = _read_vector(task, envp_p, budget)
     kernel = task.kernel
     plan = prepare_exec(kernel, task.fs, path, argv, envp)
     task.call.plan = plan
     size = sum(len(a) + 1 for a in plan.host_argv) + sum(len(e) + 1 for e in envp) \
         + 8 * (len(plan.host_argv) + len(envp) + 2) + 16
-    if size > 2 << 20:
+    if size > ARG_MAX + 4096:
         os.close(plan.fd)
         raise KernelError(errno.E2BIG)
     fd = yield InstallFd(plan.fd, cloexec=True)

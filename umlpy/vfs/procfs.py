@@ -722,7 +722,9 @@ class ProcFS(FileSystem):
                     have, (os.O_RDONLY, os.O_WRONLY, os.O_RDWR))
                 if acc not in allowed:
                     raise fail(errno.EACCES)
-            keep = os.O_ACCMODE | os.O_APPEND | (os.O_TRUNC if kind == "host" else 0)
+            # O_TRUNC only with write access: O_RDONLY|O_TRUNC would truncate
+            # (we open as root) a file the guest may only read.
+            keep = os.O_ACCMODE | os.O_APPEND | (os.O_TRUNC if kind == "host" and acc != os.O_RDONLY else 0)
             try:
                 # Nonblocking so that a write-open of a pipe with no reader cannot hang us.
                 fd = os.open(f"/proc/{proc.host_pid}/fd/{n}",
