@@ -167,7 +167,10 @@ def cmd_run(ns) -> int:
 def _print_report(report) -> None:
     w = sys.stderr.write
     w(f"umlpy report: {sum(report.syscalls.values())} stopped syscalls, "
-      f"{len(report.processes) + 1} processes\n")
+      f"{len(report.processes)} processes\n")
+    for p in report.processes:
+        runs = "; ".join(" ".join(e[1:]) or e[0] for e in p["execs"]) or "(no exec)"
+        w(f"  pid {p['pid']:<4} ppid {p['ppid']:<4} status {p.get('status', '?')!s:<4} {runs}\n")
     for name, n in report.syscalls.most_common(10):
         w(f"  {name:20} {n}\n")
     for path in sorted(report.files_written):

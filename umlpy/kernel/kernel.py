@@ -81,7 +81,7 @@ class Report:
     """What the guest did, for `Sandbox.run(...).report` and `umlpy run --report`."""
     syscalls: Counter = field(default_factory=Counter)
     denied: list[str] = field(default_factory=list)
-    processes: list[dict] = field(default_factory=list)
+    processes: list[dict] = field(default_factory=list)   # {"pid", "ppid", "execs": [argv...], "status"}
     files_written: set[str] = field(default_factory=set)
 
 
@@ -136,6 +136,8 @@ class Kernel:
         proc.start_time = time.time()
         proc.open_pidfd(P.pidfd_open)
         plan.apply(proc)
+        self.report.processes.append({"pid": proc.pid, "ppid": 0, "execs": []})
+        self.report_exec(proc)
         task = Task(self, proc.pid, pid, proc, fs)
         proc.threads[task.tid] = task
         self.pidns.processes[proc.pid] = proc
@@ -259,7 +261,7 @@ class Kernel:
             proc.start_time = time.time()
             proc.open_pidfd(P.pidfd_open)
             self.pidns.processes[gtid] = proc
-            self.report.processes.append({"pid": gtid, "ppid": pp.pid})
+            self.report.processes.append({"pid": gtid, "ppid": pp.pid, "execs": []})
         fs = parent.fs if flags & CLONE_FS else parent.fs.copy()
         child = Task(self, gtid, host_tid, proc, fs)
         proc.threads[gtid] = child
@@ -301,6 +303,7 @@ class Kernel:
             plan = getattr(task.call, "plan", None)
             if plan is not None:
                 plan.apply(task.process)
+                self.report_exec(task.process)
 
     def on_death(self, task: Task, st: P.Stop) -> None:
         proc = task.process
@@ -311,6 +314,9 @@ class Kernel:
             return
         proc.alive = False
         proc.exit_status = (st.sig << 8) if st.kind == P.EXITED else st.sig
+        entry = self._report_entry(proc)
+        if entry is not None:
+            entry["status"] = os.waitstatus_to_exitcode(proc.exit_status)
         init = self.init
         for child in list(proc.children):          # orphans go to guest init
             child.parent = init
@@ -320,6 +326,17 @@ class Kernel:
         if proc is init:
             self.init_status = proc.exit_status
             self.kill_all()
+
+    def _report_entry(self, proc: Process) -> dict | None:
+        for entry in reversed(self.report.processes):
+            if entry["pid"] == proc.pid:
+                return entry
+        return None
+
+    def report_exec(self, proc: Process) -> None:
+        entry = self._report_entry(proc)
+        if entry is not None:
+            entry["execs"].append([proc.exe] + [a.decode(errors="replace") for a in proc.argv])
 
     def kill_all(self) -> None:
         for host_tid in list(self.pidns.tasks):
