@@ -25,6 +25,53 @@ from umlpy.vfs.hostfs import HostFS
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_TRUNC | os.O_APPEND
 
 
+class UpperLayer(HostFS):
+    """The writable layer, remembering which names it does not have.
+
+    Most lookups miss the upper layer and hit the rootfs; remembering the
+    misses saves a host syscall per path component.  Names only ever appear
+    in this directory through the methods below (the guest reaches it only
+    through the guest kernel), and each of them forgets every miss.
+    """
+
+    def __init__(self, host_dir: str) -> None:
+        super().__init__(host_dir)
+        self.missing: set[str] = set()
+
+    def lstat(self, rel: str) -> Stat:
+        if rel in self.missing:
+            raise fail(errno.ENOENT)
+        try:
+            return super().lstat(rel)
+        except KernelError as e:
+            if e.errno == errno.ENOENT and len(self.missing) < (1 << 16):
+                self.missing.add(rel)
+            raise
+
+    def open(self, rel: str, flags: int, mode: int) -> int:
+        if flags & os.O_CREAT:
+            self.missing.clear()
+        elif rel in self.missing:
+            raise fail(errno.ENOENT)
+        return super().open(rel, flags, mode)
+
+    def _mutate(self, rel: str, op) -> None:
+        self.missing.clear()
+        super()._mutate(rel, op)
+
+    def mknod_socket_dir(self, rel: str) -> tuple[int, str]:
+        self.missing.clear()
+        return super().mknod_socket_dir(rel)
+
+    def link(self, old: str, new: str) -> None:
+        self.missing.clear()
+        super().link(old, new)
+
+    def rename(self, old: str, new: str, flags: int = 0) -> None:
+        self.missing.clear()
+        super().rename(old, new, flags)
+
+
 class OverlayFS(FileSystem):
     name = "overlay"
     readonly = False
@@ -32,7 +79,7 @@ class OverlayFS(FileSystem):
     def __init__(self, lower_dir: str, upper_dir: str, state_file: str | None = None) -> None:
         self.lower = HostFS(lower_dir, readonly=True)
         self.lower.cache_limit = 1 << 14     # the rootfs does not change under us
-        self.upper = HostFS(upper_dir)
+        self.upper = UpperLayer(upper_dir)
         self.state_file = state_file
         self.whiteouts: set[str] = set()
         self.opaque: set[str] = set()
