@@ -253,3 +253,15 @@ def test_threads_in_task_dir(tmp_path):
     assert tids == ["1", "2"]
     assert "t\nworker\n" in text
     assert "Threads:\t2" in text
+
+
+def test_proc_net_is_the_sandbox_network(sandbox):
+    """/proc/net shows the guest's own network namespace: loopback only."""
+    host_ifaces = set(os.listdir("/sys/class/net")) - {"lo"}
+    text = out(sandbox, "cat /proc/net/dev; echo ==; ls /proc/self/net; echo ==; ifconfig -a")
+    dev, listing, ifconfig = text.split("==\n")
+    names = {l.split(":")[0].strip() for l in dev.splitlines()[2:]}
+    assert names == {"lo"}
+    assert "dev" in listing.split() and "tcp" in listing.split()
+    assert "127.0.0.1" in ifconfig
+    assert not any(i in ifconfig for i in host_ifaces)

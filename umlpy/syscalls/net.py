@@ -3,7 +3,8 @@
 Guest processes live in a network namespace of their own (made at spawn):
 only a loopback interface, so TCP/UDP between guest processes works
 natively and nothing of the host's network, abstract unix sockets included,
-is reachable.  Socket families are limited to unix, inet, inet6 and netlink.
+is reachable.  Socket families are limited to unix, inet, inet6 and route
+netlink (other netlink families, like uevents, are not namespaced).
 Unix sockets bound to a *path* are the guest VFS's business: bind, connect
 and sendto with a pathname are carried out by the supervisor on its own
 duplicate of the guest's socket, at the host location the guest VFS chose.
@@ -21,16 +22,20 @@ from umlpy.kernel.seccomp import ArgRule
 from umlpy.syscalls.table import REWRITE, KernelError, Ptr, UInt, native, syscall
 
 AF_UNIX, AF_INET, AF_INET6, AF_NETLINK = 1, 2, 10, 16
-ALLOWED_FAMILIES = frozenset({AF_UNIX, AF_INET, AF_INET6, AF_NETLINK})
+NATIVE_FAMILIES = frozenset({AF_UNIX, AF_INET, AF_INET6})
+NETLINK_ROUTE = 0
 
 native("listen", "accept", "accept4", "shutdown", "setsockopt", "recvfrom", "recvmsg", "recvmmsg", "sendmsg", "sendmmsg",
        why="works on sockets the guest already owns")
 
 
-@syscall("socket", REWRITE, rule=ArgRule(0, ALLOWED_FAMILIES, allow=True))
+@syscall("socket", REWRITE, rule=ArgRule(0, NATIVE_FAMILIES, allow=True))
 def socket_(task, domain: int, type_: int, protocol: int):
-    """socket(2): unix, inet, inet6 and netlink sockets only (in the sandbox's network)."""
-    raise KernelError(errno.EAFNOSUPPORT, f"address family {domain} is not available")
+    """socket(2): unix, inet, inet6 and route netlink sockets only (in the sandbox's network)."""
+    if domain == AF_NETLINK and protocol == NETLINK_ROUTE:
+        return Native()          # `ip addr` and getifaddrs(): the sandbox's own interfaces
+    raise KernelError(errno.EAFNOSUPPORT, f"address family {domain} (protocol {protocol}) "
+                                          "is not available")
 
 
 @syscall("socketpair", REWRITE, rule=ArgRule(0, frozenset({AF_UNIX}), allow=True))

@@ -218,6 +218,7 @@ class ProcFS(FileSystem):
     def _top_files(self) -> dict[str, Node]:
         return {
             "mounts": _link(lambda: "self/mounts"),
+            "net": _link(lambda: "self/net"),
             "cpuinfo": _file(_host_copy("/proc/cpuinfo")),
             "meminfo": _file(_host_copy("/proc/meminfo")),
             "uptime": _file(self._uptime),
@@ -230,7 +231,7 @@ class ProcFS(FileSystem):
         }
 
     def _root_entries(self) -> list[tuple[str, int]]:
-        out = [(n, DT_LNK if n == "mounts" else DT_REG) for n in self._top_files()]
+        out = [(n, DT_LNK if n in ("mounts", "net") else DT_REG) for n in self._top_files()]
         out += [("self", DT_LNK), ("thread-self", DT_LNK), ("sys", DT_DIR)]
         out += [(str(p.pid), DT_DIR) for p in self._visible_processes()]
         return out
@@ -313,6 +314,7 @@ class ProcFS(FileSystem):
             out.append((n, dt))
         if not view.thread:
             out.append(("task", DT_DIR))
+        out.append(("net", DT_DIR))
         return out
 
     def _pid_node(self, view: View, rest: list[str], base: str) -> Node:
@@ -330,6 +332,8 @@ class ProcFS(FileSystem):
             return self._pid_node(self._thread_view(view, int(more[0])), more[1:], base)
         if name in ("fd", "fdinfo"):
             return self._fd_node(view, name, more, owner)
+        if name == "net":
+            return self._net_node(view, more, owner)
         if more or name not in self.PID_FILES:
             raise fail(errno.ENOENT)
         private = dict(owner, perm=0o400)
@@ -740,6 +744,20 @@ class ProcFS(FileSystem):
             return fd
 
         return Node(S.S_IFREG, 0o600, stat=stat, opener=opener, **owner)
+
+    # --------------------------------------------------------------- net
+    # The guest's network namespace is a real one, so the host kernel's view
+    # of it, read through the guest's own /proc/PID/net, is the guest's truth.
+    NET_FILES = ("dev", "if_inet6", "route", "ipv6_route", "tcp", "tcp6", "udp", "udp6",
+                 "raw", "raw6", "snmp", "netstat", "sockstat", "sockstat6", "arp")
+
+    def _net_node(self, view: View, rest: list[str], owner: dict) -> Node:
+        if not rest:
+            return _dir(lambda: [(n, DT_REG) for n in self.NET_FILES], **owner)
+        if len(rest) != 1 or rest[0] not in self.NET_FILES:
+            raise fail(errno.ENOENT)
+        host = f"/proc/{view.proc.host_pid}/net/{rest[0]}"
+        return _file(lambda: _read_host(host) or b"", **owner)
 
     # ------------------------------------------------------------ mounts
     def _mount_list(self):
