@@ -122,3 +122,18 @@ def kv(out: str) -> dict[str, str]:
         if sep:
             d[k.strip()] = v.strip()
     return d
+
+
+@pytest.fixture(autouse=True)
+def no_supervisor_errors(monkeypatch):
+    """Whatever a test's guest does, the supervisor must not hit an internal error."""
+    from umlpy.kernel.kernel import Kernel
+    seen: list[str] = []
+    original = Kernel.internal_error
+
+    def record(self, st, e):
+        seen.append(f"{type(e).__name__}: {e}")
+        return original(self, st, e)
+    monkeypatch.setattr(Kernel, "internal_error", record)
+    yield
+    assert seen == [], f"supervisor internal errors: {seen}"

@@ -15,6 +15,7 @@ import errno
 import os
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -83,6 +84,7 @@ class Report:
     denied: list[str] = field(default_factory=list)
     processes: list[dict] = field(default_factory=list)   # {"pid", "ppid", "execs": [argv...], "status"}
     files_written: set[str] = field(default_factory=set)
+    internal_errors: list[str] = field(default_factory=list)    # supervisor bugs: should stay empty
 
 
 class Kernel:
@@ -406,7 +408,7 @@ class Kernel:
     def internal_error(self, st: P.Stop, e: Exception) -> None:
         import traceback
         msg = "".join(traceback.format_exception(e))
-        import sys
+        self.report.internal_errors.append(msg)
         sys.stderr.write(f"umlpy: internal error on stop of {st.tid}: {msg}")
         task = self.pidns.tasks.get(st.tid)
         if task is not None and st.kind in (P.SECCOMP, P.SYSCALL):

@@ -13,7 +13,8 @@ import struct
 
 from umlpy.kernel.dispatch import Inject, InstallFd, Native
 from umlpy.kernel.execve import prepare_exec
-from umlpy.kernel.fdtable import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, dir_of, fd_path, resolve_at
+from umlpy.kernel.fdtable import (AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, dir_of, fd_path,
+                                  guest_fd, resolve_at)
 from umlpy.syscalls.numbers import NUMBERS
 from umlpy.syscalls.table import (EMULATE, REWRITE, KernelError, Path, Ptr, UInt,
                                   deny, native, syscall)
@@ -25,7 +26,7 @@ CLONE_NAMESPACES = (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC 
 CLONE_UNTRACED, CLONE_SETTLS, CLONE_PIDFD, CLONE_INTO_CGROUP = 0x00800000, 0x80000, 0x1000, 0x200000000
 
 native("exit", "exit_group", "sched_yield", "getcpu", "personality", "seccomp", "prctl",
-       "pidfd_send_signal", "restart_syscall",
+       "restart_syscall",
        why="affects only the calling process")
 
 
@@ -393,7 +394,14 @@ def tgkill(task, tgid: int, tid: int, sig: int):
     t = task.kernel.pidns.task(tid)
     if t is None or t.process.pid != tgid:
         raise KernelError(errno.ESRCH)
+    if _spares_init(task, t.process, sig):
+        return 0
     return Native(args={0: t.process.host_pid, 1: t.host_tid})
+
+
+def _spares_init(task, target, sig: int) -> bool:
+    """A signal for guest init that init has no handler for is dropped (see init_ignores)."""
+    return target is task.kernel.init and 0 < sig <= 64 and init_ignores(task, sig)
 
 
 @syscall("tkill", REWRITE)
@@ -404,13 +412,18 @@ def tkill(task, tid: int, sig: int):
     t = task.kernel.pidns.task(tid)
     if t is None:
         raise KernelError(errno.ESRCH)
+    if _spares_init(task, t.process, sig):
+        return 0
     return Native(args={0: t.host_tid})
 
 
 @syscall("rt_sigqueueinfo", REWRITE)
 def rt_sigqueueinfo(task, pid: int, sig: int, info: Ptr):
     """rt_sigqueueinfo(2): queue a signal with data to a guest process."""
-    return Native(args={0: _alive(task, pid)})
+    host = _alive(task, pid)
+    if _spares_init(task, task.kernel.pidns.processes.get(pid), sig):
+        return 0
+    return Native(args={0: host})
 
 
 @syscall("rt_tgsigqueueinfo", REWRITE)
@@ -419,7 +432,26 @@ def rt_tgsigqueueinfo(task, tgid: int, tid: int, sig: int, info: Ptr):
     t = task.kernel.pidns.task(tid)
     if t is None or t.process.pid != tgid:
         raise KernelError(errno.ESRCH)
+    if _spares_init(task, t.process, sig):
+        return 0
     return Native(args={0: t.process.host_pid, 1: t.host_tid})
+
+
+@syscall("pidfd_send_signal", REWRITE)
+def pidfd_send_signal(task, pidfd: int, sig: int, info: Ptr, flags: UInt):
+    """pidfd_send_signal(2): natively (a guest can only hold pidfds of guest processes),
+    but a signal guest init does not handle is dropped, as for kill()."""
+    init = task.kernel.init
+    if init is not None and 0 < sig <= 64 and init_ignores(task, sig):
+        with guest_fd(task, pidfd) as hfd:
+            try:
+                with open(f"/proc/self/fdinfo/{hfd}") as f:
+                    target = next((int(l.split()[1]) for l in f if l.startswith("Pid:")), None)
+            except (OSError, ValueError):
+                target = None
+        if target == init.host_pid:
+            return 0
+    return Native()
 
 
 @syscall("pidfd_open", REWRITE)
