@@ -17,7 +17,6 @@ import shutil
 import signal
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -104,7 +103,6 @@ class Kernel:
         self.init_status: int | None = None
         self.lookup = table.lookup
         self._early: dict[int, P.Stop] = {}          # first stops of not-yet-announced children
-        self._lock = threading.Lock()
         self.killed_by_timeout = False
         self.unix_names: dict[str, tuple[str, int]] = {}   # bound socket alias -> (guest path, dir fd)
         self.state_dir = tempfile.mkdtemp(prefix="umlpy.", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)

@@ -95,7 +95,6 @@ class Task:
         self.call: Any = None            # dispatch.Call while a multi-stop syscall runs
         self.clone_args: tuple | None = None   # (flags, parent_tid ptr, child_tid ptr) of a pending clone
         self.started = False             # its first stop was seen and it was resumed
-        self.pending_first_stop = False  # its first stop came before its parent's event
         self.restart_nr: int | None = None   # syscall to restart if a signal beat the fd hand-over
         self.masked_handovers = 0        # fd hand-overs to do with signals held off
 

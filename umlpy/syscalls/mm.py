@@ -5,6 +5,8 @@
 mmap of a file maps a descriptor the guest already holds (opened through the
 guest VFS), so no name is involved.
 """
+from __future__ import annotations
+
 from umlpy.kernel.dispatch import Native
 from umlpy.syscalls.table import REWRITE, Ptr, native, syscall
 

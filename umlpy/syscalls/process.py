@@ -1,9 +1,10 @@
-"""Process syscalls: creation, exec, exit, wait, ids, process groups and sessions.
+"""Process syscalls: creation, exit, wait, ids, process groups, sessions, scheduling.
 
 The host kernel does the mechanics (fork, scheduling, reaping, job control);
 the guest kernel owns the numbers.  Every pid that goes in is translated
 from the guest's namespace to the host's, every pid that comes out goes
-back, and a pid that names no guest process is ESRCH.
+back, and a pid that names no guest process is ESRCH.  (execve is in
+exec.py; sending signals in signal.py.)
 """
 from __future__ import annotations
 
@@ -11,13 +12,8 @@ import errno
 import os
 import struct
 
-from umlpy.kernel.dispatch import Inject, InstallFd, Native
-from umlpy.kernel.execve import prepare_exec
-from umlpy.kernel.fdtable import (AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, dir_of, fd_path,
-                                  guest_fd, resolve_at)
-from umlpy.syscalls.numbers import NUMBERS
-from umlpy.syscalls.table import (EMULATE, REWRITE, KernelError, Path, Ptr, UInt,
-                                  deny, native, syscall)
+from umlpy.kernel.dispatch import Native
+from umlpy.syscalls.table import EMULATE, REWRITE, KernelError, Ptr, UInt, deny, native, syscall
 
 CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC = 0x20000, 0x02000000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWTIME = 0x10000000, 0x20000000, 0x40000000, 0x80
@@ -82,103 +78,6 @@ def vfork(task):
     return Native(then=_start_clone(task, 0x4000 | 0x100 | 17, 0, 0))
 
 
-# ----------------------------------------------------------------- exec
-ARG_MAX = 2 << 20          # argv + envp bytes, as the host allows (stack limit / 4)
-
-
-def _read_vector(task, addr: int, budget: list[int]) -> list[bytes]:
-    """A NULL-terminated array of guest strings; E2BIG past the shared `budget`."""
-    out: list[bytes] = []
-    if addr == 0:
-        return out
-    while True:
-        p = int.from_bytes(task.read(addr + 8 * len(out), 8), "little")
-        if p == 0:
-            return out
-        s = task.read_str(p, 1 << 17)
-        budget[0] -= len(s) + 1 + 8
-        if budget[0] < 0:
-            raise KernelError(errno.E2BIG)
-        out.append(s)
-
-
-def _layout(base: int, path: bytes, argv: list[bytes], envp: list[bytes]) -> tuple[bytes, int, int, int]:
-    """Strings and pointer arrays for execveat, to be written at `base`."""
-    strings = bytearray(b"\0")          # offset 0: the empty path
-    def put(s: bytes) -> int:
-        off = len(strings)
-        strings.extend(s + b"\0")
-        return off
-    a_offs = [put(a) for a in argv]
-    e_offs = [put(e) for e in envp]
-    while len(strings) % 8:
-        strings.append(0)
-    arr_base = base + len(strings)
-    vec = b"".join((base + o).to_bytes(8, "little") for o in a_offs) + b"\0" * 8
-    env_base = arr_base + len(vec)
-    vec += b"".join((base + o).to_bytes(8, "little") for o in e_offs) + b"\0" * 8
-    return bytes(strings) + vec, base, arr_base, env_base
-
-
-def do_execve(task, path: str, argv_p: int, envp_p: int):
-    budget = [ARG_MAX]
-    argv = _read_vector(task, argv_p, budget)
-    envp = _read_vector(task, envp_p, budget)
-    kernel = task.kernel
-    plan = prepare_exec(kernel, task.fs, path, argv, envp)
-    task.call.plan = plan
-    size = sum(len(a) + 1 for a in plan.host_argv) + sum(len(e) + 1 for e in envp) \
-        + 8 * (len(plan.host_argv) + len(envp) + 2) + 16
-    if size > ARG_MAX + 4096:
-        os.close(plan.fd)
-        raise KernelError(errno.E2BIG)
-    fd = yield InstallFd(plan.fd, cloexec=True)
-    if fd < 0:
-        return fd
-    # Scratch memory for the new argv: a fresh anonymous mapping, so nothing
-    # of the guest's is overwritten if the exec fails.
-    length = (size + 4095) & ~4095
-    addr = yield Inject(NUMBERS["mmap"], (0, length, 3, 0x22, (1 << 64) - 1, 0))
-    if addr < 0 or addr >= (1 << 63):
-        yield Inject(NUMBERS["close"], (fd,))
-        return -errno.ENOMEM
-    blob, p_empty, p_argv, p_envp = _layout(addr, b"", plan.host_argv, envp)
-    kernel.platform.write(task.host_tid, addr, blob)
-    r = yield Inject(NUMBERS["execveat"], (fd, p_empty, p_argv, p_envp, AT_EMPTY_PATH))
-    if r < 0:
-        yield Inject(NUMBERS["munmap"], (addr, length))
-        yield Inject(NUMBERS["close"], (fd,))
-        return r
-    return 0
-
-
-@syscall("execve", REWRITE)
-def execve(task, path: Path, argv: Ptr, envp: Ptr):
-    """execve(2): resolve and check the program in the guest, then exec it by fd."""
-    return (yield from do_execve(task, path, argv, envp))
-
-
-@syscall("execveat", REWRITE)
-def execveat(task, dirfd: int, path: Path, argv: Ptr, envp: Ptr, flags: int):
-    """execveat(2): execve relative to a directory fd (or of the fd itself)."""
-    if flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW):
-        raise KernelError(errno.EINVAL)
-    if path == "" and not flags & AT_EMPTY_PATH:
-        raise KernelError(errno.ENOENT)
-    if path and flags & AT_SYMLINK_NOFOLLOW:
-        lk = resolve_at(task, dirfd, path, follow=False)
-        if lk.st is not None and lk.st.is_link:
-            raise KernelError(errno.ELOOP)
-    if path == "" and flags & AT_EMPTY_PATH:
-        p = fd_path(task, dirfd)
-        if p is None:
-            raise KernelError(errno.ENOEXEC, "fd was not opened through the guest VFS")
-        path = p
-    elif not path.startswith("/") and dirfd != AT_FDCWD:
-        path = dir_of(task, dirfd).rstrip("/") + "/" + path
-    return (yield from do_execve(task, path, argv, envp))
-
-
 # ------------------------------------------------------------------ ids
 @syscall("getpid", EMULATE)
 def getpid(task):
@@ -232,10 +131,6 @@ def host_group(task, pgid: int) -> int | None:
             except OSError:
                 continue
     return None
-
-
-def _alive(task, pid: int) -> int:
-    return host_pid(task, pid)
 
 
 # ---------------------------------------------------------------- wait
@@ -308,158 +203,12 @@ def waitid(task, idtype: int, id: UInt, infop: Ptr, options: int, rusage: Ptr):
     return Native(args=args or None, then=back)
 
 
-# ------------------------------------------------------------- signals
-def init_ignores(task, sig: int) -> bool:
-    """Guest init only gets the signals it has a handler for, as in a PID namespace."""
-    init = task.kernel.init
-    if init is None or sig == 0 or task.process is init:
-        return False
-    try:
-        with open(f"/proc/{init.host_pid}/status") as f:
-            for line in f:
-                if line.startswith("SigCgt:"):
-                    return not (int(line.split()[1], 16) >> (sig - 1)) & 1
-    except OSError:
-        pass
-    return False
-
-
-def _kill_target(task, pid: int) -> int:
-    if pid > 0:
-        return _alive(task, pid)
-    if pid == 0:
-        return 0
-    if pid == -1:
-        raise KernelError(errno.EPERM)     # handled by kill() itself
-    h = host_group(task, -pid)
-    if h is None:
-        raise KernelError(errno.ESRCH)
-    return -h
-
-
-@syscall("kill", REWRITE)
-def kill(task, pid: int, sig: int):
-    """kill(2): signal a guest process or process group; -1 means every guest process."""
-    if sig < 0 or sig > 64:
-        raise KernelError(errno.EINVAL)
-    if pid == -1:
-        # "every process we may signal" is every guest process but init and us.
-        count = 0
-        for proc in list(task.kernel.pidns.processes.values()):
-            if proc.alive and proc.pid != 1 and proc is not task.process:
-                if sig:
-                    try:
-                        os.kill(proc.host_pid, sig)
-                    except OSError:
-                        continue
-                count += 1
-        return 0 if count else -errno.ESRCH
-    target = _kill_target(task, pid)
-    if pid == 1 and init_ignores(task, sig):
-        return 0
-    if target <= 0 and init_ignores(task, sig) and _init_in_group(task, -target or os.getpgid(task.process.host_pid)):
-        return _signal_group_but_init(task, -target or os.getpgid(task.process.host_pid), sig)
-    return Native(args={0: target})
-
-
-def _init_in_group(task, host_pgid: int) -> bool:
-    init = task.kernel.init
-    try:
-        return init is not None and init.alive and os.getpgid(init.host_pid) == host_pgid
-    except OSError:
-        return False
-
-
-def _signal_group_but_init(task, host_pgid: int, sig: int) -> int:
-    """kill() of a group holding guest init, which ignores `sig`: everyone else gets it."""
-    sent = 0
-    for proc in list(task.kernel.pidns.processes.values()):
-        if not proc.alive or proc is task.kernel.init:
-            continue
-        try:
-            if os.getpgid(proc.host_pid) == host_pgid:
-                if sig:
-                    os.kill(proc.host_pid, sig)
-                sent += 1
-        except OSError:
-            continue
-    return 0
-
-
-@syscall("tgkill", REWRITE)
-def tgkill(task, tgid: int, tid: int, sig: int):
-    """tgkill(2): signal one guest thread of one guest process."""
-    if tgid <= 0 or tid <= 0:
-        raise KernelError(errno.EINVAL)
-    t = task.kernel.pidns.task(tid)
-    if t is None or t.process.pid != tgid:
-        raise KernelError(errno.ESRCH)
-    if _spares_init(task, t.process, sig):
-        return 0
-    return Native(args={0: t.process.host_pid, 1: t.host_tid})
-
-
-def _spares_init(task, target, sig: int) -> bool:
-    """A signal for guest init that init has no handler for is dropped (see init_ignores)."""
-    return target is task.kernel.init and 0 < sig <= 64 and init_ignores(task, sig)
-
-
-@syscall("tkill", REWRITE)
-def tkill(task, tid: int, sig: int):
-    """tkill(2): signal one guest thread."""
-    if tid <= 0:
-        raise KernelError(errno.EINVAL)
-    t = task.kernel.pidns.task(tid)
-    if t is None:
-        raise KernelError(errno.ESRCH)
-    if _spares_init(task, t.process, sig):
-        return 0
-    return Native(args={0: t.host_tid})
-
-
-@syscall("rt_sigqueueinfo", REWRITE)
-def rt_sigqueueinfo(task, pid: int, sig: int, info: Ptr):
-    """rt_sigqueueinfo(2): queue a signal with data to a guest process."""
-    host = _alive(task, pid)
-    if _spares_init(task, task.kernel.pidns.processes.get(pid), sig):
-        return 0
-    return Native(args={0: host})
-
-
-@syscall("rt_tgsigqueueinfo", REWRITE)
-def rt_tgsigqueueinfo(task, tgid: int, tid: int, sig: int, info: Ptr):
-    """rt_tgsigqueueinfo(2): queue a signal with data to a guest thread."""
-    t = task.kernel.pidns.task(tid)
-    if t is None or t.process.pid != tgid:
-        raise KernelError(errno.ESRCH)
-    if _spares_init(task, t.process, sig):
-        return 0
-    return Native(args={0: t.process.host_pid, 1: t.host_tid})
-
-
-@syscall("pidfd_send_signal", REWRITE)
-def pidfd_send_signal(task, pidfd: int, sig: int, info: Ptr, flags: UInt):
-    """pidfd_send_signal(2): natively (a guest can only hold pidfds of guest processes),
-    but a signal guest init does not handle is dropped, as for kill()."""
-    init = task.kernel.init
-    if init is not None and 0 < sig <= 64 and init_ignores(task, sig):
-        with guest_fd(task, pidfd) as hfd:
-            try:
-                with open(f"/proc/self/fdinfo/{hfd}") as f:
-                    target = next((int(l.split()[1]) for l in f if l.startswith("Pid:")), None)
-            except (OSError, ValueError):
-                target = None
-        if target == init.host_pid:
-            return 0
-    return Native()
-
-
 @syscall("pidfd_open", REWRITE)
 def pidfd_open(task, pid: int, flags: UInt):
     """pidfd_open(2): a pidfd for a guest process."""
     if pid <= 0:
         raise KernelError(errno.EINVAL)
-    return Native(args={0: _alive(task, pid)})
+    return Native(args={0: host_pid(task, pid)})
 
 
 # ------------------------------------------- process groups and sessions
@@ -561,7 +310,7 @@ def kcmp(task, pid1: int, pid2: int, type_: int, idx1: Ptr, idx2: Ptr):
 @syscall("process_vm_readv", REWRITE, names=("process_vm_writev",))
 def process_vm_readv(task, pid: int, a1: Ptr, a2: Ptr, a3: Ptr, a4: Ptr, a5: Ptr):
     """process_vm_readv(2)/writev: memory of another guest process (pid translated)."""
-    return Native(args={0: _alive(task, pid)})
+    return Native(args={0: host_pid(task, pid)})
 
 
 deny("ptrace", err=errno.EPERM, why="ptrace inside the sandbox is not supported")

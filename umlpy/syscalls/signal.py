@@ -1,13 +1,21 @@
 """Signal syscalls: dispositions, masks and waiting run natively.
 
 Signal delivery is the host kernel's: handlers, masks, alternate stacks and
-sigreturn need no translation.  Sending a signal names a pid, so kill,
-tgkill, tkill and rt_*sigqueueinfo live with the process syscalls, where
-pids are translated.  The one waiting call that reports a sender,
-rt_sigtimedwait, has that sender's pid translated in its result.
+sigreturn need no translation.  Sending a signal names a process, so kill,
+tgkill, tkill, rt_*sigqueueinfo and pidfd_send_signal translate guest ids
+and, as in a PID namespace, drop the signals guest init has no handler for.
+The one waiting call that reports a sender, rt_sigtimedwait, has that
+sender's pid translated in its result.
 """
+from __future__ import annotations
+
+import errno
+import os
+
 from umlpy.kernel.dispatch import Native
-from umlpy.syscalls.table import REWRITE, KernelError, Ptr, native, syscall
+from umlpy.kernel.fdtable import guest_fd
+from umlpy.syscalls.process import host_group, host_pid
+from umlpy.syscalls.table import REWRITE, KernelError, Ptr, UInt, native, syscall
 
 native("rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack", "rt_sigpending",
        "rt_sigsuspend", "pause",
@@ -34,3 +42,149 @@ def rt_sigtimedwait(task, set_: Ptr, info: Ptr, timeout: Ptr, size: Ptr):
                 pass
         return r
     return Native(then=back)
+
+
+# ------------------------------------------------------------- signals
+def init_ignores(task, sig: int) -> bool:
+    """Guest init only gets the signals it has a handler for, as in a PID namespace."""
+    init = task.kernel.init
+    if init is None or sig == 0 or task.process is init:
+        return False
+    try:
+        with open(f"/proc/{init.host_pid}/status") as f:
+            for line in f:
+                if line.startswith("SigCgt:"):
+                    return not (int(line.split()[1], 16) >> (sig - 1)) & 1
+    except OSError:
+        pass
+    return False
+
+
+def _kill_target(task, pid: int) -> int:
+    if pid > 0:
+        return host_pid(task, pid)
+    if pid == 0:
+        return 0
+    if pid == -1:
+        raise KernelError(errno.EPERM)     # handled by kill() itself
+    h = host_group(task, -pid)
+    if h is None:
+        raise KernelError(errno.ESRCH)
+    return -h
+
+
+@syscall("kill", REWRITE)
+def kill(task, pid: int, sig: int):
+    """kill(2): signal a guest process or process group; -1 means every guest process."""
+    if sig < 0 or sig > 64:
+        raise KernelError(errno.EINVAL)
+    if pid == -1:
+        # "every process we may signal" is every guest process but init and us.
+        count = 0
+        for proc in list(task.kernel.pidns.processes.values()):
+            if proc.alive and proc.pid != 1 and proc is not task.process:
+                if sig:
+                    try:
+                        os.kill(proc.host_pid, sig)
+                    except OSError:
+                        continue
+                count += 1
+        return 0 if count else -errno.ESRCH
+    target = _kill_target(task, pid)
+    if pid == 1 and init_ignores(task, sig):
+        return 0
+    if target <= 0 and init_ignores(task, sig) and _init_in_group(task, -target or os.getpgid(task.process.host_pid)):
+        return _signal_group_but_init(task, -target or os.getpgid(task.process.host_pid), sig)
+    return Native(args={0: target})
+
+
+def _init_in_group(task, host_pgid: int) -> bool:
+    init = task.kernel.init
+    try:
+        return init is not None and init.alive and os.getpgid(init.host_pid) == host_pgid
+    except OSError:
+        return False
+
+
+def _signal_group_but_init(task, host_pgid: int, sig: int) -> int:
+    """kill() of a group holding guest init, which ignores `sig`: everyone else gets it."""
+    sent = 0
+    for proc in list(task.kernel.pidns.processes.values()):
+        if not proc.alive or proc is task.kernel.init:
+            continue
+        try:
+            if os.getpgid(proc.host_pid) == host_pgid:
+                if sig:
+                    os.kill(proc.host_pid, sig)
+                sent += 1
+        except OSError:
+            continue
+    return 0
+
+
+@syscall("tgkill", REWRITE)
+def tgkill(task, tgid: int, tid: int, sig: int):
+    """tgkill(2): signal one guest thread of one guest process."""
+    if tgid <= 0 or tid <= 0:
+        raise KernelError(errno.EINVAL)
+    t = task.kernel.pidns.task(tid)
+    if t is None or t.process.pid != tgid:
+        raise KernelError(errno.ESRCH)
+    if _spares_init(task, t.process, sig):
+        return 0
+    return Native(args={0: t.process.host_pid, 1: t.host_tid})
+
+
+def _spares_init(task, target, sig: int) -> bool:
+    """A signal for guest init that init has no handler for is dropped (see init_ignores)."""
+    return target is task.kernel.init and 0 < sig <= 64 and init_ignores(task, sig)
+
+
+@syscall("tkill", REWRITE)
+def tkill(task, tid: int, sig: int):
+    """tkill(2): signal one guest thread."""
+    if tid <= 0:
+        raise KernelError(errno.EINVAL)
+    t = task.kernel.pidns.task(tid)
+    if t is None:
+        raise KernelError(errno.ESRCH)
+    if _spares_init(task, t.process, sig):
+        return 0
+    return Native(args={0: t.host_tid})
+
+
+@syscall("rt_sigqueueinfo", REWRITE)
+def rt_sigqueueinfo(task, pid: int, sig: int, info: Ptr):
+    """rt_sigqueueinfo(2): queue a signal with data to a guest process."""
+    host = host_pid(task, pid)
+    if _spares_init(task, task.kernel.pidns.processes.get(pid), sig):
+        return 0
+    return Native(args={0: host})
+
+
+@syscall("rt_tgsigqueueinfo", REWRITE)
+def rt_tgsigqueueinfo(task, tgid: int, tid: int, sig: int, info: Ptr):
+    """rt_tgsigqueueinfo(2): queue a signal with data to a guest thread."""
+    t = task.kernel.pidns.task(tid)
+    if t is None or t.process.pid != tgid:
+        raise KernelError(errno.ESRCH)
+    if _spares_init(task, t.process, sig):
+        return 0
+    return Native(args={0: t.process.host_pid, 1: t.host_tid})
+
+
+@syscall("pidfd_send_signal", REWRITE)
+def pidfd_send_signal(task, pidfd: int, sig: int, info: Ptr, flags: UInt):
+    """pidfd_send_signal(2): natively (a guest can only hold pidfds of guest processes),
+    but a signal guest init does not handle is dropped, as for kill()."""
+    init = task.kernel.init
+    if init is not None and 0 < sig <= 64 and init_ignores(task, sig):
+        with guest_fd(task, pidfd) as hfd:
+            try:
+                with open(f"/proc/self/fdinfo/{hfd}") as f:
+                    target = next((int(l.split()[1]) for l in f if l.startswith("Pid:")), None)
+            except (OSError, ValueError):
+                target = None
+        if target == init.host_pid:
+            return 0
+    return Native()

@@ -25,7 +25,7 @@ import enum
 import errno
 import inspect
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, NewType
 
 from umlpy.kernel.seccomp import ArgRule
 from umlpy.syscalls.numbers import NAMES, NUMBERS
@@ -51,10 +51,11 @@ class KernelError(Exception):
         self.why = why
 
 
-# Argument decoders, by annotation name.
-Ptr = ULong = int
-Long = int
-UInt = int
+# Argument types, by annotation name (plain `int` is a C int).
+Ptr = NewType("Ptr", int)        # a guest address
+ULong = NewType("ULong", int)    # unsigned 64-bit
+Long = NewType("Long", int)      # signed 64-bit
+UInt = NewType("UInt", int)      # unsigned 32-bit
 
 
 class Path(str):
@@ -108,13 +109,20 @@ def syscall(name: str, cls: SyscallClass, *, rule: ArgRule | None = None,
     """Register the decorated function as the handler of `name` (and aliases in `names`)."""
     def register(fn: Callable) -> Callable:
         sig = inspect.signature(fn)
-        params = [(p.name, str(p.annotation) if p.annotation is not p.empty else "ULong")
+        params = [(p.name, _annotation_name(p.annotation, p.empty))
                   for p in list(sig.parameters.values())[1:]]
         for n in (name, *names):
             e = _entry(n)
             e.cls, e.handler, e.rule, e.params = cls, fn, rule, params
         return fn
     return register
+
+
+def _annotation_name(ann, empty) -> str:
+    """'int', 'Path', ... whether annotations are strings (PEP 563) or the objects."""
+    if ann is empty:
+        return "ULong"
+    return ann if isinstance(ann, str) else getattr(ann, "__name__", str(ann))
 
 
 def native(*names: str, rule: ArgRule | None = None, why: str = "") -> None:
@@ -159,5 +167,5 @@ def load_all() -> None:
     if _loaded:
         return
     _loaded = True
-    from umlpy.syscalls import (fd, fs, ids, misc, mm, net, process,  # noqa: F401
-                                signal, time)
+    from umlpy.syscalls import (exec, fd, fs, ids, misc, mm, net,  # noqa: F401
+                                process, signal, time)

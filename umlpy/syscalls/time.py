@@ -3,6 +3,8 @@
 Most clock reads never even enter the kernel (the vDSO answers them).  The
 sandbox shares the host's clocks; it may not change them.
 """
+from __future__ import annotations
+
 import errno
 
 from umlpy.kernel.dispatch import Native

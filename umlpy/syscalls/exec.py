@@ -1,0 +1,114 @@
+"""execve and execveat: the syscall side of program loading.
+
+What may be executed, and how, is decided by umlpy/kernel/execve.py (path
+resolution, #! lines, ELF checks, the guest's ld.so).  This side reads the
+guest's argv and envp, hands the chosen file to the guest as a descriptor,
+writes the new argv into a fresh mapping, and runs execveat(fd, "") in the
+guest's context: a generator handler, one injected syscall per step.
+"""
+from __future__ import annotations
+
+import errno
+import os
+
+from umlpy.kernel.dispatch import Inject, InstallFd
+from umlpy.kernel.execve import prepare_exec
+from umlpy.kernel.fdtable import (AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, dir_of, fd_path,
+                                  resolve_at)
+from umlpy.syscalls.numbers import NUMBERS
+from umlpy.syscalls.table import REWRITE, KernelError, Path, Ptr, syscall
+
+ARG_MAX = 2 << 20          # argv + envp bytes, as the host allows (stack limit / 4)
+
+
+def _read_vector(task, addr: int, budget: list[int]) -> list[bytes]:
+    """A NULL-terminated array of guest strings; E2BIG past the shared `budget`."""
+    out: list[bytes] = []
+    if addr == 0:
+        return out
+    while True:
+        p = int.from_bytes(task.read(addr + 8 * len(out), 8), "little")
+        if p == 0:
+            return out
+        s = task.read_str(p, 1 << 17)
+        budget[0] -= len(s) + 1 + 8
+        if budget[0] < 0:
+            raise KernelError(errno.E2BIG)
+        out.append(s)
+
+
+def _layout(base: int, path: bytes, argv: list[bytes], envp: list[bytes]) -> tuple[bytes, int, int, int]:
+    """Strings and pointer arrays for execveat, to be written at `base`."""
+    strings = bytearray(b"\0")          # offset 0: the empty path
+    def put(s: bytes) -> int:
+        off = len(strings)
+        strings.extend(s + b"\0")
+        return off
+    a_offs = [put(a) for a in argv]
+    e_offs = [put(e) for e in envp]
+    while len(strings) % 8:
+        strings.append(0)
+    arr_base = base + len(strings)
+    vec = b"".join((base + o).to_bytes(8, "little") for o in a_offs) + b"\0" * 8
+    env_base = arr_base + len(vec)
+    vec += b"".join((base + o).to_bytes(8, "little") for o in e_offs) + b"\0" * 8
+    return bytes(strings) + vec, base, arr_base, env_base
+
+
+def do_execve(task, path: str, argv_p: int, envp_p: int):
+    budget = [ARG_MAX]
+    argv = _read_vector(task, argv_p, budget)
+    envp = _read_vector(task, envp_p, budget)
+    kernel = task.kernel
+    plan = prepare_exec(kernel, task.fs, path, argv, envp)
+    task.call.plan = plan
+    size = sum(len(a) + 1 for a in plan.host_argv) + sum(len(e) + 1 for e in envp) \
+        + 8 * (len(plan.host_argv) + len(envp) + 2) + 16
+    if size > ARG_MAX + 4096:
+        os.close(plan.fd)
+        raise KernelError(errno.E2BIG)
+    fd = yield InstallFd(plan.fd, cloexec=True)
+    if fd < 0:
+        return fd
+    # Scratch memory for the new argv: a fresh anonymous mapping, so nothing
+    # of the guest's is overwritten if the exec fails.
+    length = (size + 4095) & ~4095
+    addr = yield Inject(NUMBERS["mmap"], (0, length, 3, 0x22, (1 << 64) - 1, 0))
+    if addr < 0 or addr >= (1 << 63):
+        yield Inject(NUMBERS["close"], (fd,))
+        return -errno.ENOMEM
+    blob, p_empty, p_argv, p_envp = _layout(addr, b"", plan.host_argv, envp)
+    kernel.platform.write(task.host_tid, addr, blob)
+    r = yield Inject(NUMBERS["execveat"], (fd, p_empty, p_argv, p_envp, AT_EMPTY_PATH))
+    if r < 0:
+        yield Inject(NUMBERS["munmap"], (addr, length))
+        yield Inject(NUMBERS["close"], (fd,))
+        return r
+    return 0
+
+
+@syscall("execve", REWRITE)
+def execve(task, path: Path, argv: Ptr, envp: Ptr):
+    """execve(2): resolve and check the program in the guest, then exec it by fd."""
+    return (yield from do_execve(task, path, argv, envp))
+
+
+@syscall("execveat", REWRITE)
+def execveat(task, dirfd: int, path: Path, argv: Ptr, envp: Ptr, flags: int):
+    """execveat(2): execve relative to a directory fd (or of the fd itself)."""
+    if flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW):
+        raise KernelError(errno.EINVAL)
+    if path == "" and not flags & AT_EMPTY_PATH:
+        raise KernelError(errno.ENOENT)
+    if path and flags & AT_SYMLINK_NOFOLLOW:
+        lk = resolve_at(task, dirfd, path, follow=False)
+        if lk.st is not None and lk.st.is_link:
+            raise KernelError(errno.ELOOP)
+    if path == "" and flags & AT_EMPTY_PATH:
+        p = fd_path(task, dirfd)
+        if p is None:
+            raise KernelError(errno.ENOEXEC, "fd was not opened through the guest VFS")
+        path = p
+    elif not path.startswith("/") and dirfd != AT_FDCWD:
+        path = dir_of(task, dirfd).rstrip("/") + "/" + path
+    return (yield from do_execve(task, path, argv, envp))
