@@ -7,6 +7,10 @@ the sandbox must keep working afterwards.
 """
 from __future__ import annotations
 
+import io
+
+from umlpy import Sandbox
+
 FUZZ = r"""
 #define _GNU_SOURCE
 #include <signal.h>
@@ -61,3 +65,16 @@ def test_garbage_arguments_to_every_syscall(sandbox, cc):
     # ... and the sandbox still works afterwards
     after = sandbox.run(["sh", "-c", "echo $$; ls /etc/hostname"], text=True, timeout=10)
     assert after.stdout == "1\n/etc/hostname\n"
+
+
+def test_garbage_arguments_in_strict_mode(rootfs, progs, cc):
+    """The same in strict mode: every call also goes through the --trace formatter."""
+    prog = cc("fuzz_all_syscalls", FUZZ, static=True)
+    trace = io.StringIO()
+    with Sandbox(rootfs=rootfs, mounts=[(str(progs), "/t", "ro")], trace=trace) as sb:
+        r = sb.run([prog], text=True, timeout=240)
+    assert r.returncode == 0, (r.stdout[-500:], r.stderr[-2000:])
+    assert "children=1425" in r.stdout
+    assert r.report.internal_errors == []
+    lines = trace.getvalue().splitlines()
+    assert any(l.startswith("[pid ") and "syscall_470(" in l and "ENOSYS" in l for l in lines)
