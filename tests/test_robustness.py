@@ -78,3 +78,68 @@ def test_garbage_arguments_in_strict_mode(rootfs, progs, cc):
     assert r.report.internal_errors == []
     lines = trace.getvalue().splitlines()
     assert any(l.startswith("[pid ") and "syscall_470(" in l and "ENOSYS" in l for l in lines)
+
+
+STRESS = r"""
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static volatile int stop, signals;
+static void on_usr1(int s) { signals++; }
+
+static void *worker(void *arg) {
+    long n = 0;
+    while (!stop) {
+        int fd = open("/etc/passwd", O_RDONLY);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0 || st.st_size <= 0) { printf("worker failed\n"); exit(1); }
+        close(fd);
+        if (getpid() != 1) { printf("bad pid\n"); exit(1); }
+        n++;
+    }
+    return (void *)n;
+}
+
+int main(void) {
+    setvbuf(stdout, NULL, _IONBF, 0);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_usr1;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGUSR1, &sa, NULL);
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++) pthread_create(&t[i], NULL, worker, NULL);
+    int execs = 0;
+    for (int i = 0; i < 40; i++) {
+        pid_t c = fork();
+        if (c == 0) { execl("/bin/true", "true", NULL); _exit(127); }
+        kill(getpid(), SIGUSR1);                      /* signals racing everything */
+        pthread_kill(t[i % 4], SIGUSR1);
+        int st;
+        if (waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 0) execs++;
+    }
+    stop = 1;
+    long total = 0;
+    for (int i = 0; i < 4; i++) { void *r; pthread_join(t[i], &r); total += (long)r; }
+    printf("execs=%d opens>0=%d signals>0=%d\n", execs, total > 0, signals > 0);
+    return 0;
+}
+"""
+
+
+def test_threads_forks_execs_and_signals_at_once(sandbox, cc):
+    """Four threads opening files while the main thread forks, execs and signals."""
+    for static in (True, False):
+        prog = cc(f"stress_{'s' if static else 'd'}", STRESS, static=static)
+        r = sandbox.run([prog], text=True, timeout=60)
+        assert r.returncode == 0, (r.stdout, r.stderr)
+        assert r.stdout.strip() == "execs=40 opens>0=1 signals>0=1"
+        assert r.report.internal_errors == []
