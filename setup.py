@@ -11,5 +11,6 @@ setup(
     cffi_modules=["umlpy/_build_helper.py:ffibuilder"],
     install_requires=["cffi>=1.15", "pyelftools>=0.29", "python-ptrace>=0.9.8", "psutil>=5.9"],
     extras_require={"test": ["pytest>=7", "pexpect>=4.8"]},
-    entry_points={"console_scripts": ["umlpy=umlpy.cli:main"]},
+    entry_points={"console_scripts": ["umlpy=umlpy.cli:main"],
+                  "pytest11": ["umlpy = umlpy.pytest_plugin"]},
 )
