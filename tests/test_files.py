@@ -1008,3 +1008,44 @@ def test_ioctl_tiocgwinsz_enotty_and_tiocsti_eperm(sandbox, cc):
     r = sh(sandbox, "stty size", input="")
     assert r.returncode == 1 and r.stdout == ""
     assert "Inappropriate ioctl for device" in r.stderr or "not a tty" in r.stderr
+
+
+UTIMES = r"""
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <utime.h>
+
+static void show(const char *what, long r) {
+    struct stat st;
+    stat("/tmp/f", &st);
+    printf("%s=%ld %s %ld %ld\n", what, r, r < 0 ? strerrorname_np(errno) : "OK",
+           (long)st.st_atime, (long)st.st_mtime);
+}
+
+int main(void) {
+    close(open("/tmp/f", O_CREAT | O_WRONLY, 0644));
+    struct utimbuf u = {1000, 2000};
+    show("utime", syscall(SYS_utime, "/tmp/f", &u));
+    struct timeval tv[2] = {{3000, 5}, {4000, 7}};
+    show("utimes", syscall(SYS_utimes, "/tmp/f", tv));
+    struct timeval bad[2] = {{1, 2000000}, {1, 0}};
+    show("utimes_bad", syscall(SYS_utimes, "/tmp/f", bad));
+    show("futimesat", syscall(SYS_futimesat, AT_FDCWD, "/tmp/f", tv));
+    show("missing", syscall(SYS_utimes, "/tmp/none", tv));
+    return 0;
+}
+"""
+
+
+def test_old_time_setting_syscalls(sandbox, cc):
+    prog = cc("utimes_old", UTIMES, static=True)
+    lines = sandbox.run([prog], text=True, timeout=10).stdout.splitlines()
+    assert lines == ["utime=0 OK 1000 2000", "utimes=0 OK 3000 4000",
+                     "utimes_bad=-1 EINVAL 3000 4000", "futimesat=0 OK 3000 4000",
+                     "missing=-1 ENOENT 3000 4000"]

@@ -11,6 +11,7 @@ import errno
 import os
 import stat as S
 import struct
+import time
 
 from umlpy.kernel.dispatch import InstallFd
 from umlpy.kernel.fdtable import (AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW,
@@ -574,30 +575,66 @@ def truncate(task, path: Path, length: int):
 UTIME_NOW, UTIME_OMIT = (1 << 30) - 1, (1 << 30) - 2
 
 
-@syscall("utimensat", EMULATE)
-def utimensat(task, dirfd: int, path: Ptr, times: Ptr, flags: int):
-    """utimensat(2): set access/modification times (NULL path: the fd itself)."""
-    import time as _t
-    p = "" if path == 0 else os.fsdecode(task.read_str(path))
-    lk = _path_or_fd(task, dirfd, p, flags | (AT_EMPTY_PATH if path == 0 else 0))
-    now = _t.time_ns()
-    if times == 0:
-        at = mt = now
-    else:
-        a_s, a_ns, m_s, m_ns = struct.unpack("<qqqq", task.read(times, 32))
-        def pick(s, ns):
-            if ns == UTIME_NOW:
-                return now
-            if ns == UTIME_OMIT:
-                return None
-            if not 0 <= ns < 10**9:
-                raise KernelError(errno.EINVAL)
-            return s * 10**9 + ns
-        at, mt = pick(a_s, a_ns), pick(m_s, m_ns)
+def _set_times(task, lk, at: int | None, mt: int | None) -> int:
     if lk.mount.readonly:
         raise KernelError(errno.EROFS)
     lk.mount.fs.utimens(lk.rel, at, mt)
     return 0
+
+
+@syscall("utimensat", EMULATE)
+def utimensat(task, dirfd: int, path: Ptr, times: Ptr, flags: int):
+    """utimensat(2): set access/modification times (NULL path: the fd itself)."""
+    p = "" if path == 0 else os.fsdecode(task.read_str(path))
+    lk = _path_or_fd(task, dirfd, p, flags | (AT_EMPTY_PATH if path == 0 else 0))
+    now = time.time_ns()
+    if times == 0:
+        return _set_times(task, lk, now, now)
+    a_s, a_ns, m_s, m_ns = struct.unpack("<qqqq", task.read(times, 32))
+
+    def pick(s: int, ns: int) -> int | None:
+        if ns == UTIME_NOW:
+            return now
+        if ns == UTIME_OMIT:
+            return None
+        if not 0 <= ns < 10**9:
+            raise KernelError(errno.EINVAL)
+        return s * 10**9 + ns
+    return _set_times(task, lk, pick(a_s, a_ns), pick(m_s, m_ns))
+
+
+def _timevals(task, times: int) -> tuple[int, int]:
+    """The two struct timevals of utimes/futimesat, in ns (NULL: now)."""
+    if times == 0:
+        now = time.time_ns()
+        return now, now
+    a_s, a_us, m_s, m_us = struct.unpack("<qqqq", task.read(times, 32))
+    if not (0 <= a_us < 10**6 and 0 <= m_us < 10**6):
+        raise KernelError(errno.EINVAL)
+    return a_s * 10**9 + a_us * 1000, m_s * 10**9 + m_us * 1000
+
+
+@syscall("futimesat", EMULATE)
+def futimesat(task, dirfd: int, path: Path, times: Ptr):
+    """futimesat(2): utimes relative to a directory fd."""
+    return _set_times(task, existing(resolve_at(task, dirfd, path)), *_timevals(task, times))
+
+
+@syscall("utimes", EMULATE)
+def utimes(task, path: Path, times: Ptr):
+    """utimes(2): set access and modification times, in microseconds."""
+    return futimesat(task, AT_FDCWD, path, times)
+
+
+@syscall("utime", EMULATE)
+def utime(task, path: Path, times: Ptr):
+    """utime(2): set access and modification times, in whole seconds."""
+    lk = existing(resolve_at(task, AT_FDCWD, path))
+    if times == 0:
+        now = time.time_ns()
+        return _set_times(task, lk, now, now)
+    a, m = struct.unpack("<qq", task.read(times, 16))
+    return _set_times(task, lk, a * 10**9, m * 10**9)
 
 
 # --------------------------------------------------------- file systems

@@ -101,6 +101,5 @@ deny("landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self", e
 deny("nfsservctl", "uselib", "sysfs", "ustat", "_sysctl", "get_kernel_syms", "afs_syscall",
      "tuxcall", "security", "vserver", "putpmsg", "getpmsg", "epoll_ctl_old", "epoll_wait_old",
      "set_thread_area", "get_thread_area", err=errno.ENOSYS, why="obsolete")
-deny("futimesat", "utime", "utimes", err=errno.ENOSYS, why="use utimensat")
 deny("setxattrat", "getxattrat", "listxattrat", "removexattrat", "file_getattr", "file_setattr",
      err=errno.ENOSYS, why="not implemented yet")
