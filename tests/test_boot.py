@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -180,3 +181,11 @@ def test_eof_on_an_empty_line_ends_the_sandbox(session):
     assert session.child.match.group(1) == "0"
     session.child.expect(STTY)
     assert session.child.match.group(1) == session.stty_before
+
+
+def test_boot_without_a_terminal_reads_commands_from_stdin(rootfs):
+    """`echo cmds | umlpy boot`: no pty to give, the shell reads stdin and ends at EOF."""
+    r = subprocess.run([sys.executable, "-m", "umlpy", "boot", str(rootfs)],
+                       input=b"echo pid=$$\nhostname\nexit 3\n", capture_output=True, timeout=30)
+    assert r.returncode == 3
+    assert r.stdout == b"pid=1\numlpy\n"

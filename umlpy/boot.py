@@ -12,14 +12,25 @@ import fcntl
 import os
 import select
 import signal
-import sys
 import termios
 import threading
 import tty
 
-from umlpy.kernel.kernel import Config, Kernel
+from umlpy.kernel.kernel import Config
 
 INIT = ["/bin/sh", "-l"]
+
+
+def _boot_without_terminal(*, report: bool, **config) -> int:
+    from umlpy.cli import _print_report, exit_code, launch
+    kernel, failed = launch(Config(**config, stdio=(0, 1, 2), tty=None, log_denied=None),
+                            INIT, "boot")
+    if kernel is None:
+        return failed
+    status = kernel.run()
+    if report:
+        _print_report(kernel.report)
+    return exit_code(status)
 
 
 def _copy_winsize(src: int, dst: int) -> None:
@@ -68,6 +79,11 @@ def _relay(master: int, stop_r: int) -> None:
 
 
 def boot(*, report: bool = False, **config) -> int:
+    if not os.isatty(0):
+        # No terminal to give the guest (input from a pipe or a file): like
+        # `docker run -i` without -t, the shell reads its commands from our
+        # stdin and ends at its end.
+        return _boot_without_terminal(report=report, **config)
     master, slave = os.openpty()
     tty_path = os.ttyname(slave)
     interactive = os.isatty(0)
@@ -78,15 +94,12 @@ def boot(*, report: bool = False, **config) -> int:
     env.setdefault("HOSTNAME", config.get("hostname", "umlpy"))
     cfg = Config(**config, env=env, stdio=(slave, slave, slave), tty=tty_path,
                  log_denied=None)
-    kernel = Kernel(cfg)
-    from umlpy.cli import check_workdir
-    check_workdir(kernel)
-    try:
-        kernel.start(INIT)
-    except Exception as e:
-        kernel.shutdown()
-        sys.stderr.write(f"umlpy: cannot boot: {getattr(e, 'why', '') or e}\n")
-        return 1
+    from umlpy.cli import launch
+    kernel, failed = launch(cfg, INIT, "boot")
+    if kernel is None:
+        os.close(slave)
+        os.close(master)
+        return failed
     os.close(slave)
     saved = termios.tcgetattr(0) if interactive else None
     if interactive:

@@ -121,6 +121,20 @@ def check_workdir(kernel) -> None:
         raise UsageError(f"bad --workdir {cwd!r}: not a directory in the guest")
 
 
+def launch(cfg, argv: list[str], what: str):
+    """A started Kernel for `argv` as guest init, or (None, exit status) with a one-line message."""
+    from umlpy.kernel.kernel import Kernel
+    kernel = Kernel(cfg)
+    check_workdir(kernel)
+    try:
+        kernel.start(argv)
+    except Exception as e:
+        kernel.shutdown()
+        sys.stderr.write(f"umlpy: cannot {what}: {getattr(e, 'why', '') or e}\n")
+        return None, 127 if getattr(e, "errno", 0) == 2 else 126
+    return kernel, 0
+
+
 def exit_code(status: int) -> int:
     """A wait status as a shell would report it: the code, or 128+N for signal N."""
     if os.WIFSIGNALED(status):
@@ -129,7 +143,7 @@ def exit_code(status: int) -> int:
 
 
 def cmd_run(ns) -> int:
-    from umlpy.kernel.kernel import Config, Kernel
+    from umlpy.kernel.kernel import Config
     cmd = ns.cmd[1:] if ns.cmd and ns.cmd[0] == "--" else ns.cmd
     if not cmd:
         raise UsageError("no command given: umlpy run [options] -- CMD [ARG...]")
@@ -138,14 +152,9 @@ def cmd_run(ns) -> int:
     if ns.trace:
         trace = sys.stderr if ns.trace == "-" else open(ns.trace, "w")
     cfg = Config(**kw, trace=trace, strict=trace is not None, log_denied=sys.stderr)
-    kernel = Kernel(cfg)
-    check_workdir(kernel)
-    try:
-        kernel.start(cmd)
-    except Exception as e:
-        kernel.shutdown()
-        sys.stderr.write(f"umlpy: cannot run {cmd[0]}: {getattr(e, 'why', '') or e}\n")
-        return 127 if getattr(e, "errno", 0) == 2 else 126
+    kernel, failed = launch(cfg, cmd, f"run {cmd[0]}")
+    if kernel is None:
+        return failed
     # Signals aimed at us (Ctrl-C in a host shell, kill) go to the guest instead.
     def forward(sig, _frame):
         init = kernel.init
