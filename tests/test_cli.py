@@ -284,3 +284,12 @@ def test_trace_names_denied_syscalls(run, cc, progs):
 def test_no_trace_without_flag(run):
     r = run("--", "cat", "/etc/hostname")
     assert r.stdout == "umlpy\n" and r.stderr == ""
+
+
+def test_trace_shows_signals_and_exits(run):
+    """A program's life as the guest kernel sees it: signals delivered, processes ending."""
+    r = run("--trace", "--", "sh", "-c", "sleep 0 & wait; kill -9 $$")
+    assert r.returncode == 137
+    assert re.search(r"^\[pid (\d+)\] \+\+\+ exited with 0 \+\+\+$", r.stderr, re.M)
+    assert re.search(r"^\[pid 1\] --- SIGCHLD ---$", r.stderr, re.M)
+    assert r.stderr.rstrip().endswith("[pid 1] +++ killed by SIGKILL +++")

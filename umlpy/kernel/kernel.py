@@ -54,6 +54,13 @@ class Config:
     log_denied: TextIO | None = None
 
 
+def _signame(sig: int) -> str:
+    try:
+        return signal.Signals(sig).name
+    except ValueError:
+        return f"SIG{sig}"
+
+
 def placement(cpu: int | str | None) -> int | None:
     """The CPU to pin the supervisor and the guest to, or None to leave them free.
 
@@ -187,6 +194,8 @@ class Kernel:
             if task.restart_nr is not None:
                 self.unwind_magic(task)
             self.translate_siginfo(task, st.sig)
+            if self.tracing:
+                self.trace_line(f"[pid {task.tid}] --- {_signame(st.sig)} ---")
             self.platform.resume(task.host_tid, self.mode(task), st.sig)
         elif k == P.GROUP_STOP:
             self.platform.resume(task.host_tid, P.LISTEN)
@@ -306,6 +315,9 @@ class Kernel:
                 self.report_exec(task.process)
 
     def on_death(self, task: Task, st: P.Stop) -> None:
+        if self.tracing:
+            how = f"exited with {st.sig}" if st.kind == P.EXITED else f"killed by {_signame(st.sig)}"
+            self.trace_line(f"[pid {task.tid}] +++ {how} +++")
         proc = task.process
         self.pidns.remove_task(task)
         proc.threads.pop(task.tid, None)
