@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Callable
 
 from umlpy.kernel import platform as P
 from umlpy.kernel.seccomp import MAGIC_NR
-from umlpy.syscalls.table import KernelError
+from umlpy.syscalls.table import DECODERS, KernelError
 
 if TYPE_CHECKING:
     from umlpy.kernel.kernel import Kernel
@@ -134,7 +134,7 @@ class Dispatcher:
                 v = os.fsdecode(s)
                 call.strings[i] = v
             else:
-                v = _DECODE.get(ann, int)(raw)
+                v = DECODERS.get(ann, int)(raw)
             decoded.append(v)
         out = call.entry.handler(task, *decoded)
         if isinstance(out, types.GeneratorType):
@@ -288,15 +288,4 @@ def rule_allows(rule, args: tuple[int, ...]) -> bool:
     return match == rule.allow
 
 
-def _s32(v: int) -> int:
-    v &= 0xFFFFFFFF
-    return v - (1 << 32) if v & 0x80000000 else v
-
-
-def _s64(v: int) -> int:
-    return v - (1 << 64) if v & (1 << 63) else v
-
-
-_DECODE = {"int": _s32, "Long": _s64, "ULong": int, "Ptr": int, "UInt": lambda v: v & 0xFFFFFFFF}
-
-__all__ = ["Native", "InstallFd", "Inject", "Call", "Dispatcher", "errno"]
+__all__ = ["Native", "InstallFd", "Inject", "Call", "Dispatcher"]
