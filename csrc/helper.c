@@ -522,3 +522,10 @@ int uh_setsigmask(int tid, uint64_t mask)
 {
     return ptrace(0x420b, tid, (void *)8, &mask) < 0 ? -errno : 0;
 }
+
+/* inotify_add_watch on the supervisor's duplicate of a guest inotify fd. */
+int uh_inotify_add_watch(int fd, const char *path, uint32_t mask)
+{
+    long r = syscall(SYS_inotify_add_watch, fd, path, mask);
+    return r < 0 ? -errno : (int)r;
+}

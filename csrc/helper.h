@@ -71,4 +71,5 @@ int uh_getsiginfo(int tid, void *buf);
 int uh_setsiginfo(int tid, const void *buf);
 int uh_getsigmask(int tid, uint64_t *mask);
 int uh_setsigmask(int tid, uint64_t mask);
+int uh_inotify_add_watch(int fd, const char *path, uint32_t mask);
 #endif

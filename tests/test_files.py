@@ -1011,6 +1011,7 @@ def test_ioctl_tiocgwinsz_enotty_and_tiocsti_eperm(sandbox, cc):
 
 
 UTIMES = r"""
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -1049,3 +1050,43 @@ def test_old_time_setting_syscalls(sandbox, cc):
     assert lines == ["utime=0 OK 1000 2000", "utimes=0 OK 3000 4000",
                      "utimes_bad=-1 EINVAL 3000 4000", "futimesat=0 OK 3000 4000",
                      "missing=-1 ENOENT 3000 4000"]
+
+
+INOTIFY = r"""
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/inotify.h>
+
+int main(void) {
+    int in = inotify_init1(IN_NONBLOCK);
+    int wd = inotify_add_watch(in, "/tmp", IN_CREATE | IN_MODIFY);
+    printf("wd=%s\n", wd > 0 ? "OK" : strerrorname_np(errno));
+    int fd = open("/tmp/seen", O_CREAT | O_WRONLY, 0644);
+    write(fd, "x", 1);
+    close(fd);
+    char buf[4096];
+    int n = read(in, buf, sizeof buf), creates = 0, modifies = 0;
+    for (char *p = buf; n > 0 && p < buf + n; ) {
+        struct inotify_event *e = (struct inotify_event *)p;
+        if (e->len && strcmp(e->name, "seen") == 0) {
+            creates += !!(e->mask & IN_CREATE);
+            modifies += !!(e->mask & IN_MODIFY);
+        }
+        p += sizeof *e + e->len;
+    }
+    printf("create=%d modify=%d\n", creates, modifies);
+    printf("missing=%s\n", inotify_add_watch(in, "/nope", IN_CREATE) < 0 ? strerrorname_np(errno) : "OK");
+    printf("onlydir=%s\n", inotify_add_watch(in, "/etc/hostname", IN_ONLYDIR | IN_OPEN) < 0 ? strerrorname_np(errno) : "OK");
+    return 0;
+}
+"""
+
+
+def test_inotify_watches_guest_paths(sandbox, cc):
+    prog = cc("inotify_tmp", INOTIFY)
+    r = sandbox.run([prog], text=True, timeout=10)
+    assert r.stdout.splitlines() == ["wd=OK", "create=1 modify=1", "missing=ENOENT", "onlydir=ENOTDIR"]

@@ -212,6 +212,11 @@ def pidfd_getfd(pidfd: int, fd: int) -> int:
     return lib.uh_pidfd_getfd(pidfd, fd)
 
 
+def inotify_add_watch(fd: int, path: str, mask: int) -> int:
+    """inotify_add_watch(2) for the supervisor; the watch descriptor or -errno."""
+    return lib.uh_inotify_add_watch(fd, os.fsencode(path), mask & 0xFFFFFFFF)
+
+
 def memfd(name: str) -> int:
     r = lib.uh_memfd(name.encode())
     if r < 0:

@@ -14,6 +14,7 @@ import struct
 import time
 
 from umlpy.kernel.dispatch import InstallFd
+from umlpy.kernel.platform import inotify_add_watch as inotify_watch
 from umlpy.kernel.fdtable import (AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW,
                                   AT_SYMLINK_NOFOLLOW, dir_of, existing, guest_fd, resolve_at)
 from umlpy.syscalls.table import EMULATE, REWRITE, KernelError, Path, Ptr, UInt, syscall
@@ -699,3 +700,30 @@ for _n in ("listxattr", "llistxattr", "flistxattr"):
     _xattr_handler(_n, 0, "no extended attributes: an empty list.")
 for _n in ("setxattr", "lsetxattr", "fsetxattr", "removexattr", "lremovexattr", "fremovexattr"):
     _xattr_handler(_n, errno.ENOTSUP, "extended attributes are not supported: ENOTSUP.")
+
+
+# --------------------------------------------------------------- inotify
+IN_DONT_FOLLOW, IN_ONLYDIR = 0x02000000, 0x01000000
+
+
+@syscall("inotify_add_watch", EMULATE)
+def inotify_add_watch(task, fd: int, path: Path, mask: UInt):
+    """inotify_add_watch(2): watch the object `path` names in the guest's view.
+
+    The supervisor opens the object itself and adds the watch to its own
+    duplicate of the guest's inotify fd, naming the object by that
+    descriptor: events then reach the guest's fd.  Names in events are the
+    watched directory's entries, the same in the guest's view.
+    """
+    lk = existing(resolve_at(task, AT_FDCWD, path, follow=not mask & IN_DONT_FOLLOW))
+    if mask & IN_ONLYDIR and not lk.st.is_dir:
+        raise KernelError(errno.ENOTDIR)
+    obj = task.kernel.vfs.open_path(lk, os.O_NOFOLLOW if lk.st.is_link else 0)
+    try:
+        with guest_fd(task, fd) as ifd:
+            wd = inotify_watch(ifd, f"/proc/self/fd/{obj}", mask & ~IN_DONT_FOLLOW)
+    finally:
+        os.close(obj)
+    if wd < 0:
+        raise KernelError(-wd)
+    return wd

@@ -90,7 +90,6 @@ deny("acct", "quotactl", "quotactl_fd", "syslog", "vhangup", "iopl", "ioperm", "
      err=errno.EPERM, why="host administration is not allowed")
 deny("add_key", "request_key", "keyctl", err=errno.ENOSYS, why="kernel keyrings are not supported")
 deny("fanotify_init", "fanotify_mark", err=errno.EPERM, why="fanotify is not supported")
-deny("inotify_add_watch", err=errno.ENOSYS, why="inotify watches are not supported yet")
 deny("modify_ldt", err=errno.ENOSYS, why="16-bit segments are not supported")
 deny("io_setup", "io_destroy", "io_submit", "io_cancel", "io_getevents", "io_pgetevents",
      err=errno.ENOSYS, why="Linux AIO is not supported")
