@@ -83,9 +83,6 @@ deny("perf_event_open", err=errno.EPERM, why="perf events are not allowed")
 deny("userfaultfd", err=errno.EPERM, why="userfaultfd is not allowed")
 deny("reboot", err=errno.EPERM, why="the sandbox cannot reboot the host")
 deny("swapon", "swapoff", err=errno.EPERM, why="swap is the host's")
-deny("mount", "umount2", "pivot_root", "mount_setattr", "move_mount", "open_tree",
-     "open_tree_attr", "fsopen", "fsconfig", "fsmount", "fspick", "statmount", "listmount",
-     err=errno.EPERM, why="mounting is not supported inside the sandbox yet")
 deny("acct", "quotactl", "quotactl_fd", "syslog", "vhangup", "iopl", "ioperm", "lookup_dcookie",
      err=errno.EPERM, why="host administration is not allowed")
 deny("add_key", "request_key", "keyctl", err=errno.ENOSYS, why="kernel keyrings are not supported")

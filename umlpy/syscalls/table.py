@@ -167,5 +167,5 @@ def load_all() -> None:
     if _loaded:
         return
     _loaded = True
-    from umlpy.syscalls import (exec, fd, fs, ids, misc, mm, net,  # noqa: F401
+    from umlpy.syscalls import (exec, fd, fs, ids, misc, mm, mount, net,  # noqa: F401
                                 process, signal, time)

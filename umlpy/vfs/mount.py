@@ -35,6 +35,12 @@ class MountTable:
         self.mounts.append(mount)
         self.mounts.sort(key=lambda m: len(m.point), reverse=True)
 
+    def remove(self, point: str) -> Mount:
+        """Unmount `point`; mounts below it go with it (a lazy, MNT_DETACH-like unmount)."""
+        gone = [m for m in self.mounts if m.point == point or m.point.startswith(point + "/")]
+        self.mounts = [m for m in self.mounts if m not in gone]
+        return gone[0]
+
     def find(self, path: str) -> Mount:
         for m in self.mounts:
             p = m.point
