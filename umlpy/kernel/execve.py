@@ -83,7 +83,18 @@ def check_elf(fd: int, path: str) -> str | None:
         raise KernelError(errno.ENOEXEC, f"{path}: bad ELF ({type(e).__name__})")
 
 
-def _open_program(kernel: "Kernel", fs: "FsContext", path: str) -> tuple[int, str]:
+def _may_exec(st, creds) -> bool:
+    """Execute permission for the guest's (virtual) user; root needs any x bit."""
+    if creds is None or creds.euid == 0:
+        return bool(st.mode & 0o111)
+    if st.uid == creds.euid:
+        return bool(st.mode & 0o100)
+    if st.gid == creds.egid or st.gid in creds.groups:
+        return bool(st.mode & 0o010)
+    return bool(st.mode & 0o001)
+
+
+def _open_program(kernel: "Kernel", fs: "FsContext", path: str, creds=None) -> tuple[int, str]:
     lk = kernel.vfs.resolve(path, cwd=fs.cwd, root=fs.root)
     if lk.st is None:
         raise KernelError(errno.ENOENT, f"{path}: no such file")
@@ -91,7 +102,7 @@ def _open_program(kernel: "Kernel", fs: "FsContext", path: str) -> tuple[int, st
         raise KernelError(errno.EACCES, f"{path}: is a directory")
     if not lk.st.is_reg:
         raise KernelError(errno.EACCES, f"{path}: not a regular file")
-    if not lk.st.mode & 0o111:
+    if not _may_exec(lk.st, creds):
         raise KernelError(errno.EACCES, f"{path}: not executable")
     fd = kernel.vfs.open(lk, os.O_RDONLY | os.O_CLOEXEC, 0)
     return fd, lk.path
@@ -136,7 +147,7 @@ def _memfd_copy(fd: int, name: str) -> int:
 
 def prepare_exec(kernel: "Kernel", fs: "FsContext", path: str, argv: list[bytes],
                  envp: list[bytes], *, search_path: bool = False,
-                 env_path: str | None = None) -> ExecPlan:
+                 env_path: str | None = None, creds=None) -> ExecPlan:
     """Resolve, check and plan an execve; raises KernelError with the guest's errno."""
     if search_path:
         path = _search(kernel, fs, path, env_path)
@@ -144,7 +155,7 @@ def prepare_exec(kernel: "Kernel", fs: "FsContext", path: str, argv: list[bytes]
     if not argv:
         argv = [b""]        # Linux >= 5.18: an empty argv becomes one empty string
     guest_argv = list(argv)
-    fd, exe = _open_program(kernel, fs, path)
+    fd, exe = _open_program(kernel, fs, path, creds)
     depth = 0
     try:
         while True:
@@ -164,7 +175,7 @@ def prepare_exec(kernel: "Kernel", fs: "FsContext", path: str, argv: list[bytes]
                 argv = [interp] + ([arg] if arg else []) + [path.encode()] + argv[1:]
                 os.close(fd)
                 fd = -1
-                fd, exe = _open_program(kernel, fs, os.fsdecode(interp))
+                fd, exe = _open_program(kernel, fs, os.fsdecode(interp), creds)
                 path = os.fsdecode(interp)
                 guest_argv = list(argv)
                 continue

@@ -60,7 +60,7 @@ def do_execve(task, path: str, argv_p: int, envp_p: int):
     argv = _read_vector(task, argv_p, budget)
     envp = _read_vector(task, envp_p, budget)
     kernel = task.kernel
-    plan = prepare_exec(kernel, task.fs, path, argv, envp)
+    plan = prepare_exec(kernel, task.fs, path, argv, envp, creds=task.creds)
     task.call.plan = plan
     size = sum(len(a) + 1 for a in plan.host_argv) + sum(len(e) + 1 for e in envp) \
         + 8 * (len(plan.host_argv) + len(envp) + 2) + 16

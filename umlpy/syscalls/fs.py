@@ -51,7 +51,19 @@ def do_open(task, dirfd: int, path: str, flags: int, mode: int, *, resolve: int 
     host_flags = (flags | os.O_NOCTTY) & ~os.O_CLOEXEC
     if flags & os.O_PATH:
         return InstallFd(kernel.vfs.open_path(lk, flags), cloexec=bool(flags & os.O_CLOEXEC))
+    created = lk.st is None
+    if task.creds.euid != 0:
+        if created:
+            if flags & os.O_CREAT:
+                require_dir_change(task, lk)
+        else:
+            acc = flags & os.O_ACCMODE
+            want = (R_OK if acc in (os.O_RDONLY, os.O_RDWR) else 0) | \
+                (W_OK if acc in (os.O_WRONLY, os.O_RDWR) or flags & os.O_TRUNC else 0)
+            require(task, lk.st, want)
     hostfd = kernel.vfs.open(lk, host_flags, mode & ~task.fs.umask & 0o7777)
+    if created:
+        owned_by_caller(task, lk)
     if flags & (WRITE_ACCESS | os.O_CREAT | os.O_TRUNC):
         kernel.report.files_written.add(lk.path)
     return InstallFd(hostfd, cloexec=bool(flags & os.O_CLOEXEC))
@@ -180,6 +192,33 @@ def may_access(task, st: Stat, want: int) -> bool:
     return want & bits == want
 
 
+def require(task, st: Stat, want: int) -> None:
+    if task.creds.euid != 0 and not may_access(task, st, want):
+        raise KernelError(errno.EACCES)
+
+
+def require_dir_change(task, lk, victim: Stat | None = None) -> None:
+    """May the caller add or remove a name in the directory holding `lk`?
+
+    Write and search permission on the directory; in a sticky directory
+    (/tmp), removing needs ownership of the file or of the directory.
+    """
+    if task.creds.euid == 0:
+        return
+    parent = task.kernel.vfs.parent_of(lk)
+    require(task, parent.st, W_OK | X_OK)
+    uid = task.creds.euid
+    if victim is not None and parent.st.mode & 0o1000 and uid not in (victim.uid, parent.st.uid):
+        raise KernelError(errno.EPERM)
+
+
+def owned_by_caller(task, lk) -> None:
+    """A new object belongs to the (virtual) user who made it."""
+    c = task.creds
+    if (c.euid, c.egid) != (0, 0):
+        lk.mount.fs.chown(lk.rel, c.euid, c.egid)
+
+
 def do_access(task, dirfd: int, path: str, mode: int, flags: int) -> int:
     if mode & ~7:
         raise KernelError(errno.EINVAL)
@@ -247,6 +286,7 @@ def _parent_for_create(task, dirfd: int, path: str):
         raise KernelError(errno.ENOTDIR)
     if lk.mount.readonly:
         raise KernelError(errno.EROFS)
+    require_dir_change(task, lk)
     return lk
 
 
@@ -255,6 +295,7 @@ def mkdirat(task, dirfd: int, path: Path, mode: UInt):
     """mkdirat(2): create a directory."""
     lk = _parent_for_create(task, dirfd, path.rstrip("/") or path)
     lk.mount.fs.mkdir(lk.rel, mode & ~task.fs.umask & 0o7777)
+    owned_by_caller(task, lk)
     task.kernel.report.files_written.add(lk.path)
     return 0
 
@@ -272,6 +313,7 @@ def do_unlink(task, dirfd: int, path: str, flags: int) -> int:
         raise KernelError(errno.EBUSY)
     if lk.mount.readonly:
         raise KernelError(errno.EROFS)
+    require_dir_change(task, lk, lk.st)
     if flags & AT_REMOVEDIR:
         if not lk.st.is_dir:
             raise KernelError(errno.ENOTDIR)
@@ -313,6 +355,7 @@ def symlinkat(task, target: Path, dirfd: int, path: Path):
         raise KernelError(errno.ENOENT)
     lk = _parent_for_create(task, dirfd, path)
     lk.mount.fs.symlink(target, lk.rel)
+    owned_by_caller(task, lk)
     task.kernel.report.files_written.add(lk.path)
     return 0
 
@@ -361,6 +404,8 @@ def do_rename(task, olddirfd, old, newdirfd, new, flags) -> int:
         raise KernelError(errno.EINVAL, "RENAME_EXCHANGE is not supported")
     if src.path == dst.path:
         return 0
+    require_dir_change(task, src, src.st)
+    require_dir_change(task, dst, dst.st)
     if dst.path.startswith(src.path + "/"):
         raise KernelError(errno.EINVAL)
     if dst.st is not None:
@@ -416,6 +461,7 @@ def mknodat(task, dirfd: int, path: Path, mode: UInt, dev: UInt):
             raise KernelError(e.errno)
         finally:
             os.close(pfd)
+    owned_by_caller(task, lk)
     return 0
 
 
@@ -568,6 +614,7 @@ def truncate(task, path: Path, length: int):
         raise KernelError(errno.EISDIR)
     if lk.mount.readonly:
         raise KernelError(errno.EROFS)
+    require(task, lk.st, W_OK)
     lk.mount.fs.truncate(lk.rel, length)
     task.kernel.report.files_written.add(lk.path)
     return 0

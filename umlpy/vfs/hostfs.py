@@ -36,6 +36,7 @@ class HostFS(FileSystem):
         self.rootfd = os.open(self.host_dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
         self.readonly = readonly
         self._cache: dict[str, object] = {}
+        self.owners: dict[str, tuple[int, int]] = {}     # virtual chown, in memory
         if name:
             self.name = name
 
@@ -69,6 +70,11 @@ class HostFS(FileSystem):
             return False
 
     def lstat(self, rel: str) -> Stat:
+        st = self._lstat_cached(rel)
+        own = self.owners.get(rel)
+        return st.with_(uid=own[0], gid=own[1]) if own else st
+
+    def _lstat_cached(self, rel: str) -> Stat:
         if self.cache_limit:
             hit = self._cache.get(rel)
             if hit is None:
@@ -151,9 +157,11 @@ class HostFS(FileSystem):
 
     def rmdir(self, rel: str) -> None:
         self._mutate(rel, lambda d, n: os.rmdir(n, dir_fd=d))
+        self.owners.pop(rel, None)
 
     def unlink(self, rel: str) -> None:
         self._mutate(rel, lambda d, n: os.unlink(n, dir_fd=d))
+        self.owners.pop(rel, None)
 
     def symlink(self, target: str, rel: str) -> None:
         self._mutate(rel, lambda d, n: os.symlink(target, n, dir_fd=d))
@@ -181,6 +189,8 @@ class HostFS(FileSystem):
             self._mutate(new, lambda d, n: os.rename(oname, n, src_dir_fd=ofd, dst_dir_fd=d))
         finally:
             os.close(ofd)
+        for key in [k for k in self.owners if k == old or k.startswith(old + "/")]:
+            self.owners[new + key[len(old):]] = self.owners.pop(key)
 
     def chmod(self, rel: str, mode: int) -> None:
         def op(d, n):
@@ -190,9 +200,11 @@ class HostFS(FileSystem):
         self._mutate(rel, op)
 
     def chown(self, rel: str, uid: int, gid: int) -> None:
-        # Ownership is virtual (recorded by the overlay); a plain host dir keeps its owner.
+        """Ownership is virtual: recorded here, never applied on the host."""
         if self.readonly:
             raise fail(errno.EROFS)
+        st = self.lstat(rel)
+        self.owners[rel] = (st.uid if uid == -1 else uid, st.gid if gid == -1 else gid)
 
     def truncate(self, rel: str, length: int) -> None:
         fd = self.open(rel, os.O_WRONLY, 0)
