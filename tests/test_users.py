@@ -39,6 +39,8 @@ int main(void) {
     T("chmod_passwd", chmod("/etc/passwd", 0777));
     T("chown_mine", chown("/tmp/mine", 0, 0));
     T("unlink_mine", unlink("/tmp/mine"));
+    T("search_root_home", open("/root/.profile", O_RDONLY));
+    T("stat_in_root_home", stat("/root/x", &st));
     return 0;
 }
 """
@@ -55,6 +57,7 @@ def test_a_non_root_guest_user_gets_unix_permissions(sandbox, cc, rootfs):
         "unlink_root_file_sticky": "EPERM", "rename_root_file_sticky": "EPERM",
         "mkdir_in_rootdir": "EACCES", "exec_shadow": "EACCES", "chmod_passwd": "EPERM",
         "chown_mine": "EPERM", "unlink_mine": "OK",
+        "search_root_home": "EACCES", "stat_in_root_home": "EACCES",   # /root is 0700
     }
     assert (rootfs / "etc" / "passwd").stat().st_size > 0
 

@@ -95,7 +95,7 @@ def _may_exec(st, creds) -> bool:
 
 
 def _open_program(kernel: "Kernel", fs: "FsContext", path: str, creds=None) -> tuple[int, str]:
-    lk = kernel.vfs.resolve(path, cwd=fs.cwd, root=fs.root)
+    lk = kernel.vfs.resolve(path, cwd=fs.cwd, root=fs.root, creds=creds)
     if lk.st is None:
         raise KernelError(errno.ENOENT, f"{path}: no such file")
     if lk.st.is_dir:

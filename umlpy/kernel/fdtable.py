@@ -76,7 +76,7 @@ def resolve_at(task: "Task", dirfd: int, path: str, *, follow: bool = True) -> L
     """Walk `path` relative to `dirfd` like the *at() syscalls do."""
     vfs = task.kernel.vfs
     base = task.fs.cwd if path.startswith("/") else dir_of(task, dirfd)
-    return vfs.resolve(path, cwd=base, follow=follow, root=task.fs.root)
+    return vfs.resolve(path, cwd=base, follow=follow, root=task.fs.root, creds=task.creds)
 
 
 def existing(lk: Lookup) -> Lookup:

@@ -28,6 +28,15 @@ MAX_SYMLINKS = 40
 NAME_MAX = 255
 
 
+def searchable(st: Stat, creds) -> bool:
+    """Search (x) permission on a directory for a guest user."""
+    if st.uid == creds.euid:
+        return bool(st.mode & 0o100)
+    if st.gid == creds.egid or st.gid in creds.groups:
+        return bool(st.mode & 0o010)
+    return bool(st.mode & 0o001)
+
+
 @dataclass
 class Lookup:
     """The result of a walk: a canonical guest path, and its stat if it exists."""
@@ -58,8 +67,12 @@ class VFS:
         return m.fs.readlink(m.rel(path))
 
     def resolve(self, path: str, *, cwd: str = "/", follow: bool = True,
-                root: str = "/", no_symlinks: bool = False) -> Lookup:
-        """Walk `path` (relative ones start at `cwd`); the last component may not exist."""
+                root: str = "/", no_symlinks: bool = False, creds=None) -> Lookup:
+        """Walk `path` (relative ones start at `cwd`); the last component may not exist.
+
+        With the credentials of a non-root guest user, every directory the
+        walk looks into must grant it search (x) permission: EACCES if not.
+        """
         if path == "":
             raise KernelError(errno.ENOENT)
         if len(path) >= 4096:
@@ -70,6 +83,8 @@ class VFS:
         links = 0
         st: Stat | None = None
         checked = False
+        check_search = creds is not None and creds.euid != 0
+        dir_st: Stat | None = None          # stat of `cur`, when known
         while todo:
             comp = todo.pop()
             if comp == ".":
@@ -77,9 +92,15 @@ class VFS:
             if comp == "..":
                 if cur != root:
                     cur = split(cur)[0]
+                    dir_st = None
                 continue
             if len(comp) > NAME_MAX:
                 raise KernelError(errno.ENAMETOOLONG)
+            if check_search:
+                if dir_st is None:
+                    dir_st = self.lstat(cur)
+                if not searchable(dir_st, creds):
+                    raise KernelError(errno.EACCES)
             nxt = join(cur, comp)
             last = not todo
             try:
@@ -98,11 +119,13 @@ class VFS:
                 target = self.readlink(nxt)
                 if target.startswith("/"):
                     cur = root
+                    dir_st = None
                 todo.extend(c for c in reversed(target.split("/")) if c)
                 continue
             if not last and not st.is_dir:
                 raise KernelError(errno.ENOTDIR)
             cur = nxt
+            dir_st = st
             checked = last
         if not checked:
             st = self.lstat(cur)
