@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import weakref
 from pathlib import Path
 from typing import IO, Mapping, Sequence
 
@@ -84,6 +85,10 @@ class Sandbox:
         self._own_persist = persist is None
         self.persist = Path(persist) if persist is not None else Path(
             tempfile.mkdtemp(prefix="umlpy-sandbox.", dir="/dev/shm" if os.path.isdir("/dev/shm") else None))
+        # The private writable layer goes when the Sandbox is closed, collected,
+        # or at the latest when the interpreter exits.
+        self._cleanup = weakref.finalize(self, shutil.rmtree, str(self.persist), ignore_errors=True) \
+            if self._own_persist else None
 
     # context manager: the private writable layer goes away with the sandbox
     def __enter__(self) -> "Sandbox":
@@ -93,15 +98,10 @@ class Sandbox:
         self.close()
 
     def close(self) -> None:
-        if self._own_persist and self.persist is not None:
-            shutil.rmtree(self.persist, ignore_errors=True)
+        if self._cleanup is not None:
+            self._cleanup()
+        if self._own_persist:
             self.persist = None
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
 
     def config(self, stdio: tuple[int, int, int], **overrides) -> Config:
         cfg = Config(rootfs=self.rootfs, binds=self.binds, env=self.env, cwd=self.cwd,
