@@ -54,6 +54,15 @@ class Config:
     log_denied: TextIO | None = None
 
 
+def _remove_stale_state(parent: str) -> None:
+    """State directories of supervisors that died without cleaning up (SIGKILL)."""
+    for name in os.listdir(parent):
+        parts = name.split(".")
+        if len(parts) == 3 and parts[0] == "umlpy" and parts[1].isdigit():
+            if not os.path.exists(f"/proc/{parts[1]}"):
+                shutil.rmtree(os.path.join(parent, name), ignore_errors=True)
+
+
 def _signame(sig: int) -> str:
     try:
         return signal.Signals(sig).name
@@ -112,7 +121,9 @@ class Kernel:
         self._early: dict[int, P.Stop] = {}          # first stops of not-yet-announced children
         self.killed_by_timeout = False
         self.unix_names: dict[str, tuple[str, int]] = {}   # bound socket alias -> (guest path, dir fd)
-        self.state_dir = tempfile.mkdtemp(prefix="umlpy.", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+        shm = "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
+        _remove_stale_state(shm)
+        self.state_dir = tempfile.mkdtemp(prefix=f"umlpy.{os.getpid()}.", dir=shm)
         os.chmod(self.state_dir, 0o700)
         self.empty_root = os.path.join(self.state_dir, "empty")
         os.mkdir(self.empty_root, 0o555)
