@@ -1,0 +1,60 @@
+"""Real programs beyond busybox: the host's own Python interpreter runs in the guest.
+
+A rootfs gets the host's /usr/bin/python3 (its libraries found with
+pyelftools) and the standard library is bind-mounted read-only: threads,
+subprocesses, sockets, extension modules loaded by mmap all go through the
+guest kernel.
+"""
+from __future__ import annotations
+
+import glob
+import os
+
+import pytest
+
+from umlpy import Sandbox
+from umlpy.rootfs import build, copy_host_binary
+
+SCRIPT = r"""
+import json, os, socket, subprocess, sys, threading
+out = {"pid": os.getpid(), "ppid": os.getppid(), "node": os.uname().nodename}
+res = []
+ts = [threading.Thread(target=lambda i=i: res.append(i * i)) for i in range(4)]
+[t.start() for t in ts]; [t.join() for t in ts]
+out["threads"] = sorted(res)
+out["child"] = subprocess.run(["sh", "-c", "echo $$ $PPID"], capture_output=True, text=True).stdout.split()
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen()
+cli = socket.create_connection(srv.getsockname()); conn, _ = srv.accept()
+cli.sendall(b"ping"); out["tcp"] = conn.recv(4).decode()
+out["root"] = sorted(os.listdir("/"))
+with open("/tmp/py.txt", "w") as f: f.write("written by python")
+print(json.dumps(out))
+"""
+
+
+@pytest.fixture(scope="module")
+def pyroot(tmp_path_factory):
+    exe = os.path.realpath("/usr/bin/python3")
+    stdlibs = sorted(glob.glob("/usr/lib/python3.[0-9]*"))
+    if not os.path.exists(exe) or not stdlibs:
+        pytest.skip("no Debian python3 on this host")
+    root = build(tmp_path_factory.mktemp("pyroot") / "root", host_binaries=("true",))
+    copy_host_binary(root, exe, "/usr/bin/python3")
+    return root, stdlibs[-1]
+
+
+def test_host_python_runs_threads_subprocesses_and_sockets(pyroot):
+    import json
+    root, stdlib = pyroot
+    with Sandbox(rootfs=root, mounts=[(stdlib, stdlib, "ro")], hostname="pybox") as sb:
+        r = sb.run(["python3", "-c", SCRIPT], text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        out = json.loads(r.stdout)
+        assert (out["pid"], out["ppid"], out["node"]) == (1, 0, "pybox")
+        assert out["threads"] == [0, 1, 4, 9]
+        child_pid, child_ppid = map(int, out["child"])
+        assert 1 < child_pid < 100 and child_ppid == 1
+        assert out["tcp"] == "ping"
+        assert "proc" in out["root"] and "work" not in out["root"]
+        assert sb.run(["cat", "/tmp/py.txt"], text=True).stdout == ""   # /tmp is per run
+        assert r.report.internal_errors == []
