@@ -58,3 +58,18 @@ def test_host_python_runs_threads_subprocesses_and_sockets(pyroot):
         assert "proc" in out["root"] and "work" not in out["root"]
         assert sb.run(["cat", "/tmp/py.txt"], text=True).stdout == ""   # /tmp is per run
         assert r.report.internal_errors == []
+
+
+def test_host_gcc_compiles_and_runs_a_program_in_the_guest(rootfs):
+    """gcc with the host's /usr mapped read-only: cc1, as and ld spawned through the guest kernel."""
+    if not os.path.exists("/usr/bin/gcc"):
+        pytest.skip("gcc is not installed")
+    script = ("printf '#include <stdio.h>\\nint main(void){puts(\"built inside\");return 0;}\\n' > /tmp/h.c"
+              " && gcc -O2 -o /tmp/h /tmp/h.c && /tmp/h")
+    with Sandbox(rootfs=rootfs, mounts=[("/usr", "/usr", "ro")]) as sb:
+        r = sb.run(["sh", "-c", script], text=True, timeout=120)
+    assert (r.returncode, r.stdout) == (0, "built inside\n"), r.stderr
+    execs = [e[0] for p in r.report.processes for e in p["execs"]]
+    assert any(e.endswith("/cc1") for e in execs), execs
+    assert any(e.endswith("/as") or e.endswith("x86_64-linux-gnu-as") for e in execs), execs
+    assert r.report.internal_errors == []
