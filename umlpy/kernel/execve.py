@@ -52,8 +52,28 @@ def _read_head(fd: int, n: int = 256) -> bytes:
     return os.pread(fd, n, 0)
 
 
+_ELF_CACHE: dict[tuple, str | None] = {}
+
+
 def check_elf(fd: int, path: str) -> str | None:
-    """Validate an ELF for x86-64; return its PT_INTERP (or None). ENOEXEC if unfit."""
+    """Validate an ELF for x86-64; return its PT_INTERP (or None). ENOEXEC if unfit.
+
+    Parsing with pyelftools costs about a millisecond, so verdicts on good
+    files are remembered by inode and change time: any write to the file,
+    or any utime() on it, changes its ctime and so forces a new check.
+    """
+    st = os.fstat(fd)
+    key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    if key in _ELF_CACHE:
+        return _ELF_CACHE[key]
+    interp = _parse_elf(fd, path)
+    if len(_ELF_CACHE) >= 512:
+        del _ELF_CACHE[next(iter(_ELF_CACHE))]
+    _ELF_CACHE[key] = interp
+    return interp
+
+
+def _parse_elf(fd: int, path: str) -> str | None:
     try:
         with os.fdopen(os.dup(fd), "rb") as f:
             elf = ELFFile(f)
