@@ -194,12 +194,24 @@ def cmd_boot(ns) -> int:
     return boot(**kw, report=ns.report)
 
 
+def _rule_note(rule) -> str:
+    """How an argument rule lets a stopping syscall run with no stop at all."""
+    if rule is None:
+        return ""
+    if rule.zero64:
+        return f" [no stop when argument {rule.arg} is NULL]"
+    if rule.allow:
+        return f" [no stop for {len(rule.values)} safe values of argument {rule.arg}]"
+    values = ", ".join(hex(v) for v in sorted(rule.values))
+    return f" [no stop unless argument {rule.arg} is one of {values}]"
+
+
 def cmd_syscalls(ns) -> int:
     from umlpy.syscalls.table import full_table
     out = sys.stdout
     out.write(f"{'nr':>4}  {'name':24} {'class':8} what happens\n")
     for e in full_table():
-        out.write(f"{e.nr:>4}  {e.name:24} {e.cls.value:8} {e.summary}\n")
+        out.write(f"{e.nr:>4}  {e.name:24} {e.cls.value:8} {e.summary}{_rule_note(e.rule)}\n")
     return 0
 
 
