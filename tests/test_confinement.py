@@ -934,3 +934,80 @@ def test_ro_bind_mount_stays_read_only_through_descriptors(rootfs, progs, cc, tm
                                          "openat_creat", "unlinkat", "mkdirat", "symlinkat", "mknodat_fifo")}
     assert sorted((p.name, p.stat().st_mode, p.stat().st_mtime_ns) for p in ro.iterdir()) == before
     assert (ro / "f").read_text() == "keep\n"
+
+
+SOCKET_SWAP_RACE = r"""
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static const char *host_path;
+static volatile int stop;
+
+static void *swapper(void *arg) {
+    /* Flip /tmp/s between the guest's own socket and a symlink to a host socket. */
+    while (!stop) {
+        unlink("/tmp/s"); symlink(host_path, "/tmp/s");
+        unlink("/tmp/s"); link("/tmp/real.sock", "/tmp/s");
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv) {
+    host_path = argv[1];
+    int srv = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    strcpy(a.sun_path, "/tmp/real.sock");
+    bind(srv, (struct sockaddr *)&a, sizeof a);
+    listen(srv, 4096);
+    fcntl(srv, F_SETFL, O_NONBLOCK);               /* accept below must not wait */
+    pthread_t t;
+    pthread_create(&t, NULL, swapper, NULL);
+    int ok = 0, refused = 0;
+    strcpy(a.sun_path, "/tmp/s");
+    for (int i = 0; i < 1500; i++) {
+        int c = socket(AF_UNIX, SOCK_STREAM, 0);
+        if (connect(c, (struct sockaddr *)&a, sizeof a) == 0) ok++; else refused++;
+        close(c);
+        int x = accept(srv, NULL, NULL);
+        if (x >= 0) close(x);
+    }
+    stop = 1;
+    pthread_join(t, NULL);
+    printf("attempts=%d connected=%d\n", ok + refused, ok);
+    return 0;
+}
+"""
+
+
+def test_symlink_swap_race_on_unix_connect_never_reaches_the_host(rootfs, progs, cc, tmp_path):
+    """connect() follows symlinks: a guest thread swapping the socket file for a
+    symlink to a host socket between the check and the connect must never win.
+    (Unpinned, so that the swapping thread really runs beside the supervisor.)"""
+    import socket as pysocket
+    host_sock = tmp_path / "host.sock"
+    listener = pysocket.socket(pysocket.AF_UNIX, pysocket.SOCK_STREAM)
+    listener.bind(str(host_sock))
+    listener.listen(64)
+    listener.setblocking(False)
+    prog = cc("socket_swap_race", SOCKET_SWAP_RACE)
+    with Sandbox(rootfs=rootfs, mounts=[(str(progs), "/t", "ro")], cpu="none") as sb:
+        r = sb.run([prog, str(host_sock)], text=True, timeout=120)
+    reached = 0
+    while True:
+        try:
+            conn, _ = listener.accept()
+            conn.close()
+            reached += 1
+        except BlockingIOError:
+            break
+    listener.close()
+    assert r.stdout.startswith("attempts=1500"), (r.stdout, r.stderr)
+    assert int(r.stdout.split("connected=")[1]) > 0        # the race really ran
+    assert reached == 0, f"{reached} connections reached the host socket"

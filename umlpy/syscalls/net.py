@@ -14,6 +14,7 @@ from __future__ import annotations
 import errno
 import os
 import socket
+import stat as S
 import struct
 
 from umlpy.kernel.dispatch import Native
@@ -70,33 +71,42 @@ def _unix_path(task, addr: int, addrlen: int) -> str | None:
     return os.fsdecode(raw[2:].split(b"\0", 1)[0])
 
 
-def _host_name(task, path: str, *, create: bool) -> tuple[int, str]:
-    lk = resolve_at(task, AT_FDCWD, path, follow=not create)
-    if create:
-        if lk.st is not None:
-            raise KernelError(errno.EADDRINUSE)
-        fd, name = lk.mount.fs.mknod_socket_dir(lk.rel)
-        return fd, name
+def _bind_target(task, path: str) -> tuple[int, str]:
+    """Where a new socket file for guest `path` goes: (host dir fd, name)."""
+    lk = resolve_at(task, AT_FDCWD, path, follow=False)
+    if lk.st is not None:
+        raise KernelError(errno.EADDRINUSE)
+    return lk.mount.fs.mknod_socket_dir(lk.rel)
+
+
+def _peer(task, path: str) -> int:
+    """An O_PATH descriptor of the socket file guest `path` names.
+
+    connect() and sendto() follow symlinks, so they are given the socket's
+    inode itself (through /proc/self/fd/N), never a name a guest thread
+    could swap for a symlink to a host socket between our check and use.
+    """
+    lk = resolve_at(task, AT_FDCWD, path)
     if lk.st is None:
         raise KernelError(errno.ENOENT)
-    import stat as S
-    if not S.S_ISSOCK(lk.st.mode):
+    fd = lk.mount.fs.open(lk.rel, os.O_PATH | os.O_NOFOLLOW, 0)
+    if not S.S_ISSOCK(os.fstat(fd).st_mode):
+        os.close(fd)
         raise KernelError(errno.ECONNREFUSED)
-    from umlpy.vfs.fs import split
-    head, name = split(lk.rel)
-    return lk.mount.fs.host_dir_fd(head), name
+    return fd
 
 
 def _via_dir(task, fd: int, dirfd: int, name: str, op, *, keep_as: str | None = None) -> int:
     """Run `op(socket, alias)` on our duplicate of the guest's socket.
 
-    The alias "/proc/self/fd/DIRFD/NAME" names the socket file through the
-    supervisor's own descriptor of its directory, so the host kernel never
-    resolves a guest-controlled path.  A bound socket keeps that name (the
+    The alias "/proc/self/fd/DIRFD/NAME" (bind) or "/proc/self/fd/FD" (the
+    socket file itself, for connect and sendto) names it through the
+    supervisor's own descriptors, so the host kernel never resolves a
+    guest-controlled path.  A bound socket keeps that name (the
     kernel stores it), so for bind the directory fd stays open, keeping the
     alias unique, and the alias is remembered as the guest path `keep_as`.
     """
-    path = f"/proc/self/fd/{dirfd}/{name}"
+    path = f"/proc/self/fd/{dirfd}/{name}" if name else f"/proc/self/fd/{dirfd}"
     try:
         if len(path.encode()) > 107:
             raise KernelError(errno.ENAMETOOLONG)
@@ -124,7 +134,7 @@ def bind(task, fd: int, addr: Ptr, addrlen: UInt):
     path = _unix_path(task, addr, addrlen)
     if path is None:
         return Native()
-    dirfd, name = _host_name(task, path, create=True)
+    dirfd, name = _bind_target(task, path)
     task.kernel.report.files_written.add(path)
     return _via_dir(task, fd, dirfd, name, lambda s, p: s.bind(p), keep_as=path)
 
@@ -172,8 +182,7 @@ def connect(task, fd: int, addr: Ptr, addrlen: UInt):
     path = _unix_path(task, addr, addrlen)
     if path is None:
         return Native()
-    dirfd, name = _host_name(task, path, create=False)
-    return _via_dir(task, fd, dirfd, name, lambda s, p: s.connect(p))
+    return _via_dir(task, fd, _peer(task, path), "", lambda s, p: s.connect(p))
 
 
 @syscall("sendto", REWRITE, rule=ArgRule(4, zero64=True, allow=True))
@@ -183,7 +192,6 @@ def sendto(task, fd: int, buf: Ptr, length: Ptr, flags: int, addr: Ptr, addrlen:
     if path is None:
         return Native()
     data = task.read(buf, min(length, 1 << 20))
-    dirfd, name = _host_name(task, path, create=False)
     sent = []
-    _via_dir(task, fd, dirfd, name, lambda s, p: sent.append(s.sendto(data, flags, p)))
+    _via_dir(task, fd, _peer(task, path), "", lambda s, p: sent.append(s.sendto(data, flags, p)))
     return sent[0]
