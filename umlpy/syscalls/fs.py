@@ -456,9 +456,11 @@ def mknodat(task, dirfd: int, path: Path, mode: UInt, dev: UInt):
         pfd, name = lk.mount.fs.mknod_socket_dir(lk.rel)
         try:
             os.mkfifo(name, perm, dir_fd=pfd)
-            os.chmod(name, perm, dir_fd=pfd)
+            os.chmod(name, perm, dir_fd=pfd, follow_symlinks=False)   # never a raced-in symlink
         except OSError as e:
             raise KernelError(e.errno)
+        except ValueError:
+            raise KernelError(errno.EPERM)
         finally:
             os.close(pfd)
     owned_by_caller(task, lk)

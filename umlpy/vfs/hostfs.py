@@ -146,6 +146,8 @@ class HostFS(FileSystem):
             op(pfd, name)
         except OSError as e:
             raise _oserror(e)
+        except ValueError:          # chmod refusing a symlink (it raced into place)
+            raise fail(errno.EPERM)
         finally:
             os.close(pfd)
 
@@ -196,7 +198,9 @@ class HostFS(FileSystem):
         def op(d, n):
             if S.S_ISLNK(os.stat(n, dir_fd=d, follow_symlinks=False).st_mode):
                 return
-            os.chmod(n, mode & 0o7777, dir_fd=d)
+            # Never follow: had a guest thread just swapped the name for a
+            # symlink to a host file, this fails instead of chmod-ing that file.
+            os.chmod(n, mode & 0o7777, dir_fd=d, follow_symlinks=False)
         self._mutate(rel, op)
 
     def chown(self, rel: str, uid: int, gid: int) -> None:
