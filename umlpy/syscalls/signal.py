@@ -127,6 +127,11 @@ def tgkill(task, tgid: int, tid: int, sig: int):
     """tgkill(2): signal one guest thread of one guest process."""
     if tgid <= 0 or tid <= 0:
         raise KernelError(errno.EINVAL)
+    return _to_thread(task, tgid, tid, sig)
+
+
+def _to_thread(task, tgid: int, tid: int, sig: int):
+    """A signal for guest thread `tid` of process `tgid`: both ids translated."""
     t = task.kernel.pidns.task(tid)
     if t is None or t.process.pid != tgid:
         raise KernelError(errno.ESRCH)
@@ -165,12 +170,7 @@ def rt_sigqueueinfo(task, pid: int, sig: int, info: Ptr):
 @syscall("rt_tgsigqueueinfo", REWRITE)
 def rt_tgsigqueueinfo(task, tgid: int, tid: int, sig: int, info: Ptr):
     """rt_tgsigqueueinfo(2): queue a signal with data to a guest thread."""
-    t = task.kernel.pidns.task(tid)
-    if t is None or t.process.pid != tgid:
-        raise KernelError(errno.ESRCH)
-    if _spares_init(task, t.process, sig):
-        return 0
-    return Native(args={0: t.process.host_pid, 1: t.host_tid})
+    return _to_thread(task, tgid, tid, sig)
 
 
 @syscall("pidfd_send_signal", REWRITE)
