@@ -59,6 +59,8 @@ def _cpu(value: str):
 
 def build_parser() -> Parser:
     p = Parser(prog="umlpy", description="Run Linux programs under a guest kernel written in Python.")
+    from umlpy import __version__
+    p.add_argument("--version", action="version", version=f"umlpy {__version__}")
     sub = p.add_subparsers(dest="command", parser_class=Parser)
     boot = sub.add_parser("boot", help="start an interactive userland")
     _add_sandbox_options(boot, rootfs_positional=True)
