@@ -62,6 +62,19 @@ class Inject:
 
 
 @dataclass
+class Wait:
+    """Keep the thread stopped until `ready()` returns a request (not None).
+
+    For a syscall that must block in the guest (opening a FIFO waits for
+    the other end) while the supervisor goes on serving everyone else: the
+    stop loop polls `ready` between stops.  `cancel()` undoes what was
+    prepared if a signal ends the wait (the call then fails with EINTR).
+    """
+    ready: Callable[[], object]
+    cancel: Callable[[], None] = lambda: None
+
+
+@dataclass
 class Call:
     """A syscall in progress on one task."""
     entry: "SyscallEntry"
@@ -191,6 +204,11 @@ class Dispatcher:
             return self._run_native(task, call, regs, out)
         if isinstance(out, InstallFd):
             return self._install_fd(task, call, regs, out, at_exit)
+        if isinstance(out, Wait):
+            if at_exit:
+                raise RuntimeError("Wait must be the first request of a handler")
+            self.k.waiting[task] = (call, out)       # the thread stays in its stop
+            return
         if isinstance(out, Inject):
             self._prepare_syscall(regs, out.nr, out.args, at_exit)
             task.call = call
@@ -198,6 +216,26 @@ class Dispatcher:
             self.platform.resume(task.host_tid, P.STEP_SYSCALL, 0, regs)
             return
         raise TypeError(f"handler of {call.entry.name} returned {out!r}")
+
+    def poll_waiting(self) -> None:
+        """Give every thread parked by a Wait request its chance to go on."""
+        for task, (call, wait) in list(self.k.waiting.items()):
+            if task.host_tid not in self.k.pidns.tasks:
+                wait.cancel()
+                del self.k.waiting[task]
+                continue
+            try:
+                out = wait.ready()
+                if out is None and self.k.signal_pending(task):
+                    wait.cancel()
+                    out = -errno.EINTR
+            except KernelError as e:
+                out = -e.errno
+            if out is None:
+                continue
+            del self.k.waiting[task]
+            regs = P.PtracePlatform.copy_regs(call.saved)   # still in its entry stop
+            self._advance(task, call, regs, out, at_exit=False)
 
     def _run_native(self, task: "Task", call: Call, regs, req: Native) -> None:
         call.then = req.then

@@ -121,6 +121,7 @@ class Kernel:
         self._early: dict[int, P.Stop] = {}          # first stops of not-yet-announced children
         self.killed_by_timeout = False
         self.unix_names: dict[str, tuple[str, int]] = {}   # bound socket alias -> (guest path, dir fd)
+        self.waiting: dict[Task, tuple] = {}       # threads parked by a Wait request
         shm = "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
         _remove_stale_state(shm)
         self.state_dir = tempfile.mkdtemp(prefix=f"umlpy.{os.getpid()}.", dir=shm)
@@ -173,15 +174,37 @@ class Kernel:
     def run(self) -> int:
         """Serve guest syscalls until every guest thread is gone; init's wait status."""
         while True:
-            st = self.platform.wait()
+            st = self.platform.wait(block=not self.waiting)
             if st is None:
                 break
+            if st is False:                        # nothing new: look at parked threads
+                self._poll_waiting()
+                time.sleep(0.002)
+                continue
             try:
                 self.on_stop(st)
             except Exception as e:                 # never let a guest take us down
                 self.internal_error(st, e)
+            if self.waiting:
+                self._poll_waiting()
         self.shutdown()
         return self.init_status if self.init_status is not None else 0
+
+    def _poll_waiting(self) -> None:
+        try:
+            self.dispatcher.poll_waiting()
+        except Exception as e:
+            self.report.internal_errors.append(repr(e))
+
+    def signal_pending(self, task: Task) -> bool:
+        """Has `task` an unblocked signal waiting (it would interrupt a blocking call)?"""
+        try:
+            with open(f"/proc/{task.host_tid}/status") as f:
+                fields = dict(line.split(":", 1) for line in f if ":" in line)
+            pending = int(fields["SigPnd"], 16) | int(fields["ShdPnd"], 16)
+            return bool(pending & ~int(fields["SigBlk"], 16))
+        except (OSError, KeyError, ValueError):
+            return False
 
     def on_stop(self, st: P.Stop) -> None:
         task = self.pidns.tasks.get(st.tid)

@@ -109,14 +109,20 @@ class PtracePlatform:
         return r, a.listener_fd
 
     # ------------------------------------------------------------ stops
-    def wait(self, tid: int = -1) -> Stop | None:
-        """Block until a guest thread stops or dies; None when none is left."""
+    def wait(self, tid: int = -1, block: bool = True) -> Stop | None | bool:
+        """The next stop or death of a guest thread; None when none is left.
+
+        With block=False, False means "nothing has happened yet".
+        """
         st = self._stop
-        r = lib.uh_wait(st, tid, 0)
+        while True:
+            r = lib.uh_wait(st, tid, 0 if block else 1)
+            if r != -errno.EINTR:
+                break
         if r == -errno.ECHILD:
             return None
-        if r == -errno.EINTR:
-            return self.wait(tid)
+        if r == 0:
+            return False
         if r < 0:
             raise PlatformError(-r, "waitpid failed")
         return Stop(st.tid, st.kind, st.sig, st.event, st.op, st.msg, self._regs)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import errno
 import os
+import select
 import stat as S
 import struct
 import time
 
-from umlpy.kernel.dispatch import InstallFd
+from umlpy.kernel.dispatch import InstallFd, Wait
 from umlpy.kernel.platform import inotify_add_watch as inotify_watch
 from umlpy.kernel.fdtable import (AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW,
                                   AT_SYMLINK_NOFOLLOW, dir_of, existing, guest_fd, resolve_at)
@@ -61,12 +62,55 @@ def do_open(task, dirfd: int, path: str, flags: int, mode: int, *, resolve: int 
             want = (R_OK if acc in (os.O_RDONLY, os.O_RDWR) else 0) | \
                 (W_OK if acc in (os.O_WRONLY, os.O_RDWR) or flags & os.O_TRUNC else 0)
             require(task, lk.st, want)
+    if not created and S.S_ISFIFO(lk.st.mode) and not flags & os.O_NONBLOCK \
+            and flags & os.O_ACCMODE != os.O_RDWR:
+        return _open_fifo(task, lk, host_flags, bool(flags & os.O_CLOEXEC))
     hostfd = kernel.vfs.open(lk, host_flags, mode & ~task.fs.umask & 0o7777)
     if created:
         owned_by_caller(task, lk)
     if flags & (WRITE_ACCESS | os.O_CREAT | os.O_TRUNC):
         kernel.report.files_written.add(lk.path)
     return InstallFd(hostfd, cloexec=bool(flags & os.O_CLOEXEC))
+
+
+def _open_fifo(task, lk, flags: int, cloexec: bool) -> Wait:
+    """A blocking FIFO open waits, in the guest, for the other end.
+
+    The supervisor itself must never block, so it opens non-blocking and
+    keeps the thread parked (a Wait request) until the open would have
+    returned on Linux: for a writer, when a reader exists (no more ENXIO);
+    for a reader, when a writer has come (data or hang-up shows in poll).
+    """
+    vfs = task.kernel.vfs
+    held: list[int] = []
+
+    def reader_ready():
+        if not held:
+            held.append(vfs.open(lk, flags | os.O_NONBLOCK, 0))
+        p = select.poll()
+        p.register(held[0], select.POLLIN)
+        if not p.poll(0):
+            return None
+        os.set_blocking(held[0], True)
+        return InstallFd(held.pop(), cloexec=cloexec)
+
+    def writer_ready():
+        try:
+            fd = vfs.open(lk, flags | os.O_NONBLOCK, 0)
+        except KernelError as e:
+            if e.errno == errno.ENXIO:          # no reader yet
+                return None
+            raise
+        os.set_blocking(fd, True)
+        return InstallFd(fd, cloexec=cloexec)
+
+    def cancel():
+        while held:
+            os.close(held.pop())
+
+    ready = reader_ready if flags & os.O_ACCMODE == os.O_RDONLY else writer_ready
+    first = ready()
+    return first if first is not None else Wait(ready, cancel)
 
 
 @syscall("openat", REWRITE)
