@@ -142,3 +142,44 @@ def test_a_signal_arriving_during_execve_waits_for_it(sandbox):
     for _ in range(10):
         r = sh(sandbox, "(sleep 0 & exec /bin/echo hi); echo st=$?")
         assert r.stdout == "hi\nst=0\n", r
+
+
+BACKLOG = r"""
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(void) {
+    setvbuf(stdout, NULL, _IONBF, 0);
+    int srv = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    strcpy(a.sun_path, "/tmp/full.sock");
+    bind(srv, (struct sockaddr *)&a, sizeof a);
+    listen(srv, 0);
+    int eagain = 0;
+    for (int i = 0; i < 4; i++) {
+        int c = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        if (connect(c, (struct sockaddr *)&a, sizeof a) < 0 && errno == EAGAIN) eagain++;
+    }
+    printf("nonblocking_eagain=%d\n", eagain > 0);
+    if (fork() == 0) { usleep(300000); printf("accepted=%d\n", accept(srv, NULL, NULL) >= 0); _exit(0); }
+    int c = socket(AF_UNIX, SOCK_STREAM, 0);
+    printf("blocking_connect=%d\n", connect(c, (struct sockaddr *)&a, sizeof a));
+    printf("still_blocking=%d\n", !(fcntl(c, F_GETFL) & O_NONBLOCK));
+    wait(NULL);
+    return 0;
+}
+"""
+
+
+def test_a_full_listen_backlog_blocks_the_guest_not_the_supervisor(sandbox, cc):
+    """connect() to a full backlog waits in the guest while others (the
+    accepting child) keep running; a non-blocking socket gets EAGAIN."""
+    r = sandbox.run([cc("full_backlog", BACKLOG)], text=True, timeout=20)
+    assert r.stdout.splitlines() == ["nonblocking_eagain=1", "accepted=1", "blocking_connect=0",
+                                     "still_blocking=1"], r.stderr

@@ -17,7 +17,7 @@ import socket
 import stat as S
 import struct
 
-from umlpy.kernel.dispatch import Native
+from umlpy.kernel.dispatch import Native, Wait
 from umlpy.kernel.fdtable import AT_FDCWD, guest_fd, resolve_at
 from umlpy.kernel.seccomp import ArgRule
 from umlpy.syscalls.table import REWRITE, KernelError, Ptr, UInt, native, syscall
@@ -176,13 +176,49 @@ def getpeername(task, fd: int, addr: Ptr, lenp: Ptr):
     return _sockname(task, addr, lenp)
 
 
+def _connect_once(s: socket.socket, alias: str) -> None:
+    """connect() that fails with EAGAIN instead of waiting (the flag is put back)."""
+    was = os.get_blocking(s.fileno())      # shared with the guest's own descriptor
+    os.set_blocking(s.fileno(), False)
+    try:
+        s.connect(alias)
+    finally:
+        os.set_blocking(s.fileno(), was)
+
+
+def _without_blocking(task, fd: int, attempt):
+    """Run `attempt()` so that the supervisor never blocks for the guest.
+
+    connect() to a listener whose backlog is full, or sendto() a full
+    datagram queue, would block.  The attempt is made non-blocking; if the
+    guest's socket is itself blocking and the attempt would block, the
+    thread is parked (a Wait request) and the attempt retried until it goes
+    through, as the guest's own blocking call would.
+    """
+    with guest_fd(task, fd) as hfd:
+        guest_blocks = os.get_blocking(hfd)
+
+    def once():
+        try:
+            return attempt()
+        except KernelError as e:
+            if e.errno == errno.EAGAIN and guest_blocks:
+                return None                      # would block: keep waiting
+            raise
+    first = once()
+    return first if first is not None else Wait(once)
+
+
 @syscall("connect", REWRITE)
 def connect(task, fd: int, addr: Ptr, addrlen: UInt):
     """connect(2): unix pathnames resolve in the guest VFS; other addresses natively."""
     path = _unix_path(task, addr, addrlen)
     if path is None:
         return Native()
-    return _via_dir(task, fd, _peer(task, path), "", lambda s, p: s.connect(p))
+
+    def attempt():
+        return _via_dir(task, fd, _peer(task, path), "", _connect_once)
+    return _without_blocking(task, fd, attempt)
 
 
 @syscall("sendto", REWRITE, rule=ArgRule(4, zero64=True, allow=True))
@@ -192,6 +228,10 @@ def sendto(task, fd: int, buf: Ptr, length: Ptr, flags: int, addr: Ptr, addrlen:
     if path is None:
         return Native()
     data = task.read(buf, min(length, 1 << 20))
-    sent = []
-    _via_dir(task, fd, _peer(task, path), "", lambda s, p: sent.append(s.sendto(data, flags, p)))
-    return sent[0]
+
+    def attempt():
+        sent = []
+        _via_dir(task, fd, _peer(task, path), "",
+                 lambda s, p: sent.append(s.sendto(data, flags | socket.MSG_DONTWAIT, p)))
+        return sent[0]
+    return _without_blocking(task, fd, attempt)
