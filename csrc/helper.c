@@ -36,6 +36,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/user.h>
@@ -162,6 +163,19 @@ static void child(const struct uh_spawn_args *a, struct spawn_shared *sh,
     if (listener < 0)
         child_fail(sh, 8);
     sh->listener = (int)listener;   /* a memory write: no syscall, no trap */
+
+    /* Resource limits for the whole sandbox: lowering needs no privilege,
+     * and every guest process inherits them.  Set last, so that the fds
+     * above (the listener) do not count against an open-files limit.  The
+     * hard CPU limit is a second above the soft one, so that SIGXCPU comes
+     * before SIGKILL, as with `ulimit -t`. */
+    for (int i = 0; i < a->n_rlimits; i++) {
+        struct rlimit rl = { a->rlimit_val[i], a->rlimit_val[i] };
+        if (a->rlimit_res[i] == RLIMIT_CPU)
+            rl.rlim_max = rl.rlim_cur + 1;
+        if (prlimit(0, a->rlimit_res[i], &rl, NULL) < 0)
+            child_fail(sh, 12);
+    }
 
     /* fd 3 is the program the supervisor resolved; no guest path reaches the
      * host kernel.  The listener is close-on-exec by construction. */

@@ -45,6 +45,9 @@ struct uh_spawn_args {
     unsigned long ptrace_options;
     const char *chroot_dir;      /* NULL: stay; else chroot the guest here */
     int new_netns;               /* 1: a fresh network namespace, lo up */
+    const int *rlimit_res;       /* rlimits to set in the child (resource, value) */
+    const unsigned long *rlimit_val;
+    int n_rlimits;
     /* out */
     int pid;
     int listener_fd;

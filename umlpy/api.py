@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO, Mapping, Sequence
 
 from umlpy.kernel.kernel import NOBODY, Config, Kernel, Report
+from umlpy.kernel.limits import parse_limits
 
 PIPE = subprocess.PIPE
 DEVNULL = subprocess.DEVNULL
@@ -73,12 +74,13 @@ class Sandbox:
                  mounts: Sequence[str | Sequence[str]] = (), env: Mapping[str, str] | None = None,
                  cwd: str = "/", hostname: str = "umlpy", persist: str | os.PathLike | None = None,
                  trace: IO[str] | None = None, strict: bool = False, cpu: int | str | None = "auto",
-                 host_uid: int = NOBODY) -> None:
+                 host_uid: int = NOBODY, limits: Mapping[str, int | str] | None = None) -> None:
         self.rootfs = Path(rootfs) if rootfs is not None else default_rootfs()
         if not self.rootfs.is_dir():
             raise SandboxError(f"rootfs {self.rootfs} is not a directory "
                                "(build the default one with: python3 -m umlpy.rootfs build)")
         self.binds = [parse_mount(m) for m in mounts]
+        self.limits = parse_limits(limits)
         self.env = dict(DEFAULT_ENV if env is None else env)
         self.cwd, self.hostname, self.trace, self.strict = cwd, hostname, trace, strict
         self.cpu, self.host_uid = cpu, host_uid
@@ -107,7 +109,7 @@ class Sandbox:
         cfg = Config(rootfs=self.rootfs, binds=self.binds, env=self.env, cwd=self.cwd,
                      hostname=self.hostname, persist=self.persist, trace=self.trace,
                      strict=self.strict or self.trace is not None, stdio=stdio, cpu=self.cpu,
-                     host_uid=self.host_uid)
+                     host_uid=self.host_uid, limits=self.limits)
         for k, v in overrides.items():
             setattr(cfg, k, v)
         return cfg

@@ -43,6 +43,9 @@ def _add_sandbox_options(p: argparse.ArgumentParser, *, rootfs_positional: bool 
                    help="pin supervisor and guest to CPU N (default auto: the current CPU; "
                         "none: let them run anywhere)")
     p.add_argument("--report", action="store_true", help="print what the guest did when it ends")
+    p.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
+                   help="a resource limit: memory=256M, cpu=10 (seconds), processes=64, "
+                        "file_size=10M, open_files=256")
 
 
 def _cpu(value: str):
@@ -105,8 +108,20 @@ def _config_kwargs(ns) -> dict:
         raise UsageError(f"bad --hostname {ns.hostname!r}: 1 to 64 characters, no spaces or slashes")
     if ns.persist:
         os.makedirs(ns.persist, exist_ok=True)
+    from umlpy.kernel.limits import parse_limits
+    try:
+        limits = parse_limits(dict(_pair(p, "--limit") for p in ns.limit))
+    except ValueError as e:
+        raise UsageError(str(e))
     return dict(rootfs=rootfs, binds=binds, env=_env(ns.env), cwd=ns.workdir, hostname=ns.hostname,
-                persist=Path(ns.persist) if ns.persist else None, cpu=ns.cpu)
+                persist=Path(ns.persist) if ns.persist else None, cpu=ns.cpu, limits=limits)
+
+
+def _pair(text: str, option: str) -> tuple[str, str]:
+    name, eq, value = text.partition("=")
+    if not eq or not name or not value:
+        raise UsageError(f"bad {option} {text!r}: expected NAME=VALUE")
+    return name, value
 
 
 def check_workdir(kernel) -> None:

@@ -26,6 +26,7 @@ from typing import TextIO
 from umlpy.kernel import platform as P
 from umlpy.kernel.dispatch import Call, Dispatcher
 from umlpy.kernel.pidns import PidNamespace
+from umlpy.kernel.limits import host_rlimits
 from umlpy.kernel.seccomp import build_filter
 from umlpy.kernel.task import FsContext, Process, Task
 from umlpy.syscalls import table
@@ -52,6 +53,7 @@ class Config:
     host_uid: int = NOBODY          # host credentials the guest runs with
     cpu: int | str | None = "auto"  # pin supervisor and guest to this CPU ("auto": the current one)
     log_denied: TextIO | None = None
+    limits: dict[str, int] = field(default_factory=dict)   # see umlpy/kernel/limits.py
 
 
 def _remove_stale_state(parent: str) -> None:
@@ -148,7 +150,7 @@ class Kernel:
                 plan.fd, plan.host_argv, env, filter_prog=filt, stdio=self.config.stdio,
                 make_ctty=self.config.tty is not None, uid=self.config.host_uid,
                 gid=self.config.host_uid, cpu=-1 if cpu is None else cpu,
-                chroot_dir=self.empty_root.encode())
+                chroot_dir=self.empty_root.encode(), rlimits=host_rlimits(self.config.limits))
         finally:
             os.close(plan.fd)
         proc = Process(self.pidns.alloc(pid), pid, None)

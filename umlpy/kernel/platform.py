@@ -71,7 +71,7 @@ class PtracePlatform:
               filter_prog: bytes, stdio: tuple[int, int, int] = (-1, -1, -1),
               make_ctty: bool = False, uid: int = -1, gid: int = -1,
               cpu: int = -1, chroot_dir: bytes | None = None,
-              new_netns: bool = True) -> tuple[int, int]:
+              new_netns: bool = True, rlimits: dict[int, int] | None = None) -> tuple[int, int]:
         """Start the first guest thread stopped at its exec; return (pid, listener fd)."""
         keep = []
         def cstrs(items: list[bytes]):
@@ -95,6 +95,11 @@ class PtracePlatform:
         a.cpu = cpu
         a.ptrace_options = PTRACE_OPTIONS
         a.new_netns = int(new_netns)
+        items = sorted((rlimits or {}).items())
+        res = ffi.new("int[]", [r for r, _ in items] or [0])
+        val = ffi.new("unsigned long[]", [v for _, v in items] or [0])
+        keep += [res, val]
+        a.rlimit_res, a.rlimit_val, a.n_rlimits = res, val, len(items)
         if chroot_dir is not None:
             keep.append(ffi.new("char[]", chroot_dir))
             a.chroot_dir = keep[-1]

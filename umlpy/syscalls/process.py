@@ -36,6 +36,11 @@ def _start_clone(task, flags: int, ptid: int, ctid: int):
         raise KernelError(errno.EPERM, "namespaces cannot be created inside the sandbox")
     if flags & CLONE_UNTRACED:
         flags &= ~CLONE_UNTRACED
+    limit = task.kernel.config.limits.get("processes")
+    if limit is not None and not flags & 0x10000:          # a new process, not a thread
+        live = sum(1 for p in task.kernel.pidns.processes.values() if p.alive)
+        if live >= limit:
+            raise KernelError(errno.EAGAIN, f"the sandbox's limit of {limit} processes is reached")
     task.clone_args = (flags, ptid, ctid)
 
     def done(r: int) -> int:
