@@ -19,6 +19,7 @@ missing=()
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 installed busybox-static || missing+=(busybox-static)
 command -v gcc >/dev/null || missing+=(gcc)
+[ -x /usr/bin/python3 ] || missing+=(python3)     # Debian's own: tests run it inside a guest
 [ -e /usr/include/stdio.h ] && [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || missing+=(libc6-dev)
 PYINC="$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
 [ -e "$PYINC/Python.h" ] || missing+=(python3-dev)

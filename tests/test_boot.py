@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-pexpect = pytest.importorskip("pexpect")
+import pexpect  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 MARK = '@@DO""NE@@'

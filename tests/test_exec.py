@@ -10,12 +10,9 @@ retries a failed exec as a script.
 from __future__ import annotations
 
 import io
-import os
 import shutil
-import stat
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -270,7 +267,7 @@ def test_shebang_tab_separates_interpreter_and_argument(sandbox, put, printargs,
 
 
 def test_shebang_script_path_is_the_one_given_to_execve(sandbox, put, printargs, exec_try):
-    s = put("exec_s_rel", f"#!{printargs}\n")
+    put("exec_s_rel", f"#!{printargs}\n")
     r = run(sandbox, [exec_try, "-c", "/t", "./exec_s_rel", "n", "x"])
     argv, _, _ = parse(r.stdout)
     assert argv == [enc(x) for x in [printargs, "./exec_s_rel", "x"]]

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import C_PRELUDE, LINKS, builder, kv, run
 
-from umlpy import Sandbox, SandboxTimeout
+from umlpy import Sandbox
 
 PRELUDE = C_PRELUDE
 
