@@ -80,7 +80,7 @@ class Call:
     entry: "SyscallEntry"
     nr: int
     args: tuple[int, ...]
-    saved: object                       # registers at the entry stop
+    saved: object = None                # registers at the entry stop, kept only if needed
     gen: types.GeneratorType | None = None
     then: Callable[[int], int] | None = None
     restore: bool = False               # restore `saved` at the exit stop
@@ -113,7 +113,7 @@ class Dispatcher:
         nr = regs.orig_rax
         args = (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9)
         entry = self.k.lookup(nr)
-        call = Call(entry, nr, args, P.PtracePlatform.copy_regs(regs))
+        call = Call(entry, nr, args)
         if self.k.tracing and nr in EXEC_NRS:
             call.text = self.k.format_call(task, call)
         self.k.count(entry)
@@ -129,14 +129,14 @@ class Dispatcher:
             # native class stopping in strict mode (or an unhandled argument value)
             return self._run_native(task, call, regs, Native())
         try:
-            out = self._invoke(task, call)
+            out = self._invoke(task, call, regs)
         except KernelError as e:
             out = -e.errno
             if e.why:
                 call.note = f"({e.why})"
         self._advance(task, call, regs, out, at_exit=False)
 
-    def _invoke(self, task: "Task", call: Call):
+    def _invoke(self, task: "Task", call: Call, regs):
         decoded = []
         for i, (name, ann) in enumerate(call.entry.params):
             raw = call.args[i]
@@ -154,10 +154,19 @@ class Dispatcher:
             # A multi-step call runs several syscalls in the guest's context;
             # a signal handler must not run in between (it would run with our
             # half-injected registers).  Hold signals off until it is done.
+            self._keep(call, regs)
             self._hold_signals(task, call)
             call.gen = out
             out = next(out)
         return out
+
+    @staticmethod
+    def _keep(call: Call, regs) -> None:
+        """Copy the entry registers: the call outlives this stop (the stop
+        buffer is reused by the next one).  Emulated calls, the common case,
+        finish at their entry stop and never pay for the copy."""
+        if call.saved is None:
+            call.saved = P.PtracePlatform.copy_regs(regs)
 
     def _hold_signals(self, task: "Task", call: Call) -> None:
         if call.sigmask is None:
@@ -207,9 +216,11 @@ class Dispatcher:
         if isinstance(out, Wait):
             if at_exit:
                 raise RuntimeError("Wait must be the first request of a handler")
+            self._keep(call, regs)
             self.k.waiting[task] = (call, out)       # the thread stays in its stop
             return
         if isinstance(out, Inject):
+            self._keep(call, regs)
             self._prepare_syscall(regs, out.nr, out.args, at_exit)
             task.call = call
             call.restore = True
@@ -240,6 +251,7 @@ class Dispatcher:
     def _run_native(self, task: "Task", call: Call, regs, req: Native) -> None:
         call.then = req.then
         if req.args:
+            self._keep(call, regs)               # the guest's own arguments, for the exit
             _set_args(regs, req.args)
             call.restore = True
         need_exit = call.restore or call.then is not None or self.k.tracing
@@ -253,9 +265,6 @@ class Dispatcher:
     def _install_fd(self, task: "Task", call: Call, regs, req: InstallFd, at_exit: bool) -> None:
         if at_exit:
             raise RuntimeError("InstallFd must be the first request of a handler")
-        # Only the syscall number changes: the argument registers the guest's
-        # compiler expects preserved across `syscall` are left alone.
-        regs.orig_rax = MAGIC_NR
         more = call.gen is not None or self.k.tracing
         if task.masked_handovers > 0:
             # Signals keep beating the hand-over on this thread (a fast
@@ -264,6 +273,11 @@ class Dispatcher:
             task.masked_handovers -= 1
             self._hold_signals(task, call)
             more = call.sigmask is not None or more
+        if more:
+            self._keep(call, regs)               # restored at the exit stop
+        # Only the syscall number changes: the argument registers the guest's
+        # compiler expects preserved across `syscall` are left alone.
+        regs.orig_rax = MAGIC_NR
         task.call = call if more else None
         call.restore = more
         r = self.platform.resume(task.host_tid, P.STEP_SYSCALL if more else P.CONT, 0, regs)

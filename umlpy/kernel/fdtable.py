@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat as S
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Iterator
 
@@ -64,7 +65,6 @@ def dir_of(task: "Task", dirfd: int) -> str:
         return task.fs.cwd
     with guest_fd(task, dirfd) as hfd:
         path, st = task.kernel.vfs.path_of_host_fd(hfd)
-        import stat as S
         if not S.S_ISDIR(st.st_mode):
             raise KernelError(errno.ENOTDIR)
         if path is None:

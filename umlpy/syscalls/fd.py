@@ -15,7 +15,7 @@ import struct
 from umlpy.kernel.dispatch import Native
 from umlpy.kernel.fdtable import guest_fd
 from umlpy.kernel.seccomp import ArgRule
-from umlpy.syscalls.table import EMULATE, REWRITE, KernelError, Ptr, UInt, native, syscall
+from umlpy.syscalls.table import DECODERS, EMULATE, REWRITE, KernelError, Ptr, UInt, native, syscall
 from umlpy.vfs.fs import DT_DIR
 
 native("read", "write", "pread64", "pwrite64", "readv", "writev", "preadv", "pwritev",
@@ -104,8 +104,7 @@ def fcntl(task, fd: int, cmd: int, arg: Ptr):
     """fcntl(2): natively, but the owner commands carry pids, which are translated."""
     ns = task.kernel.pidns
     if cmd == F_SETOWN:
-        who = arg - (1 << 64) if arg & (1 << 63) else arg
-        who = who - (1 << 32) if who & 0x80000000 and who < (1 << 32) else who
+        who = DECODERS["int"](arg)        # pid, or -pgid
         if who == 0:
             return Native()
         host = ns.to_host(abs(who))
@@ -113,8 +112,13 @@ def fcntl(task, fd: int, cmd: int, arg: Ptr):
             raise KernelError(errno.ESRCH)
         return Native(args={2: host if who > 0 else -host})
     if cmd == F_GETOWN:
-        return Native(then=lambda r: r if r <= 0 and r > -4096 and r >= 0 else
-                      (ns.to_guest(r) if r > 0 else -ns.to_guest(-r)))
+        def back(r: int) -> int:            # pid, -pgid, 0, or (ambiguously) -errno
+            if r > 0:
+                return ns.to_guest(r)
+            if r < -4095:
+                return -ns.to_guest(-r)
+            return r
+        return Native(then=back)
     if cmd in (F_SETOWN_EX, F_GETOWN_EX):
         raise KernelError(errno.EINVAL, "F_SETOWN_EX/F_GETOWN_EX not supported")
     return Native()

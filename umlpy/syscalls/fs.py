@@ -18,7 +18,7 @@ from umlpy.kernel.dispatch import InstallFd, Wait
 from umlpy.kernel.platform import inotify_add_watch as inotify_watch
 from umlpy.kernel.fdtable import (AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW,
                                   AT_SYMLINK_NOFOLLOW, dir_of, existing, guest_fd, resolve_at)
-from umlpy.syscalls.table import EMULATE, REWRITE, KernelError, Path, Ptr, UInt, syscall
+from umlpy.syscalls.table import DECODERS, EMULATE, REWRITE, KernelError, Path, Ptr, UInt, syscall
 from umlpy.vfs.fs import Stat
 
 O_TMPFILE = 0o20200000
@@ -766,15 +766,10 @@ def fstatfs(task, fd: int, buf: Ptr):
 def _xattr_target(task, nr_name: str, target: int) -> None:
     """The file an xattr call names must exist (EFAULT/ENOENT first, like Linux)."""
     if nr_name.startswith("f"):
-        with guest_fd(task, int(_s32(target))):
+        with guest_fd(task, DECODERS["int"](target)):
             return
     follow = not nr_name.startswith("l")
     existing(resolve_at(task, AT_FDCWD, os.fsdecode(task.read_str(target)), follow=follow))
-
-
-def _s32(v: int) -> int:
-    v &= 0xFFFFFFFF
-    return v - (1 << 32) if v & 0x80000000 else v
 
 
 def _xattr_handler(name: str, err: int, doc: str) -> None:

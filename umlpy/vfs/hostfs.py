@@ -14,6 +14,7 @@ import os
 import stat as S
 
 from umlpy.kernel.platform import openat2
+from umlpy.syscalls.table import KernelError
 from umlpy.vfs.fs import FileSystem, Stat, dtype_of, fail, split
 
 RESOLVE_NO_XDEV, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_BENEATH, RESOLVE_IN_ROOT = (
@@ -66,7 +67,7 @@ class HostFS(FileSystem):
         try:
             self.lstat(rel)
             return True
-        except Exception:
+        except KernelError:
             return False
 
     def lstat(self, rel: str) -> Stat:

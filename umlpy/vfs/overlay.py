@@ -152,7 +152,7 @@ class OverlayFS(FileSystem):
                 for ent in self.lower.listdir(rel):
                     if ent[0] not in seen and join(rel, ent[0]) not in self.whiteouts:
                         seen[ent[0]] = ent
-            except Exception:
+            except KernelError:          # the lower directory went away: upper only
                 pass
         return list(seen.values())
 
@@ -284,7 +284,7 @@ class OverlayFS(FileSystem):
         self._prepare_new(new)
         try:
             st_new = self.lstat(new)
-        except Exception:
+        except KernelError:
             st_new = None
         if st_new is not None and st_new.is_dir and not self.upper.exists(new):
             if self.listdir(new):
