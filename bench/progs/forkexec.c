@@ -3,16 +3,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
-#include <time.h>
+#include "bench.h"
 #include <unistd.h>
 
-static double now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
 
-static void once(const char *path) {
+static const char *path = "/bin/true";
+
+static void op(long i) {
     pid_t pid = fork();
     if (pid < 0) { perror("fork"); exit(1); }
     if (pid == 0) {
@@ -31,14 +28,8 @@ static void once(const char *path) {
 }
 
 int main(int argc, char **argv) {
-    long n = argc > 1 ? atol(argv[1]) : 100;
-    const char *path = argc > 2 ? argv[2] : "/bin/true";
-    for (long i = 0; i < n / 10 + 1; i++)
-        once(path);
-    double t0 = now_ns();
-    for (long i = 0; i < n; i++)
-        once(path);
-    double t1 = now_ns();
-    printf("ns_per_op=%.1f\n", (t1 - t0) / n);
+    if (argc > 2)
+        path = argv[2];
+    time_ops(argc > 1 ? atol(argv[1]) : 100, op);
     return 0;
 }

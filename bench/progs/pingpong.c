@@ -4,14 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
+#include "bench.h"
 
-static double now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
 
 static void xfer(int wfd, int rfd, char *c) {
     if (wfd >= 0 && write(wfd, c, 1) != 1) { perror("write"); exit(1); }
