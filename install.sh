@@ -4,7 +4,7 @@
 #      is missing, gcc/libc6-dev if missing (the C helper and the test programs);
 #   2. pip: requirements-dev.txt, then `pip install -e .` (builds the cffi helper);
 #   3. /usr/local/bin/umlpy: a wrapper running this python3 with -m umlpy;
-#   4. the default guest rootfs: python3 -m umlpy.rootfs build  (-> rootfs/image).
+#   4. the default guest rootfs: python3 -m umlpy.image build  (-> rootfs/image).
 set -euo pipefail
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")"
 
@@ -50,5 +50,5 @@ if [ "$(cat /usr/local/bin/umlpy 2>/dev/null || true)" != "$wrapper" ]; then
 fi
 
 # --- 4. the default guest userland ------------------------------------------
-"$PY" -m umlpy.rootfs build
+"$PY" -m umlpy.image build
 say "done ($PY)"

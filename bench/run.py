@@ -8,7 +8,7 @@ Each benchmark is a small static C program (bench/progs/NAME.c) that does N
 iterations of one operation and prints ``ns_per_op=X`` measured inside the
 program with clock_gettime(CLOCK_MONOTONIC), so sandbox start-up is excluded.
 All programs are compiled with ``gcc -O2 -static`` into a bench rootfs
-(bench/results/rootfs, built with umlpy.rootfs.build) and every runner runs
+(bench/results/rootfs, built with umlpy.image.build) and every runner runs
 the same binaries from that tree.  Each (benchmark, runner) pair runs --reps
 times, interleaved (rep 1 of every runner, then rep 2, ...) so that drift of
 the machine hits all runners alike; the table shows the median (or, with --stat
@@ -77,7 +77,7 @@ def log(msg: str) -> None:
 
 def build_rootfs(names: list[str]) -> Path:
     """A minimal umlpy rootfs (busybox + /etc) plus /bench/{progs,data64k}."""
-    from umlpy import rootfs
+    from umlpy.image import rootfs
 
     gcc = shutil.which("gcc")
     if gcc is None:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from umlpy import Sandbox
-from umlpy.rootfs import build
+from umlpy.image import build
 
 HERE = Path(__file__).resolve().parent
 

@@ -13,7 +13,7 @@ import os
 import pytest
 
 from umlpy import Sandbox
-from umlpy.rootfs import build, copy_host_binary
+from umlpy.image import build, copy_host_binary
 
 SCRIPT = r"""
 import json, os, socket, subprocess, sys, threading

@@ -1,4 +1,4 @@
-"""Tests of umlpy.rootfs: the builder of the default guest userland.
+"""Tests of umlpy.image: the builder of the default guest userland.
 
 Guest programs are run natively with chroot (root only) to check that the tree
 is self-sufficient: nothing from the host is reachable inside a chroot.
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from elftools.elf.elffile import ELFFile
 
-from umlpy import rootfs
+from umlpy.image import rootfs
 
 CHROOT = shutil.which("chroot") or "/usr/sbin/chroot"
 REPO = Path(__file__).resolve().parent.parent
@@ -156,7 +156,7 @@ def test_cli_bad_arguments_exit_2(tmp_path):
     (tmp_path / "junk").mkdir()
     (tmp_path / "junk" / "f").write_text("x")
     for args in (["build", str(tmp_path / "junk")], ["build", "--nope"], ["frob"]):
-        r = subprocess.run([sys.executable, "-m", "umlpy.rootfs", *args], cwd=REPO,
+        r = subprocess.run([sys.executable, "-m", "umlpy.image", *args], cwd=REPO,
                            capture_output=True, text=True)
         assert r.returncode == 2, args
         assert len(r.stderr.strip().splitlines()) == 1 and "error" in r.stderr, r.stderr

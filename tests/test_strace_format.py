@@ -1,8 +1,8 @@
-"""Concrete expected lines of the --trace formatter (umlpy.kernel.strace)."""
+"""Concrete expected lines of the --trace formatter (umlpy.trace.format)."""
 
 import struct
 
-from umlpy.kernel.strace import format_call, format_line, format_result, syscall_name
+from umlpy.trace.format import format_call, format_line, format_result, syscall_name
 
 M64 = (1 << 64) - 1
 

@@ -16,14 +16,19 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import weakref
 from pathlib import Path
 from typing import IO, Mapping, Sequence
 
+from umlpy.abi.errno import KernelError
+from umlpy.fsimpl.layout import build_vfs
 from umlpy.kernel.kernel import NOBODY, Config, Kernel, Report
 from umlpy.kernel.limits import parse_limits
+from umlpy.syscalls import linux64
+from umlpy.trace import format as trace_format
 
 PIPE = subprocess.PIPE
 DEVNULL = subprocess.DEVNULL
@@ -67,6 +72,76 @@ def parse_mount(spec: str | Sequence[str]) -> tuple[str, str, bool]:
     return host, parts[1], len(parts) == 3 and parts[2] == "ro"
 
 
+def new_kernel(config: Config) -> Kernel:
+    """A guest kernel for `config`, wired to the x86-64 table, the sandbox's
+    file systems and the strace formatter (the kernel imports none of them)."""
+    return Kernel(config, table=linux64, build_vfs=build_vfs, formatter=trace_format)
+
+
+class ConfigError(ValueError):
+    """A sandbox setting is wrong (the command line reports it as a usage error)."""
+
+
+class LaunchError(Exception):
+    """The guest could not be started; `status` is what a shell would exit with."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def check_workdir(kernel: Kernel) -> None:
+    """The configured working directory must be a directory in the guest's view."""
+    cwd = kernel.config.cwd
+    try:
+        lk = kernel.vfs.resolve(cwd)
+        ok = lk.st is not None and lk.st.is_dir
+    except KernelError:
+        ok = False
+    if not ok:
+        kernel.shutdown()
+        raise ConfigError(f"bad --workdir {cwd!r}: not a directory in the guest")
+
+
+def launch(config: Config, argv: Sequence[str]) -> Kernel:
+    """A started guest kernel running `argv` as guest init, ready for `run()`.
+
+    ConfigError for a bad working directory; LaunchError (status 127 for a
+    missing program, 126 otherwise) when the guest cannot start.
+    """
+    kernel = new_kernel(config)
+    check_workdir(kernel)
+    try:
+        kernel.start(list(argv))
+    except Exception as e:
+        kernel.shutdown()
+        raise LaunchError(f"{getattr(e, 'why', '') or e}", 127 if getattr(e, "errno", 0) == 2 else 126) from e
+    return kernel
+
+
+def exit_code(status: int) -> int:
+    """A wait status as a shell would report it: the code, or 128+N for signal N."""
+    if os.WIFSIGNALED(status):
+        return 128 + os.WTERMSIG(status)
+    return os.WEXITSTATUS(status)
+
+
+def print_report(report: Report, out: IO[str] | None = None) -> None:
+    """The run report as text (`umlpy run --report`)."""
+    w = (out or sys.stderr).write
+    w(f"umlpy report: {sum(report.syscalls.values())} stopped syscalls, "
+      f"{len(report.processes)} processes\n")
+    for p in report.processes:
+        runs = "; ".join(" ".join(e[1:]) or e[0] for e in p["execs"]) or "(no exec)"
+        w(f"  pid {p['pid']:<4} ppid {p['ppid']:<4} status {p.get('status', '?')!s:<4} {runs}\n")
+    for name, n in report.syscalls.most_common(10):
+        w(f"  {name:20} {n}\n")
+    for path in sorted(report.files_written):
+        w(f"  wrote {path}\n")
+    for line in report.denied:
+        w(f"  denied {line}\n")
+
+
 class Sandbox:
     """An isolated guest userland to run commands in (see the module docstring)."""
 
@@ -78,7 +153,7 @@ class Sandbox:
         self.rootfs = Path(rootfs) if rootfs is not None else default_rootfs()
         if not self.rootfs.is_dir():
             raise SandboxError(f"rootfs {self.rootfs} is not a directory "
-                               "(build the default one with: python3 -m umlpy.rootfs build)")
+                               "(build the default one with: python3 -m umlpy.image build)")
         self.binds = [parse_mount(m) for m in mounts]
         self.limits = parse_limits(limits)
         self.env = dict(DEFAULT_ENV if env is None else env)
@@ -132,7 +207,7 @@ class Sandbox:
         if cwd is not None:
             overrides["cwd"] = cwd
         try:
-            kernel = Kernel(self.config(io.child_fds(), **overrides))
+            kernel = new_kernel(self.config(io.child_fds(), **overrides))
         except Exception:
             io.abort()
             raise

@@ -12,24 +12,35 @@ import fcntl
 import os
 import select
 import signal
+import sys
 import termios
 import threading
 import tty
 
+from umlpy.api import LaunchError, exit_code, launch, print_report
 from umlpy.kernel.kernel import Config
 
 INIT = ["/bin/sh", "-l"]
 
 
+def start(cfg: Config, argv: list[str], what: str):
+    """api.launch for the command line: (kernel, 0), or (None, status) after one
+    `umlpy: cannot WHAT: why` line.  A bad setting raises api.ConfigError."""
+    try:
+        return launch(cfg, argv), 0
+    except LaunchError as e:
+        sys.stderr.write(f"umlpy: cannot {what}: {e}\n")
+        return None, e.status
+
+
 def _boot_without_terminal(*, report: bool, **config) -> int:
-    from umlpy.cli import _print_report, exit_code, launch
-    kernel, failed = launch(Config(**config, stdio=(0, 1, 2), tty=None, log_denied=None),
+    kernel, failed = start(Config(**config, stdio=(0, 1, 2), tty=None, log_denied=None),
                             INIT, "boot")
     if kernel is None:
         return failed
     status = kernel.run()
     if report:
-        _print_report(kernel.report)
+        print_report(kernel.report)
     return exit_code(status)
 
 
@@ -94,8 +105,7 @@ def boot(*, report: bool = False, **config) -> int:
     env.setdefault("HOSTNAME", config.get("hostname", "umlpy"))
     cfg = Config(**config, env=env, stdio=(slave, slave, slave), tty=tty_path,
                  log_denied=None)
-    from umlpy.cli import launch
-    kernel, failed = launch(cfg, INIT, "boot")
+    kernel, failed = start(cfg, INIT, "boot")
     if kernel is None:
         os.close(slave)
         os.close(master)
@@ -117,7 +127,5 @@ def boot(*, report: bool = False, **config) -> int:
             termios.tcsetattr(0, termios.TCSADRAIN, saved)
         os.close(master)
     if report:
-        from umlpy.cli import _print_report
-        _print_report(kernel.report)
-    from umlpy.cli import exit_code
+        print_report(kernel.report)
     return exit_code(status)

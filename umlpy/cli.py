@@ -15,7 +15,10 @@ import signal
 import sys
 from pathlib import Path
 
-from umlpy.api import DEFAULT_ENV, default_rootfs, parse_mount
+from umlpy.api import DEFAULT_ENV, ConfigError, default_rootfs, exit_code, parse_mount, print_report
+from umlpy.boot import boot, start
+from umlpy.kernel.kernel import Config
+from umlpy.kernel.limits import parse_limits
 
 
 class UsageError(Exception):
@@ -108,7 +111,6 @@ def _config_kwargs(ns) -> dict:
         raise UsageError(f"bad --hostname {ns.hostname!r}: 1 to 64 characters, no spaces or slashes")
     if ns.persist:
         os.makedirs(ns.persist, exist_ok=True)
-    from umlpy.kernel.limits import parse_limits
     try:
         limits = parse_limits(dict(_pair(p, "--limit") for p in ns.limit))
     except ValueError as e:
@@ -124,43 +126,7 @@ def _pair(text: str, option: str) -> tuple[str, str]:
     return name, value
 
 
-def check_workdir(kernel) -> None:
-    """-w must name a directory in the guest's view."""
-    from umlpy.syscalls.table import KernelError
-    cwd = kernel.config.cwd
-    try:
-        lk = kernel.vfs.resolve(cwd)
-        ok = lk.st is not None and lk.st.is_dir
-    except KernelError:
-        ok = False
-    if not ok:
-        kernel.shutdown()
-        raise UsageError(f"bad --workdir {cwd!r}: not a directory in the guest")
-
-
-def launch(cfg, argv: list[str], what: str):
-    """A started Kernel for `argv` as guest init, or (None, exit status) with a one-line message."""
-    from umlpy.kernel.kernel import Kernel
-    kernel = Kernel(cfg)
-    check_workdir(kernel)
-    try:
-        kernel.start(argv)
-    except Exception as e:
-        kernel.shutdown()
-        sys.stderr.write(f"umlpy: cannot {what}: {getattr(e, 'why', '') or e}\n")
-        return None, 127 if getattr(e, "errno", 0) == 2 else 126
-    return kernel, 0
-
-
-def exit_code(status: int) -> int:
-    """A wait status as a shell would report it: the code, or 128+N for signal N."""
-    if os.WIFSIGNALED(status):
-        return 128 + os.WTERMSIG(status)
-    return os.WEXITSTATUS(status)
-
-
 def cmd_run(ns) -> int:
-    from umlpy.kernel.kernel import Config
     cmd = ns.cmd[1:] if ns.cmd and ns.cmd[0] == "--" else ns.cmd
     if not cmd:
         raise UsageError("no command given: umlpy run [options] -- CMD [ARG...]")
@@ -169,7 +135,7 @@ def cmd_run(ns) -> int:
     if ns.trace:
         trace = sys.stderr if ns.trace == "-" else open(ns.trace, "w")
     cfg = Config(**kw, trace=trace, strict=trace is not None, log_denied=sys.stderr)
-    kernel, failed = launch(cfg, cmd, f"run {cmd[0]}")
+    kernel, failed = start(cfg, cmd, f"run {cmd[0]}")
     if kernel is None:
         return failed
     # Signals aimed at us (Ctrl-C in a host shell, kill) go to the guest instead.
@@ -184,29 +150,13 @@ def cmd_run(ns) -> int:
         signal.signal(s, forward)
     status = kernel.run()
     if ns.report:
-        _print_report(kernel.report)
+        print_report(kernel.report)
     if trace not in (None, sys.stderr):
         trace.close()
     return exit_code(status)
 
 
-def _print_report(report) -> None:
-    w = sys.stderr.write
-    w(f"umlpy report: {sum(report.syscalls.values())} stopped syscalls, "
-      f"{len(report.processes)} processes\n")
-    for p in report.processes:
-        runs = "; ".join(" ".join(e[1:]) or e[0] for e in p["execs"]) or "(no exec)"
-        w(f"  pid {p['pid']:<4} ppid {p['ppid']:<4} status {p.get('status', '?')!s:<4} {runs}\n")
-    for name, n in report.syscalls.most_common(10):
-        w(f"  {name:20} {n}\n")
-    for path in sorted(report.files_written):
-        w(f"  wrote {path}\n")
-    for line in report.denied:
-        w(f"  denied {line}\n")
-
-
 def cmd_boot(ns) -> int:
-    from umlpy.boot import boot
     kw = _config_kwargs(ns)
     return boot(**kw, report=ns.report)
 
@@ -224,7 +174,7 @@ def _rule_note(rule) -> str:
 
 
 def cmd_syscalls(ns) -> int:
-    from umlpy.syscalls.table import full_table
+    from umlpy.kernel.table import full_table
     out = sys.stdout
     out.write(f"{'nr':>4}  {'name':24} {'class':8} what happens\n")
     for e in full_table():
@@ -240,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
             raise UsageError("missing command: boot, run, trace or syscalls")
         handler = {"run": cmd_run, "trace": cmd_run, "boot": cmd_boot, "syscalls": cmd_syscalls}[ns.command]
         return handler(ns)
-    except UsageError as e:
+    except (UsageError, ConfigError) as e:
         sys.stderr.write(f"umlpy: error: {e}\n")
         return 2
     except BrokenPipeError:

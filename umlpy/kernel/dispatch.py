@@ -23,14 +23,15 @@ import types
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
-from umlpy.kernel import platform as P
-from umlpy.kernel.seccomp import MAGIC_NR
-from umlpy.syscalls.table import DECODERS, KernelError
+from umlpy.abi.errno import KernelError
+from umlpy.kernel.table import DECODERS
+from umlpy.platform.ptrace import backend as P
+from umlpy.platform.ptrace.seccomp import MAGIC_NR
 
 if TYPE_CHECKING:
     from umlpy.kernel.kernel import Kernel
+    from umlpy.kernel.table import SyscallEntry
     from umlpy.kernel.task import Task
-    from umlpy.syscalls.table import SyscallEntry
 
 U64 = (1 << 64) - 1
 ALL_BUT_KILL_STOP = U64 & ~((1 << 8) | (1 << 18))      # bits are signal-1

@@ -23,13 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from umlpy.kernel import platform as P
 from umlpy.kernel.dispatch import Call, Dispatcher
-from umlpy.kernel.pidns import PidNamespace
 from umlpy.kernel.limits import host_rlimits
-from umlpy.kernel.seccomp import build_filter
+from umlpy.kernel.loader import prepare_exec
+from umlpy.kernel.pidns import PidNamespace
 from umlpy.kernel.task import FsContext, Process, Task
-from umlpy.syscalls import table
+from umlpy.platform import host
+from umlpy.platform.ptrace import backend as P
+from umlpy.platform.ptrace.seccomp import build_filter
 
 CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
 CLONE_PARENT, CLONE_THREAD = 0x8000, 0x10000
@@ -105,9 +106,17 @@ class Report:
 
 
 class Kernel:
-    def __init__(self, config: Config) -> None:
-        table.load_all()
+    """One sandbox's guest kernel.
+
+    It is given its parts by the composition root (umlpy.api): the syscall
+    `table` (lookup, native_numbers), `build_vfs(kernel)` that makes the
+    mount table, and the trace `formatter`; it imports none of them.
+    """
+
+    def __init__(self, config: Config, *, table, build_vfs, formatter) -> None:
         self.config = config
+        self.table = table
+        self.formatter = formatter
         self.platform = P.PtracePlatform()
         self.dispatcher = Dispatcher(self)
         self.pidns = PidNamespace()
@@ -119,7 +128,7 @@ class Kernel:
         self.boot_time = time.time()
         self.init: Process | None = None
         self.init_status: int | None = None
-        self.lookup = table.lookup
+        self.lookup = self.table.lookup
         self._early: dict[int, P.Stop] = {}          # first stops of not-yet-announced children
         self.killed_by_timeout = False
         self.unix_names: dict[str, tuple[str, int]] = {}   # bound socket alias -> (guest path, dir fd)
@@ -130,18 +139,16 @@ class Kernel:
         os.chmod(self.state_dir, 0o700)
         self.empty_root = os.path.join(self.state_dir, "empty")
         os.mkdir(self.empty_root, 0o555)
-        from umlpy.vfs.setup import build_vfs
         self.vfs = build_vfs(self)
 
     # ------------------------------------------------------------ start
     def start(self, argv: list[str]) -> Process:
         """Create guest init running `argv` (PATH-searched in the guest)."""
-        from umlpy.kernel.execve import prepare_exec
         fs = FsContext(cwd=self.config.cwd)
         env = [f"{k}={v}".encode() for k, v in self.config.env.items()]
         plan = prepare_exec(self, fs, argv[0], [a.encode() for a in argv], env, search_path=True,
                             env_path=self.config.env.get("PATH"))
-        filt = build_filter(table.native_numbers(), strict=self.config.strict)
+        filt = build_filter(self.table.native_numbers(), strict=self.config.strict)
         try:
             cpu = placement(self.config.cpu)
             if cpu is not None:
@@ -155,7 +162,7 @@ class Kernel:
             os.close(plan.fd)
         proc = Process(self.pidns.alloc(pid), pid, None)
         proc.start_time = time.time()
-        proc.open_pidfd(P.pidfd_open)
+        proc.open_pidfd(host.pidfd_open)
         plan.apply(proc)
         self.report.processes.append({"pid": proc.pid, "ppid": 0, "execs": []})
         self.report_exec(proc)
@@ -304,7 +311,7 @@ class Kernel:
             pp = parent.process.parent if flags & CLONE_PARENT and parent.process.parent else parent.process
             proc = Process(gtid, host_tid, pp)
             proc.start_time = time.time()
-            proc.open_pidfd(P.pidfd_open)
+            proc.open_pidfd(host.pidfd_open)
             self.pidns.processes[gtid] = proc
             self.report.processes.append({"pid": gtid, "ppid": pp.pid, "execs": []})
         fs = parent.fs if flags & CLONE_FS else parent.fs.copy()
@@ -415,8 +422,7 @@ class Kernel:
         self.report.syscalls[entry.name] += 1
 
     def note_denied(self, task: Task, call: Call) -> None:
-        from umlpy.kernel.strace import format_line
-        line = format_line(task.tid, call.nr, call.args, -call.entry.deny_errno,
+        line = self.formatter.format_line(task.tid, call.nr, call.args, -call.entry.deny_errno,
                            note=call.note)
         self.report.denied.append(line)
         if self.config.log_denied is not None and not self.tracing:
@@ -431,17 +437,15 @@ class Kernel:
         return read_string, read_bytes
 
     def format_call(self, task: Task, call: Call) -> str:
-        from umlpy.kernel.strace import format_call
         read_string, read_bytes = self._readers(task)
-        return format_call(task.tid, call.nr, call.args, read_string=read_string,
+        return self.formatter.format_call(task.tid, call.nr, call.args, read_string=read_string,
                            read_bytes=read_bytes, strings=call.strings)
 
     def trace_done(self, task: Task, call: Call, result: int) -> None:
         if not self.tracing:
             return
-        from umlpy.kernel.strace import format_result
         text = call.text if call.text is not None else self.format_call(task, call)
-        line = text + format_result(call.nr, result)
+        line = text + self.formatter.format_result(call.nr, result)
         if call.note:
             line += "  " + call.note
         self.trace_line(line)

@@ -10,27 +10,14 @@ reach its descriptors.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from umlpy.abi.errno import KernelError
+from umlpy.kernel.creds import Creds
 
 if TYPE_CHECKING:
     from umlpy.kernel.kernel import Kernel
-
-
-@dataclass
-class Creds:
-    """Virtual credentials: what getuid() & co. return; the host never sees them."""
-    ruid: int = 0
-    euid: int = 0
-    suid: int = 0
-    rgid: int = 0
-    egid: int = 0
-    sgid: int = 0
-    groups: list[int] = field(default_factory=list)
-
-    def copy(self) -> "Creds":
-        return Creds(self.ruid, self.euid, self.suid, self.rgid, self.egid, self.sgid,
-                     list(self.groups))
 
 
 @dataclass
@@ -100,19 +87,16 @@ class Task:
 
     # Convenience for handlers: guest memory of this thread.
     def read(self, addr: int, size: int) -> bytes:
-        from umlpy.syscalls.table import KernelError
         data = self.kernel.platform.read(self.host_tid, addr, size)
         if data is None:
             raise KernelError(14, "bad address")    # EFAULT
         return data
 
     def write(self, addr: int, data: bytes) -> None:
-        from umlpy.syscalls.table import KernelError
         if not self.kernel.platform.write(self.host_tid, addr, data):
             raise KernelError(14, "bad address")
 
     def read_str(self, addr: int, limit: int = 4096) -> bytes:
-        from umlpy.syscalls.table import KernelError
         s = self.kernel.platform.read_str(self.host_tid, addr, limit)
         if isinstance(s, int):
             raise KernelError(-s)

@@ -11,12 +11,12 @@ from __future__ import annotations
 import errno
 import os
 
+from umlpy.abi.errno import KernelError
+from umlpy.abi.numbers import NUMBERS
 from umlpy.kernel.dispatch import Inject, InstallFd
-from umlpy.kernel.execve import prepare_exec
-from umlpy.kernel.fdtable import (AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, dir_of, fd_path,
-                                  resolve_at)
-from umlpy.syscalls.numbers import NUMBERS
-from umlpy.syscalls.table import REWRITE, KernelError, Path, Ptr, syscall
+from umlpy.kernel.fdpath import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, dir_of, fd_path, resolve_at
+from umlpy.kernel.loader import prepare_exec
+from umlpy.kernel.table import REWRITE, Path, Ptr, syscall
 
 ARG_MAX = 2 << 20          # argv + envp bytes, as the host allows (stack limit / 4)
 

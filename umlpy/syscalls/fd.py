@@ -12,10 +12,11 @@ import errno
 import os
 import struct
 
+from umlpy.abi.errno import KernelError
 from umlpy.kernel.dispatch import Native
-from umlpy.kernel.fdtable import guest_fd
-from umlpy.kernel.seccomp import ArgRule
-from umlpy.syscalls.table import DECODERS, EMULATE, REWRITE, KernelError, Ptr, UInt, native, syscall
+from umlpy.kernel.fdpath import guest_fd
+from umlpy.kernel.table import DECODERS, EMULATE, REWRITE, Ptr, UInt, native, syscall
+from umlpy.platform.ptrace.seccomp import ArgRule
 from umlpy.vfs.fs import DT_DIR
 
 native("read", "write", "pread64", "pwrite64", "readv", "writev", "preadv", "pwritev",

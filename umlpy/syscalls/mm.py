@@ -8,7 +8,7 @@ guest VFS), so no name is involved.
 from __future__ import annotations
 
 from umlpy.kernel.dispatch import Native
-from umlpy.syscalls.table import REWRITE, Ptr, native, syscall
+from umlpy.kernel.table import REWRITE, Ptr, native, syscall
 
 native("brk", "mmap", "munmap", "mprotect", "mremap", "madvise", "msync", "mincore",
        "mlock", "mlock2", "munlock", "mlockall", "munlockall", "arch_prctl",
@@ -23,5 +23,5 @@ native("brk", "mmap", "munmap", "mprotect", "mremap", "madvise", "msync", "minco
 @syscall("get_robust_list", REWRITE)
 def get_robust_list(task, pid: int, head: Ptr, size: Ptr):
     """get_robust_list(2): of the caller, or of a guest thread (tid translated)."""
-    from umlpy.syscalls.process import host_pid
+    from umlpy.syscalls.thread import host_pid
     return Native(args={0: host_pid(task, pid)}) if pid else Native()

@@ -12,13 +12,14 @@ import errno
 import os
 import tempfile
 
-from umlpy.kernel.fdtable import AT_FDCWD, existing, resolve_at
-from umlpy.syscalls.table import EMULATE, KernelError, Path, Ptr, deny, syscall
-from umlpy.vfs.devfs import DevFS
-from umlpy.vfs.hostfs import HostFS
+from umlpy.abi.errno import KernelError
+from umlpy.fsimpl.devfs import DevFS
+from umlpy.fsimpl.hostfs import HostFS
+from umlpy.fsimpl.procfs import ProcFS
+from umlpy.fsimpl.subtree import SubtreeFS
+from umlpy.kernel.fdpath import AT_FDCWD, existing, resolve_at
+from umlpy.kernel.table import EMULATE, Path, Ptr, deny, syscall
 from umlpy.vfs.mount import Mount
-from umlpy.vfs.procfs import ProcFS
-from umlpy.vfs.subtree import SubtreeFS
 
 MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC = 0x1, 0x20, 0x1000, 0x4000
 MNT_FORCE, MNT_DETACH, UMOUNT_NOFOLLOW = 0x1, 0x2, 0x8

@@ -17,10 +17,11 @@ import socket
 import stat as S
 import struct
 
+from umlpy.abi.errno import KernelError
 from umlpy.kernel.dispatch import Native, Wait
-from umlpy.kernel.fdtable import AT_FDCWD, guest_fd, resolve_at
-from umlpy.kernel.seccomp import ArgRule
-from umlpy.syscalls.table import REWRITE, KernelError, Ptr, UInt, native, syscall
+from umlpy.kernel.fdpath import AT_FDCWD, guest_fd, resolve_at
+from umlpy.kernel.table import REWRITE, Ptr, UInt, native, syscall
+from umlpy.platform.ptrace.seccomp import ArgRule
 
 AF_UNIX, AF_INET, AF_INET6, AF_NETLINK = 1, 2, 10, 16
 NATIVE_FAMILIES = frozenset({AF_UNIX, AF_INET, AF_INET6})

@@ -12,10 +12,11 @@ from __future__ import annotations
 import errno
 import os
 
+from umlpy.abi.errno import KernelError
 from umlpy.kernel.dispatch import Native
-from umlpy.kernel.fdtable import guest_fd
-from umlpy.syscalls.process import host_group, host_pid
-from umlpy.syscalls.table import REWRITE, KernelError, Ptr, UInt, native, syscall
+from umlpy.kernel.fdpath import guest_fd
+from umlpy.kernel.table import REWRITE, Ptr, UInt, native, syscall
+from umlpy.syscalls.thread import host_group, host_pid
 
 native("rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack", "rt_sigpending",
        "rt_sigsuspend", "pause",

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import errno
 
+from umlpy.abi.errno import KernelError
 from umlpy.kernel.dispatch import Native
-from umlpy.syscalls.table import REWRITE, KernelError, Ptr, deny, native, syscall
+from umlpy.kernel.table import REWRITE, Ptr, deny, native, syscall
 
 SIGEV_THREAD_ID = 4
 

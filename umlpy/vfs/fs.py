@@ -13,7 +13,7 @@ import os
 import stat as S
 from dataclasses import dataclass, replace
 
-from umlpy.syscalls.table import KernelError
+from umlpy.abi.errno import KernelError
 
 DT_UNKNOWN, DT_FIFO, DT_CHR, DT_DIR, DT_BLK, DT_REG, DT_LNK, DT_SOCK = 0, 1, 2, 4, 6, 8, 10, 12
 

@@ -12,8 +12,9 @@ import errno
 import os
 import struct
 
+from umlpy.abi.errno import KernelError
 from umlpy.kernel.dispatch import Native
-from umlpy.syscalls.table import EMULATE, REWRITE, KernelError, Ptr, UInt, deny, native, syscall
+from umlpy.kernel.table import EMULATE, REWRITE, Ptr, UInt, deny, native, syscall
 
 CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC = 0x20000, 0x02000000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWTIME = 0x10000000, 0x20000000, 0x40000000, 0x80

@@ -9,7 +9,8 @@ from __future__ import annotations
 import errno
 import struct
 
-from umlpy.syscalls.table import EMULATE, KernelError, Ptr, UInt, syscall
+from umlpy.abi.errno import KernelError
+from umlpy.kernel.table import EMULATE, Ptr, UInt, syscall
 
 NOCHANGE = 0xFFFFFFFF
 

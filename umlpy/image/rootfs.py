@@ -10,7 +10,7 @@ DT_RUNPATH/DT_RPATH) the way ld.so would find them.  Libraries keep their host
 path and the host's directory symlinks (merged-/usr ``/lib -> usr/lib`` and
 friends) are reproduced, so the guest sees the same layout as the host; an
 ``/etc/ld.so.cache`` for the tree is generated with ``ldconfig -r``.  Nothing
-here is stored in git: run ``python3 -m umlpy.rootfs build`` (install.sh does).
+here is stored in git: run ``python3 -m umlpy.image build`` (install.sh does).
 umlpy itself never chroots; this module only writes files.
 """
 
@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 #: Where ``build`` puts the tree when no destination is given (ignored by git).
-DEFAULT_ROOTFS: Path = Path(__file__).resolve().parent.parent / "rootfs" / "image"
+DEFAULT_ROOTFS: Path = Path(__file__).resolve().parent.parent.parent / "rootfs" / "image"
 
 #: Host programs copied (with their libraries) into every default rootfs.  They
 #: land at their host location (``/usr/bin/NAME``) and, when busybox has no
@@ -414,7 +414,7 @@ def _write_ld_so_conf(root: Path) -> None:
             seen.add(r)
             dirs.append(d)
     (root / "etc" / "ld.so.conf").write_text(
-        "# written by umlpy.rootfs: library directories present in this tree\n"
+        "# written by umlpy.image: library directories present in this tree\n"
         + "".join(d + "\n" for d in dirs))
 
 
@@ -577,7 +577,7 @@ def build(dest: Path, *, host_binaries: Sequence[str] = DEFAULT_HOST_BINARIES,
         _write_ld_so_conf(tmp)
         _update_ld_cache(tmp)
         (tmp / MARKER).write_text(json.dumps({
-            "builder": "umlpy.rootfs", "hostname": hostname,
+            "builder": "umlpy.image", "hostname": hostname,
             "host_binaries": list(host_binaries)}) + "\n")
         if os.path.lexists(dest):
             shutil.rmtree(dest)
@@ -596,7 +596,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def main(argv: Iterable[str] | None = None) -> int:
-    p = _Parser(prog="python3 -m umlpy.rootfs", description="Build the umlpy guest userland.")
+    p = _Parser(prog="python3 -m umlpy.image", description="Build the umlpy guest userland.")
     sub = p.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("build", help="build a rootfs tree")
     b.add_argument("dest", nargs="?", type=Path, default=DEFAULT_ROOTFS,

@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
-from umlpy.syscalls.table import KernelError
-from umlpy.kernel import platform as P
+from umlpy.abi.errno import KernelError
+from umlpy.kernel.creds import X_OK
+from umlpy.platform import host
 
 if TYPE_CHECKING:
     from umlpy.kernel.kernel import Kernel
@@ -105,13 +106,9 @@ def _parse_elf(fd: int, path: str) -> str | None:
 
 def _may_exec(st, creds) -> bool:
     """Execute permission for the guest's (virtual) user; root needs any x bit."""
-    if creds is None or creds.euid == 0:
+    if creds is None:
         return bool(st.mode & 0o111)
-    if st.uid == creds.euid:
-        return bool(st.mode & 0o100)
-    if st.gid == creds.egid or st.gid in creds.groups:
-        return bool(st.mode & 0o010)
-    return bool(st.mode & 0o001)
+    return creds.permits(st, X_OK)
 
 
 def _open_program(kernel: "Kernel", fs: "FsContext", path: str, creds=None) -> tuple[int, str]:
@@ -153,7 +150,7 @@ def _executable_by_host(fd: int, uid: int) -> bool:
 
 def _memfd_copy(fd: int, name: str) -> int:
     """A private executable copy, for files the unprivileged guest host user can't exec."""
-    mfd = P.memfd(name)
+    mfd = host.memfd(name)
     os.fchmod(mfd, 0o755)
     off = 0
     while True:

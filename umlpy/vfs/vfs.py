@@ -20,21 +20,12 @@ import stat as S
 import tempfile
 from dataclasses import dataclass
 
-from umlpy.syscalls.table import KernelError
+from umlpy.abi.errno import KernelError
 from umlpy.vfs.fs import Stat, join, split
 from umlpy.vfs.mount import Mount, MountTable
 
 MAX_SYMLINKS = 40
 NAME_MAX = 255
-
-
-def searchable(st: Stat, creds) -> bool:
-    """Search (x) permission on a directory for a guest user."""
-    if st.uid == creds.euid:
-        return bool(st.mode & 0o100)
-    if st.gid == creds.egid or st.gid in creds.groups:
-        return bool(st.mode & 0o010)
-    return bool(st.mode & 0o001)
 
 
 @dataclass
@@ -99,7 +90,7 @@ class VFS:
             if check_search:
                 if dir_st is None:
                     dir_st = self.lstat(cur)
-                if not searchable(dir_st, creds):
+                if not creds.permits(dir_st, 1):     # X_OK: search
                     raise KernelError(errno.EACCES)
             nxt = join(cur, comp)
             last = not todo

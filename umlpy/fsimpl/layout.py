@@ -12,13 +12,13 @@ import errno
 import os
 from typing import TYPE_CHECKING
 
-from umlpy.syscalls.table import KernelError
-from umlpy.vfs.devfs import DevFS
-from umlpy.vfs.hostfs import HostFS
+from umlpy.abi.errno import KernelError
+from umlpy.fsimpl.devfs import DevFS
+from umlpy.fsimpl.hostfs import HostFS
+from umlpy.fsimpl.overlay import OverlayFS
+from umlpy.fsimpl.procfs import ProcFS
 from umlpy.vfs.mount import Mount, MountTable
-from umlpy.vfs.namei import VFS
-from umlpy.vfs.overlay import OverlayFS
-from umlpy.vfs.procfs import ProcFS
+from umlpy.vfs.vfs import VFS
 
 if TYPE_CHECKING:
     from umlpy.kernel.kernel import Kernel

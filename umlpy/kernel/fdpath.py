@@ -14,9 +14,9 @@ import stat as S
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Iterator
 
-from umlpy.kernel.platform import pidfd_getfd
-from umlpy.syscalls.table import KernelError
-from umlpy.vfs.namei import Lookup
+from umlpy.abi.errno import KernelError
+from umlpy.platform.host import pidfd_getfd
+from umlpy.vfs.vfs import Lookup
 
 if TYPE_CHECKING:
     from umlpy.kernel.task import Task

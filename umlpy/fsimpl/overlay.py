@@ -18,9 +18,9 @@ import os
 import stat as S
 from pathlib import Path
 
-from umlpy.syscalls.table import KernelError
+from umlpy.abi.errno import KernelError
+from umlpy.fsimpl.hostfs import HostFS
 from umlpy.vfs.fs import FileSystem, Stat, fail, join, split
-from umlpy.vfs.hostfs import HostFS
 
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_TRUNC | os.O_APPEND
 

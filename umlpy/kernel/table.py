@@ -27,8 +27,9 @@ import inspect
 from dataclasses import dataclass, field
 from typing import Callable, NewType
 
-from umlpy.kernel.seccomp import ArgRule
-from umlpy.syscalls.numbers import NAMES, NUMBERS
+from umlpy.abi.errno import KernelError  # noqa: F401  (re-exported for handlers)
+from umlpy.abi.numbers import NAMES, NUMBERS
+from umlpy.platform.ptrace.seccomp import ArgRule
 
 
 class SyscallClass(enum.Enum):
@@ -40,15 +41,6 @@ class SyscallClass(enum.Enum):
 
 EMULATE, REWRITE, NATIVE, DENY = (SyscallClass.EMULATE, SyscallClass.REWRITE,
                                   SyscallClass.NATIVE, SyscallClass.DENY)
-
-
-class KernelError(Exception):
-    """Raised anywhere in the guest kernel to fail the current syscall with an errno."""
-
-    def __init__(self, err: int, why: str = "") -> None:
-        super().__init__(err, why or errno.errorcode.get(err, str(err)))
-        self.errno = err
-        self.why = why
 
 
 # Argument types, by annotation name (plain `int` is a C int).
@@ -154,18 +146,4 @@ def native_numbers() -> dict[int, ArgRule | None]:
 
 def full_table() -> list[SyscallEntry]:
     """Every syscall number the kernel knows, with its class (for `umlpy syscalls`)."""
-    load_all()
     return [lookup(nr) for nr in range(max(NAMES) + 1)]
-
-
-_loaded = False
-
-
-def load_all() -> None:
-    """Import every family module so that their decorators fill TABLE."""
-    global _loaded
-    if _loaded:
-        return
-    _loaded = True
-    from umlpy.syscalls import (exec, fd, fs, ids, misc, mm, mount, net,  # noqa: F401
-                                process, signal, time)

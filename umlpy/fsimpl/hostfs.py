@@ -13,8 +13,8 @@ import errno
 import os
 import stat as S
 
-from umlpy.kernel.platform import openat2
-from umlpy.syscalls.table import KernelError
+from umlpy.abi.errno import KernelError
+from umlpy.platform.host import openat2
 from umlpy.vfs.fs import FileSystem, Stat, dtype_of, fail, split
 
 RESOLVE_NO_XDEV, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_BENEATH, RESOLVE_IN_ROOT = (

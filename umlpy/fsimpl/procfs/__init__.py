@@ -46,7 +46,7 @@ import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
-from umlpy.kernel.platform import memfd, pidfd_getfd
+from umlpy.platform.host import memfd, pidfd_getfd
 from umlpy.vfs.fs import DT_DIR, DT_LNK, DT_REG, FileSystem, Stat, fail
 
 if TYPE_CHECKING:

@@ -1,0 +1,1 @@
+"""File system implementations behind the VFS: hostfs, overlay, subtree, devfs, tmpfs, procfs."""

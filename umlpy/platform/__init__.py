@@ -1,0 +1,1 @@
+"""The interception platform: how the guest kernel sees a guest's syscalls and answers them."""

@@ -1,0 +1,50 @@
+"""Host calls the supervisor makes for itself (not on a guest's behalf).
+
+openat2 confines host-backed mounts, pidfd_getfd reaches a guest's
+descriptors, memfd_create backs virtual files, inotify_add_watch serves the
+guest's watches.  They go through the C helper where Python's os module has
+no wrapper.
+"""
+from __future__ import annotations
+
+import os
+
+from umlpy._helper import lib
+
+
+def openat2(rootfd: int, path: str | bytes, flags: int, mode: int = 0, resolve: int = 0) -> int:
+    """openat2(2) for the supervisor's own use; raises OSError like os.open."""
+    if isinstance(path, str):
+        path = os.fsencode(path)
+    r = lib.uh_openat2(rootfd, path, flags, mode, resolve)
+    if r < 0:
+        raise OSError(-r, os.strerror(-r), path)
+    return r
+
+
+def pidfd_open(pid: int) -> int:
+    r = lib.uh_pidfd_open(pid)
+    if r < 0:
+        raise OSError(-r, os.strerror(-r))
+    return r
+
+
+def pidfd_getfd(pidfd: int, fd: int) -> int:
+    """Duplicate guest fd `fd` into the supervisor; -errno (EBADF) on failure."""
+    return lib.uh_pidfd_getfd(pidfd, fd)
+
+
+def inotify_add_watch(fd: int, path: str, mask: int) -> int:
+    """inotify_add_watch(2) for the supervisor; the watch descriptor or -errno."""
+    return lib.uh_inotify_add_watch(fd, os.fsencode(path), mask & 0xFFFFFFFF)
+
+
+def memfd(name: str) -> int:
+    r = lib.uh_memfd(name.encode())
+    if r < 0:
+        raise OSError(-r, os.strerror(-r))
+    return r
+
+
+def tgkill(tgid: int, tid: int, sig: int) -> int:
+    return lib.uh_kill_tid(tgid, tid, sig)

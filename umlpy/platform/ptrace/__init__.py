@@ -1,0 +1,1 @@
+"""The ptrace + seccomp backend: one C call per stop (csrc/), a seccomp filter for the native class."""

@@ -1,0 +1,143 @@
+"""File opening: open, openat, creat, openat2.
+
+The path is resolved by the guest VFS, the supervisor opens the host object
+itself and hands the descriptor over (InstallFd): the host kernel never sees
+a guest path.  A blocking FIFO open waits in the guest, never in the supervisor.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import select
+import stat as S
+import struct
+
+from umlpy.abi.errno import KernelError
+from umlpy.kernel.creds import R_OK, W_OK, owned_by_caller, require, require_dir_change
+from umlpy.kernel.dispatch import InstallFd, Wait
+from umlpy.kernel.fdpath import AT_FDCWD, dir_of, existing, resolve_at
+from umlpy.kernel.table import REWRITE, Path, Ptr, UInt, syscall
+
+O_TMPFILE = 0o20200000
+RESOLVE_NO_XDEV, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_BENEATH, RESOLVE_IN_ROOT = (
+    0x01, 0x02, 0x04, 0x08, 0x10)
+WRITE_ACCESS = os.O_WRONLY | os.O_RDWR
+
+
+# ------------------------------------------------------------------ open
+def do_open(task, dirfd: int, path: str, flags: int, mode: int, *, resolve: int = 0):
+    """The common body of open, openat, creat and openat2."""
+    kernel = task.kernel
+    follow = not flags & os.O_NOFOLLOW
+    if resolve & (RESOLVE_IN_ROOT | RESOLVE_BENEATH):
+        base = dir_of(task, dirfd)
+        if resolve & RESOLVE_BENEATH and path.startswith("/"):
+            raise KernelError(errno.EXDEV)
+        lk = kernel.vfs.resolve(path, cwd=base, follow=follow,
+                                root=base if resolve & RESOLVE_IN_ROOT else task.fs.root,
+                                no_symlinks=bool(resolve & RESOLVE_NO_SYMLINKS))
+        if resolve & RESOLVE_BENEATH and not (lk.path == base or lk.path.startswith(base.rstrip("/") + "/")):
+            raise KernelError(errno.EXDEV)
+    else:
+        lk = resolve_at(task, dirfd, path, follow=follow)
+    if flags & O_TMPFILE == O_TMPFILE:
+        existing(lk)
+        if not lk.st.is_dir:
+            raise KernelError(errno.ENOTDIR)
+        fd = lk.mount.fs.open(lk.rel, flags & ~os.O_CLOEXEC, mode & ~task.fs.umask)
+        return InstallFd(kernel.vfs.register(fd, lk.path + "/#tmpfile"), cloexec=bool(flags & os.O_CLOEXEC))
+    host_flags = (flags | os.O_NOCTTY) & ~os.O_CLOEXEC
+    if flags & os.O_PATH:
+        return InstallFd(kernel.vfs.open_path(lk, flags), cloexec=bool(flags & os.O_CLOEXEC))
+    created = lk.st is None
+    if task.creds.euid != 0:
+        if created:
+            if flags & os.O_CREAT:
+                require_dir_change(task, lk)
+        else:
+            acc = flags & os.O_ACCMODE
+            want = (R_OK if acc in (os.O_RDONLY, os.O_RDWR) else 0) | \
+                (W_OK if acc in (os.O_WRONLY, os.O_RDWR) or flags & os.O_TRUNC else 0)
+            require(task, lk.st, want)
+    if not created and S.S_ISFIFO(lk.st.mode) and not flags & os.O_NONBLOCK \
+            and flags & os.O_ACCMODE != os.O_RDWR:
+        return _open_fifo(task, lk, host_flags, bool(flags & os.O_CLOEXEC))
+    hostfd = kernel.vfs.open(lk, host_flags, mode & ~task.fs.umask & 0o7777)
+    if created:
+        owned_by_caller(task, lk)
+    if flags & (WRITE_ACCESS | os.O_CREAT | os.O_TRUNC):
+        kernel.report.files_written.add(lk.path)
+    return InstallFd(hostfd, cloexec=bool(flags & os.O_CLOEXEC))
+
+
+def _open_fifo(task, lk, flags: int, cloexec: bool) -> Wait:
+    """A blocking FIFO open waits, in the guest, for the other end.
+
+    The supervisor itself must never block, so it opens non-blocking and
+    keeps the thread parked (a Wait request) until the open would have
+    returned on Linux: for a writer, when a reader exists (no more ENXIO);
+    for a reader, when a writer has come (data or hang-up shows in poll).
+    """
+    vfs = task.kernel.vfs
+    held: list[int] = []
+
+    def reader_ready():
+        if not held:
+            held.append(vfs.open(lk, flags | os.O_NONBLOCK, 0))
+        p = select.poll()
+        p.register(held[0], select.POLLIN)
+        if not p.poll(0):
+            return None
+        os.set_blocking(held[0], True)
+        return InstallFd(held.pop(), cloexec=cloexec)
+
+    def writer_ready():
+        try:
+            fd = vfs.open(lk, flags | os.O_NONBLOCK, 0)
+        except KernelError as e:
+            if e.errno == errno.ENXIO:          # no reader yet
+                return None
+            raise
+        os.set_blocking(fd, True)
+        return InstallFd(fd, cloexec=cloexec)
+
+    def cancel():
+        while held:
+            os.close(held.pop())
+
+    ready = reader_ready if flags & os.O_ACCMODE == os.O_RDONLY else writer_ready
+    first = ready()
+    return first if first is not None else Wait(ready, cancel)
+
+
+@syscall("openat", REWRITE)
+def openat(task, dirfd: int, path: Path, flags: int, mode: UInt):
+    """openat(2): resolve `path` in the guest's view, open the host object, hand over the fd."""
+    return do_open(task, dirfd, path, flags, mode)
+
+
+@syscall("open", REWRITE)
+def open_(task, path: Path, flags: int, mode: UInt):
+    """open(2): openat(AT_FDCWD, ...)."""
+    return do_open(task, AT_FDCWD, path, flags, mode)
+
+
+@syscall("creat", REWRITE)
+def creat(task, path: Path, mode: UInt):
+    """creat(2): open(path, O_CREAT|O_WRONLY|O_TRUNC, mode)."""
+    return do_open(task, AT_FDCWD, path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, mode)
+
+
+@syscall("openat2", REWRITE)
+def openat2(task, dirfd: int, path: Path, how: Ptr, size: Ptr):
+    """openat2(2): openat with RESOLVE_* restrictions, applied in the guest's view."""
+    if size < 24:
+        raise KernelError(errno.EINVAL)
+    flags, mode, resolve = struct.unpack("<QQQ", task.read(how, 24))
+    if resolve & ~0x3F or (flags & ~0xFFFFFFFF):
+        raise KernelError(errno.EINVAL)
+    if mode and not flags & (os.O_CREAT | O_TMPFILE):
+        raise KernelError(errno.EINVAL)
+    return do_open(task, dirfd, path, flags, mode, resolve=resolve)
+
+

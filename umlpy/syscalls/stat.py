@@ -1,0 +1,156 @@
+"""File status: stat, lstat, fstat, newfstatat, statx, statfs, access.
+
+Metadata is reported as the guest's file systems define it: overlay
+ownership, virtual /proc and /dev, the modes a guest set.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import struct
+
+from umlpy.abi.errno import KernelError
+from umlpy.kernel.creds import W_OK, may_access
+from umlpy.kernel.fdpath import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, existing, guest_fd, resolve_at
+from umlpy.kernel.table import EMULATE, Path, Ptr, UInt, syscall
+from umlpy.vfs.fs import Stat
+
+# ------------------------------------------------------------------ stat
+STAT_FMT = struct.Struct("<QQQIIIiQqqqqqqqqq24x")
+
+
+def pack_stat(st: Stat) -> bytes:
+    return STAT_FMT.pack(st.dev, st.ino, st.nlink, st.mode, st.uid, st.gid, 0, st.rdev,
+                         st.size, st.blksize, st.blocks,
+                         st.atime_ns // 10**9, st.atime_ns % 10**9,
+                         st.mtime_ns // 10**9, st.mtime_ns % 10**9,
+                         st.ctime_ns // 10**9, st.ctime_ns % 10**9)
+
+
+def pack_statx(st: Stat) -> bytes:
+    def ts(ns: int) -> bytes:
+        return struct.pack("<qIi", ns // 10**9, ns % 10**9, 0)
+    head = struct.pack("<IIQIIIHHQQQQ", 0x7FF, st.blksize, 0, st.nlink, st.uid, st.gid,
+                       st.mode & 0xFFFF, 0, st.ino, st.size, st.blocks, 0)
+    body = ts(st.atime_ns) + ts(0) + ts(st.ctime_ns) + ts(st.mtime_ns)
+    devs = struct.pack("<IIIIQ", os.major(st.rdev), os.minor(st.rdev), os.major(st.dev),
+                       os.minor(st.dev), 1)
+    out = head + body + devs
+    return out + b"\0" * (256 - len(out))
+
+
+def stat_at(task, dirfd: int, path: str, flags: int) -> Stat:
+    """What fstatat(dirfd, path, flags) reports, in the guest's view."""
+    if path == "" and flags & AT_EMPTY_PATH:
+        if dirfd == AT_FDCWD:
+            return task.kernel.vfs.lstat(task.fs.cwd)
+        with guest_fd(task, dirfd) as hfd:
+            return task.kernel.vfs.stat_open(hfd)
+    lk = existing(resolve_at(task, dirfd, path, follow=not flags & AT_SYMLINK_NOFOLLOW))
+    return lk.st
+
+
+@syscall("newfstatat", EMULATE)
+def newfstatat(task, dirfd: int, path: Path, buf: Ptr, flags: int):
+    """fstatat(2): stat a path (or, with AT_EMPTY_PATH and "", the fd itself)."""
+    task.write(buf, pack_stat(stat_at(task, dirfd, path, flags)))
+    return 0
+
+
+@syscall("stat", EMULATE)
+def stat_(task, path: Path, buf: Ptr):
+    """stat(2): metadata of the file `path` names, symlinks followed."""
+    task.write(buf, pack_stat(stat_at(task, AT_FDCWD, path, 0)))
+    return 0
+
+
+@syscall("lstat", EMULATE)
+def lstat(task, path: Path, buf: Ptr):
+    """lstat(2): like stat, but a final symlink is described itself."""
+    task.write(buf, pack_stat(stat_at(task, AT_FDCWD, path, AT_SYMLINK_NOFOLLOW)))
+    return 0
+
+
+@syscall("fstat", EMULATE)
+def fstat(task, fd: int, buf: Ptr):
+    """fstat(2): metadata of an open file."""
+    with guest_fd(task, fd) as hfd:
+        st = task.kernel.vfs.stat_open(hfd)
+    task.write(buf, pack_stat(st))
+    return 0
+
+
+@syscall("statx", EMULATE)
+def statx(task, dirfd: int, path: Path, flags: int, mask: UInt, buf: Ptr):
+    """statx(2): extended stat; all basic fields are filled."""
+    if flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | 0x800 | 0x6000) or mask & 0x80000000:
+        raise KernelError(errno.EINVAL)
+    task.write(buf, pack_statx(stat_at(task, dirfd, path, flags)))
+    return 0
+
+
+# ---------------------------------------------------------------- access
+def do_access(task, dirfd: int, path: str, mode: int, flags: int) -> int:
+    if mode & ~7:
+        raise KernelError(errno.EINVAL)
+    lk = existing(resolve_at(task, dirfd, path, follow=not flags & AT_SYMLINK_NOFOLLOW))
+    if mode & W_OK and lk.mount.readonly:
+        raise KernelError(errno.EROFS)
+    if mode & W_OK and getattr(lk.mount.fs, "readonly", False) and lk.mount.fs.name not in ("overlay",):
+        raise KernelError(errno.EROFS)
+    if not may_access(task, lk.st, mode):
+        raise KernelError(errno.EACCES)
+    return 0
+
+
+@syscall("access", EMULATE)
+def access(task, path: Path, mode: int):
+    """access(2): may the caller read/write/execute `path`?"""
+    return do_access(task, AT_FDCWD, path, mode, 0)
+
+
+@syscall("faccessat", EMULATE)
+def faccessat(task, dirfd: int, path: Path, mode: int):
+    """faccessat(2): access relative to a directory fd."""
+    return do_access(task, dirfd, path, mode, 0)
+
+
+@syscall("faccessat2", EMULATE)
+def faccessat2(task, dirfd: int, path: Path, mode: int, flags: int):
+    """faccessat2(2): faccessat with flags (AT_SYMLINK_NOFOLLOW, AT_EACCESS)."""
+    if flags & ~(AT_SYMLINK_NOFOLLOW | 0x200 | AT_EMPTY_PATH):
+        raise KernelError(errno.EINVAL)
+    return do_access(task, dirfd, path, mode, flags)
+
+
+# --------------------------------------------------------- file systems
+STATFS_FMT = struct.Struct("<qqQQQQQiiqq4q")
+
+
+def pack_statfs(fstype_magic: int) -> bytes:
+    return STATFS_FMT.pack(fstype_magic, 4096, 1 << 20, 1 << 19, 1 << 19, 1 << 16, 1 << 15,
+                           0, 0, 255, 4096, 0, 0, 0, 0)
+
+
+MAGICS = {"overlay": 0x794C7630, "proc": 0x9FA0, "devtmpfs": 0x1021994, "tmpfs": 0x1021994,
+          "bind": 0xEF53}
+
+
+@syscall("statfs", EMULATE)
+def statfs(task, path: Path, buf: Ptr):
+    """statfs(2): file-system statistics of the mount holding `path`."""
+    lk = existing(resolve_at(task, AT_FDCWD, path))
+    task.write(buf, pack_statfs(MAGICS.get(lk.mount.fstype, 0xEF53)))
+    return 0
+
+
+@syscall("fstatfs", EMULATE)
+def fstatfs(task, fd: int, buf: Ptr):
+    """fstatfs(2): statfs of the mount holding an open file."""
+    with guest_fd(task, fd) as hfd:
+        p, _ = task.kernel.vfs.path_of_host_fd(hfd)
+    magic = MAGICS.get(task.kernel.vfs.mounts.find(p).fstype, 0xEF53) if p else 0xEF53
+    task.write(buf, pack_statfs(magic))
+    return 0
+
+

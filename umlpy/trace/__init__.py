@@ -1,0 +1,1 @@
+"""The strace-style formatter of `umlpy trace`, `--trace` and the run report's denied lines."""
