@@ -1,5 +1,15 @@
-/* Interface of umlpy's C helper (see helper.c).  This header is also fed,
- * minus the includes, to cffi's cdef by umlpy/_build_helper.py. */
+/* Interface of umlpy's C helper, the one header its five sources share:
+ *
+ *   spawn.c    uh_spawn: fork the first guest and set it up until its exec
+ *   stop.c     uh_wait/uh_resume: one stop, one resume; registers, siginfo,
+ *              signal mask
+ *   memory.c   guest memory through process_vm_readv/writev
+ *   notify.c   uh_addfd: the seccomp user-notification fd hand-over
+ *   host.c     host calls the supervisor makes for itself
+ *
+ * Every function returns >= 0 on success or -errno; none of them exits.
+ * This header is also fed, minus the preprocessor lines, to cffi's cdef by
+ * umlpy/_build_helper.py. */
 #ifndef UMLPY_HELPER_H
 #define UMLPY_HELPER_H
 #include <stdint.h>
@@ -52,27 +62,53 @@ struct uh_spawn_args {
     int pid;
     int listener_fd;
     int child_errno;
-    int child_step;
+    int child_step;              /* UH_STEP_*: the child's step that failed */
 };
 
+/* The steps of the spawned child, in the order it takes them; a failure
+ * reports one (uh_spawn_step_name puts it in words). */
+enum {
+    UH_STEP_KEEP_FDS = 1,       /* move the program and sync fds out of the way */
+    UH_STEP_STDIO = 2,          /* lay out fds 0-4, close the rest */
+    UH_STEP_SESSION = 3,        /* setsid */
+    UH_STEP_CTTY = 4,           /* TIOCSCTTY */
+    UH_STEP_NETNS = 5,          /* unshare(CLONE_NEWNET | CLONE_NEWIPC) */
+    UH_STEP_CHROOT = 6,         /* chroot + chdir("/") */
+    UH_STEP_SEIZED = 7,         /* wait until the supervisor has seized it */
+    UH_STEP_GID = 8,            /* setgroups + setresgid */
+    UH_STEP_UID = 9,            /* setresuid */
+    UH_STEP_NO_NEW_PRIVS = 10,  /* PR_SET_NO_NEW_PRIVS */
+    UH_STEP_SECCOMP = 11,       /* install the filter with a listener */
+    UH_STEP_RLIMITS = 12,       /* prlimit */
+    UH_STEP_EXEC = 13           /* execveat */
+};
+
+/* spawn.c */
 int uh_spawn(struct uh_spawn_args *a);
+const char *uh_spawn_step_name(int step);
+
+/* stop.c */
 int uh_wait(struct uh_stop *st, int tid, int nohang);
 int uh_resume(int tid, int how, int sig, const struct user_regs_struct *regs);
 int uh_setregs(int tid, const struct user_regs_struct *regs);
 int uh_getregs(int tid, struct user_regs_struct *regs);
 int uh_interrupt(int tid);
-long uh_read(int pid, uint64_t addr, void *buf, size_t len);
-long uh_write(int pid, uint64_t addr, const void *buf, size_t len);
-long uh_read_str(int pid, uint64_t addr, char *buf, size_t max);
-int uh_addfd(int listener, int tid, int srcfd, int cloexec, int timeout_ms);
-int uh_openat2(int rootfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);
-int uh_pidfd_open(int pid);
-int uh_pidfd_getfd(int pidfd, int fd);
-int uh_kill_tid(int tgid, int tid, int sig);
-int uh_memfd(const char *name);
 int uh_getsiginfo(int tid, void *buf);
 int uh_setsiginfo(int tid, const void *buf);
 int uh_getsigmask(int tid, uint64_t *mask);
 int uh_setsigmask(int tid, uint64_t mask);
+
+/* memory.c */
+long uh_read(int pid, uint64_t addr, void *buf, size_t len);
+long uh_write(int pid, uint64_t addr, const void *buf, size_t len);
+long uh_read_str(int pid, uint64_t addr, char *buf, size_t max);
+
+/* notify.c */
+int uh_addfd(int listener, int tid, int srcfd, int cloexec, int timeout_ms);
+
+/* host.c */
+int uh_openat2(int rootfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);
+int uh_pidfd_getfd(int pidfd, int fd);
+int uh_kill_tid(int tgid, int tid, int sig);
 int uh_inotify_add_watch(int fd, const char *path, uint32_t mask);
 #endif

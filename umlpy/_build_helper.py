@@ -1,7 +1,8 @@
-"""cffi build script for the C helper (csrc/helper.c).
+"""cffi build script for the C helper (csrc/*.c, one interface csrc/helper.h).
 
 setup.py names it in ``cffi_modules``, so ``pip install`` compiles the helper
-into ``umlpy._helper``.  The cdef is the body of csrc/helper.h with the
+into ``umlpy._helper``.  The sources are split by role: spawn, stop, memory,
+notify and host.  The cdef is the body of csrc/helper.h with the
 preprocessor lines removed and the kernel's register struct spelled out.
 """
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 from cffi import FFI
 
 CSRC = Path(__file__).resolve().parent.parent / "csrc"
+SOURCES = ["spawn.c", "stop.c", "memory.c", "notify.c", "host.c"]
 
 REGS = """
 struct user_regs_struct {
@@ -30,7 +32,7 @@ ffibuilder.cdef(_cdef())
 ffibuilder.set_source(
     "umlpy._helper",
     '#include "helper.h"',
-    sources=[str(CSRC / "helper.c")],
+    sources=[str(CSRC / name) for name in SOURCES],
     include_dirs=[str(CSRC)],
     extra_compile_args=["-O2", "-Wall"],
 )

@@ -3,7 +3,7 @@
 openat2 confines host-backed mounts, pidfd_getfd reaches a guest's
 descriptors, memfd_create backs virtual files, inotify_add_watch serves the
 guest's watches.  They go through the C helper where Python's os module has
-no wrapper.
+no wrapper, and through os where it has one (memfd_create, pidfd_open).
 """
 from __future__ import annotations
 
@@ -23,10 +23,8 @@ def openat2(rootfd: int, path: str | bytes, flags: int, mode: int = 0, resolve: 
 
 
 def pidfd_open(pid: int) -> int:
-    r = lib.uh_pidfd_open(pid)
-    if r < 0:
-        raise OSError(-r, os.strerror(-r))
-    return r
+    """pidfd_open(2) with no flags; raises OSError."""
+    return os.pidfd_open(pid, 0)
 
 
 def pidfd_getfd(pidfd: int, fd: int) -> int:
@@ -40,10 +38,8 @@ def inotify_add_watch(fd: int, path: str, mask: int) -> int:
 
 
 def memfd(name: str) -> int:
-    r = lib.uh_memfd(name.encode())
-    if r < 0:
-        raise OSError(-r, os.strerror(-r))
-    return r
+    """A close-on-exec memfd; raises OSError."""
+    return os.memfd_create(name, os.MFD_CLOEXEC)
 
 
 def tgkill(tgid: int, tid: int, sig: int) -> int:
