@@ -72,10 +72,13 @@ def parse_mount(spec: str | Sequence[str]) -> tuple[str, str, bool]:
     return host, parts[1], len(parts) == 3 and parts[2] == "ro"
 
 
+SYSCALL_TABLE = linux64.TABLE      # what `umlpy syscalls` prints
+
+
 def new_kernel(config: Config) -> Kernel:
     """A guest kernel for `config`, wired to the x86-64 table, the sandbox's
     file systems and the strace formatter (the kernel imports none of them)."""
-    return Kernel(config, table=linux64, build_vfs=build_vfs, formatter=trace_format)
+    return Kernel(config, table=SYSCALL_TABLE, build_vfs=build_vfs, formatter=trace_format)
 
 
 class ConfigError(ValueError):

@@ -10,15 +10,15 @@ A bad command line is a one-line message on stderr and exit status 2.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import signal
 import sys
 from pathlib import Path
 
-from umlpy.api import DEFAULT_ENV, ConfigError, default_rootfs, exit_code, parse_mount, print_report
+from umlpy.api import (DEFAULT_ENV, SYSCALL_TABLE, Config, ConfigError, default_rootfs, exit_code, parse_limits,
+                       parse_mount, print_report)
 from umlpy.boot import boot, start
-from umlpy.kernel.kernel import Config
-from umlpy.kernel.limits import parse_limits
 
 
 class UsageError(Exception):
@@ -174,11 +174,12 @@ def _rule_note(rule) -> str:
 
 
 def cmd_syscalls(ns) -> int:
-    from umlpy.kernel.table import full_table
     out = sys.stdout
-    out.write(f"{'nr':>4}  {'name':24} {'class':8} what happens\n")
-    for e in full_table():
-        out.write(f"{e.nr:>4}  {e.name:24} {e.cls.value:8} {e.summary}{_rule_note(e.rule)}\n")
+    out.write(f"{'nr':>4}  {'name':24} {'class':8} {'support':8} what happens\n")
+    for row in SYSCALL_TABLE.every_number():
+        errno_name = f"{errno.errorcode.get(row.errno, row.errno)}: " if row.errno else ""
+        out.write(f"{row.nr:>4}  {row.name:24} {row.cls.value:8} {row.support.value:8} "
+                  f"{errno_name}{row.summary}{_rule_note(row.rule)}\n")
     return 0
 
 

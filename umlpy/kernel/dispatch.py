@@ -24,13 +24,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
 from umlpy.abi.errno import KernelError
-from umlpy.kernel.table import DECODERS
+from umlpy.kernel.table import DECODERS, DENY
 from umlpy.platform.ptrace import backend as P
 from umlpy.platform.ptrace.seccomp import MAGIC_NR
 
 if TYPE_CHECKING:
     from umlpy.kernel.kernel import Kernel
-    from umlpy.kernel.table import SyscallEntry
+    from umlpy.kernel.table import Row
     from umlpy.kernel.task import Task
 
 U64 = (1 << 64) - 1
@@ -78,7 +78,7 @@ class Wait:
 @dataclass
 class Call:
     """A syscall in progress on one task."""
-    entry: "SyscallEntry"
+    entry: "Row"
     nr: int
     args: tuple[int, ...]
     saved: object = None                # registers at the entry stop, kept only if needed
@@ -123,10 +123,10 @@ class Dispatcher:
         if entry.rule is not None and rule_allows(entry.rule, args):
             return self._run_native(task, call, regs, Native())   # strict mode only
         if entry.handler is None:
-            if entry.cls.value == "deny":
-                call.note = f"(denied: {entry.why or 'not implemented'})"
+            if entry.cls is DENY:
+                call.note = f"(denied: {entry.note})"
                 self.k.note_denied(task, call)
-                return self._finish(task, call, regs, -entry.deny_errno, at_exit=False)
+                return self._finish(task, call, regs, -entry.errno, at_exit=False)
             # native class stopping in strict mode (or an unhandled argument value)
             return self._run_native(task, call, regs, Native())
         try:
@@ -202,8 +202,10 @@ class Dispatcher:
     # ----------------------------------------------------------- engine
     def _advance(self, task: "Task", call: Call, regs, out, *, at_exit: bool) -> None:
         """Carry out what the handler returned at this stop."""
-        if isinstance(out, bool) or out is None:
-            out = 0 if out is None else int(out)
+        if out is None:
+            raise TypeError(f"handler of {call.entry.name} returned None (a result or a request is required)")
+        if isinstance(out, bool):
+            out = int(out)
         if isinstance(out, int):
             if call.gen is not None:         # a generator's `return` ends the call
                 call.gen = None

@@ -422,7 +422,7 @@ class Kernel:
         self.report.syscalls[entry.name] += 1
 
     def note_denied(self, task: Task, call: Call) -> None:
-        line = self.formatter.format_line(task.tid, call.nr, call.args, -call.entry.deny_errno,
+        line = self.formatter.format_line(task.tid, call.nr, call.args, -call.entry.errno,
                            note=call.note)
         self.report.denied.append(line)
         if self.config.log_denied is not None and not self.tracing:

@@ -7,17 +7,26 @@ Four classes (ARCHITECTURE.md):
            argument values (an ArgRule); the rest stop and go to the handler
   deny     refused with an errno and one trace line
 
-Handlers are registered with the `@syscall` decorator in the family modules
-(fs, fd, process, signal, mm, ...).  Parameters are decoded from registers by
-their annotation, so a handler reads like its man page:
+and three support levels, so that nobody mistakes a stand-in for the real thing:
+  full     does what Linux does
+  partial  works, with a documented difference (the row's note)
+  error    always fails with the row's errno (the deny class)
+
+This module is the table's *type*: rows, the `@syscall` decorator that marks a
+handler beside its code, and `SyscallTable`, which dispatch, the seccomp
+filter, `umlpy syscalls`, the trace and the run report all read.  The table
+itself, as data in number order, is umlpy/syscalls/linux64.py.
+
+Parameters are decoded from registers by their annotation, so a handler
+reads like its man page:
 
     @syscall("chdir", EMULATE)
     def chdir(task, path: Path) -> int: ...
 
 `int` is a C int (signed 32 bits), `Long` signed 64, `ULong`/`Ptr` unsigned
-64, `Path` a NUL-terminated guest string (read before the call; a bad pointer
-is EFAULT without calling the handler).  Every number with no entry is denied
-with ENOSYS.
+64, `UInt` unsigned 32, `Path` a NUL-terminated guest string (read before the
+call; a bad pointer is EFAULT without calling the handler).  An annotation
+outside these is refused when the handler is defined.
 """
 from __future__ import annotations
 
@@ -27,9 +36,8 @@ import inspect
 from dataclasses import dataclass, field
 from typing import Callable, NewType
 
-from umlpy.abi.errno import KernelError  # noqa: F401  (re-exported for handlers)
-from umlpy.abi.numbers import NAMES, NUMBERS
-from umlpy.platform.ptrace.seccomp import ArgRule
+from umlpy.abi.numbers import NAMES
+from umlpy.platform.interface import ArgRule
 
 
 class SyscallClass(enum.Enum):
@@ -41,6 +49,12 @@ class SyscallClass(enum.Enum):
 
 EMULATE, REWRITE, NATIVE, DENY = (SyscallClass.EMULATE, SyscallClass.REWRITE,
                                   SyscallClass.NATIVE, SyscallClass.DENY)
+
+
+class Support(enum.Enum):
+    FULL = "full"
+    PARTIAL = "partial"
+    ERROR = "error"
 
 
 # Argument types, by annotation name (plain `int` is a C int).
@@ -69,81 +83,114 @@ DECODERS: dict[str, Callable[[int], int]] = {
 }
 
 
-@dataclass
-class SyscallEntry:
-    nr: int
-    name: str
+@dataclass(frozen=True)
+class HandlerSpec:
+    """What `@syscall` records beside a handler: the calls it serves, how, its parameters."""
+    names: tuple[str, ...]
     cls: SyscallClass
-    handler: Callable | None = None
-    rule: ArgRule | None = None       # native only for these argument values
-    deny_errno: int = errno.ENOSYS
-    why: str = ""
-    params: list[tuple[str, str]] = field(default_factory=list)   # (name, annotation)
-
-    @property
-    def summary(self) -> str:
-        if self.why:
-            return self.why
-        doc = inspect.getdoc(self.handler) if self.handler else ""
-        return doc.splitlines()[0] if doc else ""
-
-
-TABLE: dict[int, SyscallEntry] = {}
-
-
-def _entry(name: str) -> SyscallEntry:
-    nr = NUMBERS[name]
-    return TABLE.setdefault(nr, SyscallEntry(nr, name, DENY))
+    rule: ArgRule | None
+    params: tuple[tuple[str, str], ...]      # (name, annotation) after `task`
 
 
 def syscall(name: str, cls: SyscallClass, *, rule: ArgRule | None = None,
             names: tuple[str, ...] = ()):
-    """Register the decorated function as the handler of `name` (and aliases in `names`)."""
-    def register(fn: Callable) -> Callable:
+    """Mark the decorated function as the handler of syscall `name` (and of `names`).
+
+    `rule`: the seccomp filter lets the call run with no stop for these
+    argument values (native class for them); the rest stop here.
+    """
+    def mark(fn: Callable) -> Callable:
         sig = inspect.signature(fn)
-        params = [(p.name, _annotation_name(p.annotation, p.empty))
-                  for p in list(sig.parameters.values())[1:]]
-        for n in (name, *names):
-            e = _entry(n)
-            e.cls, e.handler, e.rule, e.params = cls, fn, rule, params
+        params = tuple((p.name, _annotation_name(fn, p)) for p in list(sig.parameters.values())[1:])
+        fn.__syscall__ = HandlerSpec((name, *names), cls, rule, params)
         return fn
-    return register
+    return mark
 
 
-def _annotation_name(ann, empty) -> str:
+def _annotation_name(fn: Callable, p: inspect.Parameter) -> str:
     """'int', 'Path', ... whether annotations are strings (PEP 563) or the objects."""
-    if ann is empty:
+    ann = p.annotation
+    if ann is p.empty:
         return "ULong"
-    return ann if isinstance(ann, str) else getattr(ann, "__name__", str(ann))
+    name = ann if isinstance(ann, str) else getattr(ann, "__name__", str(ann))
+    if name not in DECODERS and name != "Path":
+        raise TypeError(f"{fn.__qualname__}: parameter {p.name!r} has annotation {name!r}; "
+                        f"expected one of int, Long, ULong, UInt, Ptr, Path")
+    return name
 
 
-def native(*names: str, rule: ArgRule | None = None, why: str = "") -> None:
-    """Declare syscalls that run natively: descriptors and memory the guest already owns."""
-    for n in names:
-        e = _entry(n)
-        e.cls, e.rule, e.why = NATIVE, rule, why
+@dataclass(frozen=True)
+class Row:
+    """One line of the table: syscall `nr`, what serves it, and how faithfully."""
+    nr: int
+    name: str
+    cls: SyscallClass
+    support: Support = Support.FULL
+    note: str = ""                      # partial: what differs; error: why it is refused
+    errno: int = 0                      # the error of an `error` row
+    handler: Callable | None = None
+    rule: ArgRule | None = None         # with a handler: no stop for these argument values
+    params: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def summary(self) -> str:
+        """One line for `umlpy syscalls`: the handler's man-page line, or the note."""
+        doc = inspect.getdoc(self.handler) if self.handler else ""
+        first = doc.splitlines()[0] if doc else ""
+        if self.support is Support.FULL:
+            return first or self.note
+        return f"{first} [{self.note}]" if first else self.note
 
 
-def deny(*names: str, err: int = errno.ENOSYS, why: str) -> None:
-    """Declare syscalls the guest may not make: `err` and one trace line."""
-    for n in names:
-        e = _entry(n)
-        e.cls, e.deny_errno, e.why, e.handler = DENY, err, why, None
+def native(nr: int, name: str, note: str) -> Row:
+    """A call that runs with no stop: it works on what the caller already owns (`note` says what)."""
+    return Row(nr, name, NATIVE, note=note)
 
 
-def lookup(nr: int) -> SyscallEntry:
-    e = TABLE.get(nr)
-    if e is None:
-        why = "no handler" if nr in NAMES else "no such syscall on x86-64"
-        e = SyscallEntry(nr, NAMES.get(nr, f"syscall_{nr}"), DENY, why=why)
-    return e
+def serve(nr: int, name: str, handler: Callable, *, partial: str = "") -> Row:
+    """A call served by a `@syscall` handler; `partial` notes how it differs from Linux."""
+    spec = getattr(handler, "__syscall__", None)
+    if spec is None or name not in spec.names:
+        raise TypeError(f"{getattr(handler, '__qualname__', handler)} is not a @syscall handler of {name}")
+    return Row(nr, name, spec.cls, Support.PARTIAL if partial else Support.FULL, partial, 0,
+               handler, spec.rule, spec.params)
 
 
-def native_numbers() -> dict[int, ArgRule | None]:
-    """What the seccomp filter lets through with no stop."""
-    return {e.nr: e.rule for e in TABLE.values() if e.cls is NATIVE}
+def deny(nr: int, name: str, err: int, why: str) -> Row:
+    """A call the sandbox refuses: errno `err` and one trace line saying `why`."""
+    return Row(nr, name, DENY, Support.ERROR, why, err)
 
 
-def full_table() -> list[SyscallEntry]:
-    """Every syscall number the kernel knows, with its class (for `umlpy syscalls`)."""
-    return [lookup(nr) for nr in range(max(NAMES) + 1)]
+class SyscallTable:
+    """The rows, by number; what every part of the guest kernel asks about a syscall."""
+
+    def __init__(self, rows: list[Row]) -> None:
+        numbers = [r.nr for r in rows]
+        if numbers != sorted(set(numbers)):
+            raise ValueError("table rows must be in number order, each number once")
+        for r in rows:
+            if NAMES.get(r.nr) != r.name:
+                raise ValueError(f"row {r.nr} is named {r.name!r}; the x86-64 ABI says {NAMES.get(r.nr)!r}")
+        self.rows: dict[int, Row] = {r.nr: r for r in rows}
+
+    def lookup(self, nr: int) -> Row:
+        """The row of `nr`; a number the ABI does not have is denied with ENOSYS."""
+        row = self.rows.get(nr)
+        if row is None:
+            name = NAMES.get(nr, f"syscall_{nr}")
+            why = "no such syscall on x86-64" if nr not in NAMES else "not in the table"
+            row = Row(nr, name, DENY, Support.ERROR, why, errno.ENOSYS)
+        return row
+
+    def native_numbers(self) -> dict[int, ArgRule | None]:
+        """What the seccomp filter lets through with no stop (some only for some argument values)."""
+        out: dict[int, ArgRule | None] = {r.nr: None for r in self.rows.values() if r.cls is NATIVE}
+        out.update({r.nr: r.rule for r in self.rows.values() if r.rule is not None})
+        return out
+
+    def __iter__(self):
+        return iter(self.rows.values())
+
+    def every_number(self) -> list[Row]:
+        """A row for every number from 0 to the highest the ABI has (for `umlpy syscalls`)."""
+        return [self.lookup(nr) for nr in range(max(NAMES) + 1)]

@@ -15,20 +15,10 @@ import struct
 from umlpy.abi.errno import KernelError
 from umlpy.kernel.dispatch import Native
 from umlpy.kernel.fdpath import guest_fd
-from umlpy.kernel.table import DECODERS, EMULATE, REWRITE, Ptr, UInt, native, syscall
-from umlpy.platform.ptrace.seccomp import ArgRule
+from umlpy.kernel.table import DECODERS, EMULATE, REWRITE, Ptr, UInt, syscall
+from umlpy.platform.interface import ArgRule
 from umlpy.vfs.fs import DT_DIR
 
-native("read", "write", "pread64", "pwrite64", "readv", "writev", "preadv", "pwritev",
-       "preadv2", "pwritev2", "lseek", "close", "close_range", "dup", "dup2", "dup3",
-       "pipe", "pipe2", "poll", "ppoll", "select", "pselect6",
-       "epoll_create", "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "epoll_pwait2",
-       "eventfd", "eventfd2", "signalfd", "signalfd4", "timerfd_create", "timerfd_settime",
-       "timerfd_gettime", "fsync", "fdatasync", "sync_file_range", "ftruncate", "fallocate",
-       "flock", "sendfile", "splice", "tee", "vmsplice", "copy_file_range", "readahead",
-       "fadvise64", "sync", "syncfs", "inotify_init", "inotify_init1", "inotify_rm_watch",
-       "memfd_create", "cachestat",
-       why="works on descriptors the guest already owns")
 
 # ------------------------------------------------------------ getdents
 DIRENT_HEAD = struct.Struct("<QqHB")

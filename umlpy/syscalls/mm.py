@@ -8,16 +8,8 @@ guest VFS), so no name is involved.
 from __future__ import annotations
 
 from umlpy.kernel.dispatch import Native
-from umlpy.kernel.table import REWRITE, Ptr, native, syscall
+from umlpy.kernel.table import REWRITE, Ptr, syscall
 
-native("brk", "mmap", "munmap", "mprotect", "mremap", "madvise", "msync", "mincore",
-       "mlock", "mlock2", "munlock", "mlockall", "munlockall", "arch_prctl",
-       "set_robust_list", "rseq", "futex", "futex_waitv", "futex_wake",
-       "futex_wait", "futex_requeue", "membarrier", "mbind", "set_mempolicy", "get_mempolicy",
-       "set_mempolicy_home_node", "pkey_mprotect", "pkey_alloc", "pkey_free", "memfd_secret",
-       "mseal", "map_shadow_stack", "remap_file_pages", "shmget", "shmat", "shmdt", "shmctl",
-       "semget", "semop", "semtimedop", "semctl", "msgget", "msgsnd", "msgrcv", "msgctl",
-       why="the guest's own address space")
 
 
 @syscall("get_robust_list", REWRITE)

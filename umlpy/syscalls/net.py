@@ -20,15 +20,13 @@ import struct
 from umlpy.abi.errno import KernelError
 from umlpy.kernel.dispatch import Native, Wait
 from umlpy.kernel.fdpath import AT_FDCWD, guest_fd, resolve_at
-from umlpy.kernel.table import REWRITE, Ptr, UInt, native, syscall
-from umlpy.platform.ptrace.seccomp import ArgRule
+from umlpy.kernel.table import REWRITE, Ptr, UInt, syscall
+from umlpy.platform.interface import ArgRule
 
 AF_UNIX, AF_INET, AF_INET6, AF_NETLINK = 1, 2, 10, 16
 NATIVE_FAMILIES = frozenset({AF_UNIX, AF_INET, AF_INET6})
 NETLINK_ROUTE = 0
 
-native("listen", "accept", "accept4", "shutdown", "setsockopt", "recvfrom", "recvmsg", "recvmmsg", "sendmsg", "sendmmsg",
-       why="works on sockets the guest already owns")
 
 
 @syscall("socket", REWRITE, rule=ArgRule(0, NATIVE_FAMILIES, allow=True))

@@ -15,12 +15,9 @@ import os
 from umlpy.abi.errno import KernelError
 from umlpy.kernel.dispatch import Native
 from umlpy.kernel.fdpath import guest_fd
-from umlpy.kernel.table import REWRITE, Ptr, UInt, native, syscall
+from umlpy.kernel.table import REWRITE, Ptr, UInt, syscall
 from umlpy.syscalls.thread import host_group, host_pid
 
-native("rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack", "rt_sigpending",
-       "rt_sigsuspend", "pause",
-       why="signal state of the calling thread")
 
 SIGCHLD = 17
 

@@ -14,7 +14,7 @@ import struct
 
 from umlpy.abi.errno import KernelError
 from umlpy.kernel.dispatch import Native
-from umlpy.kernel.table import EMULATE, REWRITE, Ptr, UInt, deny, native, syscall
+from umlpy.kernel.table import EMULATE, REWRITE, Ptr, UInt, syscall
 
 CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC = 0x20000, 0x02000000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWTIME = 0x10000000, 0x20000000, 0x40000000, 0x80
@@ -22,9 +22,6 @@ CLONE_NAMESPACES = (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC 
                     | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWTIME)
 CLONE_UNTRACED, CLONE_SETTLS, CLONE_PIDFD, CLONE_INTO_CGROUP = 0x00800000, 0x80000, 0x1000, 0x200000000
 
-native("exit", "exit_group", "sched_yield", "getcpu", "personality", "seccomp", "prctl",
-       "restart_syscall",
-       why="affects only the calling process")
 
 
 def _translate_tid(task, r: int) -> int:
@@ -270,21 +267,14 @@ def prlimit64(task, pid: int, resource: int, new: Ptr, old: Ptr):
     return Native(args={0: _pid_arg(task, pid)}) if pid else Native()
 
 
-native("getrlimit", "setrlimit", "getrusage", "times", why="limits and usage of the caller")
 
 
-def _sched(name: str, doc: str):
-    @syscall(name, REWRITE)
-    def handler(task, pid: int, a1: Ptr, a2: Ptr):
-        return Native(args={0: _pid_arg(task, pid)}) if pid else Native()
-    handler.__doc__ = doc
-    return handler
-
-
-for _name in ("sched_setparam", "sched_getparam", "sched_setscheduler", "sched_getscheduler",
-              "sched_setaffinity", "sched_getaffinity", "sched_rr_get_interval",
-              "sched_setattr", "sched_getattr"):
-    _sched(_name, f"{_name}(2): scheduling of a guest process (pid translated).")
+@syscall("sched_setparam", REWRITE, names=(
+    "sched_getparam", "sched_setscheduler", "sched_getscheduler", "sched_setaffinity",
+    "sched_getaffinity", "sched_rr_get_interval", "sched_setattr", "sched_getattr"))
+def sched_of_pid(task, pid: int, a1: Ptr, a2: Ptr):
+    """sched_*(2): scheduling of a guest process (pid translated)."""
+    return Native(args={0: _pid_arg(task, pid)}) if pid else Native()
 
 
 def _priority(task, which: int, who: int) -> Native:
@@ -319,8 +309,3 @@ def process_vm_readv(task, pid: int, a1: Ptr, a2: Ptr, a3: Ptr, a4: Ptr, a5: Ptr
     return Native(args={0: host_pid(task, pid)})
 
 
-deny("ptrace", err=errno.EPERM, why="ptrace inside the sandbox is not supported")
-deny("unshare", "setns", err=errno.EPERM, why="namespaces cannot be changed inside the sandbox")
-deny("pidfd_getfd", err=errno.EPERM, why="taking another process's descriptors is not supported")
-deny("migrate_pages", "move_pages", err=errno.EPERM, why="NUMA page moves are not supported")
-deny("process_madvise", "process_mrelease", err=errno.EPERM, why="not supported")

@@ -9,16 +9,10 @@ import errno
 
 from umlpy.abi.errno import KernelError
 from umlpy.kernel.dispatch import Native
-from umlpy.kernel.table import REWRITE, Ptr, deny, native, syscall
+from umlpy.kernel.table import REWRITE, Ptr, syscall
 
 SIGEV_THREAD_ID = 4
 
-native("clock_gettime", "clock_getres", "gettimeofday", "time", "nanosleep", "clock_nanosleep",
-       "getitimer", "setitimer", "alarm", "timer_settime", "timer_gettime",
-       "timer_getoverrun", "timer_delete",
-       why="clocks and timers of the calling process")
-deny("settimeofday", "clock_settime", "adjtimex", "clock_adjtime", err=errno.EPERM,
-     why="the sandbox may not set the host's clocks")
 
 
 @syscall("timer_create", REWRITE)

@@ -2,8 +2,10 @@
 
 One line per syscall, as the *guest* sees it: the caller passes the guest pid and,
 through ``strings``, the guest path it resolved, so nothing of the host leaks into
-the trace. Syscall names, argument names and argument types come from python-ptrace
-(``ptrace.syscall``: the x86-64 number table and ``SYSCALL_PROTOTYPES``), as do the
+the trace. Syscall names come from the one syscall table (umlpy/syscalls/linux64.py,
+numbered by umlpy/abi/numbers.py); argument names and types from python-ptrace's
+``SYSCALL_PROTOTYPES`` and, for calls it does not describe, from the annotations of
+the table's handlers (Path, int, UInt, Ptr, ...). python-ptrace also gives the
 flag and constant tables it already has (open flags, mmap prot, access mode, clone
 flags, fcntl/futex/lseek/rlimit/sigprocmask/socket constants, signal names); this
 module fixes the few x86-64 prototypes that differ from the generic kernel ones
@@ -34,10 +36,7 @@ from ptrace.syscall.prototypes import SYSCALL_PROTOTYPES as _PT_PROTOTYPES
 from ptrace.syscall.socketcall_constants import SOCKET_FAMILY as _PT_SOCKET_FAMILY
 from ptrace.syscall.socketcall_constants import SOCKET_TYPE as _PT_SOCKET_TYPE
 
-try:  # always the x86-64 table, whatever the host CPU
-    from ptrace.syscall.linux.x86_64 import SYSCALL_NAMES as _PT_NAMES
-except ImportError:  # pragma: no cover
-    from ptrace.syscall.names import SYSCALL_NAMES as _PT_NAMES
+from umlpy.syscalls.linux64 import TABLE
 
 __all__ = ["syscall_name", "format_call", "format_result", "format_line", "STRING_LIMIT"]
 
@@ -64,18 +63,7 @@ def _s64(v: int) -> int:
 
 # --------------------------------------------------------------------------- names
 
-# python-ptrace's x86_64 table also lists the x32 numbers 512..547; a 64-bit guest
-# calling those numbers gets ENOSYS, so they are "unknown" here.
-_NAMES: dict[int, str] = {nr: n for nr, n in _PT_NAMES.items() if nr < 512}
-_NAMES.update({  # newer than python-ptrace's table
-    441: "epoll_pwait2", 442: "mount_setattr", 443: "quotactl_fd",
-    444: "landlock_create_ruleset", 445: "landlock_add_rule", 446: "landlock_restrict_self",
-    447: "memfd_secret", 448: "process_mrelease", 449: "futex_waitv",
-    450: "set_mempolicy_home_node", 451: "cachestat", 452: "fchmodat2",
-    453: "map_shadow_stack", 454: "futex_wake", 455: "futex_wait", 456: "futex_requeue",
-    457: "statmount", 458: "listmount", 459: "lsm_get_self_attr", 460: "lsm_set_self_attr",
-    461: "lsm_list_modules", 462: "mseal",
-})
+_NAMES: dict[int, str] = {row.nr: row.name for row in TABLE}
 
 
 def syscall_name(nr: int) -> str:
@@ -765,12 +753,21 @@ _NARGS = {"open": _nargs_open(1), "openat": _nargs_open(2), "fcntl": _nargs_fcnt
 _HEX_RESULT = {"mmap", "mremap", "brk", "shmat"}
 _NO_RETURN = {"exit", "exit_group"}
 
+def _from_annotations(params) -> tuple:
+    """Formatters from a handler's parameter annotations (python-ptrace has no prototype)."""
+    if not params:
+        return (_f_hex,) * 6
+    kinds = {"Path": _f_str, "int": _f_int, "UInt": _f_uint, "Long": _f_long, "ULong": _f_ulong,
+             "Ptr": _f_ptr}
+    return tuple(kinds.get(ann, _f_hex) for _, ann in params)
+
+
 # nr -> (name, formatters, nargs function or None)
 _ENTRIES: dict[int, tuple] = {}
 for _nr, _name in _NAMES.items():
     _proto = _PROTOS.get(_name)
     if _proto is None:
-        _fmts = (_f_hex,) * 6
+        _fmts = _from_annotations(TABLE.lookup(_nr).params)
     else:
         _fmts = tuple(_arg_formatter(_name, t, n) for t, n in _proto[1])[:6]
     _ENTRIES[_nr] = (_name, _fmts, _NARGS.get(_name))

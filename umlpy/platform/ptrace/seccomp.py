@@ -15,7 +15,8 @@ In strict mode step 3 is left out, so every syscall stops.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+
+from umlpy.platform.interface import ArgRule
 
 AUDIT_ARCH_X86_64 = 0xC000003E
 X32_SYSCALL_BIT = 0x40000000
@@ -36,22 +37,6 @@ OFF_NR, OFF_ARCH = 0, 4
 
 def off_arg(i: int, high: bool = False) -> int:
     return 16 + 8 * i + (4 if high else 0)
-
-
-@dataclass(frozen=True)
-class ArgRule:
-    """Allow a native-class syscall only when (or unless) an argument matches.
-
-    `arg` is the argument index; the low 32 bits are compared against
-    `values`.  With allow=True the listed values run natively and the rest
-    stop; with allow=False the listed values stop and the rest run natively.
-    `zero64` compares the whole 64-bit argument with 0 instead (e.g. sendto's
-    destination address must be NULL to run natively).
-    """
-    arg: int
-    values: frozenset[int] = frozenset()
-    allow: bool = True
-    zero64: bool = False
 
 
 class _Asm:
