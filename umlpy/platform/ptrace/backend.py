@@ -108,7 +108,8 @@ class PtracePlatform:
         r = lib.uh_spawn(a)
         if r < 0:
             if a.child_errno:
-                raise PlatformError(a.child_errno, f"guest spawn failed at step {a.child_step}: "
+                step = ffi.string(lib.uh_spawn_step_name(a.child_step)).decode()
+                raise PlatformError(a.child_errno, f"guest spawn failed while {step}: "
                                     f"{os.strerror(a.child_errno)}")
             raise PlatformError(-r, f"guest spawn failed: {os.strerror(-r)}")
         return r, a.listener_fd
