@@ -27,6 +27,7 @@ from umlpy.abi.errno import KernelError
 from umlpy.fsimpl.layout import build_vfs
 from umlpy.kernel.kernel import NOBODY, Config, Kernel, Report
 from umlpy.kernel.limits import parse_limits
+from umlpy.platform.ptrace.backend import PtracePlatform
 from umlpy.syscalls import linux64
 from umlpy.trace import format as trace_format
 
@@ -78,7 +79,8 @@ SYSCALL_TABLE = linux64.TABLE      # what `umlpy syscalls` prints
 def new_kernel(config: Config) -> Kernel:
     """A guest kernel for `config`, wired to the x86-64 table, the sandbox's
     file systems and the strace formatter (the kernel imports none of them)."""
-    return Kernel(config, table=SYSCALL_TABLE, build_vfs=build_vfs, formatter=trace_format)
+    return Kernel(config, platform=PtracePlatform(), table=SYSCALL_TABLE, build_vfs=build_vfs,
+                  formatter=trace_format)
 
 
 class ConfigError(ValueError):

@@ -17,3 +17,9 @@ class KernelError(Exception):
         super().__init__(err, why or errno.errorcode.get(err, str(err)))
         self.errno = err
         self.why = why
+
+
+# Kernel-internal restart codes a syscall returns when a signal interrupts it;
+# the guest never sees them (the syscall is restarted or fails with EINTR).
+ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND, ERESTART_RESTARTBLOCK = -512, -513, -514, -516
+RESTART_CODES = frozenset({ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND, ERESTART_RESTARTBLOCK})

@@ -1,15 +1,9 @@
 """Running one guest syscall through its handler, across as many stops as it needs.
 
-A handler returns (or, if it is a generator, yields) requests:
-
-  int            the final result; an emulated call is skipped by the host
-  Native(...)    let the host kernel run the call, maybe with rewritten
-                 arguments, and maybe translate its result (`then`)
-  InstallFd(fd)  give a supervisor-owned descriptor to the guest: the thread
-                 runs the seccomp "magic" syscall and the supervisor installs
-                 the fd through the user-notification listener
-  Inject(nr,..)  (generators only) run another syscall in the guest's context
-                 and receive its result
+A handler returns (or, if it is a generator, yields) an int result or a
+request (kernel/requests.py): Native, InstallFd, Inject, Wait.  The
+dispatcher turns each into an answer to the interception platform
+(platform/interface.py) and never touches registers itself.
 
 Generators make a multi-stop syscall (execve: install fd, write argv, exec)
 read as straight-line code.  The `Call` object carries that state between
@@ -23,56 +17,18 @@ import types
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
-from umlpy.abi.errno import KernelError
+from umlpy.abi.errno import ERESTARTNOINTR, ERESTARTSYS, RESTART_CODES, KernelError
+from umlpy.kernel.requests import Inject, InstallFd, Native, Wait
 from umlpy.kernel.table import DECODERS, DENY
-from umlpy.platform.ptrace import backend as P
-from umlpy.platform.ptrace.seccomp import MAGIC_NR
+from umlpy.platform.interface import INJECT, REWRITE_ARGS
 
 if TYPE_CHECKING:
     from umlpy.kernel.kernel import Kernel
     from umlpy.kernel.table import Row
     from umlpy.kernel.task import Task
+    from umlpy.platform.interface import Event
 
-U64 = (1 << 64) - 1
-ALL_BUT_KILL_STOP = U64 & ~((1 << 8) | (1 << 18))      # bits are signal-1
-ERESTARTSYS, ERESTARTNOINTR = -512, -513
 EXEC_NRS = (59, 322)                       # execve, execveat
-RESTART_CODES = {-512, -513, -514, -516}   # ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND, ERESTART_RESTARTBLOCK
-
-
-@dataclass
-class Native:
-    """Let the host run this syscall, with `args` (index -> value) replaced."""
-    args: dict[int, int] | None = None
-    then: Callable[[int], int] | None = None
-
-
-@dataclass
-class InstallFd:
-    """Install supervisor fd `fd` in the guest; the guest's new fd number is the result."""
-    fd: int
-    cloexec: bool = False
-    close: bool = True          # close the supervisor's copy afterwards
-
-
-@dataclass
-class Inject:
-    """Run syscall `nr` with `args` in the guest (generator handlers only)."""
-    nr: int
-    args: tuple[int, ...] = ()
-
-
-@dataclass
-class Wait:
-    """Keep the thread stopped until `ready()` returns a request (not None).
-
-    For a syscall that must block in the guest (opening a FIFO waits for
-    the other end) while the supervisor goes on serving everyone else: the
-    stop loop polls `ready` between stops.  `cancel()` undoes what was
-    prepared if a signal ends the wait (the call then fails with EINTR).
-    """
-    ready: Callable[[], object]
-    cancel: Callable[[], None] = lambda: None
 
 
 @dataclass
@@ -93,12 +49,6 @@ class Call:
     note: str | None = None
 
 
-def _set_args(regs, args: dict[int, int] | tuple[int, ...]) -> None:
-    items = args.items() if isinstance(args, dict) else enumerate(args)
-    for i, v in items:
-        setattr(regs, P.ARG_REGS[i], v & U64)
-
-
 class Dispatcher:
     """Feeds syscall stops of every task to handlers (see module docstring)."""
 
@@ -107,12 +57,12 @@ class Dispatcher:
         self.platform = kernel.platform
 
     # ------------------------------------------------------------ entry
-    def on_seccomp(self, task: "Task", regs) -> None:
+    def on_entry(self, task: "Task", ev: "Event") -> None:
+        """A syscall that stops (not native, or strict mode): run its row of the table."""
         if task.call is not None:            # an injected syscall passing the filter
-            self.platform.resume(task.host_tid, P.STEP_SYSCALL)
+            self.platform.pass_through(task.host_tid, None, want_exit=True)
             return
-        nr = regs.orig_rax
-        args = (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9)
+        nr, args, regs = ev.nr, ev.args, ev.state
         entry = self.k.lookup(nr)
         call = Call(entry, nr, args)
         if self.k.tracing and nr in EXEC_NRS:
@@ -161,29 +111,25 @@ class Dispatcher:
             out = next(out)
         return out
 
-    @staticmethod
-    def _keep(call: Call, regs) -> None:
+    def _keep(self, call: Call, regs) -> None:
         """Copy the entry registers: the call outlives this stop (the stop
         buffer is reused by the next one).  Emulated calls, the common case,
         finish at their entry stop and never pay for the copy."""
         if call.saved is None:
-            call.saved = P.PtracePlatform.copy_regs(regs)
+            call.saved = self.platform.save(regs)
 
     def _hold_signals(self, task: "Task", call: Call) -> None:
         if call.sigmask is None:
-            call.sigmask = self.platform.getsigmask(task.host_tid)
-            if call.sigmask is not None:
-                self.platform.setsigmask(task.host_tid, ALL_BUT_KILL_STOP)
+            call.sigmask = self.platform.hold_signals(task.host_tid)
 
     # ------------------------------------------------------------- exit
-    def on_syscall_stop(self, task: "Task", regs, op: int) -> None:
+    def on_exit(self, task: "Task", ev: "Event") -> None:
+        """A syscall let through (or injected) has returned: the handler goes on."""
         call = task.call
-        if call is None or op != P.OP_EXIT:
-            # entry stop of an injected syscall, or a stray stop: keep stepping
-            mode = P.STEP_SYSCALL if call is not None else P.CONT
-            self.platform.resume(task.host_tid, mode)
+        if call is None:                     # a stray exit: nothing waits for it
+            self.platform.resume(task.host_tid)
             return
-        result = regs.rax - (1 << 64) if regs.rax & (1 << 63) else regs.rax
+        regs, result = ev.state, ev.result
         if call.gen is not None:
             try:
                 out = call.gen.send(result)
@@ -223,11 +169,12 @@ class Dispatcher:
             self.k.waiting[task] = (call, out)       # the thread stays in its stop
             return
         if isinstance(out, Inject):
+            if INJECT not in self.platform.capabilities:
+                return self._refuse(task, call, regs, "inject", at_exit)
             self._keep(call, regs)
-            self._prepare_syscall(regs, out.nr, out.args, at_exit)
             task.call = call
             call.restore = True
-            self.platform.resume(task.host_tid, P.STEP_SYSCALL, 0, regs)
+            self.platform.inject(task.host_tid, regs, out.nr, out.args, at_exit=at_exit)
             return
         raise TypeError(f"handler of {call.entry.name} returned {out!r}")
 
@@ -248,22 +195,26 @@ class Dispatcher:
             if out is None:
                 continue
             del self.k.waiting[task]
-            regs = P.PtracePlatform.copy_regs(call.saved)   # still in its entry stop
+            regs = self.platform.save(call.saved)   # still in its entry stop
             self._advance(task, call, regs, out, at_exit=False)
 
     def _run_native(self, task: "Task", call: Call, regs, req: Native) -> None:
         call.then = req.then
         if req.args:
+            if REWRITE_ARGS not in self.platform.capabilities:
+                return self._refuse(task, call, regs, "rewrite arguments", False)
             self._keep(call, regs)               # the guest's own arguments, for the exit
-            _set_args(regs, req.args)
             call.restore = True
         need_exit = call.restore or call.then is not None or self.k.tracing
-        if need_exit:
-            task.call = call
-            self.platform.resume(task.host_tid, P.STEP_SYSCALL, 0, regs if req.args else None)
-        else:
-            task.call = None
-            self.platform.resume(task.host_tid, P.CONT)
+        task.call = call if need_exit else None
+        self.platform.pass_through(task.host_tid, regs, req.args, want_exit=need_exit)
+
+    def _refuse(self, task: "Task", call: Call, regs, what: str, at_exit: bool) -> None:
+        """The handler asked for what this platform cannot do: fail the call, say why."""
+        call.note = f"(the interception platform cannot {what})"
+        call.gen = None
+        self._finish(task, call, call.saved if at_exit and call.restore else regs, -errno.ENOSYS,
+                     at_exit=at_exit)
 
     def _install_fd(self, task: "Task", call: Call, regs, req: InstallFd, at_exit: bool) -> None:
         if at_exit:
@@ -278,13 +229,9 @@ class Dispatcher:
             more = call.sigmask is not None or more
         if more:
             self._keep(call, regs)               # restored at the exit stop
-        # Only the syscall number changes: the argument registers the guest's
-        # compiler expects preserved across `syscall` are left alone.
-        regs.orig_rax = MAGIC_NR
         task.call = call if more else None
         call.restore = more
-        r = self.platform.resume(task.host_tid, P.STEP_SYSCALL if more else P.CONT, 0, regs)
-        newfd = self.platform.addfd(self.k.listener, task.host_tid, req.fd, req.cloexec) if r == 0 else r
+        newfd = self.platform.install_fd(task.host_tid, regs, req.fd, req.cloexec, want_exit=more)
         if req.close:
             os.close(req.fd)
         if newfd == -errno.EINTR:
@@ -300,37 +247,19 @@ class Dispatcher:
         # signal came first) continues the call; _finish restores the
         # guest's own syscall number so that a restart restarts it.
 
-    @staticmethod
-    def _prepare_syscall(regs, nr: int, args: tuple[int, ...], at_exit: bool) -> None:
-        if at_exit:
-            regs.rip -= 2                    # back onto the `syscall` instruction
-            regs.rax = nr
-        else:
-            regs.orig_rax = nr
-        full = tuple(args) + (0,) * (6 - len(args))
-        _set_args(regs, full)
-
     def _finish(self, task: "Task", call: Call, regs, result: int, *, at_exit: bool) -> None:
         task.call = None
         if call.sigmask is not None:
-            self.platform.setsigmask(task.host_tid, call.sigmask)
-        if at_exit:
-            if call.execed:
-                out = None                   # registers belong to the new program
-            elif call.restore:
-                if call.interrupted and result == ERESTARTSYS:
-                    result = ERESTARTNOINTR      # always restart: Linux never fails open with EINTR
-                out = call.saved
-                out.rax = result & U64
-            else:
-                regs.rax = result & U64
-                out = regs
-        else:
-            regs.orig_rax = U64               # skip the host syscall
-            regs.rax = result & U64
-            out = regs
+            self.platform.set_sigmask(task.host_tid, call.sigmask)
+        state = regs
+        if at_exit and call.execed:
+            state = None                         # registers belong to the new program
+        elif at_exit and call.restore:
+            if call.interrupted and result == ERESTARTSYS:
+                result = ERESTARTNOINTR          # always restart: Linux never fails open with EINTR
+            state = call.saved
         self.k.trace_done(task, call, result)
-        self.platform.resume(task.host_tid, P.CONT, 0, out)
+        self.platform.complete(task.host_tid, state, result, at_exit=at_exit)
 
 
 def rule_allows(rule, args: tuple[int, ...]) -> bool:
@@ -343,4 +272,4 @@ def rule_allows(rule, args: tuple[int, ...]) -> bool:
     return match == rule.allow
 
 
-__all__ = ["Native", "InstallFd", "Inject", "Call", "Dispatcher"]
+__all__ = ["Native", "InstallFd", "Inject", "Wait", "Call", "Dispatcher"]

@@ -29,8 +29,7 @@ from umlpy.kernel.loader import prepare_exec
 from umlpy.kernel.pidns import PidNamespace
 from umlpy.kernel.task import FsContext, Process, Task
 from umlpy.platform import host
-from umlpy.platform.ptrace import backend as P
-from umlpy.platform.ptrace.seccomp import build_filter
+from umlpy.platform.interface import Event, Kind, Platform
 
 CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
 CLONE_PARENT, CLONE_THREAD = 0x8000, 0x10000
@@ -108,19 +107,19 @@ class Report:
 class Kernel:
     """One sandbox's guest kernel.
 
-    It is given its parts by the composition root (umlpy.api): the syscall
-    `table` (lookup, native_numbers), `build_vfs(kernel)` that makes the
-    mount table, and the trace `formatter`; it imports none of them.
+    It is given its parts by the composition root (umlpy.api): the
+    interception `platform`, the syscall `table` (lookup, native_numbers),
+    `build_vfs(kernel)` that makes the mount table, and the trace
+    `formatter`; it imports none of them.
     """
 
-    def __init__(self, config: Config, *, table, build_vfs, formatter) -> None:
+    def __init__(self, config: Config, *, platform: Platform, table, build_vfs, formatter) -> None:
         self.config = config
+        self.platform = platform
         self.table = table
         self.formatter = formatter
-        self.platform = P.PtracePlatform()
         self.dispatcher = Dispatcher(self)
         self.pidns = PidNamespace()
-        self.listener = -1
         self.hostname = config.hostname
         self.domainname = "(none)"
         self.tracing = config.trace is not None
@@ -129,7 +128,7 @@ class Kernel:
         self.init: Process | None = None
         self.init_status: int | None = None
         self.lookup = self.table.lookup
-        self._early: dict[int, P.Stop] = {}          # first stops of not-yet-announced children
+        self._early: set[int] = set()              # first stops of not-yet-announced children
         self.killed_by_timeout = False
         self.unix_names: dict[str, tuple[str, int]] = {}   # bound socket alias -> (guest path, dir fd)
         self.waiting: dict[Task, tuple] = {}       # threads parked by a Wait request
@@ -148,13 +147,13 @@ class Kernel:
         env = [f"{k}={v}".encode() for k, v in self.config.env.items()]
         plan = prepare_exec(self, fs, argv[0], [a.encode() for a in argv], env, search_path=True,
                             env_path=self.config.env.get("PATH"))
-        filt = build_filter(self.table.native_numbers(), strict=self.config.strict)
         try:
             cpu = placement(self.config.cpu)
             if cpu is not None:
                 os.sched_setaffinity(0, {cpu})
-            pid, self.listener = self.platform.spawn(
-                plan.fd, plan.host_argv, env, filter_prog=filt, stdio=self.config.stdio,
+            pid = self.platform.spawn(
+                plan.fd, plan.host_argv, env, native=self.table.native_numbers(),
+                strict=self.config.strict, stdio=self.config.stdio,
                 make_ctty=self.config.tty is not None, uid=self.config.host_uid,
                 gid=self.config.host_uid, cpu=-1 if cpu is None else cpu,
                 chroot_dir=self.empty_root.encode(), rlimits=host_rlimits(self.config.limits))
@@ -176,14 +175,14 @@ class Kernel:
             import json
             argv_s = ", ".join(json.dumps(a.decode(errors="replace")) for a in plan.guest_argv)
             self.trace_line(f"[pid {proc.pid}] execve({json.dumps(plan.exe)}, [{argv_s}]) = 0")
-        self.platform.resume(pid, P.CONT)
+        self.platform.resume(pid)
         return proc
 
     # ------------------------------------------------------------- loop
     def run(self) -> int:
         """Serve guest syscalls until every guest thread is gone; init's wait status."""
         while True:
-            st = self.platform.wait(block=not self.waiting)
+            st = self.platform.next_event(block=not self.waiting)
             if st is None:
                 break
             if st is False:                        # nothing new: look at parked threads
@@ -215,55 +214,45 @@ class Kernel:
         except (OSError, KeyError, ValueError):
             return False
 
-    def on_stop(self, st: P.Stop) -> None:
-        task = self.pidns.tasks.get(st.tid)
-        if task is not None and task.restart_nr is not None and st.kind != P.SIGNAL:
+    def on_stop(self, ev: Event) -> None:
+        """Send one event to where it is served."""
+        task = self.pidns.tasks.get(ev.tid)
+        if task is not None and task.restart_nr is not None and ev.kind != Kind.SIGNAL:
             task.restart_nr = None
-        if st.kind == P.EVENT and st.event == P.EVENT_EXEC:
-            task = self.pidns.tasks.get(st.msg, task)   # the exec'ing thread, by its old tid
+        if ev.kind == Kind.EXEC:
+            task = self.pidns.tasks.get(ev.msg, task)   # the exec'ing thread, by its old tid
         if task is None:
-            if st.kind in (P.EXITED, P.KILLED):
-                return
-            self._early[st.tid] = st               # a child before its parent's event
+            if ev.kind not in (Kind.EXITED, Kind.KILLED):
+                self._early.add(ev.tid)            # a child before its parent's event
             return
-        k = st.kind
-        if k == P.SECCOMP:
-            self.dispatcher.on_seccomp(task, st.regs)
-        elif k == P.SYSCALL:
-            self.dispatcher.on_syscall_stop(task, st.regs, st.op)
-        elif k == P.EVENT:
-            self.on_event(task, st)
-        elif k == P.SIGNAL:
+        k = ev.kind
+        if k == Kind.ENTRY:
+            self.dispatcher.on_entry(task, ev)
+        elif k == Kind.EXIT:
+            self.dispatcher.on_exit(task, ev)
+        elif k == Kind.NEW_THREAD:
+            self.new_child(task, ev.msg)
+            self.platform.resume(task.host_tid, want_exit=task.call is not None)
+        elif k == Kind.EXEC:
+            self.on_exec(task, ev)
+            self.platform.resume(ev.tid, want_exit=task.call is not None)
+        elif k == Kind.SIGNAL:
             if task.restart_nr is not None:
-                self.unwind_magic(task)
-            self.translate_siginfo(task, st.sig)
+                self.platform.restart_syscall(task.host_tid, task.restart_nr)
+                task.restart_nr = None
+            self.translate_siginfo(task, ev.sig)
             if self.tracing:
-                self.trace_line(f"[pid {task.tid}] --- {_signame(st.sig)} ---")
-            self.platform.resume(task.host_tid, self.mode(task), st.sig)
-        elif k == P.GROUP_STOP:
-            self.platform.resume(task.host_tid, P.LISTEN)
-        elif k == P.INTERRUPT:
+                self.trace_line(f"[pid {task.tid}] --- {_signame(ev.sig)} ---")
+            self.platform.resume(task.host_tid, want_exit=task.call is not None, sig=ev.sig)
+        elif k == Kind.GROUP_STOP:
+            self.platform.listen(task.host_tid)
+        elif k == Kind.START:
             if not task.started:
                 self.first_stop(task)
             else:
-                self.platform.resume(task.host_tid, self.mode(task))
-        elif k in (P.EXITED, P.KILLED):
-            self.on_death(task, st)
-
-    def unwind_magic(self, task: Task) -> None:
-        """A signal interrupted the magic syscall before the fd was handed over.
-
-        The thread returns -ERESTARTSYS from it; make the kernel restart the
-        guest's own syscall instead, after the signal's handler, whatever its
-        SA_RESTART says (-ERESTARTNOINTR): opening a file never fails with
-        EINTR on Linux.  The restarted call stops in its handler afresh.
-        """
-        regs = self.platform.getregs(task.host_tid)
-        regs.orig_rax = task.restart_nr
-        if regs.rax == (-512) & ((1 << 64) - 1):
-            regs.rax = (-513) & ((1 << 64) - 1)
-        self.platform.setregs(task.host_tid, regs)
-        task.restart_nr = None
+                self.platform.resume(task.host_tid, want_exit=task.call is not None)
+        else:
+            self.on_death(task, ev)
 
     # si_code values whose siginfo carries the sender's pid and uid
     SENDER_CODES = {0, -6}              # SI_USER, SI_TKILL (SI_QUEUE's pid is the sender's own word)
@@ -271,7 +260,7 @@ class Kernel:
 
     def translate_siginfo(self, task: Task, sig: int) -> None:
         """A signal about to be delivered names its sender by host pid: make it a guest pid."""
-        info = self.platform.getsiginfo(task.host_tid)
+        info = self.platform.get_siginfo(task.host_tid)
         if info is None:
             return
         code = int.from_bytes(info[8:12], "little", signed=True)
@@ -283,23 +272,10 @@ class Kernel:
         uid = sender.creds.euid if sender is not None else 0
         info[16:20] = guest.to_bytes(4, "little", signed=True)
         info[20:24] = uid.to_bytes(4, "little")
-        self.platform.setsiginfo(task.host_tid, info)
-
-    @staticmethod
-    def mode(task: Task) -> int:
-        """Resume mode: keep syscall-stepping while a multi-stop syscall is in flight."""
-        return P.STEP_SYSCALL if task.call is not None else P.CONT
+        self.platform.set_siginfo(task.host_tid, info)
 
     # ---------------------------------------------------------- events
-    def on_event(self, task: Task, st: P.Stop) -> None:
-        ev = st.event
-        if ev in (P.EVENT_FORK, P.EVENT_VFORK, P.EVENT_CLONE):
-            self.new_child(task, st.msg, ev)
-        elif ev == P.EVENT_EXEC:
-            self.on_exec(task, st)
-        self.platform.resume(st.tid if ev == P.EVENT_EXEC else task.host_tid, self.mode(task))
-
-    def new_child(self, parent: Task, host_tid: int, ev: int) -> None:
+    def new_child(self, parent: Task, host_tid: int) -> None:
         if parent.clone_args:
             flags, ptid, ctid = parent.clone_args
         else:
@@ -327,24 +303,24 @@ class Kernel:
             self.platform.write(parent.host_tid, ptid, tid_bytes)
         if flags & CLONE_CHILD_SETTID and ctid:
             self.platform.write(host_tid, ctid, tid_bytes)
-        early = self._early.pop(host_tid, None)
-        if early is not None:
+        if host_tid in self._early:
+            self._early.discard(host_tid)
             self.first_stop(child)
 
     def first_stop(self, task: Task) -> None:
         """A new thread's first stop: it is known now, let it run."""
         task.started = True
-        self.platform.resume(task.host_tid, P.CONT)
+        self.platform.resume(task.host_tid)
 
-    def on_exec(self, task: Task, st: P.Stop) -> None:
-        former = st.msg
-        if former != st.tid:                       # a non-leader thread exec'd
-            leader = self.pidns.tasks.get(st.tid)
+    def on_exec(self, task: Task, ev: Event) -> None:
+        former = ev.msg
+        if former != ev.tid:                       # a non-leader thread exec'd
+            leader = self.pidns.tasks.get(ev.tid)
             if leader is not None and leader is not task:
                 self.pidns.remove_task(leader)
                 task.process.threads.pop(leader.tid, None)
             task.process.threads.pop(task.tid, None)
-            self.pidns.rekey(task, st.tid, task.process.pid)
+            self.pidns.rekey(task, ev.tid, task.process.pid)
             task.process.threads[task.tid] = task
         for t in list(task.process.threads.values()):   # the others are gone
             if t is not task:
@@ -357,9 +333,9 @@ class Kernel:
                 plan.apply(task.process)
                 self.report_exec(task.process)
 
-    def on_death(self, task: Task, st: P.Stop) -> None:
+    def on_death(self, task: Task, ev: Event) -> None:
         if self.tracing:
-            how = f"exited with {st.sig}" if st.kind == P.EXITED else f"killed by {_signame(st.sig)}"
+            how = f"exited with {ev.sig}" if ev.kind == Kind.EXITED else f"killed by {_signame(ev.sig)}"
             self.trace_line(f"[pid {task.tid}] +++ {how} +++")
         proc = task.process
         self.pidns.remove_task(task)
@@ -368,7 +344,7 @@ class Kernel:
         if proc.threads:
             return
         proc.alive = False
-        proc.exit_status = (st.sig << 8) if st.kind == P.EXITED else st.sig
+        proc.exit_status = (ev.sig << 8) if ev.kind == Kind.EXITED else ev.sig
         entry = self._report_entry(proc)
         if entry is not None:
             entry["status"] = os.waitstatus_to_exitcode(proc.exit_status)
@@ -408,9 +384,7 @@ class Kernel:
     def shutdown(self) -> None:
         for proc in self.pidns.processes.values():
             proc.close()
-        if self.listener >= 0:
-            os.close(self.listener)
-            self.listener = -1
+        self.platform.close()
         for _, dirfd in self.unix_names.values():
             os.close(dirfd)
         self.unix_names.clear()
@@ -455,19 +429,15 @@ class Kernel:
             self.config.trace.write(line + "\n")
             self.config.trace.flush()
 
-    def internal_error(self, st: P.Stop, e: Exception) -> None:
+    def internal_error(self, ev: Event, e: Exception) -> None:
         import traceback
         msg = "".join(traceback.format_exception(e))
         self.report.internal_errors.append(msg)
-        sys.stderr.write(f"umlpy: internal error on stop of {st.tid}: {msg}")
-        task = self.pidns.tasks.get(st.tid)
-        if task is not None and st.kind in (P.SECCOMP, P.SYSCALL):
+        sys.stderr.write(f"umlpy: internal error on stop of {ev.tid}: {msg}")
+        task = self.pidns.tasks.get(ev.tid)
+        if task is not None and ev.kind in (Kind.ENTRY, Kind.EXIT):
             # Fail the syscall rather than leave the thread stopped forever.
             task.call = None
-            regs = st.regs
-            if st.kind == P.SECCOMP:
-                regs.orig_rax = (1 << 64) - 1
-            regs.rax = (-errno.ENOSYS) & ((1 << 64) - 1)
-            self.platform.resume(st.tid, P.CONT, 0, regs)
+            self.platform.complete(ev.tid, ev.state, -errno.ENOSYS, at_exit=ev.kind == Kind.EXIT)
         elif task is not None:
-            self.platform.resume(st.tid, P.CONT)
+            self.platform.resume(ev.tid)

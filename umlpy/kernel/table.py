@@ -33,7 +33,7 @@ from __future__ import annotations
 import enum
 import errno
 import inspect
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, NewType
 
 from umlpy.abi.numbers import NAMES

@@ -1,10 +1,152 @@
-"""The interception interface: what the guest kernel knows of how guest syscalls reach it.
+"""The interception interface: events in, answers out.
 
-(Being filled in: see docs/design.md, "Interception interface".)
+The guest kernel never sees how a guest's syscalls are trapped.  A platform
+(the ptrace + seccomp backend in platform/ptrace/, or the scripted one the
+unit tests use) reports what a guest thread did as an `Event`, and carries
+out the kernel's answer: complete the syscall with a result, let it through
+(with rewritten arguments or not, asking for its exit or not), inject another
+syscall in the thread's context, install a descriptor, deliver or hold
+signals, read and write guest memory.
+
+An event's `state` is the thread's machine state at that stop (registers,
+for ptrace).  The kernel treats it as opaque: it keeps it (`save`) while a
+call spans several stops and hands it back with its answer.
+
+A platform declares what it can do (`capabilities`): seccomp user
+notification alone, say, could neither rewrite arguments nor inject, and the
+dispatcher refuses a handler's request for either with a clear error.
 """
 from __future__ import annotations
 
+import enum
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
+
+
+class Kind(enum.IntEnum):
+    """What happened to a guest thread."""
+    ENTRY = 1          # it entered a syscall that must be served (nr, args)
+    EXIT = 2           # a syscall it was let through (or injected) has returned (result)
+    NEW_THREAD = 3     # it created a thread or process; `msg` is the child's host tid
+    EXEC = 4           # it exec'd; `msg` is its former host tid (another thread's, if not the leader)
+    SIGNAL = 5         # signal `sig` is about to be delivered to it
+    GROUP_STOP = 6     # it stopped (SIGSTOP & co.) with its thread group
+    START = 7          # a new thread's first stop, or an interruption the kernel asked for
+    EXITED = 8         # it is gone: exit status `sig`
+    KILLED = 9         # it is gone: killed by signal `sig`
+
+
+# capabilities a platform may have
+REWRITE_ARGS = "rewrite_args"      # pass a syscall through with other argument values
+INJECT = "inject"                  # run another syscall in the thread's context
+
+
+@dataclass
+class Event:
+    """One stop of one guest thread (a platform may reuse the object's storage)."""
+    tid: int
+    kind: Kind
+    sig: int = 0
+    msg: int = 0
+    state: object = None
+
+    @property
+    def nr(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def args(self) -> tuple[int, ...]:
+        raise NotImplementedError
+
+    @property
+    def result(self) -> int:
+        raise NotImplementedError
+
+
+class Platform(ABC):
+    """How the guest kernel reaches guest threads.  Answers return 0 or -errno (ESRCH: gone)."""
+
+    capabilities: frozenset[str] = frozenset()
+
+    # ------------------------------------------------------------ lifecycle
+    @abstractmethod
+    def spawn(self, exec_fd: int, argv: list[bytes], envp: list[bytes], *,
+              native: dict[int, "ArgRule | None"], strict: bool, **options) -> int:
+        """Start guest init from `exec_fd`, trapped as the table says; its host pid."""
+
+    @abstractmethod
+    def next_event(self, block: bool = True) -> Event | None | bool:
+        """The next event; None when no guest thread is left; False: none yet (block=False)."""
+
+    def close(self) -> None:
+        """Release what the platform holds for the sandbox."""
+
+    # ------------------------------------------------ answers at a syscall
+    @abstractmethod
+    def save(self, state: object) -> object:
+        """A copy of `state` that outlives the stop it came from."""
+
+    @abstractmethod
+    def complete(self, tid: int, state: object, result: int, *, at_exit: bool) -> int:
+        """Finish the syscall with `result`; at entry the host never runs it.
+        `state` None (after an exec) resumes the thread as it is."""
+
+    @abstractmethod
+    def pass_through(self, tid: int, state: object, args: dict[int, int] | None = None, *,
+                     want_exit: bool) -> int:
+        """Let the host run the syscall, with `args` (index -> value) replaced."""
+
+    @abstractmethod
+    def inject(self, tid: int, state: object, nr: int, args: tuple[int, ...], *, at_exit: bool) -> int:
+        """Run syscall `nr` in the thread instead; its result comes back as an EXIT event."""
+
+    @abstractmethod
+    def install_fd(self, tid: int, state: object, hostfd: int, cloexec: bool, *, want_exit: bool) -> int:
+        """Give the thread a copy of supervisor fd `hostfd` as the syscall's result;
+        the new guest fd, or -EINTR if a signal got there first."""
+
+    @abstractmethod
+    def restart_syscall(self, tid: int, nr: int) -> None:
+        """A signal beat install_fd: have the thread restart syscall `nr` after its handler."""
+
+    # ------------------------------------------------------- other events
+    @abstractmethod
+    def resume(self, tid: int, *, want_exit: bool = False, sig: int = 0) -> int:
+        """Let a thread go on after a non-syscall event, delivering `sig` if not 0."""
+
+    @abstractmethod
+    def listen(self, tid: int) -> int:
+        """Leave a group-stopped thread stopped until SIGCONT, still watched."""
+
+    # ------------------------------------------------------------ signals
+    @abstractmethod
+    def hold_signals(self, tid: int) -> int | None:
+        """Block every blockable signal of `tid`; its former mask (None if unreadable)."""
+
+    @abstractmethod
+    def set_sigmask(self, tid: int, mask: int) -> int:
+        """Put a signal mask back."""
+
+    @abstractmethod
+    def get_siginfo(self, tid: int) -> bytearray | None:
+        """The siginfo of the signal `tid` is stopped for."""
+
+    @abstractmethod
+    def set_siginfo(self, tid: int, info: bytes) -> int:
+        """Rewrite it before delivery."""
+
+    # ------------------------------------------------------------- memory
+    @abstractmethod
+    def read(self, tid: int, addr: int, size: int) -> bytes | None:
+        """Guest memory, or None if any of it is unreadable (EFAULT)."""
+
+    @abstractmethod
+    def write(self, tid: int, addr: int, data: bytes) -> bool:
+        """False if any of it is unwritable."""
+
+    @abstractmethod
+    def read_str(self, tid: int, addr: int, limit: int = 4096) -> bytes | int:
+        """A NUL-terminated guest string, or -EFAULT / -ENAMETOOLONG."""
 
 
 @dataclass(frozen=True)

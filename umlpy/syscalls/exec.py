@@ -13,9 +13,9 @@ import os
 
 from umlpy.abi.errno import KernelError
 from umlpy.abi.numbers import NUMBERS
-from umlpy.kernel.dispatch import Inject, InstallFd
 from umlpy.kernel.fdpath import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, dir_of, fd_path, resolve_at
 from umlpy.kernel.loader import prepare_exec
+from umlpy.kernel.requests import Inject, InstallFd
 from umlpy.kernel.table import REWRITE, Path, Ptr, syscall
 
 ARG_MAX = 2 << 20          # argv + envp bytes, as the host allows (stack limit / 4)
@@ -78,7 +78,10 @@ def do_execve(task, path: str, argv_p: int, envp_p: int):
         yield Inject(NUMBERS["close"], (fd,))
         return -errno.ENOMEM
     blob, p_empty, p_argv, p_envp = _layout(addr, b"", plan.host_argv, envp)
-    kernel.platform.write(task.host_tid, addr, blob)
+    if not kernel.platform.write(task.host_tid, addr, blob):
+        yield Inject(NUMBERS["munmap"], (addr, length))
+        yield Inject(NUMBERS["close"], (fd,))
+        return -errno.EFAULT
     r = yield Inject(NUMBERS["execveat"], (fd, p_empty, p_argv, p_envp, AT_EMPTY_PATH))
     if r < 0:
         yield Inject(NUMBERS["munmap"], (addr, length))

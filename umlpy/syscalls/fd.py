@@ -13,12 +13,11 @@ import os
 import struct
 
 from umlpy.abi.errno import KernelError
-from umlpy.kernel.dispatch import Native
 from umlpy.kernel.fdpath import guest_fd
+from umlpy.kernel.requests import Native
 from umlpy.kernel.table import DECODERS, EMULATE, REWRITE, Ptr, UInt, syscall
 from umlpy.platform.interface import ArgRule
 from umlpy.vfs.fs import DT_DIR
-
 
 # ------------------------------------------------------------ getdents
 DIRENT_HEAD = struct.Struct("<QqHB")

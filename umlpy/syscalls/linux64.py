@@ -17,7 +17,12 @@ from __future__ import annotations
 from errno import ENOSYS, EPERM
 
 from umlpy.kernel.table import SyscallTable, deny, native, serve
-from umlpy.syscalls import attrs, exec as exec_, fd, identity, inotify, mm, mount, names, net, open as open_, signal as signal_, stat as stat_, thread, time as time_, uts, xattr
+from umlpy.syscalls import attrs, fd, identity, inotify, mm, mount, names, net, thread, uts, xattr
+from umlpy.syscalls import exec as exec_
+from umlpy.syscalls import open as open_
+from umlpy.syscalls import signal as signal_
+from umlpy.syscalls import stat as stat_
+from umlpy.syscalls import time as time_
 
 # Why a native call is safe to run with no stop: it acts only on what the caller already owns.
 OWN_FDS = "works on descriptors the guest already owns"

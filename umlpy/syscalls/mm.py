@@ -7,9 +7,8 @@ guest VFS), so no name is involved.
 """
 from __future__ import annotations
 
-from umlpy.kernel.dispatch import Native
+from umlpy.kernel.requests import Native
 from umlpy.kernel.table import REWRITE, Ptr, syscall
-
 
 
 @syscall("get_robust_list", REWRITE)

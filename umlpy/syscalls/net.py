@@ -18,8 +18,8 @@ import stat as S
 import struct
 
 from umlpy.abi.errno import KernelError
-from umlpy.kernel.dispatch import Native, Wait
 from umlpy.kernel.fdpath import AT_FDCWD, guest_fd, resolve_at
+from umlpy.kernel.requests import Native, Wait
 from umlpy.kernel.table import REWRITE, Ptr, UInt, syscall
 from umlpy.platform.interface import ArgRule
 

@@ -14,8 +14,8 @@ import struct
 
 from umlpy.abi.errno import KernelError
 from umlpy.kernel.creds import R_OK, W_OK, owned_by_caller, require, require_dir_change
-from umlpy.kernel.dispatch import InstallFd, Wait
 from umlpy.kernel.fdpath import AT_FDCWD, dir_of, existing, resolve_at
+from umlpy.kernel.requests import InstallFd, Wait
 from umlpy.kernel.table import REWRITE, Path, Ptr, UInt, syscall
 
 O_TMPFILE = 0o20200000

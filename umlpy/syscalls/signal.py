@@ -13,11 +13,10 @@ import errno
 import os
 
 from umlpy.abi.errno import KernelError
-from umlpy.kernel.dispatch import Native
 from umlpy.kernel.fdpath import guest_fd
+from umlpy.kernel.requests import Native
 from umlpy.kernel.table import REWRITE, Ptr, UInt, syscall
 from umlpy.syscalls.thread import host_group, host_pid
-
 
 SIGCHLD = 17
 

@@ -13,7 +13,7 @@ import os
 import struct
 
 from umlpy.abi.errno import KernelError
-from umlpy.kernel.dispatch import Native
+from umlpy.kernel.requests import Native
 from umlpy.kernel.table import EMULATE, REWRITE, Ptr, UInt, syscall
 
 CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC = 0x20000, 0x02000000, 0x04000000, 0x08000000

@@ -8,7 +8,7 @@ from __future__ import annotations
 import errno
 
 from umlpy.abi.errno import KernelError
-from umlpy.kernel.dispatch import Native
+from umlpy.kernel.requests import Native
 from umlpy.kernel.table import REWRITE, Ptr, syscall
 
 SIGEV_THREAD_ID = 4

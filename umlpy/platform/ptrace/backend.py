@@ -1,20 +1,22 @@
-"""The ptrace platform: the one small interface between the guest kernel and the host.
+"""The ptrace + seccomp platform: the interception interface on Linux's own tracer.
 
-Everything the guest kernel does to a guest thread goes through here: wait
-for its next stop, read or write its registers and memory, resume it, hand it
-a descriptor.  The work is done by the cffi-compiled C helper (csrc/), one C
-call per stop and one per resume, so the hot path never goes through ctypes.
-Another interception backend (seccomp user notification alone, an in-process
-SIGSYS trap) would implement this same interface; nothing above it knows
-about ptrace.
+The seccomp filter (seccomp.py) lets the native class run with no stop and
+turns every other syscall into a ptrace stop; this module turns ptrace stops
+into the interface's events and the kernel's answers into register writes
+and resumes.  Everything register-shaped lives here: orig_rax = -1 to skip a
+syscall, rip -= 2 to run another one at an exit stop, the argument
+registers, the seccomp listener that installs descriptors.  The work is done
+by the cffi-compiled C helper (csrc/), one C call per stop and one per
+resume, so the hot path never goes through ctypes.
 """
 from __future__ import annotations
 
 import errno
 import os
-from dataclasses import dataclass
 
 from umlpy._helper import ffi, lib
+from umlpy.platform.interface import INJECT, REWRITE_ARGS, ArgRule, Event, Kind, Platform
+from umlpy.platform.ptrace.seccomp import MAGIC_NR, build_filter
 
 # Stop kinds and resume modes, re-exported from csrc/helper.h.
 EXITED, KILLED, SECCOMP, SYSCALL, EVENT, SIGNAL, GROUP_STOP, INTERRUPT = (
@@ -40,39 +42,61 @@ PTRACE_OPTIONS = (
 )
 
 ARG_REGS = ("rdi", "rsi", "rdx", "r10", "r8", "r9")
+U64 = (1 << 64) - 1
+ALL_BUT_KILL_STOP = U64 & ~((1 << 8) | (1 << 18))      # bits are signal-1
+ERESTARTSYS, ERESTARTNOINTR = -512, -513
 
 
 class PlatformError(OSError):
     """A host-side failure of the platform itself (never caused by the guest)."""
 
 
-@dataclass
-class Stop:
-    """One decoded ptrace stop (a view over the C struct, reused between calls)."""
-    tid: int
-    kind: int
-    sig: int
-    event: int
-    op: int
-    msg: int
-    regs: object  # cffi struct user_regs_struct *
+class PtraceEvent(Event):
+    """An event over the C helper's stop struct (its registers are the `state`)."""
+
+    @property
+    def nr(self) -> int:
+        return self.state.orig_rax
+
+    @property
+    def args(self) -> tuple[int, ...]:
+        r = self.state
+        return (r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9)
+
+    @property
+    def result(self) -> int:
+        rax = self.state.rax
+        return rax - (1 << 64) if rax & (1 << 63) else rax
 
 
-class PtracePlatform:
-    """Wait/resume/registers/memory for guest threads, backed by the C helper."""
+_SIMPLE_KINDS = {EXITED: Kind.EXITED, KILLED: Kind.KILLED, SECCOMP: Kind.ENTRY, SIGNAL: Kind.SIGNAL,
+                 GROUP_STOP: Kind.GROUP_STOP, INTERRUPT: Kind.START}
+_EVENT_KINDS = {EVENT_FORK: Kind.NEW_THREAD, EVENT_VFORK: Kind.NEW_THREAD, EVENT_CLONE: Kind.NEW_THREAD,
+                EVENT_EXEC: Kind.EXEC}
+
+
+class PtracePlatform(Platform):
+    """Guest threads as ptrace tracees, trapped by a seccomp filter (see the module docstring)."""
+
+    capabilities = frozenset({REWRITE_ARGS, INJECT})
 
     def __init__(self) -> None:
         self._stop = ffi.new("struct uh_stop *")
         self._strbuf = ffi.new("char[]", 4097)
         self._regs = ffi.addressof(self._stop, "regs")
+        self.listener = -1
 
     # ---------------------------------------------------------- lifecycle
     def spawn(self, exec_fd: int, argv: list[bytes], envp: list[bytes], *,
-              filter_prog: bytes, stdio: tuple[int, int, int] = (-1, -1, -1),
+              native: dict[int, ArgRule | None], strict: bool = False, stdio: tuple[int, int, int] = (-1, -1, -1),
               make_ctty: bool = False, uid: int = -1, gid: int = -1,
               cpu: int = -1, chroot_dir: bytes | None = None,
               new_netns: bool = True, rlimits: dict[int, int] | None = None) -> tuple[int, int]:
-        """Start the first guest thread stopped at its exec; return (pid, listener fd)."""
+        """Start the first guest thread stopped at its exec; its host pid.
+
+        The seccomp filter lets the `native` numbers run with no stop (none in
+        `strict` mode); every other syscall stops here."""
+        filter_prog = build_filter(native, strict=strict)
         keep = []
         def cstrs(items: list[bytes]):
             arr = ffi.new("char *[]", len(items) + 1)
@@ -112,91 +136,145 @@ class PtracePlatform:
                 raise PlatformError(a.child_errno, f"guest spawn failed while {step}: "
                                     f"{os.strerror(a.child_errno)}")
             raise PlatformError(-r, f"guest spawn failed: {os.strerror(-r)}")
-        return r, a.listener_fd
+        self.listener = a.listener_fd
+        return r
+
+    def close(self) -> None:
+        if self.listener >= 0:
+            os.close(self.listener)
+            self.listener = -1
 
     # ------------------------------------------------------------ stops
-    def wait(self, tid: int = -1, block: bool = True) -> Stop | None | bool:
-        """The next stop or death of a guest thread; None when none is left.
-
-        With block=False, False means "nothing has happened yet".
-        """
+    def next_event(self, block: bool = True) -> Event | None | bool:
+        """The next stop or death of a guest thread, as an event (see Platform)."""
         st = self._stop
         while True:
-            r = lib.uh_wait(st, tid, 0 if block else 1)
-            if r != -errno.EINTR:
-                break
-        if r == -errno.ECHILD:
-            return None
-        if r == 0:
-            return False
-        if r < 0:
-            raise PlatformError(-r, "waitpid failed")
-        return Stop(st.tid, st.kind, st.sig, st.event, st.op, st.msg, self._regs)
+            r = lib.uh_wait(st, -1, 0 if block else 1)
+            if r == -errno.EINTR:
+                continue
+            if r == -errno.ECHILD:
+                return None
+            if r == 0:
+                return False
+            if r < 0:
+                raise PlatformError(-r, "waitpid failed")
+            kind = st.kind
+            if kind == SYSCALL:
+                if st.op == OP_EXIT:
+                    return PtraceEvent(st.tid, Kind.EXIT, 0, 0, self._regs)
+                # The entry stop of a syscall we are stepping through (an
+                # injected one, or one let through with its exit wanted).
+                lib.uh_resume(st.tid, STEP_SYSCALL, 0, ffi.NULL)
+                continue
+            if kind == EVENT:
+                ev = _EVENT_KINDS.get(st.event)
+                if ev is None:
+                    lib.uh_resume(st.tid, CONT, 0, ffi.NULL)
+                    continue
+                return PtraceEvent(st.tid, ev, 0, st.msg, self._regs)
+            return PtraceEvent(st.tid, _SIMPLE_KINDS[kind], st.sig, st.msg, self._regs)
 
-    def resume(self, tid: int, how: int = CONT, sig: int = 0, regs=None) -> int:
-        """Resume a stopped thread, first writing `regs` if given. -ESRCH if it died."""
-        return lib.uh_resume(tid, how, sig, regs if regs is not None else ffi.NULL)
-
-    def getregs(self, tid: int):
-        regs = ffi.new("struct user_regs_struct *")
-        r = lib.uh_getregs(tid, regs)
-        if r < 0:
-            raise PlatformError(-r, "PTRACE_GETREGS failed")
-        return regs
-
-    def setregs(self, tid: int, regs) -> int:
-        return lib.uh_setregs(tid, regs)
-
-    def interrupt(self, tid: int) -> int:
-        return lib.uh_interrupt(tid)
-
+    # ---------------------------------------------------- syscall answers
     @staticmethod
-    def copy_regs(regs):
+    def save(state):
         new = ffi.new("struct user_regs_struct *")
-        ffi.memmove(new, regs, ffi.sizeof("struct user_regs_struct"))
+        ffi.memmove(new, state, ffi.sizeof("struct user_regs_struct"))
         return new
 
+    def complete(self, tid: int, state, result: int, *, at_exit: bool) -> int:
+        if state is None:                        # after an exec: the new program's registers
+            return lib.uh_resume(tid, CONT, 0, ffi.NULL)
+        if not at_exit:
+            state.orig_rax = U64                 # skip the host syscall
+        state.rax = result & U64
+        return lib.uh_resume(tid, CONT, 0, state)
+
+    def pass_through(self, tid: int, state, args: dict[int, int] | None = None, *,
+                     want_exit: bool) -> int:
+        if args:
+            for i, v in args.items():
+                setattr(state, ARG_REGS[i], v & U64)
+        return lib.uh_resume(tid, STEP_SYSCALL if want_exit else CONT, 0, state if args else ffi.NULL)
+
+    def inject(self, tid: int, state, nr: int, args: tuple[int, ...], *, at_exit: bool) -> int:
+        if at_exit:
+            state.rip -= 2                       # back onto the `syscall` instruction
+            state.rax = nr
+        else:
+            state.orig_rax = nr
+        full = tuple(args) + (0,) * (6 - len(args))
+        for i, v in enumerate(full):
+            setattr(state, ARG_REGS[i], v & U64)
+        return lib.uh_resume(tid, STEP_SYSCALL, 0, state)
+
+    def install_fd(self, tid: int, state, hostfd: int, cloexec: bool, *, want_exit: bool) -> int:
+        """The thread runs the magic syscall instead, which the filter hands to the
+        user-notification listener; the supervisor answers it with SECCOMP_IOCTL_NOTIF_ADDFD.
+        Only the syscall number changes: the argument registers the guest's compiler
+        expects preserved across `syscall` are left alone."""
+        state.orig_rax = MAGIC_NR
+        r = lib.uh_resume(tid, STEP_SYSCALL if want_exit else CONT, 0, state)
+        return lib.uh_addfd(self.listener, tid, hostfd, int(cloexec), 5000) if r == 0 else r
+
+    def restart_syscall(self, tid: int, nr: int) -> None:
+        """The thread returns -ERESTARTSYS from the magic syscall; make the host restart
+        syscall `nr` after the signal's handler, whatever its SA_RESTART says
+        (-ERESTARTNOINTR).  The restarted call stops afresh."""
+        regs = ffi.new("struct user_regs_struct *")
+        if lib.uh_getregs(tid, regs) < 0:
+            return
+        regs.orig_rax = nr
+        if regs.rax == ERESTARTSYS & U64:
+            regs.rax = ERESTARTNOINTR & U64
+        lib.uh_setregs(tid, regs)
+
+    # ------------------------------------------------------------ events
+    def resume(self, tid: int, *, want_exit: bool = False, sig: int = 0) -> int:
+        return lib.uh_resume(tid, STEP_SYSCALL if want_exit else CONT, sig, ffi.NULL)
+
+    def listen(self, tid: int) -> int:
+        return lib.uh_resume(tid, LISTEN, 0, ffi.NULL)
+
     # ----------------------------------------------------------- memory
-    def read(self, pid: int, addr: int, size: int) -> bytes | None:
+    def read(self, tid: int, addr: int, size: int) -> bytes | None:
         """Bytes of guest memory, or None if any of it is not readable (EFAULT)."""
         if size == 0:
             return b""
         buf = ffi.new("char[]", size)
-        n = lib.uh_read(pid, addr, buf, size)
+        n = lib.uh_read(tid, addr, buf, size)
         if n != size:
             return None
         return ffi.buffer(buf, size)[:]
 
-    def write(self, pid: int, addr: int, data: bytes) -> bool:
+    def write(self, tid: int, addr: int, data: bytes) -> bool:
         if not data:
             return True
-        return lib.uh_write(pid, addr, data, len(data)) == len(data)
+        return lib.uh_write(tid, addr, data, len(data)) == len(data)
 
-    def read_str(self, pid: int, addr: int, limit: int = 4096) -> bytes | int:
+    def read_str(self, tid: int, addr: int, limit: int = 4096) -> bytes | int:
         """A NUL-terminated guest string, or -EFAULT / -ENAMETOOLONG."""
         buf = self._strbuf if limit <= 4096 else ffi.new("char[]", limit + 1)
-        n = lib.uh_read_str(pid, addr, buf, limit)
+        n = lib.uh_read_str(tid, addr, buf, limit)
         if n < 0:
             return n
         return ffi.buffer(buf, n)[:]
 
-    def getsiginfo(self, tid: int) -> bytearray | None:
+    # ---------------------------------------------------------- signals
+    def get_siginfo(self, tid: int) -> bytearray | None:
         buf = ffi.new("char[]", 128)
         if lib.uh_getsiginfo(tid, buf) < 0:
             return None
         return bytearray(ffi.buffer(buf, 128))
 
-    def setsiginfo(self, tid: int, info: bytes) -> int:
+    def set_siginfo(self, tid: int, info: bytes) -> int:
         return lib.uh_setsiginfo(tid, bytes(info))
 
-    def getsigmask(self, tid: int) -> int | None:
+    def hold_signals(self, tid: int) -> int | None:
         buf = ffi.new("uint64_t *")
-        return buf[0] if lib.uh_getsigmask(tid, buf) == 0 else None
+        if lib.uh_getsigmask(tid, buf) != 0:
+            return None
+        lib.uh_setsigmask(tid, ALL_BUT_KILL_STOP)
+        return buf[0]
 
-    def setsigmask(self, tid: int, mask: int) -> int:
+    def set_sigmask(self, tid: int, mask: int) -> int:
         return lib.uh_setsigmask(tid, mask)
-
-    # -------------------------------------------------------------- fds
-    def addfd(self, listener: int, tid: int, hostfd: int, cloexec: bool) -> int:
-        """Complete a parked magic syscall by installing `hostfd`; the guest's new fd."""
-        return lib.uh_addfd(listener, tid, hostfd, int(cloexec), 5000)

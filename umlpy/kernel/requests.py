@@ -1,0 +1,48 @@
+"""What a syscall handler may ask of the dispatcher, besides returning a result.
+
+  Native(...)    let the host kernel run the call, maybe with rewritten
+                 arguments, and maybe translate its result (`then`)
+  InstallFd(fd)  give a supervisor-owned descriptor to the guest as the result
+  Inject(nr,..)  (generators only) run another syscall in the guest's context
+                 and receive its result
+  Wait(ready)    keep the thread in its syscall until `ready()` has an answer
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+
+@dataclass
+class Native:
+    """Let the host run this syscall, with `args` (index -> value) replaced."""
+    args: dict[int, int] | None = None
+    then: Callable[[int], int] | None = None
+
+
+@dataclass
+class InstallFd:
+    """Install supervisor fd `fd` in the guest; the guest's new fd number is the result."""
+    fd: int
+    cloexec: bool = False
+    close: bool = True          # close the supervisor's copy afterwards
+
+
+@dataclass
+class Inject:
+    """Run syscall `nr` with `args` in the guest (generator handlers only)."""
+    nr: int
+    args: tuple[int, ...] = ()
+
+
+@dataclass
+class Wait:
+    """Keep the thread stopped until `ready()` returns a request (not None).
+
+    For a syscall that must block in the guest (opening a FIFO waits for
+    the other end) while the supervisor goes on serving everyone else: the
+    stop loop polls `ready` between stops.  `cancel()` undoes what was
+    prepared if a signal ends the wait (the call then fails with EINTR).
+    """
+    ready: Callable[[], object]
+    cancel: Callable[[], None] = lambda: None
