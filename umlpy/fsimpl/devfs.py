@@ -5,6 +5,9 @@ opened by the supervisor from constant host paths.  /dev/tty and
 /dev/console are the guest's terminal, if it has one (`umlpy boot`); with
 none, opening them is ENXIO as for a process with no controlling terminal.
 /dev/fd and /dev/std{in,out,err} are symlinks into /proc/self/fd.
+
+Every node has a fixed inode number from one table (the root 1, then the
+entries in listing order), so numbers are distinct and the same in every run.
 """
 from __future__ import annotations
 
@@ -18,6 +21,8 @@ from umlpy.vfs.fs import DT_CHR, DT_LNK, FileSystem, Stat, fail
 HOST_DEVICES = ("null", "zero", "full", "random", "urandom")
 LINKS = {"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1",
          "stderr": "/proc/self/fd/2"}
+TERMINALS = ("tty", "console")
+INODES = {name: ino for ino, name in enumerate(("", *HOST_DEVICES, *TERMINALS, *LINKS), start=1)}
 
 
 class DevFS(FileSystem):
@@ -31,7 +36,7 @@ class DevFS(FileSystem):
     def _host(self, name: str) -> str | None:
         if name in HOST_DEVICES:
             return "/dev/" + name
-        if name in ("tty", "console"):
+        if name in TERMINALS:
             return self.tty
         return None
 
@@ -39,17 +44,18 @@ class DevFS(FileSystem):
         name = rel.strip("/")
         t = self.t0
         if name == "":
-            return Stat(S.S_IFDIR | 0o755, ino=1, nlink=2, atime_ns=t, mtime_ns=t, ctime_ns=t)
-        if name in LINKS:
-            return Stat(S.S_IFLNK | 0o777, ino=100 + len(name), size=len(LINKS[name]),
+            return Stat(S.S_IFDIR | 0o755, ino=INODES[name], nlink=2,
                         atime_ns=t, mtime_ns=t, ctime_ns=t)
-        if name in HOST_DEVICES or name in ("tty", "console"):
+        if name in LINKS:
+            return Stat(S.S_IFLNK | 0o777, ino=INODES[name], size=len(LINKS[name]),
+                        atime_ns=t, mtime_ns=t, ctime_ns=t)
+        if name in HOST_DEVICES or name in TERMINALS:
             host = "/dev/" + name if name in HOST_DEVICES else "/dev/tty"
             try:
                 rdev = os.stat(host).st_rdev
             except OSError:
                 rdev = 0
-            return Stat(S.S_IFCHR | 0o666, ino=10 + hash(name) % 80, rdev=rdev,
+            return Stat(S.S_IFCHR | 0o666, ino=INODES[name], rdev=rdev,
                         atime_ns=t, mtime_ns=t, ctime_ns=t)
         raise fail(errno.ENOENT)
 
@@ -62,13 +68,13 @@ class DevFS(FileSystem):
     def listdir(self, rel: str) -> list[tuple[str, int, int]]:
         if rel.strip("/"):
             raise fail(errno.ENOTDIR)
-        names = [(n, DT_CHR) for n in HOST_DEVICES + ("tty", "console")]
+        names = [(n, DT_CHR) for n in HOST_DEVICES + TERMINALS]
         names += [(n, DT_LNK) for n in LINKS]
         return [(n, t, self.lstat("/" + n).ino) for n, t in names]
 
     def open(self, rel: str, flags: int, mode: int) -> int:
         name = rel.strip("/")
-        if name in ("tty", "console") and self.tty is None:
+        if name in TERMINALS and self.tty is None:
             raise fail(errno.ENXIO, "no controlling terminal")
         host = self._host(name)
         if host is None:

@@ -3,7 +3,7 @@
 /      overlay: the rootfs read-only, an upper layer in memory or --persist
 /proc  procfs (the guest kernel's view of its processes)
 /dev   devfs
-/tmp   tmpfs: a private host directory in memory (/dev/shm)
+/tmp   tmpfs: a private host directory in memory (/dev/shm), fresh for each run
 plus one hostfs bind mount per `-v HOST:GUEST[:ro]`.
 """
 from __future__ import annotations
@@ -17,6 +17,7 @@ from umlpy.fsimpl.devfs import DevFS
 from umlpy.fsimpl.hostfs import HostFS
 from umlpy.fsimpl.overlay import OverlayFS
 from umlpy.fsimpl.procfs import ProcFS
+from umlpy.fsimpl.tmpfs import TmpFS
 from umlpy.vfs.mount import Mount, MountTable
 from umlpy.vfs.vfs import VFS
 
@@ -35,14 +36,11 @@ def build_vfs(kernel: "Kernel") -> VFS:
         upper = os.path.join(state, "upper")
         os.mkdir(upper, 0o755)
         meta = None
-    tmp = os.path.join(state, "tmp")
-    os.mkdir(tmp)
-    os.chmod(tmp, 0o1777)
     mt = MountTable()
     mt.add(Mount("/", OverlayFS(str(cfg.rootfs), upper, meta), source="overlay", fstype="overlay"))
     mt.add(Mount("/proc", ProcFS(kernel), source="proc", fstype="proc"))
     mt.add(Mount("/dev", DevFS(cfg.tty), source="devtmpfs", fstype="devtmpfs"))
-    mt.add(Mount("/tmp", HostFS(tmp, name="tmpfs"), source="tmpfs", fstype="tmpfs"))
+    mt.add(Mount("/tmp", TmpFS(state), source="tmpfs", fstype="tmpfs"))
     for host, guest, ro in cfg.binds:
         if not os.path.isdir(host):
             raise KernelError(errno.ENOTDIR, f"bind mount source {host} is not a directory")

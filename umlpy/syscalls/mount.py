@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import errno
 import os
-import tempfile
 
 from umlpy.abi.errno import KernelError
 from umlpy.fsimpl.devfs import DevFS
-from umlpy.fsimpl.hostfs import HostFS
 from umlpy.fsimpl.procfs import ProcFS
 from umlpy.fsimpl.subtree import SubtreeFS
+from umlpy.fsimpl.tmpfs import TmpFS
 from umlpy.kernel.fdpath import AT_FDCWD, existing, resolve_at
 from umlpy.kernel.table import EMULATE, Path, Ptr, syscall
 from umlpy.vfs.mount import Mount
@@ -32,9 +31,7 @@ def _opt_str(task, addr: int) -> str:
 def _new_fs(task, fstype: str):
     kernel = task.kernel
     if fstype == "tmpfs":
-        host = tempfile.mkdtemp(prefix="tmpfs.", dir=kernel.state_dir)
-        os.chmod(host, 0o1777)
-        return HostFS(host, name="tmpfs")
+        return TmpFS(kernel.state_dir)
     if fstype == "proc":
         return ProcFS(kernel)
     if fstype == "devtmpfs":
@@ -87,3 +84,5 @@ def umount2(task, target: Path, flags: int):
         raise KernelError(errno.EBUSY)
     table.remove(where.path)
     return 0
+
+
