@@ -1,4 +1,4 @@
-"""The guest's /proc (umlpy/vfs/procfs.py), as guest programs observe it.
+"""The guest's /proc (umlpy/fsimpl/procfs/), as guest programs observe it.
 
 Every test runs busybox (or a host dynamic binary of the default rootfs)
 inside a sandbox and checks what it read from /proc: guest pids only, guest

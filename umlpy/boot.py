@@ -17,8 +17,7 @@ import termios
 import threading
 import tty
 
-from umlpy.api import LaunchError, exit_code, launch, print_report
-from umlpy.kernel.kernel import Config
+from umlpy.api import Config, LaunchError, exit_code, launch, print_report
 
 INIT = ["/bin/sh", "-l"]
 

@@ -69,7 +69,7 @@ ALLOWED: dict[str, frozenset[str]] = {k: frozenset(v) for k, v in {
     "api":           {"abi", "platform", "kernel", "vfs", "fsimpl", "syscalls", "trace", "image"},
     "__init__":      {"abi", "platform", "kernel", "vfs", "fsimpl", "syscalls", "trace", "image"},
     # front ends
-    "boot":          {"api", "kernel"},
+    "boot":          {"api"},
     "cli":           {"api", "boot"},
     "pytest_plugin": {"api"},
     "__main__":      {"cli"},

@@ -1,1 +1,1 @@
-"""The guest kernel: the stop loop, tasks, the PID namespace, execve, the ptrace platform."""
+"""The guest kernel: the Kernel and its stop loop, dispatch, the table's type, tasks, the PID namespace, credentials, the exec loader."""

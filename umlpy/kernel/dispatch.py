@@ -237,7 +237,8 @@ class Dispatcher:
         if newfd == -errno.EINTR:
             call.interrupted = True
         if newfd == -errno.EINTR and not more:
-            # A signal reached the thread first; see Kernel.unwind_magic.
+            # A signal reached the thread first: the platform restarts the guest's call
+            # after the handler (Platform.restart_syscall, at the signal event).
             task.restart_nr = call.nr
             task.masked_handovers = 16
             return
@@ -263,7 +264,7 @@ class Dispatcher:
 
 
 def rule_allows(rule, args: tuple[int, ...]) -> bool:
-    """Would the seccomp filter have let this call run natively (see seccomp.ArgRule)?"""
+    """Would the seccomp filter have let this call run natively (see platform.interface.ArgRule)?"""
     v = args[rule.arg]
     if rule.zero64:
         match = v == 0

@@ -1,1 +1,1 @@
-"""The guest kernel's syscalls: one module per family, and the class table (table.py)."""
+"""The guest's syscalls: one module per family (open, stat, names, attrs, ...), and the table (linux64.py)."""

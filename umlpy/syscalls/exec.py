@@ -1,6 +1,6 @@
 """execve and execveat: the syscall side of program loading.
 
-What may be executed, and how, is decided by umlpy/kernel/execve.py (path
+What may be executed, and how, is decided by umlpy/kernel/loader.py (path
 resolution, #! lines, ELF checks, the guest's ld.so).  This side reads the
 guest's argv and envp, hands the chosen file to the guest as a descriptor,
 writes the new argv into a fresh mapping, and runs execveat(fd, "") in the

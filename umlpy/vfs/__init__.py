@@ -1,1 +1,1 @@
-"""The guest's virtual file system: mounts, path walk, and one module per file system."""
+"""The VFS core: FileSystem and Stat, the mount table, the path walk and the VFS object (file systems are in fsimpl/)."""
