@@ -35,6 +35,11 @@ CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
 CLONE_PARENT, CLONE_THREAD = 0x8000, 0x10000
 CLONE_PARENT_SETTID, CLONE_CHILD_SETTID = 0x100000, 0x1000000
 NOBODY = 65534
+# Event kinds as plain module constants: the stop loop compares one per stop,
+# and a module global is cheaper to reach than an Enum class attribute.
+ENTRY, EXIT, NEW_THREAD, EXEC, SIGNAL, GROUP_STOP, START, EXITED, KILLED = (
+    Kind.ENTRY, Kind.EXIT, Kind.NEW_THREAD, Kind.EXEC, Kind.SIGNAL, Kind.GROUP_STOP, Kind.START,
+    Kind.EXITED, Kind.KILLED)
 
 
 @dataclass
@@ -217,26 +222,26 @@ class Kernel:
     def on_stop(self, ev: Event) -> None:
         """Send one event to where it is served."""
         task = self.pidns.tasks.get(ev.tid)
-        if task is not None and task.restart_nr is not None and ev.kind != Kind.SIGNAL:
+        if task is not None and task.restart_nr is not None and ev.kind != SIGNAL:
             task.restart_nr = None
-        if ev.kind == Kind.EXEC:
+        if ev.kind == EXEC:
             task = self.pidns.tasks.get(ev.msg, task)   # the exec'ing thread, by its old tid
         if task is None:
-            if ev.kind not in (Kind.EXITED, Kind.KILLED):
+            if ev.kind not in (EXITED, KILLED):
                 self._early.add(ev.tid)            # a child before its parent's event
             return
         k = ev.kind
-        if k == Kind.ENTRY:
+        if k == ENTRY:
             self.dispatcher.on_entry(task, ev)
-        elif k == Kind.EXIT:
+        elif k == EXIT:
             self.dispatcher.on_exit(task, ev)
-        elif k == Kind.NEW_THREAD:
+        elif k == NEW_THREAD:
             self.new_child(task, ev.msg)
             self.platform.resume(task.host_tid, want_exit=task.call is not None)
-        elif k == Kind.EXEC:
+        elif k == EXEC:
             self.on_exec(task, ev)
             self.platform.resume(ev.tid, want_exit=task.call is not None)
-        elif k == Kind.SIGNAL:
+        elif k == SIGNAL:
             if task.restart_nr is not None:
                 self.platform.restart_syscall(task.host_tid, task.restart_nr)
                 task.restart_nr = None
@@ -244,9 +249,9 @@ class Kernel:
             if self.tracing:
                 self.trace_line(f"[pid {task.tid}] --- {_signame(ev.sig)} ---")
             self.platform.resume(task.host_tid, want_exit=task.call is not None, sig=ev.sig)
-        elif k == Kind.GROUP_STOP:
+        elif k == GROUP_STOP:
             self.platform.listen(task.host_tid)
-        elif k == Kind.START:
+        elif k == START:
             if not task.started:
                 self.first_stop(task)
             else:
