@@ -42,8 +42,10 @@ INJECT = "inject"                  # run another syscall in the thread's context
 
 
 @dataclass
-class Event:
-    """One stop of one guest thread (a platform may reuse the object's storage)."""
+class Event(ABC):
+    """One stop of one guest thread (a platform may reuse the object's storage).
+
+    Each platform says how its `state` holds the syscall's number, arguments and result."""
     tid: int
     kind: Kind
     sig: int = 0
@@ -51,16 +53,19 @@ class Event:
     state: object = None
 
     @property
+    @abstractmethod
     def nr(self) -> int:
-        raise NotImplementedError
+        """ENTRY: the syscall number."""
 
     @property
+    @abstractmethod
     def args(self) -> tuple[int, ...]:
-        raise NotImplementedError
+        """ENTRY: the six raw argument registers."""
 
     @property
+    @abstractmethod
     def result(self) -> int:
-        raise NotImplementedError
+        """EXIT: the syscall's result, signed."""
 
 
 class Platform(ABC):
