@@ -220,11 +220,12 @@ class Dispatcher:
         if at_exit:
             raise RuntimeError("InstallFd must be the first request of a handler")
         more = call.gen is not None or self.k.tracing
-        if task.masked_handovers > 0:
-            # Signals keep beating the hand-over on this thread (a fast
-            # interval timer, say): hold them off until the fd is installed,
-            # then give them back at the exit stop.  Guarantees progress.
-            task.masked_handovers -= 1
+        if req.hold_signals or task.masked_handovers > 0:
+            # The fd cannot be made again, or signals keep beating the
+            # hand-over on this thread (a fast interval timer, say): hold
+            # them off until the fd is installed, then give them back at the
+            # exit stop.  Guarantees progress.
+            task.masked_handovers = max(task.masked_handovers - 1, 0)
             self._hold_signals(task, call)
             more = call.sigmask is not None or more
         if more:

@@ -35,6 +35,8 @@ CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
 CLONE_PARENT, CLONE_THREAD = 0x8000, 0x10000
 CLONE_PARENT_SETTID, CLONE_CHILD_SETTID = 0x100000, 0x1000000
 NOBODY = 65534
+# Signals whose default action is to do nothing (signal(7)), as a SigPnd-style bit mask.
+_DEFAULT_IGNORED = sum(1 << (s - 1) for s in (signal.SIGCHLD, signal.SIGURG, signal.SIGWINCH))
 # Event kinds as plain module constants: the stop loop compares one per stop,
 # and a module global is cheaper to reach than an Enum class attribute.
 ENTRY, EXIT, NEW_THREAD, EXEC, SIGNAL, GROUP_STOP, START, EXITED, KILLED = (
@@ -210,12 +212,18 @@ class Kernel:
             self.report.internal_errors.append(repr(e))
 
     def signal_pending(self, task: Task) -> bool:
-        """Has `task` an unblocked signal waiting (it would interrupt a blocking call)?"""
+        """Has `task` an unblocked signal waiting that would interrupt a blocking call?
+
+        A traced thread also queues the signals it ignores (the host keeps
+        them for the tracer), so those are left out, as Linux never queues
+        them: SIG_IGN ones, and SIGCHLD, SIGURG and SIGWINCH left at SIG_DFL.
+        """
         try:
             with open(f"/proc/{task.host_tid}/status") as f:
                 fields = dict(line.split(":", 1) for line in f if ":" in line)
             pending = int(fields["SigPnd"], 16) | int(fields["ShdPnd"], 16)
-            return bool(pending & ~int(fields["SigBlk"], 16))
+            ignored = int(fields["SigIgn"], 16) | (_DEFAULT_IGNORED & ~int(fields["SigCgt"], 16))
+            return bool(pending & ~int(fields["SigBlk"], 16) & ~ignored)
         except (OSError, KeyError, ValueError):
             return False
 

@@ -26,6 +26,12 @@ class InstallFd:
     fd: int
     cloexec: bool = False
     close: bool = True          # close the supervisor's copy afterwards
+    # A hand-over a signal interrupts is normally redone: the guest's call
+    # restarts and the handler runs again.  Some opens cannot be redone (a
+    # FIFO end whose writer has come and gone: closing our copy discards
+    # the data; a file O_EXCL created): those hold signals off until the fd
+    # is in, at the price of one more stop.
+    hold_signals: bool = False
 
 
 @dataclass

@@ -67,7 +67,9 @@ def do_open(task, dirfd: int, path: str, flags: int, mode: int, *, resolve: int 
         owned_by_caller(task, lk)
     if flags & (WRITE_ACCESS | os.O_CREAT | os.O_TRUNC):
         kernel.report.files_written.add(lk.path)
-    return InstallFd(hostfd, cloexec=bool(flags & os.O_CLOEXEC))
+    # Redoing an O_EXCL create after a signal would fail with EEXIST.
+    return InstallFd(hostfd, cloexec=bool(flags & os.O_CLOEXEC),
+                     hold_signals=created and bool(flags & os.O_EXCL))
 
 
 def _open_fifo(task, lk, flags: int, cloexec: bool) -> Wait:
@@ -89,7 +91,7 @@ def _open_fifo(task, lk, flags: int, cloexec: bool) -> Wait:
         if not p.poll(0):
             return None
         os.set_blocking(held[0], True)
-        return InstallFd(held.pop(), cloexec=cloexec)
+        return InstallFd(held.pop(), cloexec=cloexec, hold_signals=True)
 
     def writer_ready():
         try:
@@ -99,7 +101,7 @@ def _open_fifo(task, lk, flags: int, cloexec: bool) -> Wait:
                 return None
             raise
         os.set_blocking(fd, True)
-        return InstallFd(fd, cloexec=cloexec)
+        return InstallFd(fd, cloexec=cloexec, hold_signals=True)
 
     def cancel():
         while held:
