@@ -14,11 +14,10 @@ import os
 import stat as S
 
 from umlpy.abi.errno import KernelError
+from umlpy.abi.linux import RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS
 from umlpy.platform.host import openat2
 from umlpy.vfs.fs import FileSystem, Stat, dtype_of, fail, split
 
-RESOLVE_NO_XDEV, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_BENEATH, RESOLVE_IN_ROOT = (
-    0x01, 0x02, 0x04, 0x08, 0x10)
 CONFINED = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS
 
 

@@ -11,26 +11,20 @@ from __future__ import annotations
 import errno
 import os
 import stat as S
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 from umlpy.abi.errno import KernelError
+from umlpy.abi.linux import AT_FDCWD
 from umlpy.platform.host import pidfd_getfd
 from umlpy.vfs.vfs import Lookup
 
 if TYPE_CHECKING:
     from umlpy.kernel.task import Task
 
-AT_FDCWD = -100
-AT_SYMLINK_NOFOLLOW = 0x100
-AT_REMOVEDIR = 0x200
-AT_SYMLINK_FOLLOW = 0x400
-AT_NO_AUTOMOUNT = 0x800
-AT_EMPTY_PATH = 0x1000
-AT_EACCESS = 0x200
 
-
-def dup_fd(task: "Task", fd: int) -> int:
+def dup_fd(task: Task, fd: int) -> int:
     """Our own duplicate of guest fd `fd` (same open file description); EBADF if none."""
     if fd < 0:
         raise KernelError(errno.EBADF)
@@ -44,7 +38,7 @@ def dup_fd(task: "Task", fd: int) -> int:
 
 
 @contextmanager
-def guest_fd(task: "Task", fd: int) -> Iterator[int]:
+def guest_fd(task: Task, fd: int) -> Iterator[int]:
     hfd = dup_fd(task, fd)
     try:
         yield hfd
@@ -52,14 +46,14 @@ def guest_fd(task: "Task", fd: int) -> Iterator[int]:
         os.close(hfd)
 
 
-def fd_path(task: "Task", fd: int) -> str | None:
+def fd_path(task: Task, fd: int) -> str | None:
     """The guest path an fd was opened as, or None (pipes, sockets, unknown)."""
     with guest_fd(task, fd) as hfd:
         path, _ = task.kernel.vfs.path_of_host_fd(hfd)
         return path
 
 
-def dir_of(task: "Task", dirfd: int) -> str:
+def dir_of(task: Task, dirfd: int) -> str:
     """The guest directory a dirfd argument names (AT_FDCWD: the cwd)."""
     if dirfd == AT_FDCWD:
         return task.fs.cwd
@@ -72,7 +66,7 @@ def dir_of(task: "Task", dirfd: int) -> str:
         return path
 
 
-def resolve_at(task: "Task", dirfd: int, path: str, *, follow: bool = True) -> Lookup:
+def resolve_at(task: Task, dirfd: int, path: str, *, follow: bool = True) -> Lookup:
     """Walk `path` relative to `dirfd` like the *at() syscalls do."""
     vfs = task.kernel.vfs
     base = task.fs.cwd if path.startswith("/") else dir_of(task, dirfd)

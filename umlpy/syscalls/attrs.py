@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import errno
 import os
-import struct
 import time
 
 from umlpy.abi.errno import KernelError
+from umlpy.abi.linux import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, UTIME_NOW, UTIME_OMIT
+from umlpy.abi.structs import TIMESPEC_PAIR, TIMEVAL_PAIR, UTIMBUF
 from umlpy.kernel.creds import W_OK, require
-from umlpy.kernel.fdpath import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, existing, guest_fd, resolve_at
+from umlpy.kernel.fdpath import existing, guest_fd, resolve_at
 from umlpy.kernel.table import EMULATE, Path, Ptr, UInt, syscall
 from umlpy.vfs.fs import Stat
 
@@ -116,9 +117,6 @@ def truncate(task, path: Path, length: int):
     return 0
 
 
-UTIME_NOW, UTIME_OMIT = (1 << 30) - 1, (1 << 30) - 2
-
-
 def _set_times(task, lk, at: int | None, mt: int | None) -> int:
     if lk.mount.readonly:
         raise KernelError(errno.EROFS)
@@ -134,7 +132,7 @@ def utimensat(task, dirfd: int, path: Ptr, times: Ptr, flags: int):
     now = time.time_ns()
     if times == 0:
         return _set_times(task, lk, now, now)
-    a_s, a_ns, m_s, m_ns = struct.unpack("<qqqq", task.read(times, 32))
+    a_s, a_ns, m_s, m_ns = TIMESPEC_PAIR.unpack(task.read(times, TIMESPEC_PAIR.size))
 
     def pick(s: int, ns: int) -> int | None:
         if ns == UTIME_NOW:
@@ -152,7 +150,7 @@ def _timevals(task, times: int) -> tuple[int, int]:
     if times == 0:
         now = time.time_ns()
         return now, now
-    a_s, a_us, m_s, m_us = struct.unpack("<qqqq", task.read(times, 32))
+    a_s, a_us, m_s, m_us = TIMEVAL_PAIR.unpack(task.read(times, TIMEVAL_PAIR.size))
     if not (0 <= a_us < 10**6 and 0 <= m_us < 10**6):
         raise KernelError(errno.EINVAL)
     return a_s * 10**9 + a_us * 1000, m_s * 10**9 + m_us * 1000
@@ -177,7 +175,7 @@ def utime(task, path: Path, times: Ptr):
     if times == 0:
         now = time.time_ns()
         return _set_times(task, lk, now, now)
-    a, m = struct.unpack("<qq", task.read(times, 16))
+    a, m = UTIMBUF.unpack(task.read(times, UTIMBUF.size))
     return _set_times(task, lk, a * 10**9, m * 10**9)
 
 

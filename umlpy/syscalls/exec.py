@@ -12,8 +12,9 @@ import errno
 import os
 
 from umlpy.abi.errno import KernelError
+from umlpy.abi.linux import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW
 from umlpy.abi.numbers import NUMBERS
-from umlpy.kernel.fdpath import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, dir_of, fd_path, resolve_at
+from umlpy.kernel.fdpath import dir_of, fd_path, resolve_at
 from umlpy.kernel.loader import prepare_exec
 from umlpy.kernel.requests import Inject, InstallFd
 from umlpy.kernel.table import REWRITE, Path, Ptr, syscall

@@ -10,19 +10,68 @@ from __future__ import annotations
 
 import errno
 import os
-import struct
 
 from umlpy.abi.errno import KernelError
+from umlpy.abi.linux import (
+    F_GETOWN,
+    F_GETOWN_EX,
+    F_SETOWN,
+    F_SETOWN_EX,
+    FIOASYNC,
+    FIOCLEX,
+    FIONBIO,
+    FIONCLEX,
+    FIONREAD,
+    FIOQSIZE,
+    FS_IOC_GETFLAGS,
+    SIOCGIFADDR,
+    SIOCGIFBRDADDR,
+    SIOCGIFCONF,
+    SIOCGIFDSTADDR,
+    SIOCGIFFLAGS,
+    SIOCGIFHWADDR,
+    SIOCGIFINDEX,
+    SIOCGIFMAP,
+    SIOCGIFMETRIC,
+    SIOCGIFMTU,
+    SIOCGIFNAME,
+    SIOCGIFNETMASK,
+    SIOCGIFTXQLEN,
+    TCFLSH,
+    TCGETS,
+    TCGETS2,
+    TCSBRK,
+    TCSETS,
+    TCSETS2,
+    TCSETSF,
+    TCSETSF2,
+    TCSETSW,
+    TCSETSW2,
+    TCXONC,
+    TIOCGDEV,
+    TIOCGEXCL,
+    TIOCGLCKTRMIOS,
+    TIOCGPGRP,
+    TIOCGPKT,
+    TIOCGPTN,
+    TIOCGSID,
+    TIOCGWINSZ,
+    TIOCNOTTY,
+    TIOCOUTQ,
+    TIOCSCTTY,
+    TIOCSPGRP,
+    TIOCSTI,
+    TIOCSWINSZ,
+)
+from umlpy.abi.structs import DIRENT64_HEAD, DIRENT_HEAD
 from umlpy.kernel.fdpath import guest_fd
 from umlpy.kernel.requests import Native
 from umlpy.kernel.table import DECODERS, EMULATE, REWRITE, Ptr, UInt, syscall
 from umlpy.platform.interface import ArgRule
 from umlpy.vfs.fs import DT_DIR
 
+
 # ------------------------------------------------------------ getdents
-DIRENT_HEAD = struct.Struct("<QqHB")
-
-
 def _entries(task, hfd: int, path: str) -> list[tuple[str, int, int]]:
     vfs = task.kernel.vfs
     st = vfs.lstat(path)
@@ -61,14 +110,14 @@ def do_getdents(task, fd: int, buf: int, count: int, pack) -> int:
 
 
 def _pack64(ino: int, off: int, dtype: int, name: bytes) -> bytes:
-    reclen = (DIRENT_HEAD.size + len(name) + 1 + 7) & ~7
-    return DIRENT_HEAD.pack(ino, off, reclen, dtype) + name + b"\0" * (reclen - DIRENT_HEAD.size - len(name))
+    reclen = (DIRENT64_HEAD.size + len(name) + 1 + 7) & ~7
+    return DIRENT64_HEAD.pack(ino, off, reclen, dtype) + name + b"\0" * (reclen - DIRENT64_HEAD.size - len(name))
 
 
 def _pack_old(ino: int, off: int, dtype: int, name: bytes) -> bytes:
-    # struct linux_dirent: ino, off, reclen, name, NUL, pad, d_type (last byte)
-    reclen = (8 + 8 + 2 + len(name) + 2 + 7) & ~7
-    body = struct.pack("<QqH", ino, off, reclen) + name + b"\0"
+    # struct linux_dirent: the head, name, NUL, padding, d_type (the last byte)
+    reclen = (DIRENT_HEAD.size + len(name) + 2 + 7) & ~7
+    body = DIRENT_HEAD.pack(ino, off, reclen) + name + b"\0"
     return body + b"\0" * (reclen - len(body) - 1) + bytes([dtype])
 
 
@@ -85,9 +134,6 @@ def getdents(task, fd: int, buf: Ptr, count: UInt):
 
 
 # --------------------------------------------------------------- fcntl
-F_SETOWN, F_GETOWN, F_SETOWN_EX, F_GETOWN_EX = 8, 9, 15, 16
-
-
 @syscall("fcntl", REWRITE, rule=ArgRule(1, frozenset({F_SETOWN, F_GETOWN, F_SETOWN_EX, F_GETOWN_EX}),
                                         allow=False))
 def fcntl(task, fd: int, cmd: int, arg: Ptr):
@@ -115,23 +161,16 @@ def fcntl(task, fd: int, cmd: int, arg: Ptr):
 
 
 # --------------------------------------------------------------- ioctl
-TCGETS, TCSETS, TCSETSW, TCSETSF = 0x5401, 0x5402, 0x5403, 0x5404
-TCSBRK, TCXONC, TCFLSH = 0x5409, 0x540A, 0x540B
-TIOCSCTTY, TIOCGPGRP, TIOCSPGRP, TIOCOUTQ, TIOCSTI = 0x540E, 0x540F, 0x5410, 0x5411, 0x5412
-TIOCGWINSZ, TIOCSWINSZ, FIONREAD, TIOCNOTTY = 0x5413, 0x5414, 0x541B, 0x5422
-TIOCGSID, FIONBIO, FIONCLEX, FIOCLEX, FIOASYNC = 0x5429, 0x5421, 0x5450, 0x5451, 0x5452
-TCGETS2, TCSETS2, TCSETSW2, TCSETSF2 = 0x802C542A, 0x402C542B, 0x402C542C, 0x402C542D
-TIOCGPTN, TIOCGDEV, TIOCGEXCL, TIOCGPKT, TIOCGLCKTRMIOS = 0x80045430, 0x80045432, 0x80045440, 0x80045438, 0x5456
-SIOCGIFCONF, SIOCGIFFLAGS, SIOCGIFADDR, SIOCGIFINDEX = 0x8912, 0x8913, 0x8915, 0x8933
 # read-only interface queries (about the sandbox's own network namespace)
-SIOCGIF_QUERIES = (0x8910, 0x8917, 0x8919, 0x891B, 0x891D, 0x8921, 0x8927, 0x8942, 0x8970)
-FIOQSIZE, FS_IOC_GETFLAGS = 0x5460, 0x80086601
+SIOCGIF_QUERIES = (SIOCGIFNAME, SIOCGIFCONF, SIOCGIFFLAGS, SIOCGIFADDR, SIOCGIFDSTADDR, SIOCGIFBRDADDR,
+                   SIOCGIFNETMASK, SIOCGIFMETRIC, SIOCGIFMTU, SIOCGIFHWADDR, SIOCGIFINDEX, SIOCGIFTXQLEN,
+                   SIOCGIFMAP)
 
 SAFE_IOCTLS = frozenset({
     TCGETS, TCSETS, TCSETSW, TCSETSF, TCSBRK, TCXONC, TCFLSH, TIOCOUTQ, TIOCGWINSZ,
-    TIOCSWINSZ, FIONREAD, FIONBIO, FIONCLEX, FIOCLEX, FIOASYNC, TCGETS2 & 0xFFFFFFFF,
+    TIOCSWINSZ, FIONREAD, FIONBIO, FIONCLEX, FIOCLEX, FIOASYNC, TCGETS2,
     TCSETS2, TCSETSW2, TCSETSF2, TIOCGPTN, TIOCGDEV, TIOCGEXCL, TIOCGPKT, TIOCGLCKTRMIOS,
-    SIOCGIFCONF, SIOCGIFFLAGS, SIOCGIFADDR, SIOCGIFINDEX, FIOQSIZE, *SIOCGIF_QUERIES,
+    FIOQSIZE, *SIOCGIF_QUERIES,
 })
 
 

@@ -10,9 +10,14 @@ import errno
 import struct
 
 from umlpy.abi.errno import KernelError
+from umlpy.abi.linux import (
+    LINUX_CAPABILITY_VERSION_1,
+    LINUX_CAPABILITY_VERSION_2,
+    LINUX_CAPABILITY_VERSION_3,
+    NOCHANGE,
+)
+from umlpy.abi.structs import CAP_DATA, CAP_HEADER
 from umlpy.kernel.table import EMULATE, Ptr, UInt, syscall
-
-NOCHANGE = 0xFFFFFFFF
 
 
 @syscall("getuid", EMULATE)
@@ -151,13 +156,13 @@ def setfsgid(task, gid: UInt):
 @syscall("capget", EMULATE)
 def capget(task, hdr: Ptr, data: Ptr):
     """capget(2): guest root has every capability, others none."""
-    version, pid = struct.unpack("<Ii", task.read(hdr, 8))
-    if version not in (0x19980330, 0x20071026, 0x20080522):
-        task.write(hdr, struct.pack("<I", 0x20080522))
+    version, _pid = CAP_HEADER.unpack(task.read(hdr, CAP_HEADER.size))
+    if version not in (LINUX_CAPABILITY_VERSION_1, LINUX_CAPABILITY_VERSION_2, LINUX_CAPABILITY_VERSION_3):
+        task.write(hdr, LINUX_CAPABILITY_VERSION_3.to_bytes(4, "little"))     # the version field only
         raise KernelError(errno.EINVAL)
     if data:
         full = 0xFFFFFFFF if task.creds.euid == 0 else 0
-        task.write(data, struct.pack("<6I", full, full, 0, full & 0x1FF, full & 0x1FF, 0))
+        task.write(data, CAP_DATA.pack(full, full, 0, full & 0x1FF, full & 0x1FF, 0))
     return 0
 
 

@@ -12,11 +12,12 @@ import errno
 import os
 
 from umlpy.abi.errno import KernelError
+from umlpy.abi.linux import AT_FDCWD
 from umlpy.fsimpl.devfs import DevFS
 from umlpy.fsimpl.procfs import ProcFS
 from umlpy.fsimpl.subtree import SubtreeFS
 from umlpy.fsimpl.tmpfs import TmpFS
-from umlpy.kernel.fdpath import AT_FDCWD, existing, resolve_at
+from umlpy.kernel.fdpath import existing, resolve_at
 from umlpy.kernel.table import EMULATE, Path, Ptr, syscall
 from umlpy.vfs.mount import Mount
 

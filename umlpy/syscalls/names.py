@@ -10,8 +10,9 @@ import os
 import stat as S
 
 from umlpy.abi.errno import KernelError
+from umlpy.abi.linux import AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW
 from umlpy.kernel.creds import X_OK, may_access, owned_by_caller, require_dir_change
-from umlpy.kernel.fdpath import AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, dir_of, existing, resolve_at
+from umlpy.kernel.fdpath import dir_of, existing, resolve_at
 from umlpy.kernel.table import EMULATE, Path, Ptr, UInt, syscall
 
 

@@ -15,18 +15,27 @@ import errno
 import os
 import socket
 import stat as S
-import struct
 
 from umlpy.abi.errno import KernelError
-from umlpy.kernel.fdpath import AT_FDCWD, guest_fd, resolve_at
+from umlpy.abi.linux import (
+    AF_INET,
+    AF_INET6,
+    AF_NETLINK,
+    AF_UNIX,
+    AT_FDCWD,
+    NETLINK_ROUTE,
+    SO_PEERCRED,
+    SOL_SOCKET,
+    UNIX_PATH_MAX,
+)
+from umlpy.abi.structs import SA_FAMILY, UCRED
+from umlpy.kernel.fdpath import guest_fd, resolve_at
 from umlpy.kernel.requests import Native, Wait
 from umlpy.kernel.table import REWRITE, Ptr, UInt, syscall
 from umlpy.platform.interface import ArgRule
 
-AF_UNIX, AF_INET, AF_INET6, AF_NETLINK = 1, 2, 10, 16
 NATIVE_FAMILIES = frozenset({AF_UNIX, AF_INET, AF_INET6})
-NETLINK_ROUTE = 0
-
+SOCKADDR_UN_SIZE = SA_FAMILY.size + UNIX_PATH_MAX       # sizeof(struct sockaddr_un)
 
 
 @syscall("socket", REWRITE, rule=ArgRule(0, NATIVE_FAMILIES, allow=True))
@@ -44,27 +53,24 @@ def socketpair(task, domain: int, type_: int, protocol: int, sv: Ptr):
     raise KernelError(errno.EAFNOSUPPORT if domain != AF_UNIX else errno.EOPNOTSUPP)
 
 
-SO_PEERCRED = 17
-
-
 @syscall("getsockopt", REWRITE, rule=ArgRule(2, frozenset({SO_PEERCRED}), allow=False))
 def getsockopt(task, fd: int, level: int, name: int, val: Ptr, lenp: Ptr):
     """getsockopt(2): natively; SO_PEERCRED's pid is translated to a guest pid."""
     def back(r: int) -> int:
-        if r == 0 and level == 1:
-            pid, uid, gid = struct.unpack("<iII", task.read(val, 12))
+        if r == 0 and level == SOL_SOCKET:
+            pid, _uid, _gid = UCRED.unpack(task.read(val, UCRED.size))
             c = task.creds
-            task.write(val, struct.pack("<iII", task.kernel.pidns.to_guest(pid), c.euid, c.egid))
+            task.write(val, UCRED.pack(task.kernel.pidns.to_guest(pid), c.euid, c.egid))
         return r
     return Native(then=back)
 
 
 def _unix_path(task, addr: int, addrlen: int) -> str | None:
     """The pathname of a sockaddr_un, or None if it is not a pathname unix address."""
-    if addr == 0 or addrlen < 2:
+    if addr == 0 or addrlen < SA_FAMILY.size:
         return None
-    raw = task.read(addr, min(addrlen, 110))
-    family = struct.unpack("<H", raw[:2])[0]
+    raw = task.read(addr, min(addrlen, SOCKADDR_UN_SIZE))
+    family = SA_FAMILY.unpack_from(raw)[0]
     if family != AF_UNIX or len(raw) <= 2 or raw[2] == 0:
         return None
     return os.fsdecode(raw[2:].split(b"\0", 1)[0])
@@ -107,7 +113,7 @@ def _via_dir(task, fd: int, dirfd: int, name: str, op, *, keep_as: str | None = 
     """
     path = f"/proc/self/fd/{dirfd}/{name}" if name else f"/proc/self/fd/{dirfd}"
     try:
-        if len(path.encode()) > 107:
+        if len(path.encode()) > UNIX_PATH_MAX - 1:
             raise KernelError(errno.ENAMETOOLONG)
         with guest_fd(task, fd) as hfd:
             s = socket.socket(fileno=os.dup(hfd))
@@ -149,12 +155,12 @@ def _sockname(task, addr: int, lenp: int):
             return r
         try:
             got = int.from_bytes(task.read(lenp, 4), "little")
-            raw = task.read(addr, min(got, size, 110))
-            if len(raw) > 2 and struct.unpack("<H", raw[:2])[0] == AF_UNIX and raw[2] != 0:
+            raw = task.read(addr, min(got, size, SOCKADDR_UN_SIZE))
+            if len(raw) > 2 and SA_FAMILY.unpack_from(raw)[0] == AF_UNIX and raw[2] != 0:
                 alias = os.fsdecode(raw[2:].split(b"\0", 1)[0])
                 known = task.kernel.unix_names.get(alias)
                 if known is not None:
-                    full = struct.pack("<H", AF_UNIX) + os.fsencode(known[0]) + b"\0"
+                    full = SA_FAMILY.pack(AF_UNIX) + os.fsencode(known[0]) + b"\0"
                     task.write(addr, full[:size])
                     task.write(lenp, len(full).to_bytes(4, "little"))
         except KernelError:

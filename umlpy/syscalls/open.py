@@ -10,17 +10,26 @@ import errno
 import os
 import select
 import stat as S
-import struct
 
 from umlpy.abi.errno import KernelError
+from umlpy.abi.linux import (
+    AT_FDCWD,
+    O_TMPFILE,
+    RESOLVE_BENEATH,
+    RESOLVE_CACHED,
+    RESOLVE_IN_ROOT,
+    RESOLVE_NO_MAGICLINKS,
+    RESOLVE_NO_SYMLINKS,
+    RESOLVE_NO_XDEV,
+)
+from umlpy.abi.structs import OPEN_HOW
 from umlpy.kernel.creds import R_OK, W_OK, owned_by_caller, require, require_dir_change
-from umlpy.kernel.fdpath import AT_FDCWD, dir_of, existing, resolve_at
+from umlpy.kernel.fdpath import dir_of, existing, resolve_at
 from umlpy.kernel.requests import InstallFd, Wait
 from umlpy.kernel.table import REWRITE, Path, Ptr, UInt, syscall
 
-O_TMPFILE = 0o20200000
-RESOLVE_NO_XDEV, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_BENEATH, RESOLVE_IN_ROOT = (
-    0x01, 0x02, 0x04, 0x08, 0x10)
+RESOLVE_KNOWN = (RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH
+                 | RESOLVE_IN_ROOT | RESOLVE_CACHED)          # every resolve flag openat2 accepts
 WRITE_ACCESS = os.O_WRONLY | os.O_RDWR
 
 
@@ -133,10 +142,10 @@ def creat(task, path: Path, mode: UInt):
 @syscall("openat2", REWRITE)
 def openat2(task, dirfd: int, path: Path, how: Ptr, size: Ptr):
     """openat2(2): openat with RESOLVE_* restrictions, applied in the guest's view."""
-    if size < 24:
+    if size < OPEN_HOW.size:
         raise KernelError(errno.EINVAL)
-    flags, mode, resolve = struct.unpack("<QQQ", task.read(how, 24))
-    if resolve & ~0x3F or (flags & ~0xFFFFFFFF):
+    flags, mode, resolve = OPEN_HOW.unpack(task.read(how, OPEN_HOW.size))
+    if resolve & ~RESOLVE_KNOWN or (flags & ~0xFFFFFFFF):
         raise KernelError(errno.EINVAL)
     if mode and not flags & (os.O_CREAT | O_TMPFILE):
         raise KernelError(errno.EINVAL)

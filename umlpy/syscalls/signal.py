@@ -13,12 +13,11 @@ import errno
 import os
 
 from umlpy.abi.errno import KernelError
+from umlpy.abi.linux import CLD_CONTINUED, CLD_EXITED, NSIG, SI_TKILL, SI_USER, SIGCHLD
 from umlpy.kernel.fdpath import guest_fd
 from umlpy.kernel.requests import Native
 from umlpy.kernel.table import REWRITE, Ptr, UInt, syscall
 from umlpy.syscalls.thread import host_group, host_pid
-
-SIGCHLD = 17
 
 
 @syscall("rt_sigtimedwait", REWRITE)
@@ -32,7 +31,7 @@ def rt_sigtimedwait(task, set_: Ptr, info: Ptr, timeout: Ptr, size: Ptr):
             try:
                 raw = bytearray(task.read(info, 24))
                 code = int.from_bytes(raw[8:12], "little", signed=True)
-                if code in (0, -6) or (r == SIGCHLD and 1 <= code <= 6):
+                if code in (SI_USER, SI_TKILL) or (r == SIGCHLD and CLD_EXITED <= code <= CLD_CONTINUED):
                     host = int.from_bytes(raw[16:20], "little", signed=True)
                     task.write(info + 16, task.kernel.pidns.to_guest(host).to_bytes(4, "little", signed=True))
             except KernelError:
@@ -73,7 +72,7 @@ def _kill_target(task, pid: int) -> int:
 @syscall("kill", REWRITE)
 def kill(task, pid: int, sig: int):
     """kill(2): signal a guest process or process group; -1 means every guest process."""
-    if sig < 0 or sig > 64:
+    if sig < 0 or sig > NSIG:
         raise KernelError(errno.EINVAL)
     if pid == -1:
         # "every process we may signal" is every guest process but init and us.
@@ -139,7 +138,7 @@ def _to_thread(task, tgid: int, tid: int, sig: int):
 
 def _spares_init(task, target, sig: int) -> bool:
     """A signal for guest init that init has no handler for is dropped (see init_ignores)."""
-    return target is task.kernel.init and 0 < sig <= 64 and init_ignores(task, sig)
+    return target is task.kernel.init and 0 < sig <= NSIG and init_ignores(task, sig)
 
 
 @syscall("tkill", REWRITE)
@@ -175,7 +174,7 @@ def pidfd_send_signal(task, pidfd: int, sig: int, info: Ptr, flags: UInt):
     """pidfd_send_signal(2): natively (a guest can only hold pidfds of guest processes),
     but a signal guest init does not handle is dropped, as for kill()."""
     init = task.kernel.init
-    if init is not None and 0 < sig <= 64 and init_ignores(task, sig):
+    if init is not None and 0 < sig <= NSIG and init_ignores(task, sig):
         with guest_fd(task, pidfd) as hfd:
             try:
                 with open(f"/proc/self/fdinfo/{hfd}") as f:

@@ -7,36 +7,46 @@ from __future__ import annotations
 
 import errno
 import os
-import struct
 
 from umlpy.abi.errno import KernelError
+from umlpy.abi.linux import (
+    AT_EACCESS,
+    AT_EMPTY_PATH,
+    AT_FDCWD,
+    AT_NO_AUTOMOUNT,
+    AT_STATX_SYNC_TYPE,
+    AT_SYMLINK_NOFOLLOW,
+    EXT4_SUPER_MAGIC,
+    NAME_MAX,
+    OVERLAYFS_SUPER_MAGIC,
+    PROC_SUPER_MAGIC,
+    STATX__RESERVED,
+    STATX_BASIC_STATS,
+    TMPFS_MAGIC,
+)
+from umlpy.abi.structs import STAT, STATFS, STATX
 from umlpy.kernel.creds import W_OK, may_access
-from umlpy.kernel.fdpath import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, existing, guest_fd, resolve_at
+from umlpy.kernel.fdpath import existing, guest_fd, resolve_at
 from umlpy.kernel.table import EMULATE, Path, Ptr, UInt, syscall
 from umlpy.vfs.fs import Stat
 
+
 # ------------------------------------------------------------------ stat
-STAT_FMT = struct.Struct("<QQQIIIiQqqqqqqqqq24x")
-
-
 def pack_stat(st: Stat) -> bytes:
-    return STAT_FMT.pack(st.dev, st.ino, st.nlink, st.mode, st.uid, st.gid, 0, st.rdev,
-                         st.size, st.blksize, st.blocks,
-                         st.atime_ns // 10**9, st.atime_ns % 10**9,
-                         st.mtime_ns // 10**9, st.mtime_ns % 10**9,
-                         st.ctime_ns // 10**9, st.ctime_ns % 10**9)
+    return STAT.pack(st.dev, st.ino, st.nlink, st.mode, st.uid, st.gid, 0, st.rdev,
+                     st.size, st.blksize, st.blocks,
+                     st.atime_ns // 10**9, st.atime_ns % 10**9,
+                     st.mtime_ns // 10**9, st.mtime_ns % 10**9,
+                     st.ctime_ns // 10**9, st.ctime_ns % 10**9)
 
 
 def pack_statx(st: Stat) -> bytes:
-    def ts(ns: int) -> bytes:
-        return struct.pack("<qIi", ns // 10**9, ns % 10**9, 0)
-    head = struct.pack("<IIQIIIHHQQQQ", 0x7FF, st.blksize, 0, st.nlink, st.uid, st.gid,
-                       st.mode & 0xFFFF, 0, st.ino, st.size, st.blocks, 0)
-    body = ts(st.atime_ns) + ts(0) + ts(st.ctime_ns) + ts(st.mtime_ns)
-    devs = struct.pack("<IIIIQ", os.major(st.rdev), os.minor(st.rdev), os.major(st.dev),
-                       os.minor(st.dev), 1)
-    out = head + body + devs
-    return out + b"\0" * (256 - len(out))
+    def ts(ns: int) -> tuple[int, int, int]:          # struct statx_timestamp
+        return ns // 10**9, ns % 10**9, 0
+    return STATX.pack(STATX_BASIC_STATS, st.blksize, 0, st.nlink, st.uid, st.gid,
+                      st.mode & 0xFFFF, 0, st.ino, st.size, st.blocks, 0,
+                      *ts(st.atime_ns), *ts(0), *ts(st.ctime_ns), *ts(st.mtime_ns),
+                      os.major(st.rdev), os.minor(st.rdev), os.major(st.dev), os.minor(st.dev), 1)
 
 
 def stat_at(task, dirfd: int, path: str, flags: int) -> Stat:
@@ -83,7 +93,8 @@ def fstat(task, fd: int, buf: Ptr):
 @syscall("statx", EMULATE)
 def statx(task, dirfd: int, path: Path, flags: int, mask: UInt, buf: Ptr):
     """statx(2): extended stat; all basic fields are filled."""
-    if flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | 0x800 | 0x6000) or mask & 0x80000000:
+    if flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE) \
+            or mask & STATX__RESERVED:
         raise KernelError(errno.EINVAL)
     task.write(buf, pack_statx(stat_at(task, dirfd, path, flags)))
     return 0
@@ -118,29 +129,27 @@ def faccessat(task, dirfd: int, path: Path, mode: int):
 @syscall("faccessat2", EMULATE)
 def faccessat2(task, dirfd: int, path: Path, mode: int, flags: int):
     """faccessat2(2): faccessat with flags (AT_SYMLINK_NOFOLLOW, AT_EACCESS)."""
-    if flags & ~(AT_SYMLINK_NOFOLLOW | 0x200 | AT_EMPTY_PATH):
+    if flags & ~(AT_SYMLINK_NOFOLLOW | AT_EACCESS | AT_EMPTY_PATH):
         raise KernelError(errno.EINVAL)
     return do_access(task, dirfd, path, mode, flags)
 
 
 # --------------------------------------------------------- file systems
-STATFS_FMT = struct.Struct("<qqQQQQQiiqq4q")
-
-
 def pack_statfs(fstype_magic: int) -> bytes:
-    return STATFS_FMT.pack(fstype_magic, 4096, 1 << 20, 1 << 19, 1 << 19, 1 << 16, 1 << 15,
-                           0, 0, 255, 4096, 0, 0, 0, 0)
+    return STATFS.pack(fstype_magic, 4096, 1 << 20, 1 << 19, 1 << 19, 1 << 16, 1 << 15,
+                       0, 0, NAME_MAX, 4096, 0, 0, 0, 0)
 
 
-MAGICS = {"overlay": 0x794C7630, "proc": 0x9FA0, "devtmpfs": 0x1021994, "tmpfs": 0x1021994,
-          "bind": 0xEF53}
+# The f_type statfs reports for each kind of mount; any other kind reports ext4's.
+MAGICS = {"overlay": OVERLAYFS_SUPER_MAGIC, "proc": PROC_SUPER_MAGIC, "devtmpfs": TMPFS_MAGIC,
+          "tmpfs": TMPFS_MAGIC, "bind": EXT4_SUPER_MAGIC}
 
 
 @syscall("statfs", EMULATE)
 def statfs(task, path: Path, buf: Ptr):
     """statfs(2): file-system statistics of the mount holding `path`."""
     lk = existing(resolve_at(task, AT_FDCWD, path))
-    task.write(buf, pack_statfs(MAGICS.get(lk.mount.fstype, 0xEF53)))
+    task.write(buf, pack_statfs(MAGICS.get(lk.mount.fstype, EXT4_SUPER_MAGIC)))
     return 0
 
 
@@ -149,7 +158,7 @@ def fstatfs(task, fd: int, buf: Ptr):
     """fstatfs(2): statfs of the mount holding an open file."""
     with guest_fd(task, fd) as hfd:
         p, _ = task.kernel.vfs.path_of_host_fd(hfd)
-    magic = MAGICS.get(task.kernel.vfs.mounts.find(p).fstype, 0xEF53) if p else 0xEF53
+    magic = MAGICS.get(task.kernel.vfs.mounts.find(p).fstype, EXT4_SUPER_MAGIC) if p else EXT4_SUPER_MAGIC
     task.write(buf, pack_statfs(magic))
     return 0
 

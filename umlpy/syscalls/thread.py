@@ -10,18 +10,24 @@ from __future__ import annotations
 
 import errno
 import os
-import struct
 
 from umlpy.abi.errno import KernelError
+from umlpy.abi.linux import (
+    CLONE_INTO_CGROUP,
+    CLONE_NAMESPACES,
+    CLONE_THREAD,
+    CLONE_UNTRACED,
+    CLONE_VFORK,
+    CLONE_VM,
+    P_PGID,
+    P_PID,
+    PRIO_PROCESS,
+    SIGCHLD,
+    WNOWAIT,
+)
+from umlpy.abi.structs import CLONE_ARGS, CLONE_ARGS_SET_TID
 from umlpy.kernel.requests import Native
 from umlpy.kernel.table import EMULATE, REWRITE, Ptr, UInt, syscall
-
-CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC = 0x20000, 0x02000000, 0x04000000, 0x08000000
-CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWTIME = 0x10000000, 0x20000000, 0x40000000, 0x80
-CLONE_NAMESPACES = (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER
-                    | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWTIME)
-CLONE_UNTRACED, CLONE_SETTLS, CLONE_PIDFD, CLONE_INTO_CGROUP = 0x00800000, 0x80000, 0x1000, 0x200000000
-
 
 
 def _translate_tid(task, r: int) -> int:
@@ -35,7 +41,7 @@ def _start_clone(task, flags: int, ptid: int, ctid: int):
     if flags & CLONE_UNTRACED:
         flags &= ~CLONE_UNTRACED
     limit = task.kernel.config.limits.get("processes")
-    if limit is not None and not flags & 0x10000:          # a new process, not a thread
+    if limit is not None and not flags & CLONE_THREAD:     # a new process, not a thread
         live = sum(1 for p in task.kernel.pidns.processes.values() if p.alive)
         if live >= limit:
             raise KernelError(errno.EAGAIN, f"the sandbox's limit of {limit} processes is reached")
@@ -56,12 +62,12 @@ def clone(task, flags: Ptr, stack: Ptr, ptid: Ptr, ctid: Ptr, tls: Ptr):
 @syscall("clone3", REWRITE)
 def clone3(task, args: Ptr, size: Ptr):
     """clone3(2): like clone; set_tid and cgroup placement are refused."""
-    if size < 64:
+    if size < CLONE_ARGS.size:
         raise KernelError(errno.EINVAL)
-    raw = task.read(args, min(size, 88))
-    flags, pidfd, ctid, ptid, exit_signal, stack, stack_size, tls = struct.unpack("<8Q", raw[:64])
-    if len(raw) >= 80:
-        set_tid, set_tid_size = struct.unpack("<QQ", raw[64:80])
+    raw = task.read(args, min(size, 88))                   # 88: CLONE_ARGS_SIZE_VER2, with cgroup
+    flags, _pidfd, ctid, ptid, _exit_signal, _stack, _stack_size, _tls = CLONE_ARGS.unpack_from(raw)
+    if len(raw) >= CLONE_ARGS.size + CLONE_ARGS_SET_TID.size:
+        _set_tid, set_tid_size = CLONE_ARGS_SET_TID.unpack_from(raw, CLONE_ARGS.size)
         if set_tid_size:
             raise KernelError(errno.EPERM, "clone3 set_tid is not allowed")
     if flags & CLONE_INTO_CGROUP:
@@ -72,13 +78,13 @@ def clone3(task, args: Ptr, size: Ptr):
 @syscall("fork", REWRITE)
 def fork(task):
     """fork(2): a new process; the parent sees the child's guest pid."""
-    return Native(then=_start_clone(task, 17, 0, 0))
+    return Native(then=_start_clone(task, SIGCHLD, 0, 0))
 
 
 @syscall("vfork", REWRITE)
 def vfork(task):
     """vfork(2): fork that shares memory until the child execs or exits."""
-    return Native(then=_start_clone(task, 0x4000 | 0x100 | 17, 0, 0))
+    return Native(then=_start_clone(task, CLONE_VFORK | CLONE_VM | SIGCHLD, 0, 0))
 
 
 # ------------------------------------------------------------------ ids
@@ -137,9 +143,6 @@ def host_group(task, pgid: int) -> int | None:
 
 
 # ---------------------------------------------------------------- wait
-P_ALL, P_PID, P_PGID, P_PIDFD = 0, 1, 2, 3
-
-
 def _reaped(task, guest: int) -> None:
     proc = task.kernel.pidns.processes.get(guest)
     if proc is not None and not proc.alive:
@@ -198,7 +201,7 @@ def waitid(task, idtype: int, id: UInt, infop: Ptr, options: int, rusage: Ptr):
                 if hpid > 0:
                     g = task.kernel.pidns.to_guest(hpid)
                     task.write(infop + 16, g.to_bytes(4, "little", signed=True))
-                    if not options & 0x01000000:        # not WNOWAIT
+                    if not options & WNOWAIT:
                         _reaped(task, g)
             except KernelError:
                 pass
@@ -278,9 +281,9 @@ def sched_of_pid(task, pid: int, a1: Ptr, a2: Ptr):
 
 
 def _priority(task, which: int, who: int) -> Native:
-    if which == 0 and who:                      # PRIO_PROCESS with a pid
+    if which == PRIO_PROCESS and who:
         return Native(args={1: host_pid(task, who)})
-    if which != 0 and who:
+    if which != PRIO_PROCESS and who:
         raise KernelError(errno.EINVAL, "only PRIO_PROCESS with a pid is supported")
     return Native()
 

@@ -8,11 +8,9 @@ from __future__ import annotations
 import errno
 
 from umlpy.abi.errno import KernelError
+from umlpy.abi.linux import SIGEV_THREAD_ID
 from umlpy.kernel.requests import Native
 from umlpy.kernel.table import REWRITE, Ptr, syscall
-
-SIGEV_THREAD_ID = 4
-
 
 
 @syscall("timer_create", REWRITE)

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import errno
 import os
-import struct
 import time
 
 from umlpy.abi.errno import KernelError
+from umlpy.abi.linux import UTS_LEN
+from umlpy.abi.structs import SYSINFO
 from umlpy.kernel.table import EMULATE, Ptr, syscall
-
-UTS_LEN = 65
 
 
 def _field(s: str) -> bytes:
@@ -33,7 +32,7 @@ def uname(task, buf: Ptr):
 def _set_name(task, name: int, length: int) -> str:
     if task.creds.euid != 0:
         raise KernelError(errno.EPERM)
-    if length < 0 or length > 64:
+    if length < 0 or length > UTS_LEN - 1:
         raise KernelError(errno.EINVAL)
     return task.read(name, length).split(b"\0", 1)[0].decode(errors="replace")
 
@@ -62,7 +61,6 @@ def sysinfo(task, info: Ptr):
     avail = os.sysconf("SC_AVPHYS_PAGES")
     psize = os.sysconf("SC_PAGE_SIZE")
     nprocs = sum(1 for p in k.pidns.processes.values() if p.alive)
-    data = struct.pack("<q3Q6QH6xQQI", uptime, *load, pages * psize, avail * psize,
-                       0, 0, 0, 0, nprocs, 0, 0, 1)
-    task.write(info, data.ljust(112, b"\0"))
+    task.write(info, SYSINFO.pack(uptime, *load, pages * psize, avail * psize,
+                                  0, 0, 0, 0, nprocs, 0, 0, 1))
     return 0

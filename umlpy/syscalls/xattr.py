@@ -7,7 +7,8 @@ import errno
 import os
 
 from umlpy.abi.errno import KernelError
-from umlpy.kernel.fdpath import AT_FDCWD, existing, guest_fd, resolve_at
+from umlpy.abi.linux import AT_FDCWD
+from umlpy.kernel.fdpath import existing, guest_fd, resolve_at
 from umlpy.kernel.table import DECODERS, EMULATE, Ptr, syscall
 
 

@@ -21,11 +21,9 @@ import tempfile
 from dataclasses import dataclass
 
 from umlpy.abi.errno import KernelError
+from umlpy.abi.linux import MAX_SYMLINKS, NAME_MAX
 from umlpy.vfs.fs import Stat, join, split
 from umlpy.vfs.mount import Mount, MountTable
-
-MAX_SYMLINKS = 40
-NAME_MAX = 255
 
 
 @dataclass

@@ -1,0 +1,116 @@
+"""Linux constants of the guest ABI (x86-64) that umlpy uses: flags, commands, limits, magics.
+
+They are the numbers the guest's libc passes and expects, written out here rather
+than taken from Python's os, signal or socket modules: they belong to the guest's
+ABI, not to the host Python.  Each group names the header that defines it (uapi
+headers unless marked).  What umlpy does with a value (which ioctls run natively,
+which file system reports which magic) stays with the handler; only the numbers
+live here.  The struct layouts are in abi/structs.py.
+"""
+from __future__ import annotations
+
+# ------------------------------------------------------------ paths and opens
+# <linux/fcntl.h>: the *at() calls' dirfd and flags
+AT_FDCWD = -100                        # dirfd: relative to the current directory
+AT_SYMLINK_NOFOLLOW = 0x100
+AT_REMOVEDIR = 0x200                   # unlinkat
+AT_EACCESS = 0x200                     # faccessat: the same bit as AT_REMOVEDIR
+AT_SYMLINK_FOLLOW = 0x400              # linkat
+AT_NO_AUTOMOUNT = 0x800
+AT_EMPTY_PATH = 0x1000
+AT_STATX_SYNC_TYPE = 0x6000            # statx: AT_STATX_FORCE_SYNC | AT_STATX_DONT_SYNC
+
+# <asm-generic/fcntl.h>: open flags and fcntl commands
+O_TMPFILE = 0o20200000                 # __O_TMPFILE | O_DIRECTORY
+F_SETOWN, F_GETOWN, F_SETOWN_EX, F_GETOWN_EX = 8, 9, 15, 16
+
+# <linux/openat2.h>: struct open_how's resolve flags
+RESOLVE_NO_XDEV, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_BENEATH, RESOLVE_IN_ROOT = (
+    0x01, 0x02, 0x04, 0x08, 0x10)
+RESOLVE_CACHED = 0x20
+
+# <linux/stat.h>: utimensat's special tv_nsec values, statx masks
+UTIME_NOW, UTIME_OMIT = (1 << 30) - 1, (1 << 30) - 2
+STATX_BASIC_STATS = 0x7FF              # STATX_TYPE ... STATX_BLOCKS
+STATX__RESERVED = 0x80000000           # a mask bit reserved for a future struct statx
+
+# ------------------------------------------------------------- file systems
+NAME_MAX = 255                         # <linux/limits.h>: the longest path component
+MAX_SYMLINKS = 40                      # <linux/namei.h> (kernel-internal): symlinks per walk, then ELOOP
+
+# <linux/magic.h>: struct statfs's f_type
+EXT4_SUPER_MAGIC = 0xEF53              # also EXT2_ and EXT3_SUPER_MAGIC
+PROC_SUPER_MAGIC = 0x9FA0
+TMPFS_MAGIC = 0x01021994
+OVERLAYFS_SUPER_MAGIC = 0x794C7630
+
+# ----------------------------------------------------------------- processes
+# <linux/sched.h>: clone flags (the low byte of clone's flags is the exit signal)
+CLONE_VM = 0x100
+CLONE_PIDFD = 0x1000
+CLONE_VFORK = 0x4000
+CLONE_THREAD = 0x10000
+CLONE_NEWNS = 0x20000
+CLONE_SETTLS = 0x80000
+CLONE_UNTRACED = 0x00800000
+CLONE_NEWCGROUP = 0x02000000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+CLONE_NEWTIME = 0x80                   # clone3 and unshare only (the exit-signal byte in clone)
+CLONE_INTO_CGROUP = 0x200000000        # clone3 only
+CLONE_NAMESPACES = (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER
+                    | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWTIME)     # every new-namespace flag
+
+# <linux/wait.h>: waitid's idtype, and its options
+P_ALL, P_PID, P_PGID, P_PIDFD = 0, 1, 2, 3
+WNOWAIT = 0x01000000
+
+PRIO_PROCESS = 0                       # <linux/resource.h>: getpriority/setpriority's `which`
+
+# ------------------------------------------------------------------- signals
+SIGCHLD = 17                           # <asm/signal.h>
+NSIG = 64                              # <asm/signal.h> _NSIG: signals are 1 .. NSIG
+
+# <asm-generic/siginfo.h>: si_code values, and sigevent's notify
+SI_USER, SI_TKILL = 0, -6              # sent by kill(), by tkill()/tgkill()
+CLD_EXITED, CLD_CONTINUED = 1, 6       # SIGCHLD's si_code: CLD_EXITED ... CLD_CONTINUED
+SIGEV_THREAD_ID = 4
+
+# ---------------------------------------------------------------- credentials
+NOCHANGE = 0xFFFFFFFF                  # <unistd.h> setresuid(2): (uid_t) -1 leaves an id unchanged
+
+# <linux/capability.h>: capget/capset header versions (_LINUX_CAPABILITY_VERSION_n)
+LINUX_CAPABILITY_VERSION_1 = 0x19980330
+LINUX_CAPABILITY_VERSION_2 = 0x20071026
+LINUX_CAPABILITY_VERSION_3 = 0x20080522
+
+# ------------------------------------------------------------------- sockets
+AF_UNIX, AF_INET, AF_INET6, AF_NETLINK = 1, 2, 10, 16      # <linux/socket.h>
+SOL_SOCKET = 1                         # <asm-generic/socket.h>
+SO_PEERCRED = 17                       # <asm-generic/socket.h>
+NETLINK_ROUTE = 0                      # <linux/netlink.h>
+UNIX_PATH_MAX = 108                    # <linux/un.h>: sizeof sockaddr_un's sun_path
+
+# ------------------------------------------------------------ system identity
+UTS_LEN = 65                           # <linux/utsname.h> __NEW_UTS_LEN + 1: one field of new_utsname
+
+# --------------------------------------------------------------------- ioctls
+# <asm-generic/ioctls.h>: terminals and generic file requests
+TCGETS, TCSETS, TCSETSW, TCSETSF = 0x5401, 0x5402, 0x5403, 0x5404
+TCSBRK, TCXONC, TCFLSH = 0x5409, 0x540A, 0x540B
+TIOCSCTTY, TIOCGPGRP, TIOCSPGRP, TIOCOUTQ, TIOCSTI = 0x540E, 0x540F, 0x5410, 0x5411, 0x5412
+TIOCGWINSZ, TIOCSWINSZ, FIONREAD, FIONBIO, TIOCNOTTY = 0x5413, 0x5414, 0x541B, 0x5421, 0x5422
+TIOCGSID = 0x5429
+TCGETS2, TCSETS2, TCSETSW2, TCSETSF2 = 0x802C542A, 0x402C542B, 0x402C542C, 0x402C542D
+TIOCGPTN, TIOCGDEV, TIOCGPKT, TIOCGEXCL = 0x80045430, 0x80045432, 0x80045438, 0x80045440
+FIONCLEX, FIOCLEX, FIOASYNC, TIOCGLCKTRMIOS, FIOQSIZE = 0x5450, 0x5451, 0x5452, 0x5456, 0x5460
+
+# <linux/sockios.h>: network interface queries
+SIOCGIFNAME, SIOCGIFCONF, SIOCGIFFLAGS, SIOCGIFADDR = 0x8910, 0x8912, 0x8913, 0x8915
+SIOCGIFDSTADDR, SIOCGIFBRDADDR, SIOCGIFNETMASK, SIOCGIFMETRIC = 0x8917, 0x8919, 0x891B, 0x891D
+SIOCGIFMTU, SIOCGIFHWADDR, SIOCGIFINDEX, SIOCGIFTXQLEN, SIOCGIFMAP = 0x8921, 0x8927, 0x8933, 0x8942, 0x8970
+
+FS_IOC_GETFLAGS = 0x80086601           # <linux/fs.h>
