@@ -1,8 +1,8 @@
 /* Interface of umlpy's C helper, the one header its five sources share:
  *
  *   spawn.c    uh_spawn: fork the first guest and set it up until its exec
- *   stop.c     uh_wait/uh_resume: one stop, one resume; registers, siginfo,
- *              signal mask
+ *   stop.c     uh_wait_many/uh_resume: stops in fair batches, one resume;
+ *              registers, siginfo, signal mask
  *   memory.c   guest memory through process_vm_readv/writev
  *   notify.c   uh_addfd: the seccomp user-notification fd hand-over
  *   host.c     host calls the supervisor makes for itself
@@ -89,6 +89,7 @@ const char *uh_spawn_step_name(int step);
 
 /* stop.c */
 int uh_wait(struct uh_stop *st, int tid, int nohang);
+int uh_wait_many(struct uh_stop *st, int max, int nohang);
 int uh_resume(int tid, int how, int sig, const struct user_regs_struct *regs);
 int uh_setregs(int tid, const struct user_regs_struct *regs);
 int uh_getregs(int tid, struct user_regs_struct *regs);

@@ -86,6 +86,25 @@ int uh_wait(struct uh_stop *st, int tid, int nohang)
     return r;
 }
 
+/* Collect every stop that is ready, up to `max`: the first one blocking
+ * (unless nohang), the rest without waiting.  waitpid(-1) reports the
+ * newest tracee first, so a caller that served one stop per waitpid would
+ * let a few busy new threads starve every older thread; served as a batch,
+ * in order, each stopped thread waits behind at most one stop of every
+ * other thread.  Returns how many stops were stored, 0 if nohang found
+ * none, or -errno (-ECHILD: no tracee is left). */
+int uh_wait_many(struct uh_stop *st, int max, int nohang)
+{
+    int n = 0;
+    int r = uh_wait(&st[0], -1, nohang);
+    if (r <= 0)
+        return r;
+    for (n = 1; n < max; n++)
+        if (uh_wait(&st[n], -1, 1) <= 0)
+            break;
+    return n;
+}
+
 int uh_resume(int tid, int how, int sig, const struct user_regs_struct *regs)
 {
     int req;

@@ -76,7 +76,7 @@ class Platform(ABC):
     # ------------------------------------------------------------ lifecycle
     @abstractmethod
     def spawn(self, exec_fd: int, argv: list[bytes], envp: list[bytes], *,
-              native: dict[int, "ArgRule | None"], strict: bool, **options) -> int:
+              native: dict[int, ArgRule | None], strict: bool, **options) -> int:
         """Start guest init from `exec_fd`, trapped as the table says; its host pid."""
 
     @abstractmethod

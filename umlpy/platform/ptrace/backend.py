@@ -45,6 +45,7 @@ ARG_REGS = ("rdi", "rsi", "rdx", "r10", "r8", "r9")
 U64 = (1 << 64) - 1
 ALL_BUT_KILL_STOP = U64 & ~((1 << 8) | (1 << 18))      # bits are signal-1
 ERESTARTSYS, ERESTARTNOINTR = -512, -513
+BATCH = 1024        # stops taken from the host at once (more than a sandbox has threads)
 
 
 class PlatformError(OSError):
@@ -81,9 +82,16 @@ class PtracePlatform(Platform):
     capabilities = frozenset({REWRITE_ARGS, INJECT})
 
     def __init__(self) -> None:
-        self._stop = ffi.new("struct uh_stop *")
+        # Stops are collected in batches (uh_wait_many) and served in order;
+        # each slot's registers are the `state` of the event made from it.
+        self._stops = ffi.new("struct uh_stop[]", BATCH)
+        self._regs = [ffi.addressof(self._stops[i], "regs") for i in range(BATCH)]
+        self._next = self._count = 0
+        # Live tracees, as far as events tell (an exec that kills other threads
+        # may leave it too high, which only costs a spare waitpid).  With one
+        # tracee a batch is pointless: skip the extra non-blocking waitpid.
+        self._tracees = 0
         self._strbuf = ffi.new("char[]", 4097)
-        self._regs = ffi.addressof(self._stop, "regs")
         self.listener = -1
 
     # ---------------------------------------------------------- lifecycle
@@ -137,6 +145,7 @@ class PtracePlatform(Platform):
                                     f"{os.strerror(a.child_errno)}")
             raise PlatformError(-r, f"guest spawn failed: {os.strerror(-r)}")
         self.listener = a.listener_fd
+        self._tracees = 1
         return r
 
     def close(self) -> None:
@@ -146,22 +155,30 @@ class PtracePlatform(Platform):
 
     # ------------------------------------------------------------ stops
     def next_event(self, block: bool = True) -> Event | None | bool:
-        """The next stop or death of a guest thread, as an event (see Platform)."""
-        st = self._stop
+        """The next stop or death of a guest thread, as an event (see Platform).
+
+        Fair: stops are taken from the host a batch at a time and served in
+        the batch's order, so no thread waits behind more than one stop of
+        each other thread (waitpid alone always reports the newest tracee)."""
         while True:
-            r = lib.uh_wait(st, -1, 0 if block else 1)
-            if r == -errno.EINTR:
-                continue
-            if r == -errno.ECHILD:
-                return None
-            if r == 0:
-                return False
-            if r < 0:
-                raise PlatformError(-r, "waitpid failed")
+            if self._next == self._count:
+                r = lib.uh_wait_many(self._stops, BATCH if self._tracees > 1 else 1, 0 if block else 1)
+                if r == -errno.EINTR:
+                    continue
+                if r == -errno.ECHILD:
+                    return None
+                if r == 0:
+                    return False
+                if r < 0:
+                    raise PlatformError(-r, "waitpid failed")
+                self._next, self._count = 0, r
+            i = self._next
+            self._next = i + 1
+            st = self._stops[i]
             kind = st.kind
             if kind == SYSCALL:
                 if st.op == OP_EXIT:
-                    return PtraceEvent(st.tid, Kind.EXIT, 0, 0, self._regs)
+                    return PtraceEvent(st.tid, Kind.EXIT, 0, 0, self._regs[i])
                 # The entry stop of a syscall we are stepping through (an
                 # injected one, or one let through with its exit wanted).
                 lib.uh_resume(st.tid, STEP_SYSCALL, 0, ffi.NULL)
@@ -171,8 +188,12 @@ class PtracePlatform(Platform):
                 if ev is None:
                     lib.uh_resume(st.tid, CONT, 0, ffi.NULL)
                     continue
-                return PtraceEvent(st.tid, ev, 0, st.msg, self._regs)
-            return PtraceEvent(st.tid, _SIMPLE_KINDS[kind], st.sig, st.msg, self._regs)
+                if ev is Kind.NEW_THREAD:
+                    self._tracees += 1
+                return PtraceEvent(st.tid, ev, 0, st.msg, self._regs[i])
+            if kind == EXITED or kind == KILLED:
+                self._tracees -= 1
+            return PtraceEvent(st.tid, _SIMPLE_KINDS[kind], st.sig, st.msg, self._regs[i])
 
     # ---------------------------------------------------- syscall answers
     @staticmethod
