@@ -203,7 +203,14 @@ def prepare_exec(kernel: "Kernel", fs: "FsContext", path: str, argv: list[bytes]
         if interp is None:
             host_argv = argv
         else:
-            lfd, lpath = _open_program(kernel, fs, interp)
+            try:
+                lfd, lpath = _open_program(kernel, fs, interp)
+            except KernelError as e:
+                # Linux fails the execve with the interpreter's errno (ENOENT
+                # for a missing one, the "not found" of shells); the reason
+                # names the interpreter, which the guest path alone does not.
+                what = "not found" if e.errno == errno.ENOENT else (e.why or os.strerror(e.errno))
+                raise KernelError(e.errno, f"{exe}: ELF interpreter {interp}: {what}") from None
             try:
                 if check_elf(lfd, lpath) is not None:
                     raise KernelError(errno.ELIBBAD, f"{lpath}: interpreter has an interpreter")
