@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import errno
 import os
+import stat as S
 import time
 
 from umlpy.abi.errno import KernelError
-from umlpy.abi.linux import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, UTIME_NOW, UTIME_OMIT
+from umlpy.abi.linux import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, NOCHANGE, UTIME_NOW, UTIME_OMIT
 from umlpy.abi.structs import TIMESPEC_PAIR, TIMEVAL_PAIR, UTIMBUF
 from umlpy.kernel.creds import W_OK, require
 from umlpy.kernel.fdpath import existing, guest_fd, resolve_at
@@ -39,7 +40,11 @@ def do_chmod(task, dirfd, path, mode, flags) -> int:
     if lk.mount.readonly:
         raise KernelError(errno.EROFS)
     _owner_or_root(task, lk.st)
-    lk.mount.fs.chmod(lk.rel, mode & 0o7777)
+    mode &= 0o7777
+    c = task.creds
+    if c.euid != 0 and lk.st.gid != c.egid and lk.st.gid not in c.groups:
+        mode &= ~S.S_ISGID                   # chmod(2): not a member of the file's group
+    lk.mount.fs.chmod(lk.rel, mode)
     return 0
 
 
@@ -67,36 +72,53 @@ def fchmod(task, fd: int, mode: UInt):
     return do_chmod(task, fd, "", mode, AT_EMPTY_PATH)
 
 
-def do_chown(task, dirfd, path, uid, gid, flags) -> int:
+def do_chown(task, dirfd: int, path: str, uid: int, gid: int, flags: int) -> int:
+    """chown(2)'s rules.  Ids are unsigned 32-bit; (uid_t)-1 leaves one unchanged.
+
+    Root may give any owner and group.  The owner may only change the group,
+    to one of its own groups.  On a non-directory, a change of owner or group
+    (even to the same values) clears set-user-ID, and set-group-ID where
+    group-execute is set, as Linux does since 2.2.13, for root too.
+    """
     lk = _path_or_fd(task, dirfd, path, flags)
     if lk.mount.readonly:
         raise KernelError(errno.EROFS)
-    if task.creds.euid != 0:
-        raise KernelError(errno.EPERM)
-    lk.mount.fs.chown(lk.rel, uid, gid)
+    st, c = lk.st, task.creds
+    new_uid = st.uid if uid == NOCHANGE else uid
+    new_gid = st.gid if gid == NOCHANGE else gid
+    if c.euid != 0:
+        if c.euid != st.uid or new_uid != st.uid:
+            raise KernelError(errno.EPERM)
+        if new_gid != st.gid and new_gid != c.egid and new_gid not in c.groups:
+            raise KernelError(errno.EPERM)
+    lk.mount.fs.chown(lk.rel, new_uid, new_gid)
+    if not st.is_dir and (uid != NOCHANGE or gid != NOCHANGE):
+        kill = S.S_ISUID | (S.S_ISGID if st.mode & S.S_IXGRP else 0)
+        if st.mode & kill:
+            lk.mount.fs.chmod(lk.rel, S.S_IMODE(st.mode) & ~kill)
     return 0
 
 
 @syscall("fchownat", EMULATE)
-def fchownat(task, dirfd: int, path: Path, uid: int, gid: int, flags: int):
+def fchownat(task, dirfd: int, path: Path, uid: UInt, gid: UInt, flags: int):
     """fchownat(2): change owner; recorded by the guest's file system, not the host."""
     return do_chown(task, dirfd, path, uid, gid, flags)
 
 
 @syscall("chown", EMULATE)
-def chown(task, path: Path, uid: int, gid: int):
+def chown(task, path: Path, uid: UInt, gid: UInt):
     """chown(2): change owner (recorded in the overlay)."""
     return do_chown(task, AT_FDCWD, path, uid, gid, 0)
 
 
 @syscall("lchown", EMULATE)
-def lchown(task, path: Path, uid: int, gid: int):
+def lchown(task, path: Path, uid: UInt, gid: UInt):
     """lchown(2): chown of a symlink itself."""
     return do_chown(task, AT_FDCWD, path, uid, gid, AT_SYMLINK_NOFOLLOW)
 
 
 @syscall("fchown", EMULATE)
-def fchown(task, fd: int, uid: int, gid: int):
+def fchown(task, fd: int, uid: UInt, gid: UInt):
     """fchown(2): chown of an open file."""
     return do_chown(task, fd, "", uid, gid, AT_EMPTY_PATH)
 

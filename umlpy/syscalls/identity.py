@@ -128,6 +128,8 @@ def setregid(task, r: UInt, e: UInt):
 @syscall("setuid", EMULATE)
 def setuid(task, uid: UInt):
     """setuid(2): root sets all three ids; others only the effective one."""
+    if uid == NOCHANGE:                      # (uid_t)-1 is no valid id
+        raise KernelError(errno.EINVAL)
     if task.creds.euid == 0:
         return _setres(task, "uid", uid, uid, uid)
     return _setres(task, "uid", NOCHANGE, uid, NOCHANGE)
@@ -136,6 +138,8 @@ def setuid(task, uid: UInt):
 @syscall("setgid", EMULATE)
 def setgid(task, gid: UInt):
     """setgid(2): root sets all three ids; others only the effective one."""
+    if gid == NOCHANGE:                      # (gid_t)-1 is no valid id
+        raise KernelError(errno.EINVAL)
     if task.creds.euid == 0:
         return _setres(task, "gid", gid, gid, gid)
     return _setres(task, "gid", NOCHANGE, gid, NOCHANGE)

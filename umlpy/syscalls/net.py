@@ -113,7 +113,7 @@ def _via_dir(task, fd: int, dirfd: int, name: str, op, *, keep_as: str | None = 
     """
     path = f"/proc/self/fd/{dirfd}/{name}" if name else f"/proc/self/fd/{dirfd}"
     try:
-        if len(path.encode()) > UNIX_PATH_MAX - 1:
+        if len(os.fsencode(path)) > UNIX_PATH_MAX - 1:     # guest names are bytes, maybe not UTF-8
             raise KernelError(errno.ENAMETOOLONG)
         with guest_fd(task, fd) as hfd:
             s = socket.socket(fileno=os.dup(hfd))

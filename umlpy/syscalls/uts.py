@@ -16,7 +16,7 @@ from umlpy.kernel.table import EMULATE, Ptr, syscall
 
 
 def _field(s: str) -> bytes:
-    return s.encode()[:UTS_LEN - 1].ljust(UTS_LEN, b"\0")
+    return os.fsencode(s)[:UTS_LEN - 1].ljust(UTS_LEN, b"\0")
 
 
 @syscall("uname", EMULATE)
@@ -34,7 +34,7 @@ def _set_name(task, name: int, length: int) -> str:
         raise KernelError(errno.EPERM)
     if length < 0 or length > UTS_LEN - 1:
         raise KernelError(errno.EINVAL)
-    return task.read(name, length).split(b"\0", 1)[0].decode(errors="replace")
+    return os.fsdecode(task.read(name, length).split(b"\0", 1)[0])     # bytes kept as given
 
 
 @syscall("sethostname", EMULATE)

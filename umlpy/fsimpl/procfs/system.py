@@ -75,7 +75,7 @@ class SystemFiles:
 
     def _version(self) -> bytes:
         u = os.uname()
-        return f"Linux version {u.release} (umlpy@{self.kernel.hostname}) (gcc) {u.version}\n".encode()
+        return os.fsencode(f"Linux version {u.release} (umlpy@{self.kernel.hostname}) (gcc) {u.version}\n")
 
     def _filesystems(self) -> bytes:
         kinds = []
@@ -109,8 +109,8 @@ class SystemFiles:
             return host_copy("/proc/sys/" + path, default)
         return {
             "kernel": {
-                "hostname": lambda: (k.hostname + "\n").encode(),
-                "domainname": lambda: (k.domainname + "\n").encode(),
+                "hostname": lambda: os.fsencode(k.hostname + "\n"),
+                "domainname": lambda: os.fsencode(k.domainname + "\n"),
                 "ostype": const("Linux\n"),
                 "osrelease": lambda: (os.uname().release + "\n").encode(),
                 "version": lambda: (os.uname().version + "\n").encode(),

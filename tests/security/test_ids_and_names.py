@@ -1,0 +1,134 @@
+"""Attacks with odd ids and names: each must fail cleanly (an errno, never an
+internal error of the supervisor) and leave the host as it was.
+
+Issue 6, hole 2: chown to uid 2**31 was stored as a negative id and broke
+every later stat; bind() to a non-UTF-8 unix path raised UnicodeEncodeError.
+"""
+from __future__ import annotations
+
+import pytest
+from conftest import builder, kv, run
+from hostcheck import HostState
+
+
+@pytest.fixture
+def build(cc):
+    return builder(cc, "sec_ids_")
+
+
+@pytest.fixture
+def host(progs, no_supervisor_errors):
+    """The host's state before the attack; the test ends by checking it is unchanged."""
+    before = HostState.take(progs)
+    yield before
+    assert before.changes() == []
+
+
+def test_chown_to_ids_above_2_31_is_stored_unsigned(sandbox, build, host):
+    """chown to 2**31 and 2**32-2 keeps the ids as Linux's unsigned values; stat still works."""
+    prog = build("bigids", r"""
+    int main(void) {
+        int fd = open("/home/f", O_CREAT | O_WRONLY, 0644);
+        struct stat st;
+        printf("fchown=%s\n", ERR(fchown(fd, 1u << 31, 1u << 31)));
+        const char *r = ERR(fstat(fd, &st));
+        printf("fstat=%s uid=%u gid=%u\n", r, st.st_uid, st.st_gid);
+        printf("chown=%s\n", ERR(chown("/home/f", 4294967294u, -1)));
+        r = ERR(stat("/home/f", &st));
+        printf("stat=%s uid=%u gid=%u\n", r, st.st_uid, st.st_gid);
+        printf("unchanged=%s\n", ERR(chown("/home/f", -1, -1)));
+        stat("/home/f", &st);
+        printf("after=%u,%u\n", st.st_uid, st.st_gid);
+        return 0;
+    }""")
+    out = kv(run(sandbox, [prog]).stdout)
+    assert out["fchown"] == "OK" and out["fstat"] == "OK uid=2147483648 gid=2147483648"
+    assert out["chown"] == "OK" and out["stat"] == "OK uid=4294967294 gid=2147483648"
+    assert out["unchanged"] == "OK" and out["after"] == "4294967294,2147483648"
+
+
+def test_setuid_minus_one_is_einval(sandbox, build, host):
+    """setuid((uid_t)-1) and setgid((gid_t)-1) are EINVAL, not a silent no-op."""
+    prog = build("setuid_m1", r"""
+    int main(void) {
+        printf("setuid=%s\n", ERR(syscall(SYS_setuid, -1)));
+        printf("setgid=%s\n", ERR(syscall(SYS_setgid, -1)));
+        return 0;
+    }""")
+    out = kv(run(sandbox, [prog]).stdout)
+    assert out == {"setuid": "EINVAL", "setgid": "EINVAL"}
+
+
+def test_chown_by_a_user_follows_linux(sandbox, build, host):
+    """A non-root owner may change only the group, to one of its own; chown clears set-id bits."""
+    prog = build("userchown", r"""
+    #include <grp.h>
+    int main(void) {
+        struct stat st;
+        int fd = open("/home/g", O_CREAT | O_WRONLY, 0755);
+        fchmod(fd, 06755);
+        gid_t groups[] = {100};
+        setgroups(1, groups);
+        setresgid(1000, 1000, 1000);
+        setresuid(1000, 1000, 1000);
+        printf("give_away=%s\n", ERR(fchown(fd, 0, -1)));         /* not the owner */
+        close(fd);
+        fd = open("/tmp/mine", O_CREAT | O_WRONLY, 0755);
+        fchmod(fd, 06755);
+        fstat(fd, &st);
+        printf("mode_before=%o\n", st.st_mode & 07777);
+        printf("to_other_user=%s\n", ERR(fchown(fd, 0, -1)));
+        printf("to_foreign_group=%s\n", ERR(fchown(fd, -1, 0)));
+        printf("to_own_group=%s\n", ERR(fchown(fd, -1, 100)));
+        fstat(fd, &st);
+        printf("after=%u,%u,%o\n", st.st_uid, st.st_gid, st.st_mode & 07777);
+        return 0;
+    }""")
+    out = kv(run(sandbox, [prog]).stdout)
+    assert out["give_away"] == "EPERM"
+    assert out["mode_before"] == "6755"
+    assert out["to_other_user"] == "EPERM" and out["to_foreign_group"] == "EPERM"
+    assert out["to_own_group"] == "OK" and out["after"] == "1000,100,755"
+
+
+def test_unix_socket_paths_that_are_not_utf8(sandbox, build, host):
+    """bind/connect/stat of a unix socket named with bytes that are not UTF-8."""
+    prog = build("sock_bytes", r"""
+    #include <sys/un.h>
+    int main(void) {
+        struct sockaddr_un a = {.sun_family = AF_UNIX};
+        strcpy(a.sun_path, "/home/s\xff\xfe");
+        int s = socket(AF_UNIX, SOCK_STREAM, 0);
+        printf("bind=%s\n", ERR(bind(s, (void *)&a, sizeof a)));
+        listen(s, 1);
+        int c = socket(AF_UNIX, SOCK_STREAM, 0);
+        printf("connect=%s\n", ERR(connect(c, (void *)&a, sizeof a)));
+        struct sockaddr_un b;
+        socklen_t len = sizeof b;
+        getsockname(s, (void *)&b, &len);
+        printf("name_matches=%d\n", strcmp(b.sun_path, a.sun_path) == 0);
+        struct stat st;
+        const char *r = ERR(stat(a.sun_path, &st));
+        printf("stat=%s sock=%d\n", r, S_ISSOCK(st.st_mode));
+        return 0;
+    }""")
+    out = kv(run(sandbox, [prog]).stdout)
+    assert out == {"bind": "OK", "connect": "OK", "name_matches": "1", "stat": "OK sock=1"}
+
+
+def test_hostname_that_is_not_utf8(sandbox, build, host):
+    """sethostname with bytes that are not UTF-8: uname and /proc show the same bytes."""
+    prog = build("host_bytes", r"""
+    int main(void) {
+        printf("set=%s\n", ERR(sethostname("h\xff", 2)));
+        struct utsname u;
+        uname(&u);
+        printf("uname_ok=%d\n", strcmp(u.nodename, "h\xff") == 0);
+        char buf[64] = {0};
+        int fd = open("/proc/sys/kernel/hostname", O_RDONLY);
+        read(fd, buf, sizeof buf - 1);
+        printf("proc_ok=%d\n", strcmp(buf, "h\xff\n") == 0);
+        return 0;
+    }""")
+    out = kv(run(sandbox, [prog]).stdout)
+    assert out == {"set": "OK", "uname_ok": "1", "proc_ok": "1"}
