@@ -10,11 +10,15 @@ Sandbox does (or in `persist` across Sandboxes); each run() boots a fresh
 guest kernel on it whose init is the command, and returns a
 `CompletedProcess` with a `report` of what the guest did.  A timeout kills
 the whole sandbox and raises `SandboxTimeout`.
+
+`Stopper` stops a running sandbox the way `docker stop` stops a container;
+the command line (umlpy run, trace, boot) and Sandbox.run share it.
 """
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -25,6 +29,7 @@ from typing import IO, Mapping, Sequence
 
 from umlpy.abi.errno import KernelError
 from umlpy.fsimpl.layout import build_vfs
+from umlpy.fsimpl.persist import PersistError
 from umlpy.kernel.kernel import NOBODY, Config, Kernel, Report
 from umlpy.kernel.limits import parse_limits
 from umlpy.platform.ptrace.backend import PtracePlatform
@@ -78,9 +83,14 @@ SYSCALL_TABLE = linux64.TABLE      # what `umlpy syscalls` prints
 
 def new_kernel(config: Config) -> Kernel:
     """A guest kernel for `config`, wired to the x86-64 table, the sandbox's
-    file systems and the strace formatter (the kernel imports none of them)."""
-    return Kernel(config, platform=PtracePlatform(), table=SYSCALL_TABLE, build_vfs=build_vfs,
-                  formatter=trace_format)
+    file systems and the strace formatter (the kernel imports none of them).
+    A persist directory that cannot be used (not a directory, corrupt, in use
+    by another sandbox) is a ConfigError."""
+    try:
+        return Kernel(config, platform=PtracePlatform(), table=SYSCALL_TABLE, build_vfs=build_vfs,
+                      formatter=trace_format)
+    except PersistError as e:
+        raise ConfigError(str(e)) from None
 
 
 class ConfigError(ValueError):
@@ -120,8 +130,15 @@ def launch(config: Config, argv: Sequence[str]) -> Kernel:
         kernel.start(list(argv))
     except Exception as e:
         kernel.shutdown()
-        raise LaunchError(f"{getattr(e, 'why', '') or e}", 127 if getattr(e, "errno", 0) == 2 else 126) from e
+        raise LaunchError(why(e), 127 if getattr(e, "errno", 0) == 2 else 126) from e
     return kernel
+
+
+def why(e: BaseException) -> str:
+    """A failure in words: a KernelError's reason, or its errno's, never a raw tuple."""
+    if isinstance(e, KernelError):
+        return e.why or os.strerror(e.errno)
+    return str(e)
 
 
 def exit_code(status: int) -> int:
@@ -147,6 +164,173 @@ def print_report(report: Report, out: IO[str] | None = None) -> None:
         w(f"  denied {line}\n")
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+DEFAULT_STOP_TIMEOUT = 10.0
+_REKILL_EVERY = 0.05
+
+
+class Stopper:
+    """Stops a running sandbox the way `docker stop` stops a container.
+
+    The first `request(sig)` sends `sig` to guest init and gives the guest
+    `grace` seconds to end.  When the grace period ends, or when a second
+    request comes, `kill()` kills the whole sandbox.  The guest's status is
+    then its own if it ended in time, or "killed by SIGKILL".
+
+    The grace timer and the killing run in threads, not in a SIGALRM
+    handler.  Sandbox.run supervises from a thread of its own, and signal
+    handlers run only in the main thread.  A library must not take SIGALRM
+    from its caller, either.  A SIGKILL sent from another thread still ends
+    the stop loop's blocking waitpid, through the deaths it causes.  A signal
+    handler calls `request` and `kill`; they never wait for a lock, and they
+    only set flags, send signals and start threads.
+    """
+
+    def __init__(self, grace: float = DEFAULT_STOP_TIMEOUT) -> None:
+        self.grace = grace
+        self.kernel: Kernel | None = None
+        self.tracer = 0                  # host tid of the supervising thread (the ptrace tracer)
+        self.requests: list[int] = []    # stop signals received, in order
+        self.killed = ""                 # why the sandbox was killed: "stop", "timeout", ...
+        self._kill_early = ""            # kill() before attach(): kill at once when attached
+        self._kill_once = threading.Lock()
+        self._done = threading.Event()
+        self._timer: threading.Timer | None = None
+
+    def attach(self, kernel: Kernel) -> None:
+        """Called by the supervising thread before it runs `kernel`; applies early requests."""
+        self.kernel, self.tracer = kernel, threading.get_native_id()
+        if self._kill_early:
+            self.kill(self._kill_early)
+        elif len(self.requests) > 1:
+            self.kill()
+        elif self.requests:
+            self._ask(self.requests[0])
+
+    def request(self, sig: int) -> None:
+        """A stop signal for the sandbox (SIGTERM to `umlpy run`, ...)."""
+        self.requests.append(sig)
+        if self.kernel is None:
+            return                       # not started yet: attach() applies it
+        if len(self.requests) == 1:
+            self._ask(sig)
+        else:
+            self.kill()
+
+    def _ask(self, sig: int) -> None:
+        init = self.kernel.init
+        if init is not None and init.alive:
+            try:
+                os.kill(init.host_pid, sig)
+            except ProcessLookupError:
+                pass
+        self._timer = threading.Timer(max(self.grace, 0.0), self.kill)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def kill(self, reason: str = "stop") -> bool:
+        """Kill every guest process now, and again every 50 ms until `close()`.
+
+        False if the sandbox is already being killed, or its stop loop has ended."""
+        if self.kernel is None:
+            self._kill_early = reason
+            return False
+        if self._done.is_set() or not self._kill_once.acquire(blocking=False):
+            return False
+        self.killed = reason
+        threading.Thread(target=self._kill_until_done, name="umlpy-kill", daemon=True).start()
+        return True
+
+    def _kill_until_done(self) -> None:
+        # One round is not always enough: a child forked just before the kill
+        # is first seen after it, and its parent's fork event never comes, so
+        # the guest kernel may never hear of it.  Every guest thread is
+        # traced by the supervising thread, though, so each round also kills
+        # every process whose TracerPid is that thread, and the rounds go on
+        # until the stop loop has seen the last one die.  The supervising
+        # thread calls close() before it ends, so its tid is never looked for
+        # after another thread may have taken it.
+        while not self._done.is_set():
+            self.kill_round()
+            self._done.wait(_REKILL_EVERY)
+
+    def kill_round(self) -> None:
+        """SIGKILL to every guest thread the guest kernel knows and every process the tracer traces."""
+        self.kernel.kill_all()
+        for pid in traced_by(self.tracer):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def close(self) -> None:
+        """The stop loop has ended: no more timers and no more killing."""
+        self._done.set()
+        if self._timer is not None:
+            self._timer.cancel()
+
+
+def traced_by(tracer: int) -> list[int]:
+    """Host pids of the processes whose leader is traced by thread `tracer`.
+
+    Run from another thread than the tracer, a pid found here may die and be
+    reaped before it is killed; it would take a full wrap of the pid space in
+    between for the kill to reach another process.
+    """
+    pids = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/status", "rb") as f:
+                for line in f:
+                    if line.startswith(b"TracerPid:"):
+                        if int(line.split()[1]) == tracer:
+                            pids.append(int(name))
+                        break
+        except (OSError, ValueError):
+            pass
+    return pids
+
+
+def _remove_stale_layers(parent: str) -> None:
+    """Writable layers of Sandboxes whose process died without removing them (SIGKILL)."""
+    for name in os.listdir(parent):
+        parts = name.split(".")
+        if len(parts) == 3 and parts[0] == "umlpy-sandbox" and parts[1].isdigit() \
+                and not os.path.exists(f"/proc/{parts[1]}"):
+            shutil.rmtree(os.path.join(parent, name), ignore_errors=True)
+
+
+_LIVE: weakref.WeakSet[Sandbox] = weakref.WeakSet()   # Sandboxes with a private layer
+
+
+def _on_sigterm(sig: int, _frame) -> None:
+    """SIGTERM at its default action ends the process with no cleanup at all.
+    So while a Sandbox with a private layer lives, this handler stands in:
+    it kills their guests, removes their layers, and then ends the process
+    by SIGTERM at its default action, as the caller expected."""
+    for sb in list(_LIVE):
+        sb._abandon()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _watch_sigterm() -> None:
+    # Only in place of the default action, and only from the main thread
+    # (signal.signal's rule): a handler of the caller's own is left alone,
+    # and it decides how the process ends (SystemExit runs the finalizers).
+    if threading.current_thread() is threading.main_thread() \
+            and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def _unwatch_sigterm() -> None:
+    if threading.current_thread() is threading.main_thread() \
+            and signal.getsignal(signal.SIGTERM) is _on_sigterm:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 class Sandbox:
     """An isolated guest userland to run commands in (see the module docstring)."""
 
@@ -165,12 +349,21 @@ class Sandbox:
         self.cwd, self.hostname, self.trace, self.strict = cwd, hostname, trace, strict
         self.cpu, self.host_uid = cpu, host_uid
         self._own_persist = persist is None
-        self.persist = Path(persist) if persist is not None else Path(
-            tempfile.mkdtemp(prefix="umlpy-sandbox.", dir="/dev/shm" if os.path.isdir("/dev/shm") else None))
-        # The private writable layer goes when the Sandbox is closed, collected,
-        # or at the latest when the interpreter exits.
-        self._cleanup = weakref.finalize(self, shutil.rmtree, str(self.persist), ignore_errors=True) \
-            if self._own_persist else None
+        self._running: set[Stopper] = set()
+        if self._own_persist:
+            shm = "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
+            _remove_stale_layers(shm)
+            self.persist = Path(tempfile.mkdtemp(prefix=f"umlpy-sandbox.{os.getpid()}.", dir=shm))
+            # The private writable layer goes when the Sandbox is closed,
+            # collected, or at the latest when the interpreter exits; on
+            # SIGTERM too (_watch_sigterm).  After a SIGKILL, the next Sandbox
+            # made on this host removes it.
+            self._cleanup = weakref.finalize(self, shutil.rmtree, str(self.persist), ignore_errors=True)
+            _LIVE.add(self)
+            _watch_sigterm()
+        else:
+            self.persist = Path(persist)
+            self._cleanup = None
 
     # context manager: the private writable layer goes away with the sandbox
     def __enter__(self) -> "Sandbox":
@@ -184,6 +377,17 @@ class Sandbox:
             self._cleanup()
         if self._own_persist:
             self.persist = None
+            _LIVE.discard(self)
+            if not _LIVE:
+                _unwatch_sigterm()
+
+    def _abandon(self) -> None:
+        """The process is going (SIGTERM): kill what runs and remove what this Sandbox made."""
+        for stopper in list(self._running):
+            if stopper.kernel is not None:
+                stopper.kill_round()
+                shutil.rmtree(stopper.kernel.state_dir, ignore_errors=True)
+        self.close()
 
     def config(self, stdio: tuple[int, int, int], **overrides) -> Config:
         cfg = Config(rootfs=self.rootfs, binds=self.binds, env=self.env, cwd=self.cwd,
@@ -217,42 +421,60 @@ class Sandbox:
             io.abort()
             raise
         outcome: dict = {}
+        stopper = Stopper()
 
         def supervise() -> None:
             # The tracer is this one thread: it forks guest init, and its
             # waitpid(__WNOTHREAD) sees only the guest, never other children
             # of the calling program.
+            stopper.attach(kernel)
             try:
-                kernel.start(list(args))
-            except Exception as e:
-                kernel.shutdown()
-                outcome["error"] = e
-                return
-            started.set()
-            outcome["status"] = kernel.run()
+                try:
+                    kernel.start(list(args))
+                except Exception as e:
+                    kernel.shutdown()
+                    outcome["error"] = e
+                    return
+                started.set()
+                outcome["status"] = kernel.run()
+            finally:
+                stopper.close()       # while this thread, the tracer, still holds its tid
+
+        def on_timeout() -> None:
+            if stopper.kill("timeout"):
+                kernel.killed_by_timeout = True
 
         started = threading.Event()
         supervisor = threading.Thread(target=supervise, name="umlpy-supervisor", daemon=True)
         timer = None
+        self._running.add(stopper)
         try:
             supervisor.start()
             while supervisor.is_alive() and not started.wait(0.05):
                 pass
             if "error" in outcome:
                 e = outcome["error"]
-                raise SandboxError(f"cannot start {args[0]!r}: {getattr(e, 'why', '') or e}") from e
+                raise SandboxError(f"cannot start {args[0]!r}: {why(e)}") from e
             io.start()
             if timeout is not None:
-                timer = threading.Timer(timeout, kernel.timeout)
+                timer = threading.Timer(timeout, on_timeout)
                 timer.daemon = True
                 timer.start()
             supervisor.join()
             status = outcome.get("status", 0)
+        except BaseException:
+            # KeyboardInterrupt, or SystemExit from the caller's signal
+            # handler: the guest must not outlive this call.
+            stopper.kill()
+            supervisor.join(timeout=10)
+            raise
         finally:
+            stopper.close()
+            self._running.discard(stopper)
             if timer is not None:
                 timer.cancel()
             out, err = io.finish()
-        if kernel.killed_by_timeout:
+        if stopper.killed == "timeout":
             raise SandboxTimeout(list(args), timeout, output=out, stderr=err)
         rc = os.waitstatus_to_exitcode(status)
         result = CompletedProcess(list(args), rc, out, err, kernel.report)

@@ -5,6 +5,11 @@ The guest gets a fresh pseudo-terminal as its controlling terminal (like
 control, line editing and Ctrl-C work inside the guest and never reach the
 supervisor.  The host terminal is put in raw mode and relayed to the pty in
 both directions; its original state is restored when the guest ends.
+
+SIGTERM, SIGINT, SIGHUP and SIGQUIT sent to umlpy itself stop the sandbox
+as `docker stop` does (api.Stopper): the signal goes to guest init, and the
+whole sandbox is killed after `--stop-timeout` seconds or at a second one.
+`umlpy run` and `umlpy trace` use the same `stop_signals` and `run_kernel`.
 """
 from __future__ import annotations
 
@@ -16,8 +21,18 @@ import sys
 import termios
 import threading
 import tty
+from contextlib import contextmanager
 
-from umlpy.api import Config, LaunchError, exit_code, launch, print_report
+from umlpy.api import (
+    DEFAULT_STOP_TIMEOUT,
+    STOP_SIGNALS,
+    Config,
+    LaunchError,
+    Stopper,
+    exit_code,
+    launch,
+    print_report,
+)
 
 INIT = ["/bin/sh", "-l"]
 
@@ -28,16 +43,48 @@ def start(cfg: Config, argv: list[str], what: str):
     try:
         return launch(cfg, argv), 0
     except LaunchError as e:
-        sys.stderr.write(f"umlpy: cannot {what}: {e}\n")
+        why = str(e)
+        if why.startswith(f"{argv[0]}: "):      # the reason names the program too
+            why = why[len(argv[0]) + 2:]
+        sys.stderr.write(f"umlpy: cannot {what}: {why}\n")
         return None, e.status
 
 
-def _boot_without_terminal(*, report: bool, **config) -> int:
-    kernel, failed = start(Config(**config, stdio=(0, 1, 2), tty=None, log_denied=None),
-                            INIT, "boot")
-    if kernel is None:
-        return failed
-    status = kernel.run()
+@contextmanager
+def stop_signals(grace: float = DEFAULT_STOP_TIMEOUT):
+    """While in the block, stop signals to umlpy stop the sandbox; yields the Stopper.
+
+    Enter it before the guest is started: a signal that comes during the
+    start is applied as soon as the guest runs (`run_kernel`)."""
+    stopper = Stopper(grace)
+
+    def on_signal(sig: int, _frame) -> None:
+        stopper.request(sig)
+    old = {s: signal.signal(s, on_signal) for s in STOP_SIGNALS}
+    try:
+        yield stopper
+    finally:
+        stopper.close()
+        for s, handler in old.items():
+            signal.signal(s, handler)
+
+
+def run_kernel(kernel, stopper: Stopper) -> int:
+    """kernel.run() from this thread, the tracer, with `stopper` able to stop it."""
+    stopper.attach(kernel)
+    try:
+        return kernel.run()
+    finally:
+        stopper.close()
+
+
+def _boot_without_terminal(*, report: bool, stop_timeout: float, **config) -> int:
+    with stop_signals(stop_timeout) as stopper:
+        kernel, failed = start(Config(**config, stdio=(0, 1, 2), tty=None, log_denied=None),
+                               INIT, "boot")
+        if kernel is None:
+            return failed
+        status = run_kernel(kernel, stopper)
     if report:
         print_report(kernel.report)
     return exit_code(status)
@@ -88,12 +135,17 @@ def _relay(master: int, stop_r: int) -> None:
             os.write(master, data)
 
 
-def boot(*, report: bool = False, **config) -> int:
+def boot(*, report: bool = False, stop_timeout: float = DEFAULT_STOP_TIMEOUT, **config) -> int:
     if not os.isatty(0):
         # No terminal to give the guest (input from a pipe or a file): like
         # `docker run -i` without -t, the shell reads its commands from our
         # stdin and ends at its end.
-        return _boot_without_terminal(report=report, **config)
+        return _boot_without_terminal(report=report, stop_timeout=stop_timeout, **config)
+    with stop_signals(stop_timeout) as stopper:
+        return _boot_on_terminal(stopper, report=report, **config)
+
+
+def _boot_on_terminal(stopper: Stopper, *, report: bool, **config) -> int:
     master, slave = os.openpty()
     tty_path = os.ttyname(slave)
     interactive = os.isatty(0)
@@ -118,7 +170,7 @@ def boot(*, report: bool = False, **config) -> int:
     relay = threading.Thread(target=_relay, args=(master, stop_r), daemon=True)
     relay.start()
     try:
-        status = kernel.run()
+        status = run_kernel(kernel, stopper)
     finally:
         os.write(stop_w, b"x")
         relay.join(timeout=2)

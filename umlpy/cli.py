@@ -6,19 +6,22 @@
     umlpy syscalls                      the syscall class table
 
 A bad command line is a one-line message on stderr and exit status 2.
+SIGTERM, SIGINT, SIGHUP or SIGQUIT to umlpy goes to guest init first; the
+whole sandbox is killed --stop-timeout seconds later (default 10), or at
+once on a second one (boot.stop_signals).
 """
 from __future__ import annotations
 
 import argparse
 import errno
+import math
 import os
-import signal
 import sys
 from pathlib import Path
 
-from umlpy.api import (DEFAULT_ENV, SYSCALL_TABLE, Config, ConfigError, default_rootfs, exit_code, parse_limits,
-                       parse_mount, print_report)
-from umlpy.boot import boot, start
+from umlpy.api import (DEFAULT_ENV, DEFAULT_STOP_TIMEOUT, SYSCALL_TABLE, Config, ConfigError, default_rootfs,
+                       exit_code, parse_limits, parse_mount, print_report)
+from umlpy.boot import boot, run_kernel, start, stop_signals
 
 
 class UsageError(Exception):
@@ -46,6 +49,10 @@ def _add_sandbox_options(p: argparse.ArgumentParser, *, rootfs_positional: bool 
                    help="pin supervisor and guest to CPU N (default auto: the current CPU; "
                         "none: let them run anywhere)")
     p.add_argument("--report", action="store_true", help="print what the guest did when it ends")
+    p.add_argument("--stop-timeout", type=_seconds, default=DEFAULT_STOP_TIMEOUT, metavar="SECS",
+                   help="after a stop signal (TERM, INT, HUP, QUIT) has gone to the guest, kill "
+                        f"the whole sandbox if it still runs this many seconds later "
+                        f"(default {DEFAULT_STOP_TIMEOUT:g}); a second signal kills it at once")
     p.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
                    help="a resource limit: memory=256M, cpu=10 (seconds), processes=64, "
                         "file_size=10M, open_files=256")
@@ -61,6 +68,16 @@ def _cpu(value: str):
     if n not in os.sched_getaffinity(0):
         raise argparse.ArgumentTypeError(f"CPU {n} is not available here")
     return n
+
+
+def _seconds(value: str) -> float:
+    try:
+        secs = float(value)
+    except ValueError:
+        secs = math.nan
+    if not (math.isfinite(secs) and secs >= 0):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, not {value!r}")
+    return secs
 
 
 def build_parser() -> Parser:
@@ -109,8 +126,6 @@ def _config_kwargs(ns) -> dict:
         raise UsageError(f"bad --workdir {ns.workdir!r}: must be an absolute guest path")
     if not ns.hostname or len(ns.hostname) > 64 or any(c in ns.hostname for c in "/ \t\n\0"):
         raise UsageError(f"bad --hostname {ns.hostname!r}: 1 to 64 characters, no spaces or slashes")
-    if ns.persist:
-        os.makedirs(ns.persist, exist_ok=True)
     try:
         limits = parse_limits(dict(_pair(p, "--limit") for p in ns.limit))
     except ValueError as e:
@@ -132,33 +147,31 @@ def cmd_run(ns) -> int:
         raise UsageError("no command given: umlpy run [options] -- CMD [ARG...]")
     kw = _config_kwargs(ns)
     trace = None
-    if ns.trace:
-        trace = sys.stderr if ns.trace == "-" else open(ns.trace, "w")
-    cfg = Config(**kw, trace=trace, strict=trace is not None, log_denied=sys.stderr)
-    kernel, failed = start(cfg, cmd, f"run {cmd[0]}")
-    if kernel is None:
-        return failed
-    # Signals aimed at us (Ctrl-C in a host shell, kill) go to the guest instead.
-    def forward(sig, _frame):
-        init = kernel.init
-        if init is not None and init.alive:
-            try:
-                os.kill(init.host_pid, sig)
-            except ProcessLookupError:
-                pass
-    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
-        signal.signal(s, forward)
-    status = kernel.run()
+    if ns.trace and ns.trace != "-":
+        try:
+            trace = open(ns.trace, "w")
+        except OSError as e:
+            raise UsageError(f"cannot write the trace to {ns.trace}: {e.strerror}")
+    elif ns.trace:
+        trace = sys.stderr
+    try:
+        cfg = Config(**kw, trace=trace, strict=trace is not None, log_denied=sys.stderr)
+        with stop_signals(ns.stop_timeout) as stopper:
+            kernel, failed = start(cfg, cmd, f"run {cmd[0]}")
+            if kernel is None:
+                return failed
+            status = run_kernel(kernel, stopper)
+    finally:
+        if trace not in (None, sys.stderr):
+            trace.close()
     if ns.report:
         print_report(kernel.report)
-    if trace not in (None, sys.stderr):
-        trace.close()
     return exit_code(status)
 
 
 def cmd_boot(ns) -> int:
     kw = _config_kwargs(ns)
-    return boot(**kw, report=ns.report)
+    return boot(**kw, report=ns.report, stop_timeout=ns.stop_timeout)
 
 
 def _rule_note(rule) -> str:
