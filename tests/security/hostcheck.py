@@ -34,14 +34,15 @@ def _setid_files(dirs: tuple[Path, ...]) -> set[tuple[str, int, int]]:
 
 
 def _orphans() -> set[int]:
-    """Processes running as nobody whose parent is init: guests with no supervisor."""
+    """Live processes running as nobody whose parent is init: guests with no supervisor
+    (a zombie is already dead: init reaps it)."""
     out = set()
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            if int(fields[1]) == 1 and os.stat(f"/proc/{pid}").st_uid == NOBODY:
+            if fields[0] != "Z" and int(fields[1]) == 1 and os.stat(f"/proc/{pid}").st_uid == NOBODY:
                 out.add(int(pid))
         except (OSError, IndexError, ValueError):
             continue
@@ -57,7 +58,7 @@ def _shm() -> set[str]:
     process (a concurrent test run) has its own pid in its state directory's name."""
     if not os.path.isdir("/dev/shm"):
         return set()
-    other = re.compile(r"^umlpy\.(\d+)\.")
+    other = re.compile(r"^umlpy(?:-sandbox)?\.(\d+)\.")
     return {e for e in os.listdir("/dev/shm")
             if not ((m := other.match(e)) and int(m.group(1)) != os.getpid())}
 

@@ -132,3 +132,52 @@ def test_hostname_that_is_not_utf8(sandbox, build, host):
     }""")
     out = kv(run(sandbox, [prog]).stdout)
     assert out == {"set": "OK", "uname_ok": "1", "proc_ok": "1"}
+
+
+def test_exec_of_programs_at_paths_that_are_not_utf8(sandbox, build, host):
+    """A #! script and a dynamic program named with non-UTF-8 bytes run (comm, argv kept as bytes)."""
+    dyn = build("hello_dyn", r"""int main(int c, char **v) { printf("argv0_len=%zu\n", strlen(v[0])); return 0; }""")
+    prog = build("exec_bytes", r"""
+    int main(void) {
+        int fd = open("/home/s\xff", O_CREAT | O_WRONLY, 0755);
+        dprintf(fd, "#!/bin/sh\necho script-ran\n");
+        close(fd);
+        char *args[] = {"/home/s\xff", NULL};
+        pid_t p = fork();
+        if (p == 0) { execv(args[0], args); _exit(127); }
+        int st;
+        waitpid(p, &st, 0);
+        symlink(""" + f'"{dyn}"' + r""", "/home/d\xfe");
+        char *args2[] = {"/home/d\xfe", NULL};
+        p = fork();
+        if (p == 0) { execv(args2[0], args2); _exit(127); }
+        waitpid(p, &st, 0);
+        printf("status=%d\n", WEXITSTATUS(st));
+        return 0;
+    }""")
+    r = run(sandbox, [prog])
+    assert r.stdout == "script-ran\nargv0_len=8\nstatus=0\n", r.stdout + r.stderr
+
+
+def test_capget_v1_and_statfs_write_exactly_their_structs(sandbox, build, host):
+    """capget with version 1 writes one 12-byte set; statfs fills all 120 bytes and no more."""
+    prog = build("struct_sizes", r"""
+    #include <linux/capability.h>
+    #include <sys/statfs.h>
+    int main(void) {
+        unsigned char buf[64];
+        memset(buf, 0xAA, sizeof buf);
+        struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_1, 0};
+        printf("capget=%s\n", ERR(syscall(SYS_capget, &h, buf)));
+        int n = 0;
+        while (n < 64 && buf[n] != 0xAA) n++;
+        printf("cap_bytes_changed_upto=%d guard=%d\n", n <= 12, buf[12] == 0xAA && buf[40] == 0xAA);
+        unsigned char sb[160];
+        memset(sb, 0xAA, sizeof sb);
+        printf("statfs=%s\n", ERR(statfs("/", (struct statfs *)sb)));
+        printf("spare_written=%d guard=%d\n", sb[119] == 0 && sb[112] == 0, sb[120] == 0xAA);
+        return 0;
+    }""")
+    out = kv(run(sandbox, [prog]).stdout)
+    assert out == {"capget": "OK", "cap_bytes_changed_upto": "1 guard=1", "statfs": "OK",
+                   "spare_written": "1 guard=1"}

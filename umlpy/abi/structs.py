@@ -30,8 +30,8 @@ STATX = Struct("<IIQIIIHHQQQQ" + "qIi" * 4 + "IIIIQ" + "104x")
 # struct statfs (<asm-generic/statfs.h>, 120 bytes): long f_type, f_bsize;
 #   unsigned long f_blocks, f_bfree, f_bavail, f_files, f_ffree; __kernel_fsid_t f_fsid (int[2]);
 #   long f_namelen, f_frsize, f_flags, f_spare[4];
-#   The layout covers 112 bytes: f_flags and f_spare[0..2] are the 4q; f_spare[3] is not written.
-STATFS = Struct("<qqQQQQQiiqq4q")
+#   120 bytes: f_fsid is the two ints; f_flags, then the four spare longs.
+STATFS = Struct("<qqQQQQQiiqqq4q")
 
 # ---------------------------------------------------------------- directories
 # struct linux_dirent64 (getdents64): __u64 d_ino; __s64 d_off; unsigned short d_reclen;

@@ -46,7 +46,7 @@ class ExecPlan:
     def apply(self, proc: "Process") -> None:
         proc.exe = self.exe
         proc.argv = self.guest_argv
-        proc.comm = os.path.basename(self.name or self.exe).encode()[:15]
+        proc.comm = os.fsencode(os.path.basename(self.name or self.exe))[:15]
 
 
 def _read_head(fd: int, n: int = 256) -> bytes:
@@ -189,7 +189,7 @@ def prepare_exec(kernel: "Kernel", fs: "FsContext", path: str, argv: list[bytes]
                 interp = parts[0]
                 arg = line[len(interp):].strip(b" \t")
                 # The script is passed by the name execve was given, as on Linux.
-                argv = [interp] + ([arg] if arg else []) + [path.encode()] + argv[1:]
+                argv = [interp] + ([arg] if arg else []) + [os.fsencode(path)] + argv[1:]
                 os.close(fd)
                 fd = -1
                 fd, exe = _open_program(kernel, fs, os.fsdecode(interp), creds)
@@ -219,8 +219,8 @@ def prepare_exec(kernel: "Kernel", fs: "FsContext", path: str, argv: list[bytes]
                 raise
             os.close(fd)
             fd = lfd
-            host_argv = [lpath.encode(), b"--argv0", argv[0] if argv else exe.encode(),
-                         exe.encode()] + argv[1:]
+            host_argv = [os.fsencode(lpath), b"--argv0", argv[0] if argv else os.fsencode(exe),
+                         os.fsencode(exe)] + argv[1:]
         if not _executable_by_host(fd, kernel.config.host_uid):
             fd = _memfd_copy(fd, os.path.basename(exe))
         return ExecPlan(fd, host_argv, exe, guest_argv, name)

@@ -166,7 +166,9 @@ def capget(task, hdr: Ptr, data: Ptr):
         raise KernelError(errno.EINVAL)
     if data:
         full = 0xFFFFFFFF if task.creds.euid == 0 else 0
-        task.write(data, CAP_DATA.pack(full, full, 0, full & 0x1FF, full & 0x1FF, 0))
+        sets = CAP_DATA.pack(full, full, 0, full & 0x1FF, full & 0x1FF, 0)
+        # Version 1 has one 32-bit set (12 bytes); versions 2 and 3 have two.
+        task.write(data, sets[:12] if version == LINUX_CAPABILITY_VERSION_1 else sets)
     return 0
 
 

@@ -137,7 +137,7 @@ def faccessat2(task, dirfd: int, path: Path, mode: int, flags: int):
 # --------------------------------------------------------- file systems
 def pack_statfs(fstype_magic: int) -> bytes:
     return STATFS.pack(fstype_magic, 4096, 1 << 20, 1 << 19, 1 << 19, 1 << 16, 1 << 15,
-                       0, 0, NAME_MAX, 4096, 0, 0, 0, 0)
+                       0, 0, NAME_MAX, 4096, 0, 0, 0, 0, 0)
 
 
 # The f_type statfs reports for each kind of mount; any other kind reports ext4's.
