@@ -1,6 +1,7 @@
 """Building a sandbox's mount table from its configuration.
 
-/      overlay: the rootfs read-only, an upper layer in memory or --persist
+/      overlay: the rootfs read-only, an upper layer in memory or in the
+       --persist directory (locked for the sandbox's life: fsimpl/persist.py)
 /proc  procfs (the guest kernel's view of its processes)
 /dev   devfs
 /tmp   tmpfs: a private host directory in memory (/dev/shm), fresh for each run
@@ -10,12 +11,14 @@ from __future__ import annotations
 
 import errno
 import os
+import stat as S
 from typing import TYPE_CHECKING
 
 from umlpy.abi.errno import KernelError
 from umlpy.fsimpl.devfs import DevFS
 from umlpy.fsimpl.hostfs import HostFS
 from umlpy.fsimpl.overlay import OverlayFS
+from umlpy.fsimpl.persist import PersistDir
 from umlpy.fsimpl.procfs import ProcFS
 from umlpy.fsimpl.tmpfs import TmpFS
 from umlpy.vfs.mount import Mount, MountTable
@@ -25,26 +28,40 @@ if TYPE_CHECKING:
     from umlpy.kernel.kernel import Kernel
 
 
-def build_vfs(kernel: "Kernel") -> VFS:
+def build_vfs(kernel: Kernel) -> VFS:
+    """The mount table of `kernel.config`.  A bad or busy --persist directory
+    raises fsimpl.persist.PersistError, before anything is mounted."""
     cfg = kernel.config
     state = kernel.state_dir
+    root_mode = S.S_IMODE(os.stat(cfg.rootfs).st_mode)
     if cfg.persist is not None:
-        upper = os.path.join(cfg.persist, "upper")
-        os.makedirs(upper, exist_ok=True)
-        meta = os.path.join(cfg.persist, "overlay.json")
+        persist = PersistDir(str(cfg.persist), root_mode)
+        upper, work = persist.upper, persist.work
     else:
-        upper = os.path.join(state, "upper")
-        os.mkdir(upper, 0o755)
-        meta = None
+        persist = None
+        upper, work = os.path.join(state, "upper"), os.path.join(state, "work")
+        os.mkdir(upper)
+        os.chmod(upper, root_mode)           # upper/ is the guest's "/"
+        os.mkdir(work, 0o700)
     mt = MountTable()
-    mt.add(Mount("/", OverlayFS(str(cfg.rootfs), upper, meta), source="overlay", fstype="overlay"))
-    mt.add(Mount("/proc", ProcFS(kernel), source="proc", fstype="proc"))
-    mt.add(Mount("/dev", DevFS(cfg.tty), source="devtmpfs", fstype="devtmpfs"))
-    mt.add(Mount("/tmp", TmpFS(state), source="tmpfs", fstype="tmpfs"))
-    for host, guest, ro in cfg.binds:
-        if not os.path.isdir(host):
-            raise KernelError(errno.ENOTDIR, f"bind mount source {host} is not a directory")
-        guest = "/" + guest.strip("/")
-        mt.add(Mount(guest, HostFS(host, readonly=ro, name="bind"), readonly=ro,
-                     source=host, fstype="bind"))
+    try:
+        mt.add(Mount("/", OverlayFS(str(cfg.rootfs), upper, work, persist), source="overlay",
+                     fstype="overlay"))
+    except BaseException:
+        if persist is not None:
+            persist.close()
+        raise
+    try:
+        mt.add(Mount("/proc", ProcFS(kernel), source="proc", fstype="proc"))
+        mt.add(Mount("/dev", DevFS(cfg.tty), source="devtmpfs", fstype="devtmpfs"))
+        mt.add(Mount("/tmp", TmpFS(state), source="tmpfs", fstype="tmpfs"))
+        for host, guest, ro in cfg.binds:
+            if not os.path.isdir(host):
+                raise KernelError(errno.ENOTDIR, f"bind mount source {host} is not a directory")
+            guest = "/" + guest.strip("/")
+            mt.add(Mount(guest, HostFS(host, readonly=ro, name="bind"), readonly=ro,
+                         source=host, fstype="bind"))
+    except BaseException:
+        mt.close()                           # the persist directory's lock goes with it
+        raise
     return VFS(mt, state)

@@ -6,20 +6,29 @@ ancestor directory is opaque (it was deleted and made again).  Writing to a
 lower file first copies it up.  Directory listings merge both layers.
 
 The upper layer is a host directory: private in /dev/shm (memory) by
-default, or the `--persist` directory's `upper/`, next to `overlay.json`
-which keeps what has no host representation here: whiteouts, opaque
-directories and ownership (chown is recorded here, not applied on the host).
+default, or the `--persist` directory's `upper/` (fsimpl/persist.py), next
+to `overlay.json` which keeps what has no host representation here:
+whiteouts and ownership (chown is recorded here, not applied on the host).
+
+Crash safety, for a persist directory (docs/design.md, "Persistence"):
+- A copy-up is built in the work directory beside the upper layer, fsynced,
+  and renamed into place: the upper layer never holds half a copy.
+- A whiteout is saved before the upper name goes, and a created name never
+  removes one (a whiteout under an upper name hides nothing, and hides the
+  lower directory's entries as opaque did), so no state in between shows a
+  deleted rootfs file again.
+- Ownership moves with a rename through a pending record saved first and
+  resolved on the next load by the inode number the rename moved.
 """
 from __future__ import annotations
 
 import errno
-import json
 import os
 import stat as S
-from pathlib import Path
 
 from umlpy.abi.errno import KernelError
 from umlpy.fsimpl.hostfs import HostFS
+from umlpy.fsimpl.persist import PersistDir, fsync_dir
 from umlpy.vfs.fs import FileSystem, Stat, fail, join, split
 
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_TRUNC | os.O_APPEND
@@ -71,41 +80,121 @@ class UpperLayer(HostFS):
         self.missing.clear()
         super().rename(old, new, flags)
 
+    def install(self, workfd: int, tmp: str, rel: str, durable: bool) -> None:
+        """Rename `tmp` of the work directory to `rel` here (its parent exists), atomically."""
+        head, name = split(rel)
+        try:
+            dfd = self._open(head, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError as e:
+            raise fail(e.errno or errno.EIO)
+        try:
+            os.rename(tmp, name, src_dir_fd=workfd, dst_dir_fd=dfd)
+            if durable:
+                fsync_dir(dfd)
+        except OSError as e:
+            raise fail(e.errno or errno.EIO)
+        finally:
+            os.close(dfd)
+        self.missing.clear()
+
 
 class OverlayFS(FileSystem):
+    """The root overlay.  `work_dir` is scratch space on the upper layer's host
+    file system; with `persist`, the metadata is loaded from and saved to it
+    and every copy-up and metadata change is durable when the call returns."""
+
     name = "overlay"
     readonly = False
 
-    def __init__(self, lower_dir: str, upper_dir: str, state_file: str | None = None) -> None:
+    def __init__(self, lower_dir: str, upper_dir: str, work_dir: str,
+                 persist: PersistDir | None = None) -> None:
         self.lower = HostFS(lower_dir, readonly=True)
         self.lower.cache_limit = 1 << 14     # the rootfs does not change under us
         self.upper = UpperLayer(upper_dir)
-        self.state_file = state_file
+        self.workfd = os.open(work_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        self.persist = persist
+        self.durable = persist is not None
+        self._seq = 0
         self.whiteouts: set[str] = set()
-        self.opaque: set[str] = set()
+        self.opaque: set[str] = set()        # written by older versions; whiteouts do it now
         self.owners: dict[str, tuple[int, int]] = {}
-        if state_file and os.path.exists(state_file):
-            data = json.loads(Path(state_file).read_text())
-            self.whiteouts = set(data.get("whiteouts", []))
-            self.opaque = set(data.get("opaque", []))
-            self.owners = {k: tuple(v) for k, v in data.get("owners", {}).items()}
+        if persist is not None:
+            self._load(persist.load())
 
     def close(self) -> None:
         self.lower.close()
         self.upper.close()
+        if self.workfd >= 0:
+            os.close(self.workfd)
+            self.workfd = -1
+        if self.persist is not None:
+            self.persist.close()
 
-    def _save(self) -> None:
-        if not self.state_file:
+    # ---------------------------------------------------------- metadata
+    def _load(self, data: dict) -> None:
+        self.whiteouts = set(data.get("whiteouts", []))
+        self.opaque = set(data.get("opaque", []))
+        self.owners = {k: (v[0], v[1]) for k, v in data.get("owners", {}).items()}
+        changed = False
+        pending = data.get("pending")
+        if pending is not None:              # a rename whose end was not saved: did it happen?
+            old, new = pending["rename"]
+            try:
+                done = self.upper.lstat(new).ino == pending["ino"]
+            except KernelError:
+                done = False
+            if done:
+                self._move_owners(old, new)
+            changed = True
+        for path in list(self.owners):       # records of names that went before they were saved
+            try:
+                self._find(path)
+            except KernelError:
+                del self.owners[path]
+                changed = True
+        if changed:
+            self._save()
+
+    def _save(self, pending: dict | None = None) -> None:
+        """Write the metadata durably (persist only); `pending` describes a rename about to happen."""
+        if self.persist is None:
             return
-        tmp = self.state_file + ".tmp"
-        Path(tmp).write_text(json.dumps({"whiteouts": sorted(self.whiteouts),
-                                         "opaque": sorted(self.opaque),
-                                         "owners": self.owners}))
-        os.replace(tmp, self.state_file)
+        data = {"whiteouts": sorted(self.whiteouts), "opaque": sorted(self.opaque),
+                "owners": {k: list(v) for k, v in sorted(self.owners.items())}}
+        if pending is not None:
+            data["pending"] = pending
+        try:
+            self.persist.save(data)
+        except OSError as e:
+            raise fail(e.errno or errno.EIO)
+
+    def _owned_under(self, rel: str) -> list[str]:
+        prefix = rel.rstrip("/") + "/"
+        return [k for k in self.owners if k == rel or k.startswith(prefix)]
+
+    def _move_owners(self, old: str, new: str) -> None:
+        """Ownership records follow a rename of `old` (and what is below it) to `new`."""
+        moving = {k: self.owners[k] for k in self._owned_under(old)}
+        for k in self._owned_under(new):
+            del self.owners[k]
+        for k in moving:
+            self.owners.pop(k, None)
+        for k, v in moving.items():
+            self.owners[new + k[len(old):]] = v
+
+    def _hide_lower(self, rel: str) -> None:
+        """`rel` is about to go: whiteout its lower copy, durably, before it does."""
+        if self._lower_visible(rel) and self.lower.exists(rel):
+            self.whiteouts.add(rel)
+            self._save()
+
+    def _forget_owner(self, rel: str) -> None:
+        if self.owners.pop(rel, None) is not None:
+            self._save()
 
     # ------------------------------------------------------------ lookup
     def _lower_visible(self, rel: str) -> bool:
-        """May `rel` come from the lower layer (no whiteout, no opaque ancestor)?"""
+        """May `rel` come from the lower layer (no whiteout on it or an ancestor, no opaque ancestor)?"""
         p = rel
         while p != "/":
             if p in self.whiteouts:
@@ -157,51 +246,77 @@ class OverlayFS(FileSystem):
         return list(seen.values())
 
     # ----------------------------------------------------------- copy-up
+    def _work_name(self) -> str:
+        self._seq += 1
+        return f"copyup.{os.getpid()}.{self._seq}"
+
+    def _install(self, tmp: str, rel: str) -> None:
+        try:
+            self.upper.install(self.workfd, tmp, rel, self.durable)
+        except BaseException:
+            _remove(self.workfd, tmp)
+            raise
+
     def _copy_up_dir(self, rel: str) -> None:
         if rel == "/" or self.upper.exists(rel):
             return
         self._copy_up_dir(split(rel)[0])
-        st = self.lower.lstat(rel)
-        self.upper.mkdir(rel, S.S_IMODE(st.mode))
+        self._copy_up_one(rel, self.lower.lstat(rel))
 
-    def copy_up(self, rel: str) -> None:
-        """Make `rel` exist in the upper layer, with the lower layer's content."""
+    def copy_up(self, rel: str, data: bool = True) -> None:
+        """Make `rel` exist in the upper layer, with the lower layer's content (none if not `data`).
+
+        The copy is made in the work directory and renamed into place, so a
+        supervisor killed half-way leaves the lower file showing, never a piece of it.
+        """
         if self.upper.exists(rel):
             return
         st = self._layer(rel).lstat(rel)
         self._copy_up_dir(split(rel)[0])
-        if st.is_dir:
-            self.upper.mkdir(rel, S.S_IMODE(st.mode))
-        elif st.is_link:
-            self.upper.symlink(self.lower.readlink(rel), rel)
-        else:
-            src = self.lower.open(rel, os.O_RDONLY, 0)
-            try:
-                dst = self.upper.open(rel, os.O_WRONLY | os.O_CREAT | os.O_EXCL, S.S_IMODE(st.mode))
+        self._copy_up_one(rel, st, data)
+
+    def _copy_up_one(self, rel: str, st: Stat, data: bool = True) -> None:
+        tmp = self._work_name()
+        w = self.workfd
+        try:
+            if st.is_dir:
+                os.mkdir(tmp, 0o700, dir_fd=w)
+                os.chmod(tmp, S.S_IMODE(st.mode), dir_fd=w)
+                os.utime(tmp, ns=(st.atime_ns, st.mtime_ns), dir_fd=w)
+            elif st.is_link:
+                os.symlink(self.lower.readlink(rel), tmp, dir_fd=w)
+            else:
+                self._copy_file(rel, st, tmp, data)
+        except OSError as e:
+            _remove(w, tmp)
+            raise fail(e.errno or errno.EIO)
+        self._install(tmp, rel)
+
+    def _copy_file(self, rel: str, st: Stat, tmp: str, data: bool) -> None:
+        dst = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600, dir_fd=self.workfd)
+        try:
+            if data:
+                src = self.lower.open(rel, os.O_RDONLY, 0)
                 try:
                     while os.sendfile(dst, src, None, 1 << 20) > 0:
                         pass
                 finally:
-                    os.close(dst)
-            finally:
-                os.close(src)
+                    os.close(src)
+            os.fchmod(dst, S.S_IMODE(st.mode))
+            os.utime(dst, ns=(st.atime_ns, st.mtime_ns))
+            if self.durable:
+                os.fsync(dst)
+        finally:
+            os.close(dst)
 
     def _prepare_new(self, rel: str) -> None:
-        """About to create `rel` in the upper layer: parents copied up, whiteout gone."""
+        """About to create `rel` in the upper layer: its parents copied up.
+
+        A whiteout on `rel` stays: the upper name hides the lower one anyway,
+        the whiteout keeps a lower directory's entries out of a new directory,
+        and it keeps the lower name dead if the new one is removed again.
+        """
         self._copy_up_dir(split(rel)[0])
-
-    def _created(self, rel: str, is_dir: bool) -> None:
-        if rel in self.whiteouts:
-            self.whiteouts.discard(rel)
-            if is_dir:
-                self.opaque.add(rel)     # the old lower directory's entries stay deleted
-            self._save()
-
-    def _removed(self, rel: str) -> None:
-        self.owners.pop(rel, None)
-        if self._lower_visible(rel) and self.lower.exists(rel):
-            self.whiteouts.add(rel)
-        self._save()
 
     # ---------------------------------------------------------- file ops
     def open(self, rel: str, flags: int, mode: int) -> int:
@@ -224,15 +339,13 @@ class OverlayFS(FileSystem):
             if not flags & os.O_CREAT:
                 raise fail(errno.ENOENT)
             self._prepare_new(rel)
-            fd = self.upper.open(rel, flags, mode)
-            self._created(rel, False)
-            return fd
+            return self.upper.open(rel, flags, mode)
         if layer is self.lower and flags & (WRITE_FLAGS | os.O_CREAT):
             if flags & os.O_CREAT and flags & os.O_EXCL:
                 raise fail(errno.EEXIST)
             st = self.lower.lstat(rel)
             if st.is_reg:
-                self.copy_up(rel)
+                self.copy_up(rel, data=not (flags & os.O_TRUNC and flags & (os.O_WRONLY | os.O_RDWR)))
                 layer = self.upper
             elif st.is_dir:
                 raise fail(errno.EISDIR)
@@ -241,37 +354,38 @@ class OverlayFS(FileSystem):
     def mkdir(self, rel: str, mode: int) -> None:
         self._prepare_new(rel)
         self.upper.mkdir(rel, mode)
-        self._created(rel, True)
 
     def symlink(self, target: str, rel: str) -> None:
         self._prepare_new(rel)
         self.upper.symlink(target, rel)
-        self._created(rel, False)
 
     def mknod_socket_dir(self, rel: str) -> tuple[int, str]:
         self._prepare_new(rel)
-        self._created(rel, False)
         return self.upper.mknod_socket_dir(rel)
 
     def link(self, old: str, new: str) -> None:
         self.copy_up(old)
         self._prepare_new(new)
         self.upper.link(old, new)
-        self._created(new, False)
+        if old in self.owners:               # one inode: one owner
+            self.owners[new] = self.owners[old]
+            self._save()
 
     def unlink(self, rel: str) -> None:
         self._layer(rel)
+        self._hide_lower(rel)
         if self.upper.exists(rel):
             self.upper.unlink(rel)
-        self._removed(rel)
+        self._forget_owner(rel)
 
     def rmdir(self, rel: str) -> None:
         if self.listdir(rel):
             raise fail(errno.ENOTEMPTY)
+        self._hide_lower(rel)
         if self.upper.exists(rel):
             self.upper.rmdir(rel)
         self.opaque.discard(rel)
-        self._removed(rel)
+        self._forget_owner(rel)
 
     def _copy_up_tree(self, rel: str) -> None:
         self.copy_up(rel)
@@ -280,20 +394,31 @@ class OverlayFS(FileSystem):
                 self._copy_up_tree(join(rel, name))
 
     def rename(self, old: str, new: str, flags: int = 0) -> None:
+        """Rename in the upper layer, after a copy-up of `old` (and all below it).
+
+        Crash-safe in order: the copy-up is complete before the host rename;
+        the whiteout of `old` and, when owners move, a pending record of the
+        rename are saved before it; the owners' new places after it.
+        """
         self._copy_up_tree(old)
         self._prepare_new(new)
         try:
             st_new = self.lstat(new)
         except KernelError:
             st_new = None
-        if st_new is not None and st_new.is_dir and not self.upper.exists(new):
-            if self.listdir(new):
-                raise fail(errno.ENOTEMPTY)
+        if st_new is not None and st_new.is_dir and not self.upper.exists(new) and self.listdir(new):
+            raise fail(errno.ENOTEMPTY)
+        owners = bool(self._owned_under(old) or self._owned_under(new))
+        pending = {"rename": [old, new], "ino": self.upper.lstat(old).ino} if owners else None
+        if self._lower_visible(old) and self.lower.exists(old):
+            self.whiteouts.add(old)
+            self._save(pending)
+        elif pending is not None:
+            self._save(pending)
         self.upper.rename(old, new)
-        if old in self.owners:
-            self.owners[new] = self.owners.pop(old)
-        self._created(new, self.upper.lstat(new).is_dir)
-        self._removed(old)
+        if owners:
+            self._move_owners(old, new)
+            self._save()
 
     def chmod(self, rel: str, mode: int) -> None:
         self.copy_up(rel)
@@ -305,7 +430,7 @@ class OverlayFS(FileSystem):
         self._save()
 
     def truncate(self, rel: str, length: int) -> None:
-        self.copy_up(rel)
+        self.copy_up(rel, data=length > 0)
         self.upper.truncate(rel, length)
 
     def utimens(self, rel: str, atime_ns: int | None, mtime_ns: int | None) -> None:
@@ -314,3 +439,16 @@ class OverlayFS(FileSystem):
 
     def host_dir_fd(self, rel: str) -> int:
         return self._layer(rel).host_dir_fd(rel)
+
+
+def _remove(dirfd: int, name: str) -> None:
+    """Remove a half-built copy-up from the work directory, if it is there."""
+    try:
+        os.unlink(name, dir_fd=dirfd)
+    except IsADirectoryError:
+        try:
+            os.rmdir(name, dir_fd=dirfd)
+        except OSError:
+            pass
+    except OSError:
+        pass
