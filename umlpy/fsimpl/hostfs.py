@@ -14,11 +14,23 @@ import os
 import stat as S
 
 from umlpy.abi.errno import KernelError
-from umlpy.abi.linux import RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS
+from umlpy.abi.linux import O_TMPFILE, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS
 from umlpy.platform.host import openat2
 from umlpy.vfs.fs import FileSystem, Stat, dtype_of, fail, split
 
 CONFINED = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS
+SETID = S.S_ISUID | S.S_ISGID
+HOST_MODE = 0o7777 & ~SETID      # the bits a guest may put on a host file
+
+
+def host_mode(mode: int) -> int:
+    """The mode a host file gets for guest mode `mode`: never set-user-ID or set-group-ID.
+
+    The supervisor creates host files as its own uid (root, often); a set-id
+    bit there would hand that uid to any local user who runs the file.  The
+    guest still sees the bits it set (HostFS.setid keeps them, virtually).
+    """
+    return mode & HOST_MODE
 
 
 def _oserror(e: OSError) -> Exception:
@@ -37,6 +49,13 @@ class HostFS(FileSystem):
         self.readonly = readonly
         self._cache: dict[str, object] = {}
         self.owners: dict[str, tuple[int, int]] = {}     # virtual chown, in memory
+        self.setid: dict[str, int] = {}                  # virtual set-id bits, by path
+        # New host objects go to the directory's host owner (a user's rw bind
+        # must not fill up with root's files); None when that is us anyway.
+        st = os.stat(self.host_dir)
+        mine = (os.geteuid(), os.getegid())
+        self.host_owner = None if readonly or (st.st_uid, st.st_gid) == mine else (st.st_uid, st.st_gid)
+        self.new_files_owner = self.host_owner or mine
         if name:
             self.name = name
 
@@ -72,7 +91,10 @@ class HostFS(FileSystem):
     def lstat(self, rel: str) -> Stat:
         st = self._lstat_cached(rel)
         own = self.owners.get(rel)
-        return st.with_(uid=own[0], gid=own[1]) if own else st
+        if own:
+            st = st.with_(uid=own[0], gid=own[1])
+        bits = self.setid.get(rel)
+        return st.with_(mode=st.mode | bits) if bits else st
 
     def _lstat_cached(self, rel: str) -> Stat:
         if self.cache_limit:
@@ -129,13 +151,42 @@ class HostFS(FileSystem):
     def open(self, rel: str, flags: int, mode: int) -> int:
         if self.readonly and (flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC)):
             raise fail(errno.EROFS)
+        mode = host_mode(mode)
         try:
-            fd = self._open(rel, flags, mode)
+            if flags & os.O_CREAT and self.host_owner and not flags & os.O_EXCL:
+                fd = self._open_or_create(rel, flags, mode)
+            else:
+                fd = self._open(rel, flags, mode)
         except OSError as e:
             raise _oserror(e)
-        if flags & os.O_CREAT and flags & os.O_EXCL:
-            os.fchmod(fd, mode & 0o7777)        # exactly the guest's mode: no host umask
+        if flags & os.O_CREAT and flags & os.O_EXCL or flags & O_TMPFILE == O_TMPFILE:
+            os.fchmod(fd, mode)                 # exactly the guest's mode: no host umask
+            self._adopt_fd(fd)
         return fd
+
+    def _open_or_create(self, rel: str, flags: int, mode: int) -> int:
+        """O_CREAT as two steps, so that only a file we made is given away (never a
+        host file that was there, whoever owns it)."""
+        for _ in range(8):
+            try:
+                fd = self._open(rel, flags | os.O_EXCL, mode)
+            except FileExistsError:
+                try:
+                    return self._open(rel, flags & ~os.O_CREAT, 0)
+                except FileNotFoundError:
+                    continue                    # removed in between: try again
+            self._adopt_fd(fd)
+            return fd
+        raise fail(errno.EAGAIN, "a file kept appearing and vanishing")
+
+    def _adopt_fd(self, fd: int) -> None:
+        if self.host_owner:
+            os.fchown(fd, *self.host_owner)
+
+    def adopt(self, rel: str) -> None:
+        """A new host object at `rel` that the supervisor made: give it to the host owner."""
+        if self.host_owner:
+            self._mutate(rel, lambda d, n: os.chown(n, *self.host_owner, dir_fd=d, follow_symlinks=False))
 
     # ---------------------------------------------------------- mutation
     def _mutate(self, rel: str, op) -> None:
@@ -153,20 +204,40 @@ class HostFS(FileSystem):
 
     def mkdir(self, rel: str, mode: int) -> None:
         def op(d, n):
-            os.mkdir(n, mode, dir_fd=d)
-            os.chmod(n, mode & 0o7777, dir_fd=d, follow_symlinks=False)   # no host umask
+            os.mkdir(n, host_mode(mode), dir_fd=d)
+            os.chmod(n, host_mode(mode), dir_fd=d, follow_symlinks=False)   # no host umask
+            if self.host_owner:
+                os.chown(n, *self.host_owner, dir_fd=d, follow_symlinks=False)
         self._mutate(rel, op)
+        self._set_setid(rel, mode)
 
     def rmdir(self, rel: str) -> None:
         self._mutate(rel, lambda d, n: os.rmdir(n, dir_fd=d))
-        self.owners.pop(rel, None)
+        self._forget(rel)
 
     def unlink(self, rel: str) -> None:
         self._mutate(rel, lambda d, n: os.unlink(n, dir_fd=d))
+        self._forget(rel)
+
+    def _forget(self, rel: str) -> None:
         self.owners.pop(rel, None)
+        self.setid.pop(rel, None)
 
     def symlink(self, target: str, rel: str) -> None:
-        self._mutate(rel, lambda d, n: os.symlink(target, n, dir_fd=d))
+        def op(d, n):
+            os.symlink(target, n, dir_fd=d)
+            if self.host_owner:
+                os.chown(n, *self.host_owner, dir_fd=d, follow_symlinks=False)
+        self._mutate(rel, op)
+
+    def mkfifo(self, rel: str, mode: int) -> None:
+        def op(d, n):
+            os.mkfifo(n, host_mode(mode), dir_fd=d)
+            os.chmod(n, host_mode(mode), dir_fd=d, follow_symlinks=False)   # never a raced-in symlink
+            if self.host_owner:
+                os.chown(n, *self.host_owner, dir_fd=d, follow_symlinks=False)
+        self._mutate(rel, op)
+        self._set_setid(rel, mode)
 
     def mknod_socket_dir(self, rel: str) -> tuple[int, str]:
         if self.readonly:
@@ -182,6 +253,12 @@ class HostFS(FileSystem):
                                                    follow_symlinks=False))
         finally:
             os.close(ofd)
+        # A second name of the same inode: its virtual attributes go with it
+        # (kept by path, so a later chmod through one name is not seen through
+        # the other: a documented limit).
+        for table in (self.owners, self.setid):
+            if old in table:
+                table[new] = table[old]
 
     def rename(self, old: str, new: str, flags: int = 0) -> None:
         if self.readonly:
@@ -191,8 +268,10 @@ class HostFS(FileSystem):
             self._mutate(new, lambda d, n: os.rename(oname, n, src_dir_fd=ofd, dst_dir_fd=d))
         finally:
             os.close(ofd)
-        for key in [k for k in self.owners if k == old or k.startswith(old + "/")]:
-            self.owners[new + key[len(old):]] = self.owners.pop(key)
+        for table in (self.owners, self.setid):
+            table.pop(new, None)                      # the file it replaced
+            for key in [k for k in table if k == old or k.startswith(old + "/")]:
+                table[new + key[len(old):]] = table.pop(key)
 
     def chmod(self, rel: str, mode: int) -> None:
         def op(d, n):
@@ -200,8 +279,15 @@ class HostFS(FileSystem):
                 return
             # Never follow: had a guest thread just swapped the name for a
             # symlink to a host file, this fails instead of chmod-ing that file.
-            os.chmod(n, mode & 0o7777, dir_fd=d, follow_symlinks=False)
+            os.chmod(n, host_mode(mode), dir_fd=d, follow_symlinks=False)
         self._mutate(rel, op)
+        self._set_setid(rel, mode)
+
+    def _set_setid(self, rel: str, mode: int) -> None:
+        if mode & SETID:
+            self.setid[rel] = mode & SETID
+        else:
+            self.setid.pop(rel, None)
 
     def chown(self, rel: str, uid: int, gid: int) -> None:
         """Ownership is virtual: recorded here, never applied on the host."""

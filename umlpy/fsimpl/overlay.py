@@ -8,7 +8,8 @@ lower file first copies it up.  Directory listings merge both layers.
 The upper layer is a host directory: private in /dev/shm (memory) by
 default, or the `--persist` directory's `upper/` (fsimpl/persist.py), next
 to `overlay.json` which keeps what has no host representation here:
-whiteouts and ownership (chown is recorded here, not applied on the host).
+whiteouts, ownership (chown is recorded here, not applied on the host) and
+set-id bits (a host file never has them: the supervisor's uid made it).
 
 Crash safety, for a persist directory (docs/design.md, "Persistence"):
 - A copy-up is built in the work directory beside the upper layer, fsynced,
@@ -24,10 +25,9 @@ from __future__ import annotations
 
 import errno
 import os
-import stat as S
 
 from umlpy.abi.errno import KernelError
-from umlpy.fsimpl.hostfs import HostFS
+from umlpy.fsimpl.hostfs import SETID, HostFS, host_mode
 from umlpy.fsimpl.persist import PersistDir, fsync_dir
 from umlpy.vfs.fs import FileSystem, Stat, fail, join, split
 
@@ -117,7 +117,10 @@ class OverlayFS(FileSystem):
         self._seq = 0
         self.whiteouts: set[str] = set()
         self.opaque: set[str] = set()        # written by older versions; whiteouts do it now
-        self.owners: dict[str, tuple[int, int]] = {}
+        # Virtual attributes the host file does not carry, by path: the owner
+        # (chown is never applied on the host) and the set-id bits (never on
+        # a host file: see hostfs.host_mode).
+        self.attrs: dict[str, tuple[int, int, int]] = {}
         if persist is not None:
             self._load(persist.load())
 
@@ -134,7 +137,8 @@ class OverlayFS(FileSystem):
     def _load(self, data: dict) -> None:
         self.whiteouts = set(data.get("whiteouts", []))
         self.opaque = set(data.get("opaque", []))
-        self.owners = {k: (v[0], v[1]) for k, v in data.get("owners", {}).items()}
+        old = data.get("owners", {})                  # (uid, gid): written by older versions
+        self.attrs = {k: (v[0], v[1], v[2] if len(v) > 2 else 0) for k, v in data.get("attrs", old).items()}
         changed = False
         pending = data.get("pending")
         if pending is not None:              # a rename whose end was not saved: did it happen?
@@ -144,13 +148,13 @@ class OverlayFS(FileSystem):
             except KernelError:
                 done = False
             if done:
-                self._move_owners(old, new)
+                self._move_attrs(old, new)
             changed = True
-        for path in list(self.owners):       # records of names that went before they were saved
+        for path in list(self.attrs):       # records of names that went before they were saved
             try:
                 self._find(path)
             except KernelError:
-                del self.owners[path]
+                del self.attrs[path]
                 changed = True
         if changed:
             self._save()
@@ -160,7 +164,7 @@ class OverlayFS(FileSystem):
         if self.persist is None:
             return
         data = {"whiteouts": sorted(self.whiteouts), "opaque": sorted(self.opaque),
-                "owners": {k: list(v) for k, v in sorted(self.owners.items())}}
+                "attrs": {k: list(v) for k, v in sorted(self.attrs.items())}}
         if pending is not None:
             data["pending"] = pending
         try:
@@ -168,19 +172,19 @@ class OverlayFS(FileSystem):
         except OSError as e:
             raise fail(e.errno or errno.EIO)
 
-    def _owned_under(self, rel: str) -> list[str]:
+    def _attrs_under(self, rel: str) -> list[str]:
         prefix = rel.rstrip("/") + "/"
-        return [k for k in self.owners if k == rel or k.startswith(prefix)]
+        return [k for k in self.attrs if k == rel or k.startswith(prefix)]
 
-    def _move_owners(self, old: str, new: str) -> None:
+    def _move_attrs(self, old: str, new: str) -> None:
         """Ownership records follow a rename of `old` (and what is below it) to `new`."""
-        moving = {k: self.owners[k] for k in self._owned_under(old)}
-        for k in self._owned_under(new):
-            del self.owners[k]
+        moving = {k: self.attrs[k] for k in self._attrs_under(old)}
+        for k in self._attrs_under(new):
+            del self.attrs[k]
         for k in moving:
-            self.owners.pop(k, None)
+            self.attrs.pop(k, None)
         for k, v in moving.items():
-            self.owners[new + k[len(old):]] = v
+            self.attrs[new + k[len(old):]] = v
 
     def _hide_lower(self, rel: str) -> None:
         """`rel` is about to go: whiteout its lower copy, durably, before it does."""
@@ -188,8 +192,8 @@ class OverlayFS(FileSystem):
             self.whiteouts.add(rel)
             self._save()
 
-    def _forget_owner(self, rel: str) -> None:
-        if self.owners.pop(rel, None) is not None:
+    def _forget_attrs(self, rel: str) -> None:
+        if self.attrs.pop(rel, None) is not None:
             self._save()
 
     # ------------------------------------------------------------ lookup
@@ -220,9 +224,9 @@ class OverlayFS(FileSystem):
 
     def lstat(self, rel: str) -> Stat:
         st = self._find(rel)[1]
-        own = self.owners.get(rel)
-        if own:
-            st = st.with_(uid=own[0], gid=own[1])
+        a = self.attrs.get(rel)
+        if a:
+            st = st.with_(uid=a[0], gid=a[1], mode=st.mode | a[2])
         return st
 
     def readlink(self, rel: str) -> str:
@@ -261,7 +265,7 @@ class OverlayFS(FileSystem):
         if rel == "/" or self.upper.exists(rel):
             return
         self._copy_up_dir(split(rel)[0])
-        self._copy_up_one(rel, self.lower.lstat(rel))
+        self._copy_up_one(rel, self.lstat(rel))
 
     def copy_up(self, rel: str, data: bool = True) -> None:
         """Make `rel` exist in the upper layer, with the lower layer's content (none if not `data`).
@@ -271,17 +275,25 @@ class OverlayFS(FileSystem):
         """
         if self.upper.exists(rel):
             return
-        st = self._layer(rel).lstat(rel)
+        st = self.lstat(rel)
         self._copy_up_dir(split(rel)[0])
         self._copy_up_one(rel, st, data)
 
     def _copy_up_one(self, rel: str, st: Stat, data: bool = True) -> None:
+        """Copy `rel` (whose view is `st`) up.  What the upper file will not carry on
+        the host, an owner other than ours or set-id bits, is recorded first, so
+        that a crash in between leaves a record that says what the lower file says."""
+        keep = (st.uid, st.gid, st.mode & SETID)
+        if not st.is_link and (keep[:2] != self.upper.new_files_owner or keep[2]) \
+                and self.attrs.get(rel) != keep:
+            self.attrs[rel] = keep
+            self._save()
         tmp = self._work_name()
         w = self.workfd
         try:
             if st.is_dir:
                 os.mkdir(tmp, 0o700, dir_fd=w)
-                os.chmod(tmp, S.S_IMODE(st.mode), dir_fd=w)
+                os.chmod(tmp, host_mode(st.mode), dir_fd=w)
                 os.utime(tmp, ns=(st.atime_ns, st.mtime_ns), dir_fd=w)
             elif st.is_link:
                 os.symlink(self.lower.readlink(rel), tmp, dir_fd=w)
@@ -302,7 +314,7 @@ class OverlayFS(FileSystem):
                         pass
                 finally:
                     os.close(src)
-            os.fchmod(dst, S.S_IMODE(st.mode))
+            os.fchmod(dst, host_mode(st.mode))
             os.utime(dst, ns=(st.atime_ns, st.mtime_ns))
             if self.durable:
                 os.fsync(dst)
@@ -353,7 +365,9 @@ class OverlayFS(FileSystem):
 
     def mkdir(self, rel: str, mode: int) -> None:
         self._prepare_new(rel)
-        self.upper.mkdir(rel, mode)
+        self.upper.mkdir(rel, host_mode(mode))
+        if mode & SETID:
+            self._set_setid(rel, mode & SETID)
 
     def symlink(self, target: str, rel: str) -> None:
         self._prepare_new(rel)
@@ -367,8 +381,8 @@ class OverlayFS(FileSystem):
         self.copy_up(old)
         self._prepare_new(new)
         self.upper.link(old, new)
-        if old in self.owners:               # one inode: one owner
-            self.owners[new] = self.owners[old]
+        if old in self.attrs:               # one inode: one owner
+            self.attrs[new] = self.attrs[old]
             self._save()
 
     def unlink(self, rel: str) -> None:
@@ -376,7 +390,7 @@ class OverlayFS(FileSystem):
         self._hide_lower(rel)
         if self.upper.exists(rel):
             self.upper.unlink(rel)
-        self._forget_owner(rel)
+        self._forget_attrs(rel)
 
     def rmdir(self, rel: str) -> None:
         if self.listdir(rel):
@@ -385,7 +399,7 @@ class OverlayFS(FileSystem):
         if self.upper.exists(rel):
             self.upper.rmdir(rel)
         self.opaque.discard(rel)
-        self._forget_owner(rel)
+        self._forget_attrs(rel)
 
     def _copy_up_tree(self, rel: str) -> None:
         self.copy_up(rel)
@@ -408,7 +422,7 @@ class OverlayFS(FileSystem):
             st_new = None
         if st_new is not None and st_new.is_dir and not self.upper.exists(new) and self.listdir(new):
             raise fail(errno.ENOTEMPTY)
-        owners = bool(self._owned_under(old) or self._owned_under(new))
+        owners = bool(self._attrs_under(old) or self._attrs_under(new))
         pending = {"rename": [old, new], "ino": self.upper.lstat(old).ino} if owners else None
         if self._lower_visible(old) and self.lower.exists(old):
             self.whiteouts.add(old)
@@ -417,16 +431,29 @@ class OverlayFS(FileSystem):
             self._save(pending)
         self.upper.rename(old, new)
         if owners:
-            self._move_owners(old, new)
+            self._move_attrs(old, new)
             self._save()
 
     def chmod(self, rel: str, mode: int) -> None:
         self.copy_up(rel)
-        self.upper.chmod(rel, mode)
+        self.upper.chmod(rel, host_mode(mode))
+        self._set_setid(rel, mode & SETID)
+
+    def _set_setid(self, rel: str, bits: int) -> None:
+        a = self.attrs.get(rel)
+        if a is None and not bits:
+            return
+        st = self.upper.lstat(rel)
+        uid, gid = (a[0], a[1]) if a else (st.uid, st.gid)
+        if (uid, gid) == self.upper.new_files_owner and not bits:
+            del self.attrs[rel]
+        else:
+            self.attrs[rel] = (uid, gid, bits)
+        self._save()
 
     def chown(self, rel: str, uid: int, gid: int) -> None:
         st = self.lstat(rel)
-        self.owners[rel] = (st.uid if uid == -1 else uid, st.gid if gid == -1 else gid)
+        self.attrs[rel] = (st.uid if uid == -1 else uid, st.gid if gid == -1 else gid, st.mode & SETID)
         self._save()
 
     def truncate(self, rel: str, length: int) -> None:

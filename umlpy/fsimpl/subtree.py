@@ -16,6 +16,10 @@ class SubtreeFS(FileSystem):
         self.readonly = readonly or fs.readonly
         self.name = fs.name
 
+    @property
+    def new_files_owner(self) -> tuple[int, int]:
+        return self.fs.new_files_owner
+
     def _p(self, rel: str) -> str:
         return (self.prefix + rel) if rel != "/" else (self.prefix or "/")
 
@@ -63,6 +67,12 @@ class SubtreeFS(FileSystem):
 
     def mknod_socket_dir(self, rel: str):
         return self.fs.mknod_socket_dir(self._p(rel))
+
+    def mkfifo(self, rel: str, mode: int) -> None:
+        self.fs.mkfifo(self._p(rel), mode)
+
+    def adopt(self, rel: str) -> None:
+        self.fs.adopt(self._p(rel))
 
     def host_dir_fd(self, rel: str) -> int:
         return self.fs.host_dir_fd(self._p(rel))

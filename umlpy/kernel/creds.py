@@ -77,5 +77,5 @@ def require_dir_change(task, lk, victim=None) -> None:
 def owned_by_caller(task, lk) -> None:
     """A new object belongs to the (virtual) user who made it."""
     c = task.creds
-    if (c.euid, c.egid) != (0, 0):
+    if (c.euid, c.egid) != lk.mount.fs.new_files_owner:
         lk.mount.fs.chown(lk.rel, c.euid, c.egid)

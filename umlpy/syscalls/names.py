@@ -58,7 +58,8 @@ def _parent_for_create(task, dirfd: int, path: str):
 def mkdirat(task, dirfd: int, path: Path, mode: UInt):
     """mkdirat(2): create a directory."""
     lk = _parent_for_create(task, dirfd, path.rstrip("/") or path)
-    lk.mount.fs.mkdir(lk.rel, mode & ~task.fs.umask & 0o7777)
+    # Linux keeps only the permission and sticky bits of `mode` (vfs_mkdir).
+    lk.mount.fs.mkdir(lk.rel, mode & ~task.fs.umask & 0o1777)
     owned_by_caller(task, lk)
     task.kernel.report.files_written.add(lk.path)
     return 0
@@ -216,17 +217,10 @@ def mknodat(task, dirfd: int, path: Path, mode: UInt, dev: UInt):
     perm = mode & ~task.fs.umask & 0o7777
     if fmt == S.S_IFREG:
         os.close(lk.mount.fs.open(lk.rel, os.O_CREAT | os.O_EXCL | os.O_WRONLY, perm))
+        if perm & (S.S_ISUID | S.S_ISGID):
+            lk.mount.fs.chmod(lk.rel, perm)      # set-id bits stay virtual
     else:
-        pfd, name = lk.mount.fs.mknod_socket_dir(lk.rel)
-        try:
-            os.mkfifo(name, perm, dir_fd=pfd)
-            os.chmod(name, perm, dir_fd=pfd, follow_symlinks=False)   # never a raced-in symlink
-        except OSError as e:
-            raise KernelError(e.errno)
-        except ValueError:
-            raise KernelError(errno.EPERM)
-        finally:
-            os.close(pfd)
+        lk.mount.fs.mkfifo(lk.rel, perm)
     owned_by_caller(task, lk)
     return 0
 

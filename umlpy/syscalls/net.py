@@ -76,12 +76,12 @@ def _unix_path(task, addr: int, addrlen: int) -> str | None:
     return os.fsdecode(raw[2:].split(b"\0", 1)[0])
 
 
-def _bind_target(task, path: str) -> tuple[int, str]:
-    """Where a new socket file for guest `path` goes: (host dir fd, name)."""
+def _bind_target(task, path: str):
+    """Where a new socket file for guest `path` goes: (lookup, host dir fd, name)."""
     lk = resolve_at(task, AT_FDCWD, path, follow=False)
     if lk.st is not None:
         raise KernelError(errno.EADDRINUSE)
-    return lk.mount.fs.mknod_socket_dir(lk.rel)
+    return (lk, *lk.mount.fs.mknod_socket_dir(lk.rel))
 
 
 def _peer(task, path: str) -> int:
@@ -139,9 +139,11 @@ def bind(task, fd: int, addr: Ptr, addrlen: UInt):
     path = _unix_path(task, addr, addrlen)
     if path is None:
         return Native()
-    dirfd, name = _bind_target(task, path)
+    lk, dirfd, name = _bind_target(task, path)
     task.kernel.report.files_written.add(path)
-    return _via_dir(task, fd, dirfd, name, lambda s, p: s.bind(p), keep_as=path)
+    r = _via_dir(task, fd, dirfd, name, lambda s, p: s.bind(p), keep_as=path)
+    lk.mount.fs.adopt(lk.rel)            # the socket file: the supervisor made it
+    return r
 
 
 def _sockname(task, addr: int, lenp: int):

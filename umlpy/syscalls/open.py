@@ -71,8 +71,11 @@ def do_open(task, dirfd: int, path: str, flags: int, mode: int, *, resolve: int 
     if not created and S.S_ISFIFO(lk.st.mode) and not flags & os.O_NONBLOCK \
             and flags & os.O_ACCMODE != os.O_RDWR:
         return _open_fifo(task, lk, host_flags, bool(flags & os.O_CLOEXEC))
-    hostfd = kernel.vfs.open(lk, host_flags, mode & ~task.fs.umask & 0o7777)
+    perm = mode & ~task.fs.umask & 0o7777
+    hostfd = kernel.vfs.open(lk, host_flags, perm)
     if created:
+        if perm & (S.S_ISUID | S.S_ISGID):
+            lk.mount.fs.chmod(lk.rel, perm)      # set-id bits stay virtual (never on the host)
         owned_by_caller(task, lk)
     if flags & (WRITE_ACCESS | os.O_CREAT | os.O_TRUNC):
         kernel.report.files_written.add(lk.path)

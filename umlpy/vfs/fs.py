@@ -76,6 +76,9 @@ class FileSystem:
 
     name = "none"
     readonly = True
+    # The (uid, gid) lstat shows for an object this file system has just
+    # created, before any chown: a creator who differs must be recorded.
+    new_files_owner = (0, 0)
 
     def lstat(self, rel: str) -> Stat:
         raise fail(errno.ENOENT)
@@ -125,6 +128,28 @@ class FileSystem:
     def mknod_socket_dir(self, rel: str) -> tuple[int, str]:
         """(host O_PATH dir fd, name) where a unix socket for `rel` may be bound."""
         raise fail(errno.EROFS)
+
+    def mkfifo(self, rel: str, mode: int) -> None:
+        """Make a FIFO at `rel`, in the directory mknod_socket_dir gives.
+
+        The host FIFO never gets set-id bits; the guest's go through chmod,
+        which keeps them where the file system keeps such things."""
+        pfd, name = self.mknod_socket_dir(rel)
+        try:
+            os.mkfifo(name, mode & 0o1777, dir_fd=pfd)
+            os.chmod(name, mode & 0o1777, dir_fd=pfd, follow_symlinks=False)   # never a raced-in symlink
+        except OSError as e:
+            raise fail(e.errno or errno.EIO)
+        except ValueError:
+            raise fail(errno.EPERM)
+        finally:
+            os.close(pfd)
+        if mode & (S.S_ISUID | S.S_ISGID):
+            self.chmod(rel, mode)
+
+    def adopt(self, rel: str) -> None:
+        """The supervisor made a host object at `rel` (a bound socket): give it to
+        whoever should own it on the host.  Nothing to do by default."""
 
     def host_dir_fd(self, rel: str) -> int:
         """A host O_PATH descriptor of directory `rel` (for *at calls); caller closes it."""
