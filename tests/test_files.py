@@ -1118,3 +1118,15 @@ def test_o_tmpfile_then_linkat(sandbox, cc):
     }""")
     r = sandbox.run([prog], text=True, timeout=20)
     assert r.stdout == "0 0 0 640 5\n"
+
+
+def test_statfs_reports_the_backing_file_system(rootfs, progs, tmp_path):
+    """statfs of a bind gives the host file system's real block counts (df in the guest is true)."""
+    d = tmp_path / "vol"
+    d.mkdir()
+    with Sandbox(rootfs=rootfs, mounts=[(str(d), "/vol", "rw"), (str(progs), "/t", "ro")]) as sb:
+        r = sb.run(["/bin/sh", "-c", "stat -f -c '%b %S %l' /vol; stat -f -c '%b' /t"], text=True, timeout=20)
+    host = os.statvfs(d)
+    lines = r.stdout.split("\n")
+    assert lines[0] == f"{host.f_blocks} {host.f_frsize} {host.f_namemax}", r.stdout + r.stderr
+    assert int(lines[1]) == os.statvfs(progs).f_blocks

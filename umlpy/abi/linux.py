@@ -44,6 +44,12 @@ PROC_SUPER_MAGIC = 0x9FA0
 TMPFS_MAGIC = 0x01021994
 OVERLAYFS_SUPER_MAGIC = 0x794C7630
 
+# <linux/statfs.h>: struct statfs's f_flags (the mount's flags)
+ST_RDONLY, ST_NOSUID, ST_NODEV, ST_NOEXEC, ST_SYNCHRONOUS, ST_VALID = 0x1, 0x2, 0x4, 0x8, 0x10, 0x20
+ST_MANDLOCK, ST_NOATIME, ST_NODIRATIME, ST_RELATIME, ST_NOSYMFOLLOW = 0x40, 0x400, 0x800, 0x1000, 0x2000
+ST_FLAGS = (ST_RDONLY | ST_NOSUID | ST_NODEV | ST_NOEXEC | ST_SYNCHRONOUS | ST_VALID | ST_MANDLOCK
+            | ST_NOATIME | ST_NODIRATIME | ST_RELATIME | ST_NOSYMFOLLOW)
+
 # ----------------------------------------------------------------- processes
 # <linux/sched.h>: clone flags (the low byte of clone's flags is the exit signal)
 CLONE_VM = 0x100

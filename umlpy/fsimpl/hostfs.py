@@ -183,6 +183,9 @@ class HostFS(FileSystem):
         if self.host_owner:
             os.fchown(fd, *self.host_owner)
 
+    def statvfs(self) -> os.statvfs_result:
+        return os.fstatvfs(self.rootfd)
+
     def adopt(self, rel: str) -> None:
         """A new host object at `rel` that the supervisor made: give it to the host owner."""
         if self.host_owner:

@@ -464,6 +464,9 @@ class OverlayFS(FileSystem):
         self.copy_up(rel)
         self.upper.utimens(rel, atime_ns, mtime_ns)
 
+    def statvfs(self) -> os.statvfs_result:
+        return self.upper.statvfs()           # the writable layer's space is what df means
+
     def host_dir_fd(self, rel: str) -> int:
         return self._layer(rel).host_dir_fd(rel)
 

@@ -74,5 +74,8 @@ class SubtreeFS(FileSystem):
     def adopt(self, rel: str) -> None:
         self.fs.adopt(self._p(rel))
 
+    def statvfs(self):
+        return self.fs.statvfs()
+
     def host_dir_fd(self, rel: str) -> int:
         return self.fs.host_dir_fd(self._p(rel))

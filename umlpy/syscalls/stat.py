@@ -20,6 +20,8 @@ from umlpy.abi.linux import (
     NAME_MAX,
     OVERLAYFS_SUPER_MAGIC,
     PROC_SUPER_MAGIC,
+    ST_FLAGS,
+    ST_RDONLY,
     STATX__RESERVED,
     STATX_BASIC_STATS,
     TMPFS_MAGIC,
@@ -135,9 +137,17 @@ def faccessat2(task, dirfd: int, path: Path, mode: int, flags: int):
 
 
 # --------------------------------------------------------- file systems
-def pack_statfs(fstype_magic: int) -> bytes:
-    return STATFS.pack(fstype_magic, 4096, 1 << 20, 1 << 19, 1 << 19, 1 << 16, 1 << 15,
-                       0, 0, NAME_MAX, 4096, 0, 0, 0, 0, 0)
+def pack_statfs(fstype_magic: int, mount) -> bytes:
+    """struct statfs for `mount`: the real numbers of the host file system behind it
+    (a sandbox's tmpfs shows its size limit and use), or fixed ones for a virtual one."""
+    sv = mount.fs.statvfs() if mount is not None else None
+    flags = ST_RDONLY if mount is not None and mount.readonly else 0
+    if sv is None:
+        return STATFS.pack(fstype_magic, 4096, 1 << 20, 1 << 19, 1 << 19, 1 << 16, 1 << 15,
+                           0, 0, NAME_MAX, 4096, flags, 0, 0, 0, 0)
+    return STATFS.pack(fstype_magic, sv.f_bsize, sv.f_blocks, sv.f_bfree, sv.f_bavail, sv.f_files,
+                       sv.f_ffree, 0, 0, sv.f_namemax, sv.f_frsize, (sv.f_flag | flags) & ST_FLAGS,
+                       0, 0, 0, 0)
 
 
 # The f_type statfs reports for each kind of mount; any other kind reports ext4's.
@@ -149,7 +159,7 @@ MAGICS = {"overlay": OVERLAYFS_SUPER_MAGIC, "proc": PROC_SUPER_MAGIC, "devtmpfs"
 def statfs(task, path: Path, buf: Ptr):
     """statfs(2): file-system statistics of the mount holding `path`."""
     lk = existing(resolve_at(task, AT_FDCWD, path))
-    task.write(buf, pack_statfs(MAGICS.get(lk.mount.fstype, EXT4_SUPER_MAGIC)))
+    task.write(buf, pack_statfs(MAGICS.get(lk.mount.fstype, EXT4_SUPER_MAGIC), lk.mount))
     return 0
 
 
@@ -158,8 +168,9 @@ def fstatfs(task, fd: int, buf: Ptr):
     """fstatfs(2): statfs of the mount holding an open file."""
     with guest_fd(task, fd) as hfd:
         p, _ = task.kernel.vfs.path_of_host_fd(hfd)
-    magic = MAGICS.get(task.kernel.vfs.mounts.find(p).fstype, EXT4_SUPER_MAGIC) if p else EXT4_SUPER_MAGIC
-    task.write(buf, pack_statfs(magic))
+    mount = task.kernel.vfs.mounts.find(p) if p else None
+    magic = MAGICS.get(mount.fstype, EXT4_SUPER_MAGIC) if mount is not None else EXT4_SUPER_MAGIC
+    task.write(buf, pack_statfs(magic, mount))
     return 0
 
 

@@ -147,6 +147,11 @@ class FileSystem:
         if mode & (S.S_ISUID | S.S_ISGID):
             self.chmod(rel, mode)
 
+    def statvfs(self) -> os.statvfs_result | None:
+        """The host file system's real size and use where this one is backed by one
+        (statfs then reports it: df in the guest sees its disk limit), else None."""
+        return None
+
     def adopt(self, rel: str) -> None:
         """The supervisor made a host object at `rel` (a bound socket): give it to
         whoever should own it on the host.  Nothing to do by default."""
