@@ -12,7 +12,7 @@ may always import the rest of its own layer; what else it may import is its row 
 ALLOWED, the most specific row that names it ("fsimpl.procfs" for the procfs package,
 "fsimpl" for the other file systems).
 
-    front ends:   cli -> boot -> api          pytest_plugin -> api
+    front ends:   cli -> boot -> api          pytest_plugin -> api          fuzz -> api
     composition:  api -> syscalls, trace, fsimpl, kernel, vfs, platform, image, abi
     guest kernel: syscalls -> {kernel, fsimpl} -> vfs -> abi;  kernel -> platform -> abi
                   trace -> syscalls, kernel.table;  fsimpl.procfs -> kernel
@@ -72,6 +72,7 @@ ALLOWED: dict[str, frozenset[str]] = {k: frozenset(v) for k, v in {
     "boot":          {"api"},
     "cli":           {"api", "boot"},
     "pytest_plugin": {"api"},
+    "fuzz":          {"api"},
     "__main__":      {"cli"},
 }.items()}
 
