@@ -31,7 +31,7 @@ from umlpy.abi.errno import KernelError
 from umlpy.fsimpl.layout import build_vfs
 from umlpy.fsimpl.persist import PersistError
 from umlpy.kernel.kernel import NOBODY, Config, Kernel, Report
-from umlpy.kernel.limits import parse_limits
+from umlpy.kernel.limits import LIMITS_HELP, ULIMITS_HELP, parse_limits, parse_ulimits  # noqa: F401 (help: for cli)
 from umlpy.platform.ptrace.backend import PtracePlatform
 from umlpy.syscalls import linux64
 from umlpy.trace import format as trace_format
@@ -162,6 +162,17 @@ def print_report(report: Report, out: IO[str] | None = None) -> None:
         w(f"  wrote {path}\n")
     for line in report.denied:
         w(f"  denied {line}\n")
+    for name, how in report.limits.items():
+        w(f"  limit {name:10} {how}\n")
+    for name, what in report.limit_hit.items():
+        w(f"  limit hit: {name}: {what}\n")
+    used = []
+    if "cpu_seconds" in report.usage:
+        used.append(f"{report.usage['cpu_seconds']:.2f} s of CPU")
+    if "memory_peak" in report.usage:
+        used.append(f"{report.usage['memory_peak'] / (1 << 20):.1f} MiB of memory at the peak")
+    if used:
+        w(f"  used {', '.join(used)}\n")
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
@@ -338,13 +349,15 @@ class Sandbox:
                  mounts: Sequence[str | Sequence[str]] = (), env: Mapping[str, str] | None = None,
                  cwd: str = "/", hostname: str = "umlpy", persist: str | os.PathLike | None = None,
                  trace: IO[str] | None = None, strict: bool = False, cpu: int | str | None = "auto",
-                 host_uid: int = NOBODY, limits: Mapping[str, int | str] | None = None) -> None:
+                 host_uid: int = NOBODY, limits: Mapping[str, int | str | None] | None = None,
+                 ulimits: Mapping[str, int | str | tuple] | None = None) -> None:
         self.rootfs = Path(rootfs) if rootfs is not None else default_rootfs()
         if not self.rootfs.is_dir():
             raise SandboxError(f"rootfs {self.rootfs} is not a directory "
                                "(build the default one with: python3 -m umlpy.image build)")
         self.binds = [parse_mount(m) for m in mounts]
-        self.limits = parse_limits(limits)
+        self.limits = parse_limits(limits)          # sandbox-wide, defaults filled in
+        self.ulimits = parse_ulimits(ulimits)       # per process
         self.env = dict(DEFAULT_ENV if env is None else env)
         self.cwd, self.hostname, self.trace, self.strict = cwd, hostname, trace, strict
         self.cpu, self.host_uid = cpu, host_uid
@@ -387,13 +400,14 @@ class Sandbox:
             if stopper.kernel is not None:
                 stopper.kill_round()
                 shutil.rmtree(stopper.kernel.state_dir, ignore_errors=True)
+                stopper.kernel.end_limits()         # its cgroups too
         self.close()
 
     def config(self, stdio: tuple[int, int, int], **overrides) -> Config:
         cfg = Config(rootfs=self.rootfs, binds=self.binds, env=self.env, cwd=self.cwd,
                      hostname=self.hostname, persist=self.persist, trace=self.trace,
                      strict=self.strict or self.trace is not None, stdio=stdio, cpu=self.cpu,
-                     host_uid=self.host_uid, limits=self.limits)
+                     host_uid=self.host_uid, limits=self.limits, ulimits=self.ulimits)
         for k, v in overrides.items():
             setattr(cfg, k, v)
         return cfg

@@ -19,8 +19,9 @@ import os
 import sys
 from pathlib import Path
 
-from umlpy.api import (DEFAULT_ENV, DEFAULT_STOP_TIMEOUT, SYSCALL_TABLE, Config, ConfigError, default_rootfs,
-                       exit_code, parse_limits, parse_mount, print_report)
+from umlpy.api import (DEFAULT_ENV, DEFAULT_STOP_TIMEOUT, LIMITS_HELP, SYSCALL_TABLE, ULIMITS_HELP, Config,
+                       ConfigError, default_rootfs, exit_code, parse_limits, parse_mount, parse_ulimits,
+                       print_report)
 from umlpy.boot import boot, run_kernel, start, stop_signals
 
 
@@ -53,9 +54,8 @@ def _add_sandbox_options(p: argparse.ArgumentParser, *, rootfs_positional: bool 
                    help="after a stop signal (TERM, INT, HUP, QUIT) has gone to the guest, kill "
                         f"the whole sandbox if it still runs this many seconds later "
                         f"(default {DEFAULT_STOP_TIMEOUT:g}); a second signal kills it at once")
-    p.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
-                   help="a resource limit: memory=256M, cpu=10 (seconds), processes=64, "
-                        "file_size=10M, open_files=256")
+    p.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE", help=LIMITS_HELP)
+    p.add_argument("--ulimit", action="append", default=[], metavar="NAME=SOFT[:HARD]", help=ULIMITS_HELP)
 
 
 def _cpu(value: str):
@@ -128,10 +128,12 @@ def _config_kwargs(ns) -> dict:
         raise UsageError(f"bad --hostname {ns.hostname!r}: 1 to 64 characters, no spaces or slashes")
     try:
         limits = parse_limits(dict(_pair(p, "--limit") for p in ns.limit))
+        ulimits = parse_ulimits(dict(_pair(p, "--ulimit") for p in ns.ulimit))
     except ValueError as e:
         raise UsageError(str(e))
     return dict(rootfs=rootfs, binds=binds, env=_env(ns.env), cwd=ns.workdir, hostname=ns.hostname,
-                persist=Path(ns.persist) if ns.persist else None, cpu=ns.cpu, limits=limits)
+                persist=Path(ns.persist) if ns.persist else None, cpu=ns.cpu, limits=limits,
+                ulimits=ulimits)
 
 
 def _pair(text: str, option: str) -> tuple[str, str]:
@@ -166,6 +168,9 @@ def cmd_run(ns) -> int:
             trace.close()
     if ns.report:
         print_report(kernel.report)
+    else:
+        for name, what in kernel.report.limit_hit.items():
+            sys.stderr.write(f"umlpy: the sandbox's {name} limit was hit: {what}\n")
     return exit_code(status)
 
 

@@ -23,8 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from umlpy.abi.errno import KernelError
 from umlpy.kernel.dispatch import Call, Dispatcher
-from umlpy.kernel.limits import host_rlimits
+from umlpy.kernel.limits import KNOWN as KNOWN_LIMITS
+from umlpy.kernel.limits import Enforcement, show
 from umlpy.kernel.loader import prepare_exec
 from umlpy.kernel.pidns import PidNamespace
 from umlpy.kernel.task import FsContext, Process, Task
@@ -60,7 +62,8 @@ class Config:
     host_uid: int = NOBODY          # host credentials the guest runs with
     cpu: int | str | None = "auto"  # pin supervisor and guest to this CPU ("auto": the current one)
     log_denied: TextIO | None = None
-    limits: dict[str, int] = field(default_factory=dict)   # see umlpy/kernel/limits.py
+    limits: dict[str, int | None] = field(default_factory=dict)   # sandbox-wide; see kernel/limits.py
+    ulimits: dict[str, tuple[int, int]] = field(default_factory=dict)   # per process: name -> (soft, hard)
 
 
 def _remove_stale_state(parent: str) -> None:
@@ -109,6 +112,9 @@ class Report:
     processes: list[dict] = field(default_factory=list)   # {"pid", "ppid", "execs": [argv...], "status"}
     files_written: set[str] = field(default_factory=set)
     internal_errors: list[str] = field(default_factory=list)    # supervisor bugs: should stay empty
+    limits: dict[str, str] = field(default_factory=dict)     # limit -> its value and how it is enforced
+    limit_hit: dict[str, str] = field(default_factory=dict)  # limit the sandbox ran into -> what happened
+    usage: dict[str, float] = field(default_factory=dict)    # cpu_seconds, memory_peak (bytes)
 
 
 class Kernel:
@@ -145,6 +151,7 @@ class Kernel:
         os.chmod(self.state_dir, 0o700)
         self.empty_root = os.path.join(self.state_dir, "empty")
         os.mkdir(self.empty_root, 0o555)
+        self.enforcement = Enforcement(config.limits, config.ulimits, config.host_uid, config.host_uid)
         self.vfs = build_vfs(self)
 
     # ------------------------------------------------------------ start
@@ -163,9 +170,10 @@ class Kernel:
                 strict=self.config.strict, stdio=self.config.stdio,
                 make_ctty=self.config.tty is not None, uid=self.config.host_uid,
                 gid=self.config.host_uid, cpu=-1 if cpu is None else cpu,
-                chroot_dir=self.empty_root.encode(), rlimits=host_rlimits(self.config.limits))
+                chroot_dir=self.empty_root.encode())
         finally:
             os.close(plan.fd)
+        self._enforce_limits(pid)
         proc = Process(self.pidns.alloc(pid), pid, None)
         proc.start_time = time.time()
         proc.open_pidfd(host.pidfd_open)
@@ -184,6 +192,26 @@ class Kernel:
             self.trace_line(f"[pid {proc.pid}] execve({json.dumps(plan.exe)}, [{argv_s}]) = 0")
         self.platform.resume(pid)
         return proc
+
+    def _enforce_limits(self, pid: int) -> None:
+        """Guest init `pid` is stopped at its first exec: put it under the sandbox's limits."""
+        enf = self.enforcement
+        try:
+            enf.attach(pid)
+        except (OSError, KernelError):
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise
+        limits = self.config.limits
+        self.report.limits = {n: f"{show(n, limits.get(n))}: {enf.how[n]}" if n in enf.how else "unlimited"
+                              for n in KNOWN_LIMITS}
+        if "processes" not in enf.fallback:
+            # The pids cgroup counts threads too and holds first; the guest
+            # kernel's own count (syscalls/thread.py) would refuse before it.
+            self.config.limits = {n: v for n, v in limits.items() if n != "processes"}
+        # Over a limit, the limits thread kills the whole sandbox (kill_all, from that thread).
+        enf.watch(self.kill_all, lambda: [p.host_pid for p in list(self.pidns.processes.values())
+                                          if p.alive])
 
     # ------------------------------------------------------------- loop
     def run(self) -> int:
@@ -388,6 +416,7 @@ class Kernel:
                 os.kill(host_tid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        self.enforcement.kill()                    # and what the cgroups hold that we do not know yet
 
     def timeout(self) -> None:
         """Called from another thread: kill the whole sandbox."""
@@ -403,6 +432,16 @@ class Kernel:
         self.unix_names.clear()
         self.vfs.close()
         shutil.rmtree(self.state_dir, ignore_errors=True)
+        self.end_limits()
+
+    def end_limits(self) -> None:
+        """Read what the limits saw into the report, and remove the sandbox's cgroups."""
+        enf = self.enforcement
+        left = enf.close()
+        self.report.limit_hit.update(enf.hit_how)
+        self.report.usage.update(enf.usage)
+        if left:
+            self.report.internal_errors.append(f"cgroups left behind: {', '.join(left)}")
 
     # ------------------------------------------------------ accounting
     def count(self, entry) -> None:
