@@ -4,23 +4,20 @@ The guest gets a fresh pseudo-terminal as its controlling terminal (like
 `docker run -t`): its shell is pid 1 and session leader there, so job
 control, line editing and Ctrl-C work inside the guest and never reach the
 supervisor.  The host terminal is put in raw mode and relayed to the pty in
-both directions; its original state is restored when the guest ends.
+both directions; its original state is restored when the guest ends.  The
+relay is terminal.Console, which `umlpy run` uses too.
 
 SIGTERM, SIGINT, SIGHUP and SIGQUIT sent to umlpy itself stop the sandbox
 as `docker stop` does (api.Stopper): the signal goes to guest init, and the
 whole sandbox is killed after `--stop-timeout` seconds or at a second one.
-`umlpy run` and `umlpy trace` use the same `stop_signals` and `run_kernel`.
+`umlpy run` and `umlpy trace` use the same `stop_signals`, `run_kernel`
+and `run_on_console`.
 """
 from __future__ import annotations
 
-import fcntl
 import os
-import select
 import signal
 import sys
-import termios
-import threading
-import tty
 from contextlib import contextmanager
 
 from umlpy.api import (
@@ -33,6 +30,7 @@ from umlpy.api import (
     launch,
     print_report,
 )
+from umlpy.terminal import Console
 
 INIT = ["/bin/sh", "-l"]
 
@@ -78,105 +76,36 @@ def run_kernel(kernel, stopper: Stopper) -> int:
         stopper.close()
 
 
-def _boot_without_terminal(*, report: bool, stop_timeout: float, **config) -> int:
+def run_on_console(console: Console, cfg: Config, argv: list[str], what: str,
+                   stop_timeout: float = DEFAULT_STOP_TIMEOUT):
+    """Start `argv` with its stdio from `console`, relay the host terminal while it
+    runs, and wait for it: (kernel, wait status), or (None, exit status) after a
+    start failure (`start`)."""
     with stop_signals(stop_timeout) as stopper:
-        kernel, failed = start(Config(**config, stdio=(0, 1, 2), tty=None, log_denied=None),
-                               INIT, "boot")
-        if kernel is None:
-            return failed
-        status = run_kernel(kernel, stopper)
-    if report:
-        print_report(kernel.report)
-    return exit_code(status)
-
-
-def _copy_winsize(src: int, dst: int) -> None:
-    try:
-        ws = fcntl.ioctl(src, termios.TIOCGWINSZ, b"\0" * 8)
-        fcntl.ioctl(dst, termios.TIOCSWINSZ, ws)
-    except OSError:
-        pass
-
-
-def _relay(master: int, stop_r: int) -> None:
-    """Host stdin -> pty master, pty master -> host stdout, until the guest is gone."""
-    fds = [master, 0, stop_r]
-    while True:
         try:
-            ready, _, _ = select.select(fds, [], [])
-        except InterruptedError:
-            continue
-        if stop_r in ready:
-            # drain what the guest wrote last
-            try:
-                while select.select([master], [], [], 0)[0]:
-                    data = os.read(master, 65536)
-                    if not data:
-                        break
-                    os.write(1, data)
-            except OSError:
-                pass
-            return
-        if master in ready:
-            try:
-                data = os.read(master, 65536)
-            except OSError:           # EIO: every slave fd is closed
-                fds.remove(master)
-                continue
-            if not data:
-                fds.remove(master)
-                continue
-            os.write(1, data)
-        if 0 in ready:
-            data = os.read(0, 65536)
-            if not data:
-                fds.remove(0)
-                continue
-            os.write(master, data)
+            kernel, failed = start(cfg, argv, what)
+        finally:
+            console.started()
+        if kernel is None:
+            return None, failed
+        with console.relaying():
+            return kernel, run_kernel(kernel, stopper)
 
 
 def boot(*, report: bool = False, stop_timeout: float = DEFAULT_STOP_TIMEOUT, **config) -> int:
-    if not os.isatty(0):
-        # No terminal to give the guest (input from a pipe or a file): like
-        # `docker run -i` without -t, the shell reads its commands from our
-        # stdin and ends at its end.
-        return _boot_without_terminal(report=report, stop_timeout=stop_timeout, **config)
-    with stop_signals(stop_timeout) as stopper:
-        return _boot_on_terminal(stopper, report=report, **config)
-
-
-def _boot_on_terminal(stopper: Stopper, *, report: bool, **config) -> int:
-    master, slave = os.openpty()
-    tty_path = os.ttyname(slave)
+    """The shell as guest init.  On a terminal it gets a pty of its own (terminal.Console
+    in tty mode).  With no terminal on stdin (a pipe or a file), the shell reads its
+    commands from our stdin and ends at its end, like `docker run -i` without -t."""
     interactive = os.isatty(0)
-    if interactive:
-        _copy_winsize(0, master)
     env = dict(config.pop("env"))
-    env.setdefault("TERM", os.environ.get("TERM", "xterm"))
-    env.setdefault("HOSTNAME", config.get("hostname", "umlpy"))
-    cfg = Config(**config, env=env, stdio=(slave, slave, slave), tty=tty_path,
-                 log_denied=None)
-    kernel, failed = start(cfg, INIT, "boot")
-    if kernel is None:
-        os.close(slave)
-        os.close(master)
-        return failed
-    os.close(slave)
-    saved = termios.tcgetattr(0) if interactive else None
     if interactive:
-        tty.setraw(0)
-        signal.signal(signal.SIGWINCH, lambda *_: _copy_winsize(0, master))
-    stop_r, stop_w = os.pipe()
-    relay = threading.Thread(target=_relay, args=(master, stop_r), daemon=True)
-    relay.start()
-    try:
-        status = run_kernel(kernel, stopper)
-    finally:
-        os.write(stop_w, b"x")
-        relay.join(timeout=2)
-        if saved is not None:
-            termios.tcsetattr(0, termios.TCSADRAIN, saved)
-        os.close(master)
+        env.setdefault("TERM", os.environ.get("TERM", "xterm"))
+        env.setdefault("HOSTNAME", config.get("hostname", "umlpy"))
+    with Console(tty=interactive) as console:
+        cfg = Config(**config, env=env, stdio=console.stdio, tty=console.tty_path, log_denied=None)
+        kernel, status = run_on_console(console, cfg, INIT, "boot", stop_timeout)
+    if kernel is None:
+        return status
     if report:
         print_report(kernel.report)
     return exit_code(status)

@@ -6,6 +6,9 @@
     umlpy syscalls                      the syscall class table
 
 A bad command line is a one-line message on stderr and exit status 2.
+A guest never holds the host terminal: with -t, or when stdin and stdout are
+terminals, it gets a pseudo-terminal of its own; a terminal on stdin alone
+reaches it through a pipe (terminal.Console, which also obeys job control).
 SIGTERM, SIGINT, SIGHUP or SIGQUIT to umlpy goes to guest init first; the
 whole sandbox is killed --stop-timeout seconds later (default 10), or at
 once on a second one (boot.stop_signals).
@@ -19,10 +22,23 @@ import os
 import sys
 from pathlib import Path
 
-from umlpy.api import (DEFAULT_ENV, DEFAULT_STOP_TIMEOUT, LIMITS_HELP, SYSCALL_TABLE, ULIMITS_HELP, Config,
-                       ConfigError, default_rootfs, exit_code, parse_limits, parse_mount, parse_ulimits,
-                       print_report)
-from umlpy.boot import boot, run_kernel, start, stop_signals
+from umlpy.api import (
+    DEFAULT_ENV,
+    DEFAULT_STOP_TIMEOUT,
+    LIMITS_HELP,
+    SYSCALL_TABLE,
+    ULIMITS_HELP,
+    Config,
+    ConfigError,
+    default_rootfs,
+    exit_code,
+    parse_limits,
+    parse_mount,
+    parse_ulimits,
+    print_report,
+)
+from umlpy.boot import boot, run_on_console
+from umlpy.terminal import Console, NotATerminal
 
 
 class UsageError(Exception):
@@ -96,6 +112,11 @@ def build_parser() -> Parser:
         else:
             r.add_argument("-o", "--output", dest="trace", default="-", metavar="FILE",
                            help="write the trace here (default stderr)")
+        r.add_argument("-i", "--interactive", action="store_true",
+                       help="accepted for docker users; stdin always passes through")
+        r.add_argument("-t", "--tty", action="store_true",
+                       help="give the guest a pseudo-terminal (the default when stdin and stdout "
+                            "are terminals)")
         r.add_argument("cmd", nargs=argparse.REMAINDER, help="-- CMD [ARG...]")
     sub.add_parser("syscalls", help="print the syscall class table")
     return p
@@ -131,9 +152,9 @@ def _config_kwargs(ns) -> dict:
         ulimits = parse_ulimits(dict(_pair(p, "--ulimit") for p in ns.ulimit))
     except ValueError as e:
         raise UsageError(str(e))
-    return dict(rootfs=rootfs, binds=binds, env=_env(ns.env), cwd=ns.workdir, hostname=ns.hostname,
-                persist=Path(ns.persist) if ns.persist else None, cpu=ns.cpu, limits=limits,
-                ulimits=ulimits)
+    return {"rootfs": rootfs, "binds": binds, "env": _env(ns.env), "cwd": ns.workdir,
+            "hostname": ns.hostname, "persist": Path(ns.persist) if ns.persist else None,
+            "cpu": ns.cpu, "limits": limits, "ulimits": ulimits}
 
 
 def _pair(text: str, option: str) -> tuple[str, str]:
@@ -147,25 +168,28 @@ def cmd_run(ns) -> int:
     cmd = ns.cmd[1:] if ns.cmd and ns.cmd[0] == "--" else ns.cmd
     if not cmd:
         raise UsageError("no command given: umlpy run [options] -- CMD [ARG...]")
+    if ns.tty and not os.isatty(0):
+        raise UsageError(str(NotATerminal()))
     kw = _config_kwargs(ns)
-    trace = None
+    trace_file = None
     if ns.trace and ns.trace != "-":
         try:
-            trace = open(ns.trace, "w")
+            trace_file = open(ns.trace, "w")  # noqa: SIM115 (closed below, after the run)
         except OSError as e:
             raise UsageError(f"cannot write the trace to {ns.trace}: {e.strerror}")
-    elif ns.trace:
-        trace = sys.stderr
     try:
-        cfg = Config(**kw, trace=trace, strict=trace is not None, log_denied=sys.stderr)
-        with stop_signals(ns.stop_timeout) as stopper:
-            kernel, failed = start(cfg, cmd, f"run {cmd[0]}")
-            if kernel is None:
-                return failed
-            status = run_kernel(kernel, stopper)
+        # A pty of its own with -t, or by default when stdin and stdout are terminals.
+        with Console(tty=ns.tty or (os.isatty(0) and os.isatty(1))) as console:
+            stderr = console.text(sys.stderr)        # CR LF while the terminal is raw
+            trace = trace_file or (stderr if ns.trace else None)
+            cfg = Config(**kw, trace=trace, strict=trace is not None, log_denied=stderr,
+                         stdio=console.stdio, tty=console.tty_path)
+            kernel, status = run_on_console(console, cfg, cmd, f"run {cmd[0]}", ns.stop_timeout)
     finally:
-        if trace not in (None, sys.stderr):
-            trace.close()
+        if trace_file is not None:
+            trace_file.close()
+    if kernel is None:
+        return status
     if ns.report:
         print_report(kernel.report)
     else:
