@@ -171,6 +171,8 @@ def print_report(report: Report, out: IO[str] | None = None) -> None:
         used.append(f"{report.usage['cpu_seconds']:.2f} s of CPU")
     if "memory_peak" in report.usage:
         used.append(f"{report.usage['memory_peak'] / (1 << 20):.1f} MiB of memory at the peak")
+    if "tasks_peak" in report.usage:
+        used.append(f"{report.usage['tasks_peak']} tasks at the peak")
     if used:
         w(f"  used {', '.join(used)}\n")
 

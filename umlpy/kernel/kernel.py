@@ -114,7 +114,7 @@ class Report:
     internal_errors: list[str] = field(default_factory=list)    # supervisor bugs: should stay empty
     limits: dict[str, str] = field(default_factory=dict)     # limit -> its value and how it is enforced
     limit_hit: dict[str, str] = field(default_factory=dict)  # limit the sandbox ran into -> what happened
-    usage: dict[str, float] = field(default_factory=dict)    # cpu_seconds, memory_peak (bytes)
+    usage: dict[str, float] = field(default_factory=dict)    # cpu_seconds, memory_peak (bytes), tasks_peak
 
 
 class Kernel:

@@ -226,7 +226,7 @@ class Enforcement:
         self.how: dict[str, str] = {}          # limit -> how it is enforced, in words
         self.hit: list[str] = []               # limits the sandbox ran into
         self.hit_how: dict[str, str] = {}      # ... and what happened
-        self.usage: dict[str, float] = {}      # cpu_seconds, memory_peak, ...
+        self.usage: dict[str, float] = {}      # cpu_seconds, memory_peak (bytes), tasks_peak
         self.fallback: set[str] = set()        # limits the guest kernel itself counts
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
@@ -367,6 +367,8 @@ class Enforcement:
                 self._note_hit("memory", f"the host's OOM killer killed {mem['oom_kill']} "
                                          f"guest process{'es' if mem['oom_kill'] > 1 else ''}")
             pids = cg.pids_stats()
+            if pids.get("peak"):
+                self.usage["tasks_peak"] = pids["peak"]
             if pids.get("refused"):
                 n = pids["refused"]
                 self._note_hit("processes", f"{n} fork{'s' if n > 1 else ''} or clone{'s' if n > 1 else ''} "

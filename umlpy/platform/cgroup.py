@@ -229,7 +229,7 @@ class Cgroup:
         return out
 
     def pids_stats(self) -> dict[str, int]:
-        """{"refused": clones refused at pids.max, "current": tasks now}."""
+        """{"refused": clones refused at pids.max, "current": tasks now, "peak": the most there were}."""
         if "pids" not in self.dirs:
             return {}
         d = self.dirs["pids"][1]
@@ -238,6 +238,8 @@ class Cgroup:
             fields = dict(line.split() for line in _read(f"{d}/pids.events").splitlines())
             out["refused"] = int(fields.get("max", 0))
             out["current"] = int(_read(f"{d}/pids.current"))
+            if os.path.exists(f"{d}/pids.peak"):          # Linux 6.13 and later
+                out["peak"] = int(_read(f"{d}/pids.peak"))
         except (OSError, ValueError):
             pass
         return out
