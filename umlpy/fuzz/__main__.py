@@ -27,6 +27,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="strict mode only (every syscall stops)")
     mode.add_argument("--normal", dest="modes", action="store_const", const=("normal",),
                       help="normal mode only")
+    mode.add_argument("--trace", dest="modes", action="store_const", const=("trace",),
+                      help="strict mode with --trace on (every call also goes through the formatter)")
+    mode.add_argument("--all-modes", dest="modes", action="store_const", const=("normal", "strict", "trace"),
+                      help="normal, strict and trace batches in turn")
     p.set_defaults(modes=("normal", "strict"))
     p.add_argument("--seed", type=int, default=1, help="seed of the first batch (batch i: seed + i)")
     p.add_argument("--procs", type=int, default=3, help="worker processes per sandbox (1-16)")
@@ -37,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workdir", help="keep the compiled guest and spec here (default: a temporary one)")
     p.add_argument("--skip", action="append", default=[], metavar="NAME[,NAME]",
                    help="never make these syscalls (to get past a known hang)")
+    p.add_argument("--only", action="append", default=[], metavar="NAME[,NAME]",
+                   help="make only these syscalls (to reproduce a finding)")
     p.add_argument("--json", metavar="FILE", help="also write the findings as JSON")
     p.add_argument("-v", "--verbose", action="store_true", help="tracebacks and C sketches in the report")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
@@ -55,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         rep = fuzz(ns.calls, jobs=ns.jobs, modes=ns.modes, seed=ns.seed, batch=ns.batch, procs=ns.procs,
                    threads=ns.threads, quota=ns.quota, workdir=ns.workdir, rootfs=ns.rootfs,
                    skip=tuple(n for s in ns.skip for n in s.split(",") if n),
+                   only=tuple(n for s in ns.only for n in s.split(",") if n),
                    progress=None if ns.quiet else main_progress)
     except UsageError as e:
         sys.stderr.write(f"umlpy fuzz: {e}\n")

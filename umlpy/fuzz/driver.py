@@ -30,6 +30,7 @@ import io
 import multiprocessing
 import multiprocessing.connection
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -42,7 +43,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from umlpy.api import DEFAULT_ENV, Config, ConfigError, LaunchError, default_rootfs, launch
+from umlpy.api import DEFAULT_ENV, Config, ConfigError, LaunchError, default_rootfs, launch, parse_limits
 from umlpy.fuzz import corpus, specs
 
 HERE = Path(__file__).resolve().parent
@@ -57,7 +58,7 @@ class UsageError(ValueError):
     """A bad setting of the fuzzer (the command line reports it with status 2)."""
 
 
-def build_workdir(workdir: Path, skip: frozenset[str] = frozenset()) -> Path:
+def build_workdir(workdir: Path, skip: frozenset[str] = frozenset(), only: frozenset[str] = frozenset()) -> Path:
     """guest (compiled) and spec.txt in `workdir`, which the batches mount at /fz."""
     workdir.mkdir(parents=True, exist_ok=True)
     source = GUEST_SOURCE.read_bytes()
@@ -70,7 +71,7 @@ def build_workdir(workdir: Path, skip: frozenset[str] = frozenset()) -> Path:
         if r.returncode != 0:
             raise RuntimeError(f"cannot compile the fuzz guest ({' '.join(cmd)}):\n{r.stderr}")
         stamp.write_text(digest)
-    (workdir / "spec.txt").write_text(specs.render_spec(specs.entries(skip=skip), corpus.setup()))
+    (workdir / "spec.txt").write_text(specs.render_spec(specs.entries(skip=skip, only=only), corpus.setup()))
     os.chmod(workdir, 0o755)
     return workdir
 
@@ -82,7 +83,7 @@ class BatchJob:
     index: int
     seed: int
     calls: int
-    strict: bool
+    mode: str               # "normal", "strict" (every syscall stops) or "trace" (strict, and --trace)
     workdir: str
     procs: int = 3
     threads: int = 3
@@ -95,7 +96,7 @@ class BatchJob:
 class BatchResult:
     """What a batch saw; plain data, so that it crosses back from the batch's process."""
     index: int
-    strict: bool
+    mode: str
     seed: int
     calls: int = 0
     elapsed: float = 0.0
@@ -128,7 +129,7 @@ def _describe_fd(host_tid: int, fd: int) -> str | None:
         return None
 
 
-def _capture(kernel, ev, e: BaseException, strict: bool) -> dict:
+def _capture(kernel, ev, e: BaseException, mode: str) -> dict:
     """Everything about an internal error that helps to reproduce it."""
     task = kernel.pidns.tasks.get(ev.tid)
     call = getattr(task, "call", None)
@@ -160,7 +161,7 @@ def _capture(kernel, ev, e: BaseException, strict: bool) -> dict:
         "type": type(e).__name__, "message": str(e)[:300], "nr": nr,
         "syscall": NAMES.get(nr, f"syscall_{nr}") if nr >= 0 else f"(event {kind})",
         "event": kind, "args": [hex(a) for a in args], "call": line, "memory": memory, "fds": fds,
-        "site": _umlpy_frame(e), "strict": strict,
+        "site": _umlpy_frame(e), "mode": mode,
         "traceback": "".join(traceback.format_exception(e))[-4000:],
     }
 
@@ -188,7 +189,23 @@ def _bad_files(root: str) -> list[str]:
     return bad
 
 
-def _processes_in_netns(ino: int) -> list[str]:
+def _proc_state(pid: str) -> str:
+    """State, wait channel and tracer of a host process, for a hang report."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            fields = dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+        with open(f"/proc/{pid}/wchan") as f:
+            wchan = f.read()
+        with open(f"/proc/{pid}/syscall") as f:
+            sysc = f.read().split()[:4]
+    except OSError:
+        return "(gone)"
+    return (f"state {fields.get('State', '?')}, wchan {wchan or '-'}, syscall {' '.join(sysc) or '-'}, "
+            f"tracer {fields.get('TracerPid', '?')}, ppid {fields.get('PPid', '?')}, "
+            f"threads {fields.get('Threads', '?')}, pending {fields.get('SigPnd', '?')}/{fields.get('ShdPnd', '?')}")
+
+
+def _processes_in_netns(ino: int, detail: bool = False) -> list[str]:
     found = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
@@ -198,7 +215,7 @@ def _processes_in_netns(ino: int) -> list[str]:
                 continue
             with open(f"/proc/{pid}/cmdline", "rb") as f:
                 cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
-            found.append(f"host pid {pid}: {cmd.strip()}")
+            found.append(f"host pid {pid}: {cmd.strip()}" + (f" [{_proc_state(pid)}]" if detail else ""))
         except OSError:
             continue
     return found
@@ -209,21 +226,38 @@ def _mounts() -> set[str]:
         return {" ".join(line.split()[3:5]) for line in f}
 
 
+_GUEST_LINE = re.compile(r"(RESULT|NR|DEATH|STUCK|NOPROGRESS|NOEXIT|WORKER_SIGNAL|SETUP) (?!.*"
+                         r"(?:RESULT|NR|DEATH|STUCK|NOPROGRESS|NOEXIT|WORKER_SIGNAL|SETUP) )")
+
+
 def _parse_guest(text: str, res: BatchResult) -> None:
-    for line in text.splitlines():
+    """Init's report.  A worker may write into init's stdout too (say through /proc/1/fd/1),
+    so a line is taken from its last keyword on."""
+    for raw in text.splitlines():
+        m = _GUEST_LINE.search(raw)
+        if m is None:
+            continue
+        line = raw[m.start():]
         word, _, rest = line.partition(" ")
-        if word == "NR":
-            nr, n, ok, *errs = rest.split()
-            res.per_nr[int(nr)] = [int(n), int(ok)]
-            res.errnos[int(nr)] = {int(e): int(c) for e, c in (x.split(":") for x in errs)}
-        elif word == "RESULT":
-            res.calls = int(rest.split()[0].split("=")[1])
-        elif word in ("DEATH", "STUCK"):
-            res.guest_events.append(_guest_event(word, rest.split()))
-        elif word in ("NOPROGRESS", "NOEXIT", "WORKER_SIGNAL"):
-            res.guest_events.append(line)
-        elif word == "SETUP":
-            res.setup_failures.append(rest)
+        try:
+            _parse_line(word, rest, line, res)
+        except (ValueError, IndexError):
+            continue
+
+
+def _parse_line(word: str, rest: str, line: str, res: BatchResult) -> None:
+    if word == "NR":
+        nr, n, ok, *errs = rest.split()
+        res.per_nr[int(nr)] = [int(n), int(ok)]
+        res.errnos[int(nr)] = {int(e): int(c) for e, c in (x.split(":") for x in errs)}
+    elif word == "RESULT":
+        res.calls = int(rest.split()[0].split("=")[1])
+    elif word in ("DEATH", "STUCK"):
+        res.guest_events.append(_guest_event(word, rest.split()))
+    elif word in ("NOPROGRESS", "NOEXIT", "WORKER_SIGNAL"):
+        res.guest_events.append(line)
+    elif word == "SETUP":
+        res.setup_failures.append(rest)
 
 
 def _guest_event(word: str, f: list[str]) -> str:
@@ -243,7 +277,7 @@ def run_batch(job: BatchJob, cpu: int | str | None = "auto") -> BatchResult:
     supervisor thread still does not come back, its Python stack and the guest call it
     was serving are the finding (`hung` is then set: the caller should exit its process).
     """
-    res = BatchResult(job.index, job.strict, job.seed)
+    res = BatchResult(job.index, job.mode, job.seed)
     scratch = Path(tempfile.mkdtemp(prefix="umlpy-fuzz-batch."))
     rw, persist = scratch / "rw", scratch / "persist"
     rw.mkdir()
@@ -263,7 +297,9 @@ def run_batch(job: BatchJob, cpu: int | str | None = "auto") -> BatchResult:
     devnull = os.open(os.devnull, os.O_RDONLY)
     cfg = Config(rootfs=Path(job.rootfs) if job.rootfs else default_rootfs(),
                  binds=[(job.workdir, "/fz", True), (str(rw), "/rw", False)],
-                 env=dict(DEFAULT_ENV), persist=persist, strict=job.strict,
+                 env=dict(DEFAULT_ENV), persist=persist, strict=job.mode != "normal",
+                 limits=parse_limits({}),     # the front ends' defaults (Sandbox, umlpy run)
+                 trace=_NullTrace() if job.mode == "trace" else None,
                  stdio=(devnull, out_w, out_w), cpu=cpu)
     box: dict = {}
     started = threading.Event()
@@ -277,7 +313,7 @@ def run_batch(job: BatchJob, cpu: int | str | None = "auto") -> BatchResult:
             started.set()
             return
         box["kernel"] = kernel
-        _instrument(kernel, res, job.strict)
+        _instrument(kernel, res, job.mode)
         started.set()
         try:
             box["status"] = kernel.run()
@@ -301,7 +337,7 @@ def run_batch(job: BatchJob, cpu: int | str | None = "auto") -> BatchResult:
         kernel = box["kernel"]
         reader.start()
         netns = os.stat(f"/proc/{kernel.init.host_pid}/ns/net").st_ino
-        _watch(sup, kernel, job, res, t0)
+        _watch(sup, kernel, job, res, t0, netns)
     res.elapsed = time.monotonic() - t0
     res.stopped = sum(kernel.report.syscalls.values())
     seen = kernel.__dict__.get("_fuzz_seen", set())
@@ -310,9 +346,14 @@ def run_batch(job: BatchJob, cpu: int | str | None = "auto") -> BatchResult:
             res.internal.append({"type": text.strip().splitlines()[-1].split(":")[0].split("(")[0][:60],
                                  "message": text[-300:], "nr": -1, "syscall": "(parked thread poll)",
                                  "event": "poll", "args": [], "call": None, "memory": {}, "fds": {},
-                                 "site": "?", "strict": job.strict, "traceback": text[-4000:]})
+                                 "site": "?", "mode": job.mode, "traceback": text[-4000:]})
     if "crash" in box:
         res.problems.append(f"supervisor crashed: {box['crash']}")
+    unannounced = sorted(getattr(kernel, "_early", ()))
+    if unannounced and not res.hung:
+        res.problems.append(f"{len(unannounced)} new guest task(s) stopped at their first stop for good: their "
+                            f"parent's clone event never came (host tids {unannounced[:5]}); the cgroup kill "
+                            "at the end hid it")
     status = box.get("status")
     if not res.hung and not kernel.killed_by_timeout and status is not None and status != 0:
         res.problems.append(f"guest init ended with wait status {status:#x}")
@@ -336,10 +377,20 @@ def run_batch(job: BatchJob, cpu: int | str | None = "auto") -> BatchResult:
     return res
 
 
+class _NullTrace:
+    """Where the trace of a "trace" batch goes: formatted, then dropped."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
 STALL = 40.0        # seconds without a single stop: the sandbox is wedged
 
 
-def _watch(sup: threading.Thread, kernel, job: BatchJob, res: BatchResult, t0: float) -> None:
+def _watch(sup: threading.Thread, kernel, job: BatchJob, res: BatchResult, t0: float, netns: int) -> None:
     """Wait for the supervisor thread; on a stall or timeout, kill the sandbox and say why."""
     last, last_change = -1, time.monotonic()
     while sup.is_alive():
@@ -354,6 +405,15 @@ def _watch(sup: threading.Thread, kernel, job: BatchJob, res: BatchResult, t0: f
         why = f"no stop for {now - last_change:.0f} s" if stalled else f"past the {job.timeout:.0f} s timeout"
         stack = _thread_stack(sup)
         doing = _current_call(kernel)
+        site = stack.strip().splitlines()[-2].strip() if stack.strip() else "?"
+        guests = _processes_in_netns(netns, detail=True)
+        known = set(getattr(kernel.pidns, "tasks", {}))
+        early = set(getattr(kernel, "_early", ()))
+        guests = [g + (" (a task the guest kernel knows)" if int(g.split()[2].rstrip(":")) in known else
+                       " (a first stop waiting for its parent's clone event)"
+                       if int(g.split()[2].rstrip(":")) in early else " (unknown to the guest kernel)")
+                  for g in guests]
+        stack += "guest processes then:\n" + "".join(f"  {g}\n" for g in guests[:20])
         kernel.timeout()
         sup.join(15)
         if sup.is_alive():
@@ -363,8 +423,8 @@ def _watch(sup: threading.Thread, kernel, job: BatchJob, res: BatchResult, t0: f
             res.internal.append({"type": "SupervisorHang", "message": why, "nr": -1,
                                  "syscall": doing.split("(")[0].split("] ")[-1], "event": "hang",
                                  "args": [], "call": doing, "memory": {}, "fds": {},
-                                 "site": stack.strip().splitlines()[-2].strip() if stack.strip() else "?",
-                                 "strict": job.strict, "traceback": stack})
+                                 "site": site,
+                                 "mode": job.mode, "traceback": stack})
         else:
             res.problems.append(f"sandbox killed ({why}); the supervisor was serving {doing}:\n{stack}")
         return
@@ -392,18 +452,18 @@ def _drain(fd: int, chunks: list[bytes]) -> None:
             chunks.append(data)
 
 
-def _instrument(kernel, res: BatchResult, strict: bool) -> None:
+def _instrument(kernel, res: BatchResult, mode: str) -> None:
     """Wrap two methods of this kernel object: one records internal errors, one scans state."""
     internal_error, shutdown = kernel.internal_error, kernel.shutdown
     seen = kernel._fuzz_seen = set()
 
     def recording_internal_error(ev, e):
         try:
-            res.internal.append(_capture(kernel, ev, e, strict))
+            res.internal.append(_capture(kernel, ev, e, mode))
         except Exception as inner:  # noqa: BLE001 -- never let the recorder hide the error
             res.internal.append({"type": type(e).__name__, "message": f"{e} (recorder: {inner!r})",
                                  "nr": -1, "syscall": "?", "event": "?", "args": [], "call": None,
-                                 "memory": {}, "fds": {}, "site": _umlpy_frame(e), "strict": strict,
+                                 "memory": {}, "fds": {}, "site": _umlpy_frame(e), "mode": mode,
                                  "traceback": "".join(traceback.format_exception(e))[-4000:]})
         internal_error(ev, e)
         seen.add(len(kernel.report.internal_errors) - 1)
@@ -472,7 +532,7 @@ def _run_parallel(todo: list[BatchJob], jobs: int, report: FuzzReport, t0: float
             if cpu is not None:
                 free.append(cpu)
             if "error" in data:
-                r = BatchResult(job.index, job.strict, job.seed, problems=[data["error"]])
+                r = BatchResult(job.index, job.mode, job.seed, problems=[data["error"]])
             else:
                 r = BatchResult(**data)
             _done(report, r, t0, len(todo), progress)
@@ -507,7 +567,7 @@ class FuzzReport:
     skipped: set[str] = field(default_factory=set)
 
     def add(self, r: BatchResult) -> None:
-        mode = "strict" if r.strict else "normal"
+        mode = r.mode
         self.batches += 1
         self.calls += r.calls
         self.stopped += r.stopped
@@ -551,7 +611,7 @@ def plan(calls: int, batch: int, modes: list[str], seed: int, workdir: str, **sh
     jobs, left, i = [], calls, 0
     while left > 0:
         n = min(batch, left)
-        jobs.append(BatchJob(i, seed + i, n, modes[i % len(modes)] == "strict", workdir, **shape))
+        jobs.append(BatchJob(i, seed + i, n, modes[i % len(modes)], workdir, **shape))
         left -= n
         i += 1
     return jobs
@@ -560,21 +620,22 @@ def plan(calls: int, batch: int, modes: list[str], seed: int, workdir: str, **sh
 def fuzz(calls: int = 1_000_000, *, jobs: int = 2, modes: tuple[str, ...] = ("normal", "strict"),
          seed: int = 1, batch: int = 50_000, procs: int = 3, threads: int = 3, quota: int = 5000,
          workdir: str | os.PathLike | None = None, rootfs: str | None = None, skip: tuple[str, ...] = (),
-         progress: Callable[[str], None] | None = None) -> FuzzReport:
+         only: tuple[str, ...] = (), progress: Callable[[str], None] | None = None) -> FuzzReport:
     """Run `calls` fuzzed syscalls in batches, `jobs` sandboxes at a time; the summed report.
 
-    `skip` names syscalls never to make (to get past a known hang, say)."""
+    `skip` names syscalls never to make (to get past a known hang, say); `only`, if given,
+    the only ones to make (to reproduce a finding)."""
     own = workdir is None
     wd = Path(tempfile.mkdtemp(prefix="umlpy-fuzz.")) if own else Path(workdir)
     try:
-        unknown = set(skip) - {e.name for e in specs.entries()}
+        unknown = (set(skip) | set(only)) - {e.name for e in specs.entries()}
         if unknown:
-            raise UsageError(f"--skip: not a syscall the fuzzer makes: {', '.join(sorted(unknown))}")
-        build_workdir(wd, frozenset(skip))
+            raise UsageError(f"not a syscall the fuzzer makes: {', '.join(sorted(unknown))}")
+        build_workdir(wd, frozenset(skip), frozenset(only))
         timeout = max(120.0, batch / 200.0)
         todo = plan(calls, batch, list(modes), seed, str(wd), procs=procs, threads=threads,
                     quota=quota, timeout=timeout, rootfs=rootfs)
-        report = FuzzReport(skipped=set(skip))
+        report = FuzzReport(skipped=set(skip) | ({n for n in NAMES.values() if n not in only} if only else set()))
         t0 = time.monotonic()
         _run_parallel(todo, jobs, report, t0, progress)
         report.wall = time.monotonic() - t0
@@ -590,7 +651,7 @@ def _done(report: FuzzReport, r: BatchResult, t0: float, n: int, progress) -> No
         return
     rate = r.calls / r.elapsed if r.elapsed else 0.0
     wall = time.monotonic() - t0
-    progress(f"batch {report.batches}/{n} ({'strict' if r.strict else 'normal'}, seed {r.seed}): "
+    progress(f"batch {report.batches}/{n} ({r.mode}, seed {r.seed}): "
              f"{r.calls} calls in {r.elapsed:.1f} s ({rate:.0f}/s), {len(r.internal)} internal errors; "
              f"total {report.calls} calls, {report.calls / wall:.0f}/s, "
              f"{len(report.findings)} distinct findings")
@@ -626,7 +687,7 @@ def format_report(rep: FuzzReport, *, verbose: bool = False) -> str:
              f"{len(succeeded)}/{len(served)} succeeded at least once")
     never = sorted(served[nr] for nr in set(served) - called)
     if never:
-        w.append(f"  never called: {', '.join(n + (' (--skip)' if n in rep.skipped else '') for n in never)}")
+        w.append(f"  never called: {', '.join(n + (' (skipped)' if n in rep.skipped else '') for n in never)}")
     failing = sorted(set(called) - succeeded)
     if failing:
         parts = []

@@ -346,13 +346,14 @@ class Entry:
     guessed: bool = False
 
 
-def entries(*, filler: bool = True, deny: bool = True, skip: frozenset[str] = frozenset()) -> list[Entry]:
+def entries(*, filler: bool = True, deny: bool = True, skip: frozenset[str] = frozenset(),
+            only: frozenset[str] = frozenset()) -> list[Entry]:
     """Every call the fuzz loop picks from: the served rows, some native filler, the deny rows
-    (less the names in `skip`)."""
+    (less the names in `skip`; only the names in `only`, if it is not empty)."""
     out = []
     for row in SYSCALL_TABLE:
         cls = row.cls.value
-        if row.name in skip:
+        if row.name in skip or (only and row.name not in only):
             continue
         if cls in ("emulate", "rewrite"):
             spec = SERVED.get(row.name)
