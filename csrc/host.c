@@ -43,3 +43,42 @@ int uh_inotify_add_watch(int fd, const char *path, uint32_t mask)
     long r = syscall(SYS_inotify_add_watch, fd, path, mask);
     return r < 0 ? -errno : (int)r;
 }
+
+/* A tmpfs that is mounted nowhere: fsopen + fsconfig + fsmount give a
+ * descriptor of its root and no mount-table entry.  It lives while some
+ * descriptor of it is open, so it dies with the supervisor (no leftover in
+ * /dev/shm, no unmount to forget).  `options` is a comma-separated list
+ * of key=value tmpfs options (size=, nr_inodes=, mode=); nosuid, nodev and
+ * noexec-free: guests run programs from it.  Returns the fd or -errno. */
+int uh_detached_tmpfs(const char *options)
+{
+    char buf[256], *save = NULL;
+    int fs = syscall(SYS_fsopen, "tmpfs", 1 /* FSOPEN_CLOEXEC */);
+    if (fs < 0)
+        return -errno;
+    if (strlen(options) >= sizeof buf) {
+        close(fs);
+        return -EINVAL;
+    }
+    strcpy(buf, options);
+    for (char *opt = strtok_r(buf, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(opt, '=');
+        if (eq)
+            *eq++ = 0;
+        if (syscall(SYS_fsconfig, fs, eq ? 1 /* SET_STRING */ : 0 /* SET_FLAG */, opt, eq, 0) < 0) {
+            int e = errno;
+            close(fs);
+            return -e;
+        }
+    }
+    if (syscall(SYS_fsconfig, fs, 6 /* FSCONFIG_CMD_CREATE */, NULL, NULL, 0) < 0) {
+        int e = errno;
+        close(fs);
+        return -e;
+    }
+    int mnt = syscall(SYS_fsmount, fs, 1 /* FSMOUNT_CLOEXEC */,
+                      0x2 | 0x4 /* MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV */);
+    int e = errno;
+    close(fs);
+    return mnt < 0 ? -e : mnt;
+}

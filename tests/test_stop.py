@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import pytest
+from security.hostcheck import HostState
 
 from umlpy import Sandbox, SandboxTimeout
 
@@ -216,22 +217,24 @@ def test_api_program_ended_by_sigterm_leaves_nothing(rootfs, running):
 
 
 def test_api_program_ended_by_an_exception_leaves_nothing(rootfs):
+    before = HostState.take()
     code = ("import sys\nfrom umlpy import Sandbox\nsb = Sandbox(rootfs=sys.argv[1])\n"
             "print(sb.persist, flush=True)\nsb.run(['true'])\nraise SystemExit(5)\n")
     r = subprocess.run([sys.executable, "-c", code, str(rootfs)], capture_output=True, text=True,
                        timeout=30, cwd=REPO, check=False)
     assert r.returncode == 5, r.stderr
-    layer = Path(r.stdout.strip())
-    assert layer.name.startswith("umlpy-sandbox.") and not layer.exists()
+    assert not Path(r.stdout.strip()).exists()
+    assert before.changes() == []
 
 
-def test_a_layer_left_by_sigkill_goes_with_the_next_sandbox(rootfs):
+def test_sigkill_of_an_api_program_leaves_nothing(rootfs):
+    """The private layer is a tmpfs mounted nowhere: it goes with the process, even on SIGKILL."""
+    before = HostState.take()
     p, layer = api_program(rootfs, "")
+    assert layer.is_dir()
     p.kill()
     p.wait(timeout=10)
-    assert layer.is_dir()                 # SIGKILL: no code of the program ran
-    Sandbox(rootfs=rootfs).close()
-    assert not layer.exists()
+    assert not layer.exists() and before.changes() == []
 
 
 # ------------------------------------------------------- error lines

@@ -31,7 +31,14 @@ from umlpy.abi.errno import KernelError
 from umlpy.fsimpl.layout import build_vfs
 from umlpy.fsimpl.persist import PersistError
 from umlpy.kernel.kernel import NOBODY, Config, Kernel, Report
-from umlpy.kernel.limits import LIMITS_HELP, ULIMITS_HELP, parse_limits, parse_ulimits  # noqa: F401 (help: for cli)
+from umlpy.kernel.limits import (  # noqa: F401 (help: for cli)
+    LIMITS_HELP,
+    ULIMITS_HELP,
+    parse_limits,
+    parse_size,
+    parse_ulimits,
+)
+from umlpy.platform import host
 from umlpy.platform.ptrace.backend import PtracePlatform
 from umlpy.syscalls import linux64
 from umlpy.trace import format as trace_format
@@ -65,6 +72,9 @@ def default_rootfs() -> Path:
     return Path(__file__).resolve().parent.parent / "rootfs" / "image"
 
 
+DEFAULT_TMPFS_SIZE = 64 << 20
+
+
 def parse_mount(spec: str | Sequence[str]) -> tuple[str, str, bool]:
     """("HOST", "GUEST"[, "ro"|"rw"]) or "HOST:GUEST[:ro]" -> (host, guest, readonly)."""
     parts = spec.split(":") if isinstance(spec, str) else list(spec)
@@ -76,6 +86,32 @@ def parse_mount(spec: str | Sequence[str]) -> tuple[str, str, bool]:
     if not os.path.isdir(host):
         raise ValueError(f"bad mount {spec!r}: {host} is not a directory")
     return host, parts[1], len(parts) == 3 and parts[2] == "ro"
+
+
+def parse_tmpfs(spec: str) -> tuple[str, int, int]:
+    """docker's --tmpfs PATH[:OPTIONS] -> (guest path, size, mode).
+
+    OPTIONS is a comma list of size=SIZE (64M, 1G; default 64M), mode=OCTAL
+    (default 1777) and the flags rw, nosuid, nodev, noexec which change
+    nothing (a tmpfs is always nosuid and nodev on the host)."""
+    path, _, opts = spec.partition(":")
+    if not path.startswith("/"):
+        raise ValueError(f"bad --tmpfs {spec!r}: expected an absolute PATH[:size=SIZE,mode=MODE]")
+    size, mode = DEFAULT_TMPFS_SIZE, 0o1777
+    for opt in filter(None, opts.split(",")):
+        key, _, value = opt.partition("=")
+        if key == "size" and value:
+            try:
+                size = parse_size(value)
+            except ValueError:
+                size = None
+            if size is None:
+                raise ValueError(f"bad --tmpfs size {value!r}: expected a size like 64M or 1G")
+        elif key == "mode" and value and all(c in "01234567" for c in value):
+            mode = int(value, 8) & 0o7777
+        elif opt not in ("rw", "nosuid", "nodev", "noexec", "exec", "suid", "dev"):
+            raise ValueError(f"bad --tmpfs option {opt!r}: expected size=SIZE or mode=OCTAL")
+    return path, size, mode
 
 
 SYSCALL_TABLE = linux64.TABLE      # what `umlpy syscalls` prints
@@ -352,7 +388,8 @@ class Sandbox:
                  cwd: str = "/", hostname: str = "umlpy", persist: str | os.PathLike | None = None,
                  trace: IO[str] | None = None, strict: bool = False, cpu: int | str | None = "auto",
                  host_uid: int = NOBODY, limits: Mapping[str, int | str | None] | None = None,
-                 ulimits: Mapping[str, int | str | tuple] | None = None) -> None:
+                 ulimits: Mapping[str, int | str | tuple] | None = None,
+                 tmpfs: Sequence[str] = ()) -> None:
         self.rootfs = Path(rootfs) if rootfs is not None else default_rootfs()
         if not self.rootfs.is_dir():
             raise SandboxError(f"rootfs {self.rootfs} is not a directory "
@@ -360,25 +397,43 @@ class Sandbox:
         self.binds = [parse_mount(m) for m in mounts]
         self.limits = parse_limits(limits)          # sandbox-wide, defaults filled in
         self.ulimits = parse_ulimits(ulimits)       # per process
+        self.tmpfs = [parse_tmpfs(t) for t in tmpfs]   # "PATH[:size=SIZE,mode=MODE]": a tmpfs of its own
         self.env = dict(DEFAULT_ENV if env is None else env)
         self.cwd, self.hostname, self.trace, self.strict = cwd, hostname, trace, strict
         self.cpu, self.host_uid = cpu, host_uid
         self._own_persist = persist is None
         self._running: set[Stopper] = set()
         if self._own_persist:
-            shm = "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
-            _remove_stale_layers(shm)
-            self.persist = Path(tempfile.mkdtemp(prefix=f"umlpy-sandbox.{os.getpid()}.", dir=shm))
-            # The private writable layer goes when the Sandbox is closed,
-            # collected, or at the latest when the interpreter exits; on
-            # SIGTERM too (_watch_sigterm).  After a SIGKILL, the next Sandbox
-            # made on this host removes it.
-            self._cleanup = weakref.finalize(self, shutil.rmtree, str(self.persist), ignore_errors=True)
+            self.persist, self._cleanup, self._storage = self._private_layer()
             _LIVE.add(self)
             _watch_sigterm()
         else:
             self.persist = Path(persist)
-            self._cleanup = None
+            self._cleanup = self._storage = None
+
+    def _private_layer(self) -> tuple[Path, weakref.finalize, str | None]:
+        """The writable layer every run of this Sandbox shares: in a tmpfs of the disk
+        limit's size that is mounted nowhere (platform.host.detached_tmpfs), which
+        dies with this process however it ends; each run keeps its /tmp there
+        too (the third value, Config.storage), so that one limit holds both.  Where the host will not make one,
+        a directory in /dev/shm, removed when the Sandbox is closed, collected, at
+        interpreter exit or on SIGTERM (_watch_sigterm), and after a SIGKILL by
+        the next Sandbox made on this host."""
+        try:
+            fd = host.detached_tmpfs(self.limits.get("disk") or 0)
+        except OSError:
+            shm = "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
+            _remove_stale_layers(shm)
+            layer = tempfile.mkdtemp(prefix=f"umlpy-sandbox.{os.getpid()}.", dir=shm)
+            return Path(layer), weakref.finalize(self, shutil.rmtree, layer, ignore_errors=True), None
+        storage = host.fd_path(fd)
+        layer = os.path.join(storage, "layer")
+        os.mkdir(layer, 0o700)
+
+        def drop() -> None:
+            shutil.rmtree(layer, ignore_errors=True)       # the pages go now, even if an fd stays
+            os.close(fd)
+        return Path(layer), weakref.finalize(self, drop), storage
 
     # context manager: the private writable layer goes away with the sandbox
     def __enter__(self) -> "Sandbox":
@@ -409,7 +464,8 @@ class Sandbox:
         cfg = Config(rootfs=self.rootfs, binds=self.binds, env=self.env, cwd=self.cwd,
                      hostname=self.hostname, persist=self.persist, trace=self.trace,
                      strict=self.strict or self.trace is not None, stdio=stdio, cpu=self.cpu,
-                     host_uid=self.host_uid, limits=self.limits, ulimits=self.ulimits)
+                     host_uid=self.host_uid, limits=self.limits, ulimits=self.ulimits, tmpfs=self.tmpfs,
+                     storage=self._storage)
         for k, v in overrides.items():
             setattr(cfg, k, v)
         return cfg

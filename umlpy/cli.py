@@ -34,6 +34,7 @@ from umlpy.api import (
     exit_code,
     parse_limits,
     parse_mount,
+    parse_tmpfs,
     parse_ulimits,
     print_report,
 )
@@ -72,6 +73,9 @@ def _add_sandbox_options(p: argparse.ArgumentParser, *, rootfs_positional: bool 
                         f"(default {DEFAULT_STOP_TIMEOUT:g}); a second signal kills it at once")
     p.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE", help=LIMITS_HELP)
     p.add_argument("--ulimit", action="append", default=[], metavar="NAME=SOFT[:HARD]", help=ULIMITS_HELP)
+    p.add_argument("--tmpfs", action="append", default=[], metavar="PATH[:size=SIZE,mode=MODE]",
+                   help="mount a tmpfs of its own at PATH (default size 64M; --tmpfs /tmp:size=1G gives "
+                        "/tmp its own, apart from --limit disk)")
 
 
 def _cpu(value: str):
@@ -150,11 +154,12 @@ def _config_kwargs(ns) -> dict:
     try:
         limits = parse_limits(dict(_pair(p, "--limit") for p in ns.limit))
         ulimits = parse_ulimits(dict(_pair(p, "--ulimit") for p in ns.ulimit))
+        tmpfs = [parse_tmpfs(t) for t in ns.tmpfs]
     except ValueError as e:
         raise UsageError(str(e))
     return {"rootfs": rootfs, "binds": binds, "env": _env(ns.env), "cwd": ns.workdir,
             "hostname": ns.hostname, "persist": Path(ns.persist) if ns.persist else None,
-            "cpu": ns.cpu, "limits": limits, "ulimits": ulimits}
+            "cpu": ns.cpu, "limits": limits, "ulimits": ulimits, "tmpfs": tmpfs}
 
 
 def _pair(text: str, option: str) -> tuple[str, str]:

@@ -5,10 +5,12 @@ Every security test takes a snapshot before its attack and compares after:
     set-group-ID, and none is owned by root unless it was before;
   - no new entry in /dev/shm (a sandbox's state dies with it);
   - no new mount in the host's mount table;
-  - no guest process outlived its sandbox (an orphan running as nobody).
+  - no guest process outlived its sandbox (an orphan running as nobody);
+  - no cgroup of a finished sandbox (umlpy/<pid>-<hex>, of this process or a dead one).
 """
 from __future__ import annotations
 
+import glob
 import os
 import re
 import stat as S
@@ -53,6 +55,18 @@ def _mounts() -> set[str]:
     return {line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()}
 
 
+def _cgroups() -> set[str]:
+    from umlpy.platform import cgroup
+    found = set()
+    for h in cgroup.hierarchies():
+        for base in {h.path(h.own), h.mount}:
+            for d in glob.glob(os.path.join(base, cgroup.PARENT, "*-*")):
+                pid = os.path.basename(d).split("-")[0]
+                if pid.isdigit() and (int(pid) == os.getpid() or not os.path.exists(f"/proc/{pid}")):
+                    found.add(d)
+    return found
+
+
 def _shm() -> set[str]:
     """/dev/shm entries this process's sandboxes could have left: a sandbox of another
     process (a concurrent test run) has its own pid in its state directory's name."""
@@ -71,11 +85,12 @@ class HostState:
     orphans: set = field(default_factory=set)
     mounts: set = field(default_factory=set)
     shm: set = field(default_factory=set)
+    cgroups: set = field(default_factory=set)
 
     @classmethod
     def take(cls, *dirs: os.PathLike) -> HostState:
         ds = tuple(Path(d) for d in dirs)
-        return cls(ds, _setid_files(ds), _orphans(), _mounts(), _shm())
+        return cls(ds, _setid_files(ds), _orphans(), _mounts(), _shm(), _cgroups())
 
     def changes(self) -> list[str]:
         now = HostState.take(*self.dirs)
@@ -83,4 +98,5 @@ class HostState:
         out += [f"guest process left behind: pid {p}" for p in now.orphans - self.orphans]
         out += [f"new host mount: {m}" for m in now.mounts - self.mounts]
         out += [f"left in /dev/shm: {e}" for e in now.shm - self.shm]
+        out += [f"cgroup left: {c}" for c in now.cgroups - self.cgroups]
         return out

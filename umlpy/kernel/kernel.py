@@ -26,7 +26,7 @@ from typing import TextIO
 from umlpy.abi.errno import KernelError
 from umlpy.kernel.dispatch import Call, Dispatcher
 from umlpy.kernel.limits import KNOWN as KNOWN_LIMITS
-from umlpy.kernel.limits import Enforcement, show
+from umlpy.kernel.limits import Enforcement, default_disk, show
 from umlpy.kernel.loader import prepare_exec
 from umlpy.kernel.pidns import PidNamespace
 from umlpy.kernel.task import FsContext, Process, Task
@@ -64,6 +64,8 @@ class Config:
     log_denied: TextIO | None = None
     limits: dict[str, int | None] = field(default_factory=dict)   # sandbox-wide; see kernel/limits.py
     ulimits: dict[str, tuple[int, int]] = field(default_factory=dict)   # per process: name -> (soft, hard)
+    tmpfs: list[tuple[str, int, int]] = field(default_factory=list)     # (guest path, size, mode): own tmpfs
+    storage: str | None = None      # a directory on size-limited storage to keep this run's state in
 
 
 def _remove_stale_state(parent: str) -> None:
@@ -145,14 +147,50 @@ class Kernel:
         self.killed_by_timeout = False
         self.unix_names: dict[str, tuple[str, int]] = {}   # bound socket alias -> (guest path, dir fd)
         self.waiting: dict[Task, tuple] = {}       # threads parked by a Wait request
-        shm = "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
-        _remove_stale_state(shm)
-        self.state_dir = tempfile.mkdtemp(prefix=f"umlpy.{os.getpid()}.", dir=shm)
-        os.chmod(self.state_dir, 0o700)
+        self.state_fd, self.state_dir = self._state_dir()
         self.empty_root = os.path.join(self.state_dir, "empty")
         os.mkdir(self.empty_root, 0o555)
         self.enforcement = Enforcement(config.limits, config.ulimits, config.host_uid, config.host_uid)
-        self.vfs = build_vfs(self)
+        self.enforcement.how["disk"] = self._disk_how
+        try:
+            self.vfs = build_vfs(self)
+        except BaseException:
+            self._drop_state()
+            raise
+
+    def _state_dir(self) -> tuple[int, str]:
+        """The sandbox's own storage: the writable layer, /tmp, the guests' empty root.
+
+        A tmpfs of the disk limit's size that is mounted nowhere (platform.host.
+        detached_tmpfs): the guest gets ENOSPC at the limit, df shows it, and
+        the memory goes back when the supervisor ends, however it ends.  Where
+        the host will not make one (no privilege, an old kernel), a directory
+        in /dev/shm, with no size limit, and the report says so.
+        """
+        size = self.config.limits.get("disk", default_disk())
+        if self.config.storage is not None:        # a Sandbox's: its layer and every run's /tmp
+            self._disk_how = "a tmpfs of that size, mounted nowhere, for the layer and /tmp together"
+            return -1, tempfile.mkdtemp(prefix="run.", dir=self.config.storage)
+        try:
+            fd = host.detached_tmpfs(size or 0)
+        except OSError as e:
+            self._disk_how = f"not enforced ({e.strerror}): the layer is a directory in /dev/shm"
+        else:
+            self._disk_how = "a tmpfs of that size, mounted nowhere"
+            if self.config.persist is not None:
+                self._disk_how += " for /tmp; the persist layer: the file system it is on"
+            return fd, host.fd_path(fd)
+        shm = "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
+        _remove_stale_state(shm)
+        path = tempfile.mkdtemp(prefix=f"umlpy.{os.getpid()}.", dir=shm)
+        os.chmod(path, 0o700)
+        return -1, path
+
+    def _drop_state(self) -> None:
+        shutil.rmtree(self.state_dir, ignore_errors=True)      # frees the pages even if an fd stays
+        if self.state_fd >= 0:
+            os.close(self.state_fd)
+            self.state_fd = -1
 
     # ------------------------------------------------------------ start
     def start(self, argv: list[str]) -> Process:
@@ -431,7 +469,7 @@ class Kernel:
             os.close(dirfd)
         self.unix_names.clear()
         self.vfs.close()
-        shutil.rmtree(self.state_dir, ignore_errors=True)
+        self._drop_state()
         self.end_limits()
 
     def end_limits(self) -> None:

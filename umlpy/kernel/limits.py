@@ -16,6 +16,10 @@ the sandbox's cgroups (umlpy/platform/cgroup.py) where it can:
   The cgroup counts (cgroups themselves only cap a rate); the supervisor
   looks every 50 ms and kills the whole sandbox once it is over.  Default:
   none.
+- disk: bytes of the writable layer and /tmp together (not a --persist
+  directory, which is the host's disk).  They live in a tmpfs of this size
+  that is mounted nowhere (Kernel._state_dir); past it the guest gets
+  ENOSPC, and df shows it.  Default: a quarter of the host's RAM, at most 1G.
 
 Where a controller is missing, umlpy is not root, or no cgroup can be made,
 the limit falls back to the guest kernel's own accounting plus per-process
@@ -40,7 +44,7 @@ from umlpy.abi.errno import KernelError
 from umlpy.platform import cgroup as cgroups
 
 UNLIMITED = resource.RLIM_INFINITY
-KNOWN = ("memory", "cpu", "processes")
+KNOWN = ("memory", "cpu", "processes", "disk")
 # Per-process limits that used to be --limit names: where they went.
 MOVED = {"file_size": "fsize", "open_files": "nofile"}
 # docker's --ulimit names -> RLIMIT_* numbers (<asm-generic/resource.h>)
@@ -50,12 +54,14 @@ ULIMITS = {"cpu": 0, "fsize": 1, "data": 2, "stack": 3, "core": 4, "rss": 5, "np
 SUFFIXES = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 DEFAULT_PROCESSES = 1024
 MEMORY_CAP = 4 << 30
+DISK_CAP = 1 << 30
 # The option help of `umlpy run --limit` and `--ulimit` (README.md says the same).
 LIMITS_HELP = ("a limit for the whole sandbox, enforced by the host's cgroups where it has them "
                "(--report says how): memory=SIZE (default: half the host's RAM, at most 4G; "
                "OOM kill past it), processes=N tasks, threads included (default 1024; EAGAIN past it), "
                "cpu=SECONDS of CPU time, all processes together (default: none; the sandbox is killed "
-               "past it); VALUE unlimited lifts a default")
+               "past it), disk=SIZE for the writable layer and /tmp (default: a quarter of the RAM, "
+               "at most 1G; ENOSPC past it); VALUE unlimited lifts a default")
 ULIMITS_HELP = ("a per-process rlimit, as docker's --ulimit: NAME=SOFT[:HARD] (unlimited or -1 for "
                 "none), NAME one of " + ", ".join(ULIMITS))
 CPU_POLL = 0.05          # how often the supervisor reads the CPU time used (seconds)
@@ -71,8 +77,17 @@ def default_memory() -> int:
     return min(ram // 2, MEMORY_CAP)
 
 
+def default_disk() -> int:
+    """A quarter of the host's RAM, at most 1G: the writable layer and /tmp are in memory."""
+    try:
+        ram = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return DISK_CAP
+    return min(ram // 4, DISK_CAP)
+
+
 def defaults() -> dict[str, int | None]:
-    return {"memory": default_memory(), "cpu": None, "processes": DEFAULT_PROCESSES}
+    return {"memory": default_memory(), "cpu": None, "processes": DEFAULT_PROCESSES, "disk": default_disk()}
 
 
 def _number(value: int | str, what: str, *, zero: bool) -> int | None:
@@ -236,8 +251,8 @@ class Enforcement:
     # ------------------------------------------------------------- start
     def attach(self, pid: int) -> None:
         """Guest init `pid`, not yet run: cgroups, then rlimits.  KernelError if an rlimit cannot be set."""
-        wanted = {"memory": "memory", "processes": "pids", "cpu": "cpu"}
-        want = {wanted[n] for n in self.limits}
+        wanted = {"memory": "memory", "processes": "pids", "cpu": "cpu"}    # disk: the kernel's tmpfs
+        want = {wanted[n] for n in self.limits if n in wanted}
         missing: dict[str, str] = {}
         if want and os.geteuid() != 0:
             missing = dict.fromkeys(want, "umlpy is not root (cgroups need root for now)")
@@ -256,7 +271,9 @@ class Enforcement:
             missing = cg.missing
         rlimits = {ULIMITS[n]: v for n, v in self.ulimits.items()}
         for name, limit in self.limits.items():
-            res = wanted[name]
+            res = wanted.get(name)
+            if res is None:
+                continue
             if res not in missing:
                 self.how[name] = self._cgroup_words(name, res)
                 continue

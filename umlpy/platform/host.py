@@ -44,3 +44,27 @@ def memfd(name: str) -> int:
 
 def tgkill(tgid: int, tid: int, sig: int) -> int:
     return lib.uh_kill_tid(tgid, tid, sig)
+
+
+def detached_tmpfs(size: int, mode: int = 0o700) -> int:
+    """A tmpfs of `size` bytes (0: tmpfs's own default, half the RAM) mounted nowhere:
+    the O_PATH fd of its root; raises OSError.
+
+    Mounted nosuid and nodev; it is freed when its last descriptor closes,
+    so it cannot outlive the supervisor.  Inodes are bounded too (one per
+    2 KiB of size, at least 16384), since empty files cost memory that
+    `size` does not count.
+    """
+    opts = f"mode={mode:o}"
+    if size:
+        opts += f",size={size},nr_inodes={max(size // 2048, 16384)}"
+    r = lib.uh_detached_tmpfs(opts.encode())
+    if r < 0:
+        raise OSError(-r, f"tmpfs: {os.strerror(-r)}")
+    return r
+
+
+def fd_path(fd: int) -> str:
+    """A path that names the directory `fd` for this process's calls, also from
+    other threads and from a child before it execs (for a mount that is mounted nowhere)."""
+    return f"/proc/{os.getpid()}/fd/{fd}"
