@@ -6,8 +6,8 @@ This is the durable side of the guest kernel's root file system
     upper/         the overlay's writable layer: the guest's new and changed files
     work/          scratch space on the same host file system: copy-ups and new
                    versions of overlay.json are built here, then renamed into place
-    overlay.json   what has no host form: whiteouts (deleted rootfs names) and
-                   ownership set by chown
+    overlay.json   what has no host form: whiteouts (deleted rootfs names),
+                   ownership set by chown, set-id bits
     lock           flock()ed by the one sandbox that uses the directory; it holds
                    that sandbox's pid and command line, for the error a second one gets
 
@@ -76,18 +76,19 @@ def _command_line() -> str:
 
 
 def _check_state(data: object) -> dict:
-    """overlay.json's content, checked: whiteouts, opaque, owners, and a pending rename."""
+    """overlay.json's content, checked: whiteouts, opaque, attrs (owners before), a pending rename."""
     if not isinstance(data, dict):
         raise Corrupt("not a JSON object")
     for key in ("whiteouts", "opaque"):
         v = data.get(key, [])
         if not isinstance(v, list) or not all(isinstance(p, str) and p.startswith("/") for p in v):
             raise Corrupt(f"{key!r} is not a list of paths")
-    owners = data.get("owners", {})
-    if not isinstance(owners, dict) or not all(
-            isinstance(k, str) and k.startswith("/") and isinstance(v, list) and len(v) == 2
-            and all(isinstance(i, int) for i in v) for k, v in owners.items()):
-        raise Corrupt("'owners' is not a map of path to [uid, gid]")
+    for key, sizes, what in (("owners", (2,), "[uid, gid]"), ("attrs", (2, 3), "[uid, gid, set-id bits]")):
+        v = data.get(key, {})
+        if not isinstance(v, dict) or not all(
+                isinstance(k, str) and k.startswith("/") and isinstance(a, list) and len(a) in sizes
+                and all(type(i) is int and i >= 0 for i in a) for k, a in v.items()):
+            raise Corrupt(f"{key!r} is not a map of path to {what}")
     pending = data.get("pending")
     if pending is not None and not (
             isinstance(pending, dict) and isinstance(pending.get("rename"), list)
