@@ -137,12 +137,16 @@ def test_on_a_terminal_the_guest_gets_a_pty_of_its_own(rootfs):
 
 
 def test_the_window_size_follows_the_host_window(rootfs):
-    child = spawn(rootfs, "--", "sh", "-c", "stty size; read x; stty size")
+    child = spawn(rootfs, "--", "sh", "-c", "stty size; while read x; do stty size; done")
     child.expect(r"24 80\r\n")
     child.setwinsize(40, 120)                       # SIGWINCH to umlpy, which copies the size
-    time.sleep(0.2)
-    child.sendline("")
-    child.expect(r"40 120\r\n")
+    deadline = time.monotonic() + 5
+    while True:                                     # ask again until the new size has arrived
+        child.sendline("")
+        if child.expect([r"40 120\r\n", r"24 80\r\n"]) == 0 or time.monotonic() > deadline:
+            break
+    assert child.after.startswith("40 120")
+    child.sendeof()
     assert finish(child)[1] == 0
 
 
