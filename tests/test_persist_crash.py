@@ -31,7 +31,7 @@ def test_killed_supervisors_lose_no_acknowledged_change(tmp_path):
     res = harness.crash_runs(runs=8, cycles=4, seed=20261204, work=tmp_path, bigs=2, n_ops=3000)
     assert res["losses"] == 0 and res["errors"] == 0, "\n".join(res["details"])
     assert res["runs"] == 8
-    assert res["acked"] >= 40, res               # the guest got somewhere between the kills
+    assert res["acked"] >= 20, res               # the guest got somewhere between the kills
     persists = sorted(tmp_path.glob("persist*[0-9]"))
     assert persists
     for p in persists:
