@@ -27,7 +27,7 @@ from umlpy.api import ConfigError
 REPO = Path(__file__).resolve().parent.parent
 
 
-def umlpy_run(rootfs: Path, persist: Path, *cmd: str, timeout: float = 30) -> subprocess.CompletedProcess:
+def umlpy_run(rootfs: Path, persist: Path | str, *cmd: str, timeout: float = 30) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "umlpy", "run", "--rootfs", str(rootfs),
                            "--persist", str(persist), "--", *cmd],
                           check=False, capture_output=True, text=True, timeout=timeout, cwd=REPO)
@@ -58,6 +58,11 @@ def test_persist_on_a_file_is_one_error_line(rootfs, tmp_path):
     # under a file: cannot be created
     line = one_error_line(umlpy_run(rootfs, f / "sub", "true"))
     assert "cannot create" in line
+
+
+def test_an_empty_persist_path_is_one_error_line(rootfs, tmp_path):
+    line = one_error_line(umlpy_run(rootfs, "", "true"))
+    assert line == "umlpy: error: bad --persist '': expected a directory"
 
 
 @pytest.mark.parametrize("content", [b"{bad json", b"\xff\xfe\x00", b"[1, 2]", b'{"whiteouts": 5}',

@@ -151,6 +151,8 @@ def _config_kwargs(ns) -> dict:
         raise UsageError(f"bad --workdir {ns.workdir!r}: must be an absolute guest path")
     if not ns.hostname or len(ns.hostname) > 64 or any(c in ns.hostname for c in "/ \t\n\0"):
         raise UsageError(f"bad --hostname {ns.hostname!r}: 1 to 64 characters, no spaces or slashes")
+    if ns.persist == "":                  # the directory itself is checked by fsimpl/persist.py
+        raise UsageError(f"bad --persist {ns.persist!r}: expected a directory")
     try:
         limits = parse_limits(dict(_pair(p, "--limit") for p in ns.limit))
         ulimits = parse_ulimits(dict(_pair(p, "--ulimit") for p in ns.ulimit))
