@@ -226,8 +226,8 @@ def _mounts() -> set[str]:
         return {" ".join(line.split()[3:5]) for line in f}
 
 
-_GUEST_LINE = re.compile(r"(RESULT|NR|DEATH|STUCK|NOPROGRESS|NOEXIT|WORKER_SIGNAL|SETUP) (?!.*"
-                         r"(?:RESULT|NR|DEATH|STUCK|NOPROGRESS|NOEXIT|WORKER_SIGNAL|SETUP) )")
+_WORDS = "RESULT|NR|DEATH|STUCK|NOPROGRESS|GIVEUP|NOEXIT|WORKER_SIGNAL|SETUP"
+_GUEST_LINE = re.compile(rf"({_WORDS}) (?!.*(?:{_WORDS}) )")
 
 
 def _parse_guest(text: str, res: BatchResult) -> None:
@@ -254,7 +254,7 @@ def _parse_line(word: str, rest: str, line: str, res: BatchResult) -> None:
         res.calls = int(rest.split()[0].split("=")[1])
     elif word in ("DEATH", "STUCK"):
         res.guest_events.append(_guest_event(word, rest.split()))
-    elif word in ("NOPROGRESS", "NOEXIT", "WORKER_SIGNAL"):
+    elif word in ("NOPROGRESS", "NOEXIT", "WORKER_SIGNAL", "GIVEUP"):
         res.guest_events.append(line)
     elif word == "SETUP":
         res.setup_failures.append(rest)
@@ -336,7 +336,9 @@ def run_batch(job: BatchJob, cpu: int | str | None = "auto") -> BatchResult:
             return res
         kernel = box["kernel"]
         reader.start()
-        netns = os.stat(f"/proc/{kernel.init.host_pid}/ns/net").st_ino
+        # Held open, so that no other sandbox's namespace can take its inode number meanwhile.
+        netns_fd = os.open(f"/proc/{kernel.init.host_pid}/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+        netns = os.fstat(netns_fd).st_ino
         _watch(sup, kernel, job, res, t0, netns)
     res.elapsed = time.monotonic() - t0
     res.stopped = sum(kernel.report.syscalls.values())
@@ -371,6 +373,7 @@ def run_batch(job: BatchJob, cpu: int | str | None = "auto") -> BatchResult:
                            if n.startswith(mine)]
     else:
         shutil.rmtree(kernel.state_dir, ignore_errors=True)
+    os.close(netns_fd)
     new_mounts = _mounts() - mounts_before
     res.violations += [f"new host mount (maybe not ours): {m}" for m in sorted(new_mounts)]
     shutil.rmtree(scratch, ignore_errors=True)

@@ -212,18 +212,18 @@ static int make_fd(int kind, int *other) {
     char name[64];
     *other = -1;
     switch (kind) {
-    case 0: return open("/tmp/fz/f", O_RDWR | O_CREAT, 0644);
-    case 1: return open("/etc/passwd", O_RDONLY);
-    case 2: return open("/fzr/f", O_RDWR | O_CREAT, 0644);
-    case 3: return open("/rw/fz/f", O_RDWR | O_CREAT, 0644);
-    case 4: return open("/tmp/fz/d", O_RDONLY | O_DIRECTORY);
-    case 5: return open("/", O_RDONLY | O_DIRECTORY);
-    case 6: return open("/proc", O_RDONLY | O_DIRECTORY);
-    case 7: return open("/proc/self", O_RDONLY | O_DIRECTORY);
-    case 8: return open("/proc/self/status", O_RDONLY);
-    case 9: return open("/tmp/fz/f", O_PATH);
-    case 10: return open("/tmp/fz/ln_f", O_PATH | O_NOFOLLOW);
-    case 11: return open("/fz", O_PATH | O_DIRECTORY);
+    case 0: return open("/tmp/fz/f", O_RDWR | O_CREAT | O_NONBLOCK, 0644);
+    case 1: return open("/etc/passwd", O_RDONLY | O_NONBLOCK);
+    case 2: return open("/fzr/f", O_RDWR | O_CREAT | O_NONBLOCK, 0644);
+    case 3: return open("/rw/fz/f", O_RDWR | O_CREAT | O_NONBLOCK, 0644);
+    case 4: return open("/tmp/fz/d", O_RDONLY | O_DIRECTORY | O_NONBLOCK);
+    case 5: return open("/", O_RDONLY | O_DIRECTORY | O_NONBLOCK);
+    case 6: return open("/proc", O_RDONLY | O_DIRECTORY | O_NONBLOCK);
+    case 7: return open("/proc/self", O_RDONLY | O_DIRECTORY | O_NONBLOCK);
+    case 8: return open("/proc/self/status", O_RDONLY | O_NONBLOCK);
+    case 9: return open("/tmp/fz/f", O_PATH | O_NONBLOCK);
+    case 10: return open("/tmp/fz/ln_f", O_PATH | O_NOFOLLOW | O_NONBLOCK);
+    case 11: return open("/fz", O_PATH | O_DIRECTORY | O_NONBLOCK);
     case 12: case 13:
         if (pipe2(p, kind == 13 ? O_NONBLOCK : 0) < 0) return -1;
         *other = p[1];
@@ -279,17 +279,17 @@ static int make_fd(int kind, int *other) {
         fd = inotify_init1(IN_NONBLOCK);
         inotify_add_watch(fd, "/tmp/fz", IN_ALL_EVENTS);
         return fd;
-    case 27: return open("/dev/null", O_RDWR);
-    case 28: return open("/dev/zero", O_RDONLY);
+    case 27: return open("/dev/null", O_RDWR | O_NONBLOCK);
+    case 28: return open("/dev/zero", O_RDONLY | O_NONBLOCK);
     case 29: return (int)syscall(SYS_pidfd_open, 1, 0);
     case 30: return open("/tmp/fz/fifo", O_RDWR | O_NONBLOCK);
-    case 31: return open("/dev/urandom", O_RDONLY);
-    case 32: return open("/fz/guest", O_RDONLY);
-    case 33: return open("/rw/fz/d", O_RDONLY | O_DIRECTORY);
-    case 34: return open("/fzr/d", O_RDONLY | O_DIRECTORY);
-    case 35: return open("/tmp", O_RDONLY | O_DIRECTORY);
-    case 36: return open("/proc/self/fd", O_RDONLY | O_DIRECTORY);
-    case 37: return open("/proc/self/maps", O_RDONLY);
+    case 31: return open("/dev/urandom", O_RDONLY | O_NONBLOCK);
+    case 32: return open("/fz/guest", O_RDONLY | O_NONBLOCK);
+    case 33: return open("/rw/fz/d", O_RDONLY | O_DIRECTORY | O_NONBLOCK);
+    case 34: return open("/fzr/d", O_RDONLY | O_DIRECTORY | O_NONBLOCK);
+    case 35: return open("/tmp", O_RDONLY | O_DIRECTORY | O_NONBLOCK);
+    case 36: return open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_NONBLOCK);
+    case 37: return open("/proc/self/maps", O_RDONLY | O_NONBLOCK);
     case 38: return socket(AF_NETLINK, SOCK_RAW, 0);
     case 39: {
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -1177,6 +1177,7 @@ int main(int argc, char **argv) {
         gens++;
     }
     long stop_at = 0, last_total = 0, last_progress = now_ms();
+    int noprogress = 0;
     for (;;) {
         struct timespec ts = {0, 20000000};
         nanosleep(&ts, NULL);
@@ -1235,6 +1236,11 @@ int main(int argc, char **argv) {
             for (int w = 0; w < nprocs; w++)
                 if (pids[w] > 0) kill(pids[w], SIGKILL);
             last_progress = now;
+            if (++noprogress >= 2) {            /* fresh workers are stuck too: give up */
+                printf("GIVEUP at %ld calls\n", last_total);
+                ctl->stop = 1;
+                stop_at = now;
+            }
         }
         if (ctl->stop && !alive) break;
         if (ctl->stop && now - stop_at > 15000) {
