@@ -30,7 +30,7 @@ from typing import IO, Mapping, Sequence
 from umlpy.abi.errno import KernelError
 from umlpy.fsimpl.layout import build_vfs
 from umlpy.fsimpl.persist import PersistError
-from umlpy.kernel.kernel import NOBODY, Config, Kernel, Report
+from umlpy.kernel.kernel import NOBODY, REPORT_CAP, Config, Kernel, Report
 from umlpy.kernel.limits import (  # noqa: F401 (help: for cli)
     LIMITS_HELP,
     ULIMITS_HELP,
@@ -198,6 +198,8 @@ def print_report(report: Report, out: IO[str] | None = None) -> None:
         w(f"  wrote {path}\n")
     for line in report.denied:
         w(f"  denied {line}\n")
+    for what, n in report.more.items():
+        w(f"  ... and {n} more {what.replace('_', ' ')} (the report keeps the first {REPORT_CAP})\n")
     for name, how in report.limits.items():
         w(f"  limit {name:10} {how}\n")
     for name, what in report.limit_hit.items():

@@ -181,3 +181,15 @@ def test_capget_v1_and_statfs_write_exactly_their_structs(sandbox, build, host):
     out = kv(run(sandbox, [prog]).stdout)
     assert out == {"capget": "OK", "cap_bytes_changed_upto": "1 guard=1", "statfs": "OK",
                    "spare_written": "1 guard=1"}
+
+
+def test_the_report_is_bounded(sandbox, build, host):
+    """A guest refused 3000 times keeps 1000 lines in the report and counts the rest
+    (the supervisor's memory does not grow with what the guest does)."""
+    prog = build("refused_loop", r"""
+    int main(void) {
+        for (int i = 0; i < 3000; i++) syscall(SYS_kexec_load, 0, 0, 0, 0);
+        return 0;
+    }""")
+    r = run(sandbox, [prog])
+    assert len(r.report.denied) == 1000 and r.report.more["denied"] == 2000

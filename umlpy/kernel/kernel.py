@@ -106,17 +106,43 @@ def placement(cpu: int | str | None) -> int | None:
     return int(cpu)
 
 
+REPORT_CAP = 1000      # entries kept per list of the report: a guest cannot grow our memory with it
+
+
 @dataclass
 class Report:
-    """What the guest did, for `Sandbox.run(...).report` and `umlpy run --report`."""
+    """What the guest did, for `Sandbox.run(...).report` and `umlpy run --report`.
+
+    Bounded: each list keeps its first REPORT_CAP entries and counts the rest
+    (`more`), so that a guest forking, writing or being refused in a loop
+    cannot make the supervisor's memory grow with it."""
     syscalls: Counter = field(default_factory=Counter)
     denied: list[str] = field(default_factory=list)
     processes: list[dict] = field(default_factory=list)   # {"pid", "ppid", "execs": [argv...], "status"}
     files_written: set[str] = field(default_factory=set)
+    more: Counter = field(default_factory=Counter)      # entries left out: "denied", "processes", "files_written"
     internal_errors: list[str] = field(default_factory=list)    # supervisor bugs: should stay empty
     limits: dict[str, str] = field(default_factory=dict)     # limit -> its value and how it is enforced
     limit_hit: dict[str, str] = field(default_factory=dict)  # limit the sandbox ran into -> what happened
     usage: dict[str, float] = field(default_factory=dict)    # cpu_seconds, memory_peak (bytes), tasks_peak
+
+    def add_process(self, entry: dict) -> None:
+        if len(self.processes) < REPORT_CAP:
+            self.processes.append(entry)
+        else:
+            self.more["processes"] += 1
+
+    def add_denied(self, line: str) -> None:
+        if len(self.denied) < REPORT_CAP:
+            self.denied.append(line)
+        else:
+            self.more["denied"] += 1
+
+    def wrote(self, path: str) -> None:
+        if len(self.files_written) < REPORT_CAP or path in self.files_written:
+            self.files_written.add(path)
+        else:
+            self.more["files_written"] += 1
 
 
 class Kernel:
@@ -216,7 +242,7 @@ class Kernel:
         proc.start_time = time.time()
         proc.open_pidfd(host.pidfd_open)
         plan.apply(proc)
-        self.report.processes.append({"pid": proc.pid, "ppid": 0, "execs": []})
+        self.report.add_process({"pid": proc.pid, "ppid": 0, "execs": []})
         self.report_exec(proc)
         task = Task(self, proc.pid, pid, proc, fs)
         proc.threads[task.tid] = task
@@ -368,7 +394,7 @@ class Kernel:
             proc.start_time = time.time()
             proc.open_pidfd(host.pidfd_open)
             self.pidns.processes[gtid] = proc
-            self.report.processes.append({"pid": gtid, "ppid": pp.pid, "execs": []})
+            self.report.add_process({"pid": gtid, "ppid": pp.pid, "execs": []})
         fs = parent.fs if flags & CLONE_FS else parent.fs.copy()
         child = Task(self, gtid, host_tid, proc, fs)
         proc.threads[gtid] = child
@@ -488,7 +514,7 @@ class Kernel:
     def note_denied(self, task: Task, call: Call) -> None:
         line = self.formatter.format_line(task.tid, call.nr, call.args, -call.entry.errno,
                            note=call.note)
-        self.report.denied.append(line)
+        self.report.add_denied(line)
         if self.config.log_denied is not None and not self.tracing:
             self.config.log_denied.write(f"umlpy: {line}\n")
 

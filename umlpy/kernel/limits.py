@@ -25,9 +25,9 @@ Where a controller is missing, umlpy is not root, or no cgroup can be made,
 the limit falls back to the guest kernel's own accounting plus per-process
 rlimits, and `how` says so for the report: memory is the sum of the guest
 processes' anonymous RSS, looked at every 100 ms, plus RLIMIT_AS; cpu the sum
-of their CPU times from /proc, plus RLIMIT_CPU; processes are counted by the
-guest kernel at fork, threads not (RLIMIT_NPROC would count every task of
-the host user 65534, other sandboxes' too).
+of their CPU times from /proc, plus RLIMIT_CPU; tasks are counted by the
+guest kernel at fork and clone, threads too (RLIMIT_NPROC would count every
+task of the host user 65534, other sandboxes' too).
 
 `ulimits` are per-process rlimits, with docker's names and NAME=SOFT[:HARD]
 values.  The supervisor sets them on guest init while it is stopped at its
@@ -302,7 +302,7 @@ class Enforcement:
             lower(ULIMITS["cpu"], (limit, limit + 1))
             return "sum of the guest processes' CPU times from /proc, and RLIMIT_CPU per process"
         # Not RLIMIT_NPROC: it counts every task of the host user, other sandboxes' too.
-        return "processes counted at fork (threads are not counted)"
+        return "tasks counted by the guest kernel at fork and clone (threads count too)"
 
     # ------------------------------------------------------------- watch
     def watch(self, kill: Callable[[], None], processes: Callable[[], Iterable[int]]) -> None:

@@ -135,7 +135,7 @@ def truncate(task, path: Path, length: int):
         raise KernelError(errno.EROFS)
     require(task, lk.st, W_OK)
     lk.mount.fs.truncate(lk.rel, length)
-    task.kernel.report.files_written.add(lk.path)
+    task.kernel.report.wrote(lk.path)
     return 0
 
 

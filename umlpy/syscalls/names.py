@@ -61,7 +61,7 @@ def mkdirat(task, dirfd: int, path: Path, mode: UInt):
     # Linux keeps only the permission and sticky bits of `mode` (vfs_mkdir).
     lk.mount.fs.mkdir(lk.rel, mode & ~task.fs.umask & 0o1777)
     owned_by_caller(task, lk)
-    task.kernel.report.files_written.add(lk.path)
+    task.kernel.report.wrote(lk.path)
     return 0
 
 
@@ -87,7 +87,7 @@ def do_unlink(task, dirfd: int, path: str, flags: int) -> int:
         if lk.st.is_dir:
             raise KernelError(errno.EISDIR)
         lk.mount.fs.unlink(lk.rel)
-    task.kernel.report.files_written.add(lk.path)
+    task.kernel.report.wrote(lk.path)
     return 0
 
 
@@ -121,7 +121,7 @@ def symlinkat(task, target: Path, dirfd: int, path: Path):
     lk = _parent_for_create(task, dirfd, path)
     lk.mount.fs.symlink(target, lk.rel)
     owned_by_caller(task, lk)
-    task.kernel.report.files_written.add(lk.path)
+    task.kernel.report.wrote(lk.path)
     return 0
 
 
@@ -139,7 +139,7 @@ def do_link(task, olddirfd, old, newdirfd, new, flags) -> int:
     if src.mount is not dst.mount:
         raise KernelError(errno.EXDEV)
     dst.mount.fs.link(src.rel, dst.rel)
-    task.kernel.report.files_written.add(dst.path)
+    task.kernel.report.wrote(dst.path)
     return 0
 
 
@@ -185,7 +185,7 @@ def do_rename(task, olddirfd, old, newdirfd, new, flags) -> int:
         if not parent.st.is_dir:
             raise KernelError(errno.ENOTDIR)
     src.mount.fs.rename(src.rel, dst.rel, flags)
-    task.kernel.report.files_written.add(dst.path)
+    task.kernel.report.wrote(dst.path)
     return 0
 
 

@@ -140,7 +140,7 @@ def bind(task, fd: int, addr: Ptr, addrlen: UInt):
     if path is None:
         return Native()
     lk, dirfd, name = _bind_target(task, path)
-    task.kernel.report.files_written.add(path)
+    task.kernel.report.wrote(path)
     r = _via_dir(task, fd, dirfd, name, lambda s, p: s.bind(p), keep_as=path)
     lk.mount.fs.adopt(lk.rel)            # the socket file: the supervisor made it
     return r

@@ -78,7 +78,7 @@ def do_open(task, dirfd: int, path: str, flags: int, mode: int, *, resolve: int 
             lk.mount.fs.chmod(lk.rel, perm)      # set-id bits stay virtual (never on the host)
         owned_by_caller(task, lk)
     if flags & (WRITE_ACCESS | os.O_CREAT | os.O_TRUNC):
-        kernel.report.files_written.add(lk.path)
+        kernel.report.wrote(lk.path)
     # Redoing an O_EXCL create after a signal would fail with EEXIST.
     return InstallFd(hostfd, cloexec=bool(flags & os.O_CLOEXEC),
                      hold_signals=created and bool(flags & os.O_EXCL))

@@ -15,7 +15,6 @@ from umlpy.abi.errno import KernelError
 from umlpy.abi.linux import (
     CLONE_INTO_CGROUP,
     CLONE_NAMESPACES,
-    CLONE_THREAD,
     CLONE_UNTRACED,
     CLONE_VFORK,
     CLONE_VM,
@@ -41,10 +40,8 @@ def _start_clone(task, flags: int, ptid: int, ctid: int):
     if flags & CLONE_UNTRACED:
         flags &= ~CLONE_UNTRACED
     limit = task.kernel.config.limits.get("processes")
-    if limit is not None and not flags & CLONE_THREAD:     # a new process, not a thread
-        live = sum(1 for p in task.kernel.pidns.processes.values() if p.alive)
-        if live >= limit:
-            raise KernelError(errno.EAGAIN, f"the sandbox's limit of {limit} processes is reached")
+    if limit is not None and len(task.kernel.pidns.tasks) >= limit:   # tasks: threads count too
+        raise KernelError(errno.EAGAIN, f"the sandbox's limit of {limit} tasks is reached")
     task.clone_args = (flags, ptid, ctid)
 
     def done(r: int) -> int:
