@@ -344,10 +344,10 @@ def run_batch(job: BatchJob, cpu: int | str | None = "auto") -> BatchResult:
     res.stopped = sum(kernel.report.syscalls.values())
     seen = kernel.__dict__.get("_fuzz_seen", set())
     for i, text in enumerate(list(kernel.report.internal_errors)):
-        if i not in seen:         # errors not raised through internal_error (parked threads)
+        if i not in seen:         # errors not raised through internal_error (parked threads, cgroups)
             res.internal.append({"type": text.strip().splitlines()[-1].split(":")[0].split("(")[0][:60],
-                                 "message": text[-300:], "nr": -1, "syscall": "(parked thread poll)",
-                                 "event": "poll", "args": [], "call": None, "memory": {}, "fds": {},
+                                 "message": text[-300:], "nr": -1, "syscall": "(not a syscall stop)",
+                                 "event": "report", "args": [], "call": None, "memory": {}, "fds": {},
                                  "site": "?", "mode": job.mode, "traceback": text[-4000:]})
     if "crash" in box:
         res.problems.append(f"supervisor crashed: {box['crash']}")
