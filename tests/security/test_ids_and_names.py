@@ -193,3 +193,73 @@ def test_the_report_is_bounded(sandbox, build, host):
     }""")
     r = run(sandbox, [prog])
     assert len(r.report.denied) == 1000 and r.report.more["denied"] == 2000
+
+
+def test_clone_untraced_cannot_escape_the_supervisor(sandbox, build, host):
+    """clone(CLONE_UNTRACED): the child is still traced (guest pid, TracerPid set), and
+    clone3 is refused, since its flags could be changed after the check by another thread."""
+    prog = build("untraced", r"""
+    int main(void) {
+        long c = syscall(SYS_clone, CLONE_UNTRACED | SIGCHLD, 0, 0, 0, 0);
+        if (c == 0) {
+            char buf[4096] = {0};
+            int fd = open("/proc/self/status", O_RDONLY);
+            read(fd, buf, sizeof buf - 1);
+            char *t = strstr(buf, "TracerPid:");
+            printf("child_pid=%d traced=%d\n", getpid(), t && atoi(t + 10) != 0);
+            fflush(stdout);
+            _exit(7);
+        }
+        int st;
+        waitpid(c, &st, 0);
+        printf("parent_sees=%ld status=%d\n", c, WEXITSTATUS(st));
+        struct clone_args ca = {.flags = CLONE_UNTRACED, .exit_signal = SIGCHLD};
+        long r = syscall(SYS_clone3, &ca, sizeof ca);
+        if (r == 0) _exit(0);
+        printf("clone3=%s\n", ERR(r));
+        return 0;
+    }""")
+    out = kv(run(sandbox, [prog]).stdout)
+    assert out["parent_sees"] == "2 status=7" and out["clone3"] == "ENOSYS", out
+    assert out["child_pid"].startswith("2 ")
+
+
+def test_setpriority_prio_user_reaches_only_the_guest(sandbox, build, host):
+    """setpriority(PRIO_USER, 0, 19) renices the guest's processes, never the host's
+    processes of the same host uid (every guest runs as nobody on the host)."""
+    import os
+    import subprocess
+    if os.geteuid() != 0:
+        pytest.skip("needs root: to start a host process as nobody beside the sandbox")
+    bystander = subprocess.Popen(["sleep", "30"], preexec_fn=lambda: (os.setgid(65534), os.setuid(65534)))
+    try:
+        prog = build("prio_user", r"""
+        #include <sys/resource.h>
+        int main(void) {
+            printf("set=%s\n", ERR(setpriority(PRIO_USER, 0, 19)));
+            printf("mine=%d\n", getpriority(PRIO_PROCESS, 0));
+            errno = 0;
+            int u = getpriority(PRIO_USER, 0);
+            printf("user=%d %s\n", u, errno ? strerrorname_np(errno) : "OK");
+            printf("pgrp=%s\n", ERR(setpriority(PRIO_PGRP, 0, 19)));
+            printf("other_pgrp=%s\n", ERR(setpriority(PRIO_PGRP, 12345, 19)));
+            return 0;
+        }""")
+        out = kv(run(sandbox, [prog]).stdout)
+        assert out == {"set": "OK", "mine": "19", "user": "19 OK", "pgrp": "OK", "other_pgrp": "EINVAL"}
+        assert os.getpriority(os.PRIO_PROCESS, bystander.pid) == 0
+    finally:
+        bystander.kill()
+        bystander.wait()
+
+
+def test_truncate_of_a_fifo_is_einval_not_a_hang(sandbox, build, host):
+    """truncate(2) of a FIFO: EINVAL at once (the supervisor used to open it and wait forever)."""
+    prog = build("truncate_fifo", r"""
+    int main(void) {
+        mkfifo("/tmp/f", 0600);
+        printf("truncate=%s\n", ERR(truncate("/tmp/f", 0)));
+        return 0;
+    }""")
+    r = run(sandbox, [prog], timeout=10)
+    assert r.stdout == "truncate=EINVAL\n"

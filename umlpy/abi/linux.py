@@ -74,7 +74,7 @@ CLONE_NAMESPACES = (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC 
 P_ALL, P_PID, P_PGID, P_PIDFD = 0, 1, 2, 3
 WNOWAIT = 0x01000000
 
-PRIO_PROCESS = 0                       # <linux/resource.h>: getpriority/setpriority's `which`
+PRIO_PROCESS, PRIO_PGRP, PRIO_USER = 0, 1, 2   # <linux/resource.h>: getpriority/setpriority's `which`
 
 # ------------------------------------------------------------------- signals
 SIGCHLD = 17                           # <asm/signal.h>

@@ -152,13 +152,20 @@ class HostFS(FileSystem):
         if self.readonly and (flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC)):
             raise fail(errno.EROFS)
         mode = host_mode(mode)
+        # Never block the supervisor: had a guest thread swapped the name for
+        # a FIFO since it was looked up, a blocking open would wait for a
+        # writer that may never come.  The guest's own blocking mode is put
+        # back on the open file (O_PATH has none).
+        nonblock = 0 if flags & (os.O_NONBLOCK | os.O_PATH) else os.O_NONBLOCK
         try:
             if flags & os.O_CREAT and self.host_owner and not flags & os.O_EXCL:
-                fd = self._open_or_create(rel, flags, mode)
+                fd = self._open_or_create(rel, flags | nonblock, mode)
             else:
-                fd = self._open(rel, flags, mode)
+                fd = self._open(rel, flags | nonblock, mode)
         except OSError as e:
             raise _oserror(e)
+        if nonblock:
+            os.set_blocking(fd, True)
         if flags & os.O_CREAT and flags & os.O_EXCL or flags & O_TMPFILE == O_TMPFILE:
             os.fchmod(fd, mode)                 # exactly the guest's mode: no host umask
             self._adopt_fd(fd)
@@ -300,8 +307,10 @@ class HostFS(FileSystem):
         self.owners[rel] = (st.uid if uid == -1 else uid, st.gid if gid == -1 else gid)
 
     def truncate(self, rel: str, length: int) -> None:
-        fd = self.open(rel, os.O_WRONLY, 0)
+        fd = self.open(rel, os.O_WRONLY | os.O_NONBLOCK | os.O_NOFOLLOW, 0)
         try:
+            if not S.S_ISREG(os.fstat(fd).st_mode):      # raced into place: Linux's answer
+                raise fail(errno.EINVAL)
             os.ftruncate(fd, length)
         except OSError as e:
             raise _oserror(e)

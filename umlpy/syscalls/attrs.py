@@ -131,6 +131,8 @@ def truncate(task, path: Path, length: int):
     lk = existing(resolve_at(task, AT_FDCWD, path))
     if lk.st.is_dir:
         raise KernelError(errno.EISDIR)
+    if not lk.st.is_reg:                     # a FIFO, socket or device: Linux says EINVAL
+        raise KernelError(errno.EINVAL)
     if lk.mount.readonly:
         raise KernelError(errno.EROFS)
     require(task, lk.st, W_OK)

@@ -177,13 +177,13 @@ TABLE = SyscallTable([
     deny(134, "uselib", ENOSYS, "obsolete"),
     native(135, "personality", OWN_PROCESS),
     deny(136, "ustat", ENOSYS, "obsolete"),
-    serve(137, "statfs", stat_.statfs, partial="fixed figures per file-system type"),
-    serve(138, "fstatfs", stat_.fstatfs, partial="fixed figures per file-system type"),
+    serve(137, "statfs", stat_.statfs, partial="the backing host file system's figures; fixed for virtual ones"),
+    serve(138, "fstatfs", stat_.fstatfs, partial="the backing host file system's figures; fixed for virtual ones"),
     deny(139, "sysfs", ENOSYS, "obsolete"),
     serve(140, "getpriority", thread.getpriority,
-          partial="only PRIO_PROCESS with a pid (or 0) is translated"),
+          partial="PRIO_PGRP only for the caller's group; PRIO_USER over guest processes"),
     serve(141, "setpriority", thread.setpriority,
-          partial="only PRIO_PROCESS with a pid (or 0) is translated"),
+          partial="PRIO_PGRP only for the caller's group; PRIO_USER over guest processes"),
     serve(142, "sched_setparam", thread.sched_of_pid),
     serve(143, "sched_getparam", thread.sched_of_pid),
     serve(144, "sched_setscheduler", thread.sched_of_pid),
@@ -392,7 +392,11 @@ TABLE = SyscallTable([
     deny(432, "fsmount", EPERM, "only mount(2) and umount2(2) are supported inside the sandbox"),
     deny(433, "fspick", EPERM, "only mount(2) and umount2(2) are supported inside the sandbox"),
     serve(434, "pidfd_open", thread.pidfd_open),
-    serve(435, "clone3", thread.clone3, partial="set_tid and cgroup placement are refused (EPERM)"),
+    # Its flags (CLONE_UNTRACED, CLONE_NEW*, CLONE_INTO_CGROUP) are in guest
+    # memory that another thread can change between our check and the
+    # host's read; clone's are in registers.  libc falls back to clone, as
+    # under Docker's default seccomp profile, which refuses clone3 alike.
+    deny(435, "clone3", ENOSYS, "flags in guest memory cannot be checked safely: use clone"),
     native(436, "close_range", OWN_FDS),
     serve(437, "openat2", open_.openat2),
     deny(438, "pidfd_getfd", EPERM, "taking another process's descriptors is not supported"),

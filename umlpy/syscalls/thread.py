@@ -13,18 +13,18 @@ import os
 
 from umlpy.abi.errno import KernelError
 from umlpy.abi.linux import (
-    CLONE_INTO_CGROUP,
     CLONE_NAMESPACES,
     CLONE_UNTRACED,
     CLONE_VFORK,
     CLONE_VM,
     P_PGID,
     P_PID,
+    PRIO_PGRP,
     PRIO_PROCESS,
+    PRIO_USER,
     SIGCHLD,
     WNOWAIT,
 )
-from umlpy.abi.structs import CLONE_ARGS, CLONE_ARGS_SET_TID
 from umlpy.kernel.requests import Native
 from umlpy.kernel.table import EMULATE, REWRITE, Ptr, UInt, syscall
 
@@ -37,8 +37,6 @@ def _translate_tid(task, r: int) -> int:
 def _start_clone(task, flags: int, ptid: int, ctid: int):
     if flags & CLONE_NAMESPACES:
         raise KernelError(errno.EPERM, "namespaces cannot be created inside the sandbox")
-    if flags & CLONE_UNTRACED:
-        flags &= ~CLONE_UNTRACED
     limit = task.kernel.config.limits.get("processes")
     if limit is not None and len(task.kernel.pidns.tasks) >= limit:   # tasks: threads count too
         raise KernelError(errno.EAGAIN, f"the sandbox's limit of {limit} tasks is reached")
@@ -52,24 +50,17 @@ def _start_clone(task, flags: int, ptid: int, ctid: int):
 
 @syscall("clone", REWRITE)
 def clone(task, flags: Ptr, stack: Ptr, ptid: Ptr, ctid: Ptr, tls: Ptr):
-    """clone(2): the host creates the thread or process; the guest gets a guest id."""
-    return Native(then=_start_clone(task, flags, ptid, ctid))
+    """clone(2): the host creates the thread or process; the guest gets a guest id.
 
-
-@syscall("clone3", REWRITE)
-def clone3(task, args: Ptr, size: Ptr):
-    """clone3(2): like clone; set_tid and cgroup placement are refused."""
-    if size < CLONE_ARGS.size:
-        raise KernelError(errno.EINVAL)
-    raw = task.read(args, min(size, 88))                   # 88: CLONE_ARGS_SIZE_VER2, with cgroup
-    flags, _pidfd, ctid, ptid, _exit_signal, _stack, _stack_size, _tls = CLONE_ARGS.unpack_from(raw)
-    if len(raw) >= CLONE_ARGS.size + CLONE_ARGS_SET_TID.size:
-        _set_tid, set_tid_size = CLONE_ARGS_SET_TID.unpack_from(raw, CLONE_ARGS.size)
-        if set_tid_size:
-            raise KernelError(errno.EPERM, "clone3 set_tid is not allowed")
-    if flags & CLONE_INTO_CGROUP:
-        raise KernelError(errno.EPERM, "CLONE_INTO_CGROUP is not allowed")
-    return Native(then=_start_clone(task, flags, ptid, ctid))
+    CLONE_UNTRACED is taken out of the flags the host sees: a child made
+    with it would run untraced, beyond the guest kernel, and would outlive
+    a killed supervisor.  (clone3 is refused for the same reason: its flags
+    are in guest memory, which another thread may change after our check;
+    see its row in linux64.py.)"""
+    then = _start_clone(task, flags, ptid, ctid)
+    if flags & CLONE_UNTRACED:
+        return Native(args={0: flags & ~CLONE_UNTRACED}, then=then)
+    return Native(then=then)
 
 
 @syscall("fork", REWRITE)
@@ -280,21 +271,58 @@ def sched_of_pid(task, pid: int, a1: Ptr, a2: Ptr):
 def _priority(task, which: int, who: int) -> Native:
     if which == PRIO_PROCESS and who:
         return Native(args={1: host_pid(task, who)})
-    if which != PRIO_PROCESS and who:
-        raise KernelError(errno.EINVAL, "only PRIO_PROCESS with a pid is supported")
-    return Native()
+    if which in (PRIO_PROCESS, PRIO_PGRP) and not who:
+        return Native()                      # the caller itself, or its own (guest) group
+    if which == PRIO_PGRP:
+        raise KernelError(errno.EINVAL, "PRIO_PGRP is supported for the caller's own group (0) only")
+    raise KernelError(errno.EINVAL)
+
+
+def _user_processes(task, who: int) -> list:
+    """PRIO_USER: the guest processes of (virtual) user `who`, 0 meaning the caller's.
+    On the host every guest process is one uid, shared by other sandboxes: the
+    host's PRIO_USER would reach them all."""
+    uid = who or task.creds.ruid
+    return [p for p in task.kernel.pidns.processes.values()
+            if p.alive and p.creds.ruid == uid]
 
 
 @syscall("getpriority", REWRITE)
 def getpriority(task, which: int, who: int):
-    """getpriority(2): nice value of a guest process (PRIO_PROCESS ids translated)."""
-    return _priority(task, which, who)
+    """getpriority(2): nice value of a guest process (PRIO_PROCESS ids translated);
+    PRIO_USER looks at the user's guest processes only."""
+    if which != PRIO_USER:
+        return _priority(task, which, who)
+    best = None
+    for proc in _user_processes(task, who):
+        try:
+            nice = os.getpriority(os.PRIO_PROCESS, proc.host_pid)
+        except OSError:
+            continue
+        best = nice if best is None else min(best, nice)
+    if best is None:
+        raise KernelError(errno.ESRCH)
+    return 20 - best                         # the raw syscall's value: 40..1 for nice -20..19
 
 
 @syscall("setpriority", REWRITE)
 def setpriority(task, which: int, who: int, prio: int):
-    """setpriority(2): nice value of a guest process (PRIO_PROCESS ids translated)."""
-    return _priority(task, which, who)
+    """setpriority(2): nice value of a guest process (PRIO_PROCESS ids translated);
+    PRIO_USER sets the user's guest processes one by one, never the host user's."""
+    if which != PRIO_USER:
+        return _priority(task, which, who)
+    procs = _user_processes(task, who)
+    if not procs:
+        raise KernelError(errno.ESRCH)
+    err = 0
+    for proc in procs:
+        try:
+            os.setpriority(os.PRIO_PROCESS, proc.host_pid, max(-20, min(19, prio)))
+        except OSError as e:
+            err = e.errno or errno.EPERM
+    if err:
+        raise KernelError(err)
+    return 0
 
 
 @syscall("kcmp", REWRITE)
