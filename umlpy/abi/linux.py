@@ -22,6 +22,9 @@ AT_STATX_SYNC_TYPE = 0x6000            # statx: AT_STATX_FORCE_SYNC | AT_STATX_D
 
 # <asm-generic/fcntl.h>: open flags and fcntl commands
 O_TMPFILE = 0o20200000                 # __O_TMPFILE | O_DIRECTORY
+# include/linux/fcntl.h VALID_OPEN_FLAGS on x86-64: the access mode, then O_CREAT
+# (0o100) through __O_TMPFILE (0o20000000); open() ignores other bits, openat2 refuses them.
+VALID_OPEN_FLAGS = 0o37777703
 F_SETOWN, F_GETOWN, F_SETOWN_EX, F_GETOWN_EX = 8, 9, 15, 16
 
 # <linux/openat2.h>: struct open_how's resolve flags

@@ -57,10 +57,18 @@ def socketpair(task, domain: int, type_: int, protocol: int, sv: Ptr):
 def getsockopt(task, fd: int, level: int, name: int, val: Ptr, lenp: Ptr):
     """getsockopt(2): natively; SO_PEERCRED's pid is translated to a guest pid."""
     def back(r: int) -> int:
-        if r == 0 and level == SOL_SOCKET:
-            pid, _uid, _gid = UCRED.unpack(task.read(val, UCRED.size))
+        if r != 0 or level != SOL_SOCKET:
+            return r
+        try:                                  # the host wrote min(optlen, 12) bytes: as many back
+            got = min(int.from_bytes(task.read(lenp, 4), "little"), UCRED.size)
+            if got <= 0:
+                return r
+            raw = task.read(val, got).ljust(UCRED.size, b"\0")
+            pid, _uid, _gid = UCRED.unpack(raw)
             c = task.creds
-            task.write(val, UCRED.pack(task.kernel.pidns.to_guest(pid), c.euid, c.egid))
+            task.write(val, UCRED.pack(task.kernel.pidns.to_guest(pid), c.euid, c.egid)[:got])
+        except KernelError as e:
+            return -e.errno
         return r
     return Native(then=back)
 
@@ -74,6 +82,17 @@ def _unix_path(task, addr: int, addrlen: int) -> str | None:
     if family != AF_UNIX or len(raw) <= 2 or raw[2] == 0:
         return None
     return os.fsdecode(raw[2:].split(b"\0", 1)[0])
+
+
+def _is_unix_socket(task, fd: int) -> bool:
+    """Is guest `fd` a unix socket?  If not, a unix address is the host kernel's to refuse
+    (ENOTSOCK, EAFNOSUPPORT, EINVAL), which it does before looking at the path --
+    and any path it did look at would be resolved in the guest's empty root."""
+    with guest_fd(task, fd) as hfd:
+        if not S.S_ISSOCK(os.fstat(hfd).st_mode):
+            return False
+        with socket.socket(fileno=os.dup(hfd)) as s:
+            return s.family == socket.AF_UNIX
 
 
 def _bind_target(task, path: str):
@@ -137,7 +156,7 @@ def _via_dir(task, fd: int, dirfd: int, name: str, op, *, keep_as: str | None = 
 def bind(task, fd: int, addr: Ptr, addrlen: UInt):
     """bind(2): unix pathnames are created in the guest VFS; other addresses natively."""
     path = _unix_path(task, addr, addrlen)
-    if path is None:
+    if path is None or not _is_unix_socket(task, fd):
         return Native()
     lk, dirfd, name = _bind_target(task, path)
     task.kernel.report.wrote(path)
@@ -220,7 +239,7 @@ def _without_blocking(task, fd: int, attempt):
 def connect(task, fd: int, addr: Ptr, addrlen: UInt):
     """connect(2): unix pathnames resolve in the guest VFS; other addresses natively."""
     path = _unix_path(task, addr, addrlen)
-    if path is None:
+    if path is None or not _is_unix_socket(task, fd):
         return Native()
 
     def attempt():
@@ -232,7 +251,7 @@ def connect(task, fd: int, addr: Ptr, addrlen: UInt):
 def sendto(task, fd: int, buf: Ptr, length: Ptr, flags: int, addr: Ptr, addrlen: UInt):
     """sendto(2): to a unix pathname, resolved in the guest VFS; otherwise natively."""
     path = _unix_path(task, addr, addrlen)
-    if path is None:
+    if path is None or not _is_unix_socket(task, fd):
         return Native()
     data = task.read(buf, min(length, 1 << 20))
 

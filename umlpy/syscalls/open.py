@@ -15,6 +15,7 @@ from umlpy.abi.errno import KernelError
 from umlpy.abi.linux import (
     AT_FDCWD,
     O_TMPFILE,
+    VALID_OPEN_FLAGS,
     RESOLVE_BENEATH,
     RESOLVE_CACHED,
     RESOLVE_IN_ROOT,
@@ -37,6 +38,7 @@ WRITE_ACCESS = os.O_WRONLY | os.O_RDWR
 def do_open(task, dirfd: int, path: str, flags: int, mode: int, *, resolve: int = 0):
     """The common body of open, openat, creat and openat2."""
     kernel = task.kernel
+    flags &= VALID_OPEN_FLAGS                # open(2) ignores unknown bits (openat2 refused them)
     follow = not flags & os.O_NOFOLLOW
     if resolve & (RESOLVE_IN_ROOT | RESOLVE_BENEATH):
         base = dir_of(task, dirfd)
@@ -148,7 +150,7 @@ def openat2(task, dirfd: int, path: Path, how: Ptr, size: Ptr):
     if size < OPEN_HOW.size:
         raise KernelError(errno.EINVAL)
     flags, mode, resolve = OPEN_HOW.unpack(task.read(how, OPEN_HOW.size))
-    if resolve & ~RESOLVE_KNOWN or (flags & ~0xFFFFFFFF):
+    if resolve & ~RESOLVE_KNOWN or flags & ~VALID_OPEN_FLAGS:
         raise KernelError(errno.EINVAL)
     if mode and not flags & (os.O_CREAT | O_TMPFILE):
         raise KernelError(errno.EINVAL)
