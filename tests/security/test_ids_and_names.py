@@ -263,3 +263,24 @@ def test_truncate_of_a_fifo_is_einval_not_a_hang(sandbox, build, host):
     }""")
     r = run(sandbox, [prog], timeout=10)
     assert r.stdout == "truncate=EINVAL\n"
+
+
+def test_mount_point_that_is_not_utf8(sandbox, build, host):
+    """A tmpfs mounted at a non-UTF-8 path: /proc/self/mountinfo and mounts still read (fuzzer)."""
+    prog = build("mount_bytes", r"""
+    #include <sys/mount.h>
+    int main(void) {
+        mkdir("/home/m\xc3", 0755);
+        printf("mount=%s\n", ERR(mount("none", "/home/m\xc3", "tmpfs", 0, NULL)));
+        char buf[8192];
+        int fd = open("/proc/self/mountinfo", O_RDONLY);
+        long n = read(fd, buf, sizeof buf - 1);
+        buf[n > 0 ? n : 0] = 0;
+        printf("mountinfo=%d\n", n > 0 && strstr(buf, "/home/m\xc3") != NULL);
+        fd = open("/proc/mounts", O_RDONLY);
+        n = read(fd, buf, sizeof buf - 1);
+        printf("mounts=%d\n", n > 0);
+        return 0;
+    }""")
+    out = kv(run(sandbox, [prog]).stdout)
+    assert out == {"mount": "OK", "mountinfo": "1", "mounts": "1"}

@@ -17,7 +17,7 @@ def mounts(kernel) -> bytes:
     for m in _mount_list(kernel):
         fstype = m.fstype or m.fs.name
         lines.append(f"{_source(m)} {_escape(m.point)} {fstype} {_opts(m)} 0 0")
-    return ("\n".join(lines) + "\n").encode()
+    return os.fsencode("\n".join(lines) + "\n")     # mount points are guest bytes
 
 
 def mountinfo(kernel) -> bytes:
@@ -41,7 +41,7 @@ def mountinfo(kernel) -> bytes:
         lines.append(f"{ids[m.point]} {parent} {os.major(dev)}:{os.minor(dev)} / {_escape(m.point)} "
                      f"{_opts(m)} - {fstype} {_source(m)} "
                      f"{'ro' if m.readonly else 'rw'}")
-    return ("\n".join(lines) + "\n").encode()
+    return os.fsencode("\n".join(lines) + "\n")     # mount points are guest bytes
 
 
 def _mount_list(kernel) -> list:
