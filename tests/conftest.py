@@ -143,6 +143,20 @@ def kv(out: str) -> dict[str, str]:
 
 
 @pytest.fixture(autouse=True)
+def host_unchanged(request):
+    """tests/security/: every attack must also leave the host as it was (hostcheck.py):
+    no set-id file under the test's directories, no guest process, mount, cgroup or
+    /dev/shm entry left behind."""
+    if "security" not in request.path.parts:
+        yield
+        return
+    from security.hostcheck import HostState
+    before = HostState.take(request.getfixturevalue("progs"))
+    yield
+    assert before.changes() == []
+
+
+@pytest.fixture(autouse=True)
 def no_supervisor_errors(monkeypatch):
     """Whatever a test's guest does, the supervisor must not hit an internal error."""
     from umlpy.kernel.kernel import Kernel

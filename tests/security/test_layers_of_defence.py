@@ -1,0 +1,50 @@
+"""The layers of defence docs/security.md lists, seen from the host while a guest runs:
+a guest process runs as the unprivileged host uid, with no capabilities, with
+no_new_privs, under the seccomp filter, chrooted in an empty directory, in a
+network namespace of its own, and traced by the supervisor.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from umlpy.kernel.kernel import NOBODY
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _status(pid: int) -> dict[str, str]:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return {k: v.strip() for k, _, v in (line.partition(":") for line in f)}
+    except OSError:                          # gone while we looked
+        return {}
+
+
+def test_a_running_guest_as_the_host_sees_it(rootfs):
+    """uid nobody, CapEff 0, NoNewPrivs 1, Seccomp 2 (filter), root = an empty directory,
+    its own network namespace, traced by the supervisor."""
+    p = subprocess.Popen([sys.executable, "-m", "umlpy", "run", "--rootfs", str(rootfs), "--",
+                          "sh", "-c", "echo ready; exec sleep 30"], stdout=subprocess.PIPE, text=True,
+                         cwd=REPO)
+    try:
+        assert p.stdout.readline() == "ready\n"
+        guests = [int(d) for d in os.listdir("/proc") if d.isdigit()
+                  and _status(int(d)).get("PPid") == str(p.pid)]
+        assert guests, "no guest process found"
+        for pid in guests:
+            st = _status(pid)
+            assert st["Uid"].split()[1] == str(NOBODY) and st["Gid"].split()[1] == str(NOBODY)
+            assert int(st["CapEff"], 16) == 0 and int(st["CapPrm"], 16) == 0
+            assert st["NoNewPrivs"] == "1" and st["Seccomp"] == "2"
+            assert os.listdir(f"/proc/{pid}/root") == []
+            assert os.readlink(f"/proc/{pid}/ns/net") != os.readlink("/proc/self/ns/net")
+            assert st["TracerPid"] != "0"
+    finally:
+        p.terminate()            # as docker stop: the guest ends, the cgroups go
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
