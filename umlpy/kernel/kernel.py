@@ -173,6 +173,7 @@ class Kernel:
         self.killed_by_timeout = False
         self.unix_names: dict[str, tuple[str, int]] = {}   # bound socket alias -> (guest path, dir fd)
         self.waiting: dict[Task, tuple] = {}       # threads parked by a Wait request
+        self.dir_snapshots: dict[tuple, list] = {}  # directory streams' listings (syscalls/fd.py)
         self.state_fd, self.state_dir = self._state_dir()
         self.empty_root = os.path.join(self.state_dir, "empty")
         os.mkdir(self.empty_root, 0o555)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat as S
 
 from umlpy.abi.errno import KernelError
 from umlpy.abi.linux import (
@@ -84,7 +85,6 @@ def _entries(task, hfd: int, path: str) -> list[tuple[str, int, int]]:
 def do_getdents(task, fd: int, buf: int, count: int, pack) -> int:
     with guest_fd(task, fd) as hfd:
         path, hst = task.kernel.vfs.path_of_host_fd(hfd)
-        import stat as S
         if not S.S_ISDIR(hst.st_mode):
             raise KernelError(errno.ENOTDIR)
         if path is None:
@@ -92,7 +92,7 @@ def do_getdents(task, fd: int, buf: int, count: int, pack) -> int:
         # Our position in the merged listing is kept in the host file offset,
         # so dup'd and inherited fds share it exactly as on Linux.
         pos = os.lseek(hfd, 0, os.SEEK_CUR)
-        ents = _entries(task, hfd, path)
+        ents = _listing(task, fd, hst, pos, lambda: _entries(task, hfd, path))
         out = bytearray()
         i = pos
         while i < len(ents):
@@ -107,6 +107,25 @@ def do_getdents(task, fd: int, buf: int, count: int, pack) -> int:
         task.write(buf, bytes(out))
         os.lseek(hfd, i, os.SEEK_SET)
         return len(out)
+
+
+SNAPSHOTS = 64        # directory listings kept at once (per sandbox), the oldest dropped first
+
+
+def _listing(task, fd: int, hst: os.stat_result, pos: int, make) -> list:
+    """The listing a directory stream reads from: taken when it starts (offset 0) and
+    kept while it goes on, as Linux's readdir keeps its place.  Made afresh at
+    each call, an `rm -rf` that deletes what it has read would shift the rest
+    under its offset and skip entries ("Directory not empty")."""
+    cache = task.kernel.dir_snapshots
+    key = (task.process.pid, fd, hst.st_dev, hst.st_ino)
+    ents = cache.pop(key, None)
+    if ents is None or pos == 0:
+        ents = make()
+    cache[key] = ents                        # newest last
+    if len(cache) > SNAPSHOTS:
+        del cache[next(iter(cache))]
+    return ents
 
 
 def _pack64(ino: int, off: int, dtype: int, name: bytes) -> bytes:
