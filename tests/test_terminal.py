@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+import select
 import shlex
 import signal
 import subprocess
@@ -289,3 +290,30 @@ def test_dash_i_is_accepted_and_changes_nothing(rootfs):
     r = subprocess.run(["sh", "-c", umlpy_run(rootfs, "-i", "--", "sh", "-c", "cat; [ -t 0 ] || echo pipe")],
                        input="x\n", capture_output=True, text=True, timeout=30, check=False)
     assert (r.returncode, r.stdout) == (0, "x\npipe\n")
+
+
+def test_the_python_api_never_hands_over_the_callers_terminal(rootfs):
+    """Sandbox.run with inherited stdio on a terminal: the guest's stdin is not the terminal
+    (it reads EOF at once), its stdout is not a tty, and its output still reaches the terminal."""
+    import pty
+    code = ("import sys\nfrom umlpy import Sandbox\n"
+            "with Sandbox(rootfs=sys.argv[1]) as sb:\n"
+            "    r = sb.run(['sh', '-c', 'read x; echo read=$?; [ -t 0 ] || echo in-not-tty; "
+            "[ -t 1 ] || echo out-not-tty'], stdout=None, stderr=None, timeout=20)\n"
+            "print('status', r.returncode, flush=True)\n")
+    pid, master = pty.fork()
+    if pid == 0:                                      # pragma: no cover (the child)
+        os.execvp(sys.executable, [sys.executable, "-c", code, str(rootfs)])
+    out = b""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and b"status" not in out:
+        r, _, _ = select.select([master], [], [], 1)
+        if r:
+            try:
+                out += os.read(master, 4096)
+            except OSError:
+                break
+    os.waitpid(pid, 0)
+    os.close(master)
+    text = out.decode(errors="replace").replace("\r\n", "\n")
+    assert "read=1\nin-not-tty\nout-not-tty\n" in text and "status 0" in text, text

@@ -476,7 +476,12 @@ class Sandbox:
             stdout=PIPE, stderr=PIPE, capture_output: bool | None = None,
             timeout: float | None = None, text: bool = False, check: bool = False,
             env: Mapping[str, str] | None = None, cwd: str | None = None) -> CompletedProcess:
-        """Run `args` as guest init; like subprocess.run, output captured as bytes by default."""
+        """Run `args` as guest init; like subprocess.run, output captured as bytes by default.
+
+        The caller's terminal is never handed to the guest, which could change
+        its modes or read keys behind job control's back: an inherited stdin
+        that is a terminal becomes /dev/null, and inherited stdout/stderr
+        terminals are fed through pipes (pass stdin=sys.stdin to hand it over)."""
         if isinstance(args, str):
             raise TypeError("args must be a list of strings, e.g. ['sh', '-c', 'echo hi']")
         if capture_output is False:
@@ -575,16 +580,27 @@ class _GuestIO:
             self._writer = None
             self.fds = [self._fd(stdin, 0)]
         self._readers = []
+        self._forwards: list[tuple[int, int]] = []    # (pipe read end, the caller's terminal fd)
         for name, spec, default in (("stdout", stdout, 1), ("stderr", stderr, 2)):
             if spec == PIPE:
                 r, w = os.pipe()
                 self.fds.append(w)
                 self.close_after_start.append(w)
                 self._readers.append((name, r))
+            elif spec is None and os.isatty(default):
+                # The caller's terminal is not handed over: the guest could
+                # change its modes (TCSETS) behind the caller's back.  Its
+                # output reaches the terminal through a pipe instead.
+                r, w = os.pipe()
+                self.fds.append(w)
+                self.close_after_start.append(w)
+                self._forwards.append((r, default))
             else:
                 self.fds.append(self._fd(spec, default))
 
     def _fd(self, spec, default: int) -> int:
+        if spec is None and default == 0 and os.isatty(0):
+            spec = DEVNULL          # never the caller's terminal unless stdin= names it (see below)
         if spec is None:
             return default
         if spec == DEVNULL:
@@ -616,6 +632,15 @@ class _GuestIO:
                 with open(r, "rb", closefd=True) as f:
                     self.results[name] = f.read()
             self.threads.append(threading.Thread(target=drain, daemon=True))
+        for r, to in self._forwards:
+            def forward(r=r, to=to) -> None:
+                with open(r, "rb", buffering=0, closefd=True) as f:
+                    while chunk := f.read(1 << 16):
+                        try:
+                            os.write(to, chunk)
+                        except OSError:
+                            pass
+            self.threads.append(threading.Thread(target=forward, daemon=True))
         for t in self.threads:
             t.start()
 
@@ -623,6 +648,8 @@ class _GuestIO:
         for fd in self.close_after_start:
             os.close(fd)
         for _, r in self._readers:
+            os.close(r)
+        for r, _ in self._forwards:
             os.close(r)
         if self._writer is not None:
             os.close(self._writer[0])
