@@ -56,6 +56,12 @@ ST_FLAGS = (ST_RDONLY | ST_NOSUID | ST_NODEV | ST_NOEXEC | ST_SYNCHRONOUS | ST_V
 # ----------------------------------------------------------------- processes
 # <linux/sched.h>: clone flags (the low byte of clone's flags is the exit signal)
 CLONE_VM = 0x100
+CLONE_FS = 0x200
+CLONE_FILES = 0x400
+CLONE_SIGHAND = 0x800
+CLONE_PARENT = 0x8000
+CLONE_PARENT_SETTID = 0x100000
+CLONE_CHILD_SETTID = 0x1000000
 CLONE_PIDFD = 0x1000
 CLONE_VFORK = 0x4000
 CLONE_THREAD = 0x10000

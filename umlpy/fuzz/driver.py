@@ -43,8 +43,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import umlpy.fuzz.corpus as corpus
+import umlpy.fuzz.specs as specs
 from umlpy.api import DEFAULT_ENV, Config, ConfigError, LaunchError, default_rootfs, launch, parse_limits
-from umlpy.fuzz import corpus, specs
 
 HERE = Path(__file__).resolve().parent
 GUEST_SOURCE = HERE / "guest.c"

@@ -24,6 +24,14 @@ from pathlib import Path
 from typing import TextIO
 
 from umlpy.abi.errno import KernelError
+from umlpy.abi.linux import (
+    CLONE_CHILD_SETTID,
+    CLONE_FS,
+    CLONE_PARENT,
+    CLONE_PARENT_SETTID,
+    CLONE_THREAD,
+    SIGCHLD,
+)
 from umlpy.kernel.dispatch import Call, Dispatcher
 from umlpy.kernel.limits import KNOWN as KNOWN_LIMITS
 from umlpy.kernel.limits import Enforcement, default_disk, show
@@ -33,9 +41,6 @@ from umlpy.kernel.task import FsContext, Process, Task
 from umlpy.platform import host
 from umlpy.platform.interface import Event, Kind, Platform
 
-CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
-CLONE_PARENT, CLONE_THREAD = 0x8000, 0x10000
-CLONE_PARENT_SETTID, CLONE_CHILD_SETTID = 0x100000, 0x1000000
 NOBODY = 65534
 # Signals whose default action is to do nothing (signal(7)), as a SigPnd-style bit mask.
 _DEFAULT_IGNORED = sum(1 << (s - 1) for s in (signal.SIGCHLD, signal.SIGURG, signal.SIGWINCH))
@@ -385,7 +390,7 @@ class Kernel:
         if parent.clone_args:
             flags, ptid, ctid = parent.clone_args
         else:
-            flags, ptid, ctid = 17, 0, 0
+            flags, ptid, ctid = SIGCHLD, 0, 0
         gtid = self.pidns.alloc(host_tid)
         if flags & CLONE_THREAD:
             proc = parent.process

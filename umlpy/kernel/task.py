@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from umlpy.abi.errno import KernelError
+from umlpy.abi.linux import SIGCHLD
 from umlpy.kernel.creds import Creds
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ class Process:
         self.comm = b""
         self.creds = Creds()
         self.start_time = 0.0
-        self.exit_signal = 17                     # SIGCHLD
+        self.exit_signal = SIGCHLD
         self.alive = True
         self.reaped = False
         self.pidfd: int | None = None
