@@ -6,6 +6,11 @@ creates belongs to it (virtual ownership, never applied on the host).
 """
 from __future__ import annotations
 
+import subprocess
+import sys
+
+from umlpy import Sandbox
+
 PERM = r"""
 #define _GNU_SOURCE
 #include <errno.h>
@@ -66,3 +71,25 @@ def test_files_made_by_a_user_belong_to_it_in_the_guest_only(sandbox):
     r = sandbox.run(["sh", "-c", "su nobody -s /bin/sh -c 'echo x > /tmp/n; mkdir /tmp/d; id -u'; "
                                  "stat -c '%u %U' /tmp/n /tmp/d"], text=True, timeout=10)
     assert r.stdout == "65534\n65534 nobody\n65534 nobody\n", r.stderr
+
+
+def test_run_as_a_guest_user_from_the_rootfs(rootfs):
+    """Sandbox(user=NAME) starts init as that guest user, with the rootfs's ids and home;
+    a root-only file is then EACCES, as for any user."""
+    with Sandbox(rootfs=rootfs, user="nobody") as sb:
+        r = sb.run(["/bin/sh", "-c", "id -u; id -g; echo $HOME; cat /root/.profile 2>&1; "
+                                     "touch /etc/x 2>&1; echo done"], text=True, timeout=20)
+    lines = r.stdout.splitlines()
+    assert lines[:3] == ["65534", "65534", "/nonexistent"], r.stdout
+    assert "Permission denied" in lines[4] and lines[-1] == "done", r.stdout
+
+
+def test_user_option_numbers_and_errors(rootfs):
+    """-u UID:GID needs no passwd entry; an unknown name is one error line and status 2."""
+    base = [sys.executable, "-m", "umlpy", "run", "--rootfs", str(rootfs)]
+    r = subprocess.run(base + ["-u", "1000:100", "--", "sh", "-c", "id -u; id -g"],
+                       capture_output=True, text=True, timeout=30, check=False)
+    assert r.stdout == "1000\n100\n", r.stdout + r.stderr
+    r = subprocess.run(base + ["-u", "nosuchuser", "--", "true"], capture_output=True, text=True,
+                       timeout=30, check=False)
+    assert r.returncode == 2 and r.stderr == "umlpy: error: unknown user 'nosuchuser': not in the rootfs's /etc/passwd\n"

@@ -30,6 +30,8 @@ from typing import IO, Mapping, Sequence
 from umlpy.abi.errno import KernelError
 from umlpy.fsimpl.layout import build_vfs
 from umlpy.fsimpl.persist import PersistError
+from umlpy.abi.linux import RESOLVE_IN_ROOT
+from umlpy.kernel.creds import Creds
 from umlpy.kernel.kernel import NOBODY, REPORT_CAP, Config, Kernel, Report
 from umlpy.kernel.limits import (  # noqa: F401 (help: for cli)
     LIMITS_HELP,
@@ -112,6 +114,56 @@ def parse_tmpfs(spec: str) -> tuple[str, int, int]:
         elif opt not in ("rw", "nosuid", "nodev", "noexec", "exec", "suid", "dev"):
             raise ValueError(f"bad --tmpfs option {opt!r}: expected size=SIZE or mode=OCTAL")
     return path, size, mode
+
+
+def _rootfs_table(rootfs: Path, name: str) -> list[list[str]]:
+    """The lines of the rootfs's /etc/NAME (passwd, group) split at ':', read inside the
+    rootfs (openat2 RESOLVE_IN_ROOT: a symlink in it cannot point at the host's)."""
+    try:
+        root = os.open(rootfs, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            fd = host.openat2(root, f"etc/{name}", os.O_RDONLY | os.O_CLOEXEC, 0, RESOLVE_IN_ROOT)
+        finally:
+            os.close(root)
+        with open(fd, "rb") as f:
+            text = f.read(1 << 20).decode(errors="replace")
+    except OSError:
+        return []
+    return [line.split(":") for line in text.splitlines() if line and not line.startswith("#")]
+
+
+def parse_user(rootfs: str | os.PathLike, spec: str) -> tuple[Creds, str | None]:
+    """docker's --user: NAME|UID[:GROUP|GID] -> (the guest credentials, the home directory).
+
+    A name must be in the rootfs's /etc/passwd, which gives the uid, the
+    group and the home; a number needs no entry (its group is then 0, as in
+    docker).  The supplementary groups are the user's in /etc/group."""
+    who, _, group = str(spec).partition(":")
+    if not who:
+        raise ValueError(f"bad user {spec!r}: expected NAME|UID[:GROUP|GID]")
+    users = {e[0]: e for e in _rootfs_table(Path(rootfs), "passwd") if len(e) >= 7}
+    by_uid = {e[2]: e for e in reversed(list(users.values()))}
+    entry = users.get(who) if not who.isdigit() else by_uid.get(who)
+    if entry is None and not who.isdigit():
+        raise ValueError(f"unknown user {who!r}: not in the rootfs's /etc/passwd")
+    uid = int(who) if who.isdigit() else int(entry[2])
+    gid = int(entry[3]) if entry is not None and entry[3].isdigit() else 0
+    groups = _rootfs_table(Path(rootfs), "group")
+    if group:
+        if group.isdigit():
+            gid = int(group)
+        else:
+            match = [g for g in groups if len(g) >= 3 and g[0] == group and g[2].isdigit()]
+            if not match:
+                raise ValueError(f"unknown group {group!r}: not in the rootfs's /etc/group")
+            gid = int(match[0][2])
+    if uid > 0xFFFFFFFE or gid > 0xFFFFFFFE:
+        raise ValueError(f"bad user {spec!r}: ids go up to 4294967294")
+    name = entry[0] if entry is not None else None
+    extra = sorted({int(g[2]) for g in groups if len(g) >= 4 and g[2].isdigit() and name
+                    and name in g[3].split(",")} - {gid})
+    creds = Creds(uid, uid, uid, gid, gid, gid, [gid, *extra] if extra else [])
+    return creds, (entry[5] if entry is not None else None)
 
 
 SYSCALL_TABLE = linux64.TABLE      # what `umlpy syscalls` prints
@@ -391,7 +443,7 @@ class Sandbox:
                  trace: IO[str] | None = None, strict: bool = False, cpu: int | str | None = "auto",
                  host_uid: int = NOBODY, limits: Mapping[str, int | str | None] | None = None,
                  ulimits: Mapping[str, int | str | tuple] | None = None,
-                 tmpfs: Sequence[str] = ()) -> None:
+                 tmpfs: Sequence[str] = (), user: str | int | None = None) -> None:
         self.rootfs = Path(rootfs) if rootfs is not None else default_rootfs()
         if not self.rootfs.is_dir():
             raise SandboxError(f"rootfs {self.rootfs} is not a directory "
@@ -401,6 +453,9 @@ class Sandbox:
         self.ulimits = parse_ulimits(ulimits)       # per process
         self.tmpfs = [parse_tmpfs(t) for t in tmpfs]   # "PATH[:size=SIZE,mode=MODE]": a tmpfs of its own
         self.env = dict(DEFAULT_ENV if env is None else env)
+        self.user, home = parse_user(self.rootfs, str(user)) if user is not None else (None, None)
+        if home is not None and env is None:           # the user's own HOME, as su - would
+            self.env["HOME"] = home
         self.cwd, self.hostname, self.trace, self.strict = cwd, hostname, trace, strict
         self.cpu, self.host_uid = cpu, host_uid
         self._own_persist = persist is None
@@ -467,7 +522,7 @@ class Sandbox:
                      hostname=self.hostname, persist=self.persist, trace=self.trace,
                      strict=self.strict or self.trace is not None, stdio=stdio, cpu=self.cpu,
                      host_uid=self.host_uid, limits=self.limits, ulimits=self.ulimits, tmpfs=self.tmpfs,
-                     storage=self._storage)
+                     storage=self._storage, user=self.user)
         for k, v in overrides.items():
             setattr(cfg, k, v)
         return cfg

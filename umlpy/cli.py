@@ -35,6 +35,7 @@ from umlpy.api import (
     parse_limits,
     parse_mount,
     parse_tmpfs,
+    parse_user,
     parse_ulimits,
     print_report,
 )
@@ -61,6 +62,8 @@ def _add_sandbox_options(p: argparse.ArgumentParser, *, rootfs_positional: bool 
     p.add_argument("-e", "--env", action="append", default=[], metavar="NAME=VALUE",
                    help="set an environment variable in the guest")
     p.add_argument("-w", "--workdir", default="/", metavar="DIR", help="working directory in the guest")
+    p.add_argument("-u", "--user", metavar="NAME|UID[:GROUP|GID]",
+                   help="run as this guest user (a name from the rootfs's /etc/passwd, or a number)")
     p.add_argument("--hostname", default="umlpy", help="the sandbox's hostname")
     p.add_argument("--persist", metavar="DIR", help="keep the writable layer in this host directory")
     p.add_argument("--cpu", type=_cpu, default="auto", metavar="N|auto|none",
@@ -157,11 +160,15 @@ def _config_kwargs(ns) -> dict:
         limits = parse_limits(dict(_pair(p, "--limit") for p in ns.limit))
         ulimits = parse_ulimits(dict(_pair(p, "--ulimit") for p in ns.ulimit))
         tmpfs = [parse_tmpfs(t) for t in ns.tmpfs]
+        user, home = parse_user(rootfs, ns.user) if ns.user else (None, None)
     except ValueError as e:
         raise UsageError(str(e))
-    return {"rootfs": rootfs, "binds": binds, "env": _env(ns.env), "cwd": ns.workdir,
+    env = _env(ns.env)
+    if home is not None and not any(p.startswith("HOME=") for p in ns.env):
+        env["HOME"] = home                   # the user's own, as su - would
+    return {"rootfs": rootfs, "binds": binds, "env": env, "cwd": ns.workdir,
             "hostname": ns.hostname, "persist": Path(ns.persist) if ns.persist else None,
-            "cpu": ns.cpu, "limits": limits, "ulimits": ulimits, "tmpfs": tmpfs}
+            "cpu": ns.cpu, "limits": limits, "ulimits": ulimits, "tmpfs": tmpfs, "user": user}
 
 
 def _pair(text: str, option: str) -> tuple[str, str]:

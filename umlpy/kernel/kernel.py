@@ -32,6 +32,7 @@ from umlpy.abi.linux import (
     CLONE_THREAD,
     SIGCHLD,
 )
+from umlpy.kernel.creds import Creds
 from umlpy.kernel.dispatch import Call, Dispatcher
 from umlpy.kernel.limits import KNOWN as KNOWN_LIMITS
 from umlpy.kernel.limits import Enforcement, default_disk, show
@@ -71,6 +72,7 @@ class Config:
     ulimits: dict[str, tuple[int, int]] = field(default_factory=dict)   # per process: name -> (soft, hard)
     tmpfs: list[tuple[str, int, int]] = field(default_factory=list)     # (guest path, size, mode): own tmpfs
     storage: str | None = None      # a directory on size-limited storage to keep this run's state in
+    user: Creds | None = None       # guest init's (virtual) credentials; None: root
 
 
 def _remove_stale_state(parent: str) -> None:
@@ -229,8 +231,9 @@ class Kernel:
         """Create guest init running `argv` (PATH-searched in the guest)."""
         fs = FsContext(cwd=self.config.cwd)
         env = [f"{k}={v}".encode() for k, v in self.config.env.items()]
+        creds = self.config.user.copy() if self.config.user is not None else Creds()
         plan = prepare_exec(self, fs, argv[0], [a.encode() for a in argv], env, search_path=True,
-                            env_path=self.config.env.get("PATH"))
+                            env_path=self.config.env.get("PATH"), creds=creds)
         try:
             cpu = placement(self.config.cpu)
             if cpu is not None:
@@ -245,6 +248,7 @@ class Kernel:
             os.close(plan.fd)
         self._enforce_limits(pid)
         proc = Process(self.pidns.alloc(pid), pid, None)
+        proc.creds = creds
         proc.start_time = time.time()
         proc.open_pidfd(host.pidfd_open)
         plan.apply(proc)
