@@ -145,6 +145,7 @@ def run_c(sb, cc, name, body, *args, **kw):
 # ---------------------------------------------------------------- paths
 
 def test_dotdot_beyond_root(box, host, cc):
+    """`..` beyond the guest's / stays at /: the host secret next to the bind is never read."""
     r = sh(box, "cat /../../../../etc/hostname; cd /../../..; pwd; ls; "
                 f"cat /../../../..{host.secret}; echo rc=$?")
     lines = r.stdout.splitlines()
@@ -166,6 +167,7 @@ def test_dotdot_beyond_root(box, host, cc):
 
 
 def test_guest_made_absolute_symlink_to_root(box, host, rootfs):
+    """A symlink the guest makes to an absolute path resolves in the guest's tree, not the host's."""
     r = sh(box, "ln -s / /tmp/r && ln -s / /root/r2 && cat /tmp/r/etc/hostname && "
                 "cat /root/r2/root/r2/../etc/hostname && ls /tmp/r/ && "
                 f"cat /tmp/r{host.secret}; cat /tmp/r/tmp/r/tmp/r/../../..{host.secret}; "
@@ -179,6 +181,7 @@ def test_guest_made_absolute_symlink_to_root(box, host, rootfs):
 
 
 def test_guest_made_relative_symlink_with_many_dotdots(box, host):
+    """A guest symlink with more `..` than the tree is deep stops at the guest's /."""
     up = "../" * 30
     r = sh(box, f"ln -s {up} /tmp/up && ln -s {up}{host.secret.relative_to('/')} /root/s && "
                 "cat /tmp/up/etc/hostname && readlink /root/s; cat /root/s; echo rc=$?; "
@@ -194,6 +197,7 @@ def test_guest_made_relative_symlink_with_many_dotdots(box, host):
 
 
 def test_proc_self_root_stays_in_guest(box, host, cc):
+    """/proc/self/root leads to the guest's /, never the host's."""
     r = sh(box, "readlink /proc/self/root; cat /proc/self/root/etc/hostname; "
                 "cat /proc/1/root/etc/hostname; cat /proc/self/root/../../etc/hostname; "
                 f"cat /proc/self/root{host.secret}; cat /proc/1/root{host.secret}")
@@ -216,6 +220,7 @@ def test_proc_self_root_stays_in_guest(box, host, cc):
 
 
 def test_proc_self_fd_dir_then_dotdot(box, host, cc):
+    """/proc/self/fd/N of a directory, then `..`: still inside the guest."""
     out = kv(run_c(box, cc, "procfd", r"""
         int main(int argc, char **argv) { char p[512];
             int fd = open("/mnt", O_RDONLY | O_DIRECTORY);        /* the bind mount */
@@ -240,6 +245,7 @@ def test_proc_self_fd_dir_then_dotdot(box, host, cc):
 
 
 def test_openat_dirfd_dotdot(box, host, cc):
+    """openat with a directory fd and `..` components cannot climb out of the guest."""
     out = kv(run_c(box, cc, "openat_up", r"""
         #include <linux/openat2.h>
         int main(int argc, char **argv) { char p[512];
@@ -269,6 +275,7 @@ def test_openat_dirfd_dotdot(box, host, cc):
 
 
 def test_bind_mount_host_symlinks_stay_inside(box, host, cc):
+    """Host symlinks inside a bind mount resolve inside the bind, not on the host."""
     r = sh(box, "readlink /mnt/root; readlink /mnt/up; cat /mnt/inside; "
                 f"cat /mnt/root{host.secret}; cat /mnt/up/secret/SECRET; cat /mnt/upsecret; "
                 f"cat /mnt/abs; cat /mnt/absdir/SECRET; cat /mnt/../secret/SECRET; "
@@ -306,6 +313,7 @@ def test_bind_mount_host_symlinks_stay_inside(box, host, cc):
 
 
 def test_bind_mount_writes_through_host_symlinks_stay_inside(box, host, cc):
+    """Writes through host symlinks in a bind mount never land outside it."""
     r = sh(box, "echo pwned > /mnt/abs; echo pwned > /mnt/upsecret; echo pwned > /mnt/dangle; "
                 "echo guest > /mnt/dangle_rel; cat /created_by_guest_rel; "
                 "mkdir /mnt/up/secret/d; rm /mnt/absdir/SECRET; ln -s x /mnt/absdir/l; "
@@ -332,6 +340,7 @@ def test_bind_mount_writes_through_host_symlinks_stay_inside(box, host, cc):
 
 
 def test_host_files_invisible_by_any_path(box, host, rootfs):
+    """Host files that were not mapped in are unreachable by any path spelling."""
     r = sh(box, f"ls {host.tmp}; ls {host.secret_dir}; cat {host.secret}; "
                 f"find / -name SECRET 2>/dev/null; find / -name {host.tmp.name} 2>/dev/null; "
                 f"grep -rl {host.token} /etc /root /tmp 2>/dev/null; echo end")
@@ -347,6 +356,7 @@ def test_host_files_invisible_by_any_path(box, host, rootfs):
 
 
 def test_chroot_escape_stays_in_guest(box, host, cc):
+    """The classic chroot escape (chroot, fchdir out, walk up, chroot(".")) stays in the guest."""
     out = kv(run_c(box, cc, "chroot_escape", r"""
         int main(int argc, char **argv) { char b[256];
             mkdir("/tmp/jail", 0755); mkdir("/tmp/jail/etc", 0755);
@@ -371,6 +381,7 @@ def test_chroot_escape_stays_in_guest(box, host, cc):
 
 def test_exec_interpreter_and_pt_interp_resolved_in_guest(box, host, tmp_path, cc, progs):
     # a host-only executable (not in the rootfs) and a host-only interpreter
+    """#! interpreters and ELF PT_INTERP are looked up in the guest's tree, never the host's."""
     tool = host.secret_dir / "tool.sh"
     tool.write_text(f"#!/bin/sh\necho {host.token}\n")
     tool.chmod(0o755)
@@ -412,6 +423,7 @@ def alive(pid: int) -> bool:
 def test_guest_cannot_signal_host_processes(box, cc):
     # Host processes that are not our children (a running child of the supervisor's
     # process is another matter: test_host_children_of_the_supervisor_are_not_guests).
+    """kill() of host pids reaches no host process (guest pids only)."""
     me, parent = os.getpid(), os.getppid()
     out = kv(run_c(box, cc, "killhost", r"""
         #include <sys/resource.h>
@@ -505,6 +517,7 @@ def test_host_children_of_the_supervisor_are_not_guests(rootfs):
 
 
 def test_guest_runs_as_unprivileged_host_user(rootfs):
+    """Guest root is an unprivileged host user with no capabilities."""
     import psutil
     with Sandbox(rootfs=rootfs) as sb:
         seen = {}
@@ -529,6 +542,7 @@ def test_guest_runs_as_unprivileged_host_user(rootfs):
 
 
 def test_ptrace_namespaces_and_host_administration_are_refused(box, cc):
+    """ptrace, new namespaces and host administration calls are refused."""
     out = kv(run_c(box, cc, "privileged", r"""
         #include <sys/mount.h>
         #include <linux/sched.h>
@@ -579,6 +593,7 @@ def test_guest_mounts_never_touch_the_host(box):
 
 
 def test_denied_syscalls_are_reported(box, cc):
+    """A refused call gives its errno and shows in the report."""
     r = run_c(box, cc, "denied_report", r"""
         int main(void) { T("bpf", syscall(SYS_bpf, 0, (void *)0, 0));
                          T("iou", syscall(SYS_io_uring_setup, 8, (void *)0)); return 0; }""")
@@ -589,6 +604,7 @@ def test_denied_syscalls_are_reported(box, cc):
 
 @pytest.mark.parametrize("how", ["x32", "int80"])
 def test_other_syscall_abis_kill_the_guest(box, cc, how):
+    """int 0x80 and x32 syscalls (outside the filter's ABI) kill the guest."""
     body = {
         # getpid through the x32 ABI bit: must not bypass the filter
         "x32": 'long r; asm volatile("syscall" : "=a"(r) : "a"(39L | 0x40000000L) : "rcx", "r11", "memory");',
@@ -605,6 +621,7 @@ def test_other_syscall_abis_kill_the_guest(box, cc, how):
 # ---------------------------------------------------------------- sockets
 
 def test_unix_socket_to_host_path_is_enoent(box, tmp_path, cc):
+    """connect() to a host unix socket path finds nothing (ENOENT): guest paths only."""
     path = tmp_path / "h.sock"
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     srv.bind(str(path))
@@ -631,6 +648,7 @@ def test_unix_socket_to_host_path_is_enoent(box, tmp_path, cc):
 
 
 def test_abstract_unix_socket_of_host_unreachable(box, cc):
+    """The host's abstract unix sockets are out of reach (own network namespace)."""
     name = f"umlpy-test-{uuid.uuid4().hex}"
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     srv.bind("\0" + name)
@@ -687,6 +705,7 @@ int main(int argc, char **argv) {
 
 
 def test_tcp_host_unreachable_guest_loopback_works(box, cc):
+    """Host TCP ports are unreachable; the guest's own loopback works."""
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     srv.bind(("127.0.0.1", 0))
@@ -705,6 +724,7 @@ def test_tcp_host_unreachable_guest_loopback_works(box, cc):
 
 def test_guest_tcp_server_not_visible_on_host(rootfs, cc, progs):
     # a guest listening on 127.0.0.1:PORT is in its own network: the host gets refused
+    """A guest TCP server is not visible on the host's loopback."""
     prog = cc("tcp_listen", PRELUDE + r"""
         int main(int argc, char **argv) {
             struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(atoi(argv[1]))};
@@ -749,6 +769,7 @@ def test_guest_tcp_server_not_visible_on_host(rootfs, cc, progs):
 
 
 def test_unix_socket_names_are_guest_paths(box, cc):
+    """Bound unix socket names are guest paths in getsockname and getpeername."""
     out = kv(run_c(box, cc, "unix_names", r"""
         int main(void) {
             struct sockaddr_un a = {.sun_family = AF_UNIX}, b; socklen_t len;
@@ -767,6 +788,7 @@ def test_unix_socket_names_are_guest_paths(box, cc):
 
 
 def test_no_host_paths_leak_through_proc(box, rootfs, host, progs):
+    """/proc (exe, maps, mounts, fd links) shows guest paths, never host ones."""
     r = sh(box, "readlink /proc/self/exe; /usr/bin/cat /proc/self/maps; cat /proc/self/mounts "
                 "/proc/self/mountinfo; exec 5</mnt/inside; readlink /proc/self/fd/5; "
                 "/usr/bin/ls -l /proc/self/fd/ /proc/self/cwd /proc/self/root")
@@ -829,6 +851,7 @@ def test_writes_through_any_handle_never_reach_the_rootfs(rootfs, progs, cc, tmp
 
 
 def test_guest_symlinks_to_host_paths_are_guest_paths_for_every_syscall(box, host, cc):
+    """Every path-taking syscall resolves a guest symlink to a host-looking path inside the guest."""
     out = kv(run_c(box, cc, "symlink_ops", r"""
         #include <sys/xattr.h>
         int main(int argc, char **argv) { char p[512];
@@ -906,6 +929,7 @@ def test_guest_seccomp_filters_cannot_bypass_the_supervisor(box, cc):
 
 
 def test_ro_bind_mount_stays_read_only_through_descriptors(rootfs, progs, cc, tmp_path):
+    """A read-only bind stays read-only through descriptor tricks (reopen via /proc/self/fd, fchmod, ...)."""
     ro = tmp_path / "ro"
     ro.mkdir()
     (ro / "f").write_text("keep\n")
