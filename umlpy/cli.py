@@ -1,9 +1,10 @@
-"""The umlpy command line: boot, run, trace, syscalls.
+"""The umlpy command line: boot, run, trace, syscalls, check.
 
     umlpy boot [DIR]                    an interactive shell as pid 1 of a new userland
     umlpy run [options] -- CMD [ARG...] one command; exits with its status (128+N if killed by N)
     umlpy trace [options] -- CMD ...    run in strict mode, one strace-like line per syscall
     umlpy syscalls                      the syscall class table
+    umlpy check [--json]                which host features are here, and the mode umlpy runs in
 
 A bad command line is a one-line message on stderr and exit status 2.
 A guest never holds the host terminal: with -t, or when stdin and stdout are
@@ -40,6 +41,7 @@ from umlpy.api import (
     print_report,
 )
 from umlpy.boot import boot, run_on_console
+from umlpy.check import main as check_main
 from umlpy.terminal import Console, NotATerminal
 
 
@@ -126,6 +128,8 @@ def build_parser() -> Parser:
                             "are terminals)")
         r.add_argument("cmd", nargs=argparse.REMAINDER, help="-- CMD [ARG...]")
     sub.add_parser("syscalls", help="print the syscall class table")
+    c = sub.add_parser("check", help="report which host features umlpy needs are present, and its mode")
+    c.add_argument("--json", action="store_true", help="print the report as a JSON object")
     return p
 
 
@@ -239,13 +243,18 @@ def cmd_syscalls(ns) -> int:
     return 0
 
 
+def cmd_check(ns) -> int:
+    return check_main(as_json=ns.json)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         ns = parser.parse_args(argv)
         if ns.command is None:
-            raise UsageError("missing command: boot, run, trace or syscalls")
-        handler = {"run": cmd_run, "trace": cmd_run, "boot": cmd_boot, "syscalls": cmd_syscalls}[ns.command]
+            raise UsageError("missing command: boot, run, trace, syscalls or check")
+        handler = {"run": cmd_run, "trace": cmd_run, "boot": cmd_boot, "syscalls": cmd_syscalls,
+                   "check": cmd_check}[ns.command]
         return handler(ns)
     except (UsageError, ConfigError) as e:
         sys.stderr.write(f"umlpy: error: {e}\n")

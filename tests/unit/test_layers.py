@@ -13,6 +13,7 @@ ALLOWED, the most specific row that names it ("fsimpl.procfs" for the procfs pac
 "fsimpl" for the other file systems).
 
     front ends:   cli -> boot -> api          pytest_plugin -> api          fuzz -> api
+                  cli -> check -> api, abi, platform.host, platform.cgroup (it probes the host itself)
                   cli, boot -> terminal       (the host terminal relay; imports nothing of umlpy)
     composition:  api -> syscalls, trace, fsimpl, kernel, vfs, platform, image, abi
     guest kernel: syscalls -> {kernel, fsimpl} -> vfs -> abi;  kernel -> platform -> abi
@@ -72,7 +73,8 @@ ALLOWED: dict[str, frozenset[str]] = {k: frozenset(v) for k, v in {
     # front ends
     "terminal":      set(),
     "boot":          {"api", "terminal"},
-    "cli":           {"api", "boot", "terminal"},
+    "cli":           {"api", "boot", "terminal", "check"},
+    "check":         {"api", "abi", "platform.host", "platform.cgroup"},
     "pytest_plugin": {"api"},
     "fuzz":          {"api"},
     "__main__":      {"cli"},
@@ -80,7 +82,7 @@ ALLOWED: dict[str, frozenset[str]] = {k: frozenset(v) for k, v in {
 
 # Importing the root package is importing api (see the docstring).
 SAME_AS = {"__init__": "api"}
-FRONT_ENDS = {"cli", "boot"}
+FRONT_ENDS = {"cli", "boot", "check"}
 MAY_IMPORT_FRONT_ENDS = {"cli", "__main__"}
 
 
