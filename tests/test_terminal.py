@@ -306,7 +306,7 @@ def test_the_python_api_never_hands_over_the_callers_terminal(rootfs):
         os.execvp(sys.executable, [sys.executable, "-c", code, str(rootfs)])
     out = b""
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and b"status" not in out:
+    while time.monotonic() < deadline and not re.search(rb"status -?\d+\s", out):
         r, _, _ = select.select([master], [], [], 1)
         if r:
             try:
