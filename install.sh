@@ -1,10 +1,12 @@
 #!/bin/bash
-# Install umlpy on Debian 12 (run as root; idempotent; any cwd):
+# Install umlpy on Debian 12 (idempotent; any cwd; root for the apt step):
 #   1. apt: busybox-static (the guest's static userland), python3-dev if Python.h
 #      is missing, gcc/libc6-dev if missing (the C helper and the test programs);
-#   2. pip: requirements-dev.txt, then `pip install -e .` (builds the cffi helper);
-#   3. /usr/local/bin/umlpy: a wrapper running this python3 with -m umlpy;
-#   4. the default guest rootfs: python3 -m umlpy.image build  (-> rootfs/image).
+#   2. pip: requirements-dev.txt, then `pip install -e .` (pyproject.toml; builds
+#      the cffi helper) -- which also installs the `umlpy` command;
+#   3. /usr/local/bin/umlpy: a link to that command when pip put it elsewhere;
+#   4. the default userland: `umlpy rootfs build` (the per-user store,
+#      /var/lib/umlpy for root), and the checkout's rootfs/image for the tests.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")"
 
@@ -33,22 +35,23 @@ fi
 [ -e "$PYINC/Python.h" ] || { say "no Python.h in $PYINC for $PY (install its headers)" >&2; exit 1; }
 
 # --- 2. python packages ------------------------------------------------------
-"$PY" -m pip install -q --disable-pip-version-check --root-user-action=ignore -r requirements-dev.txt
-if [ -f setup.py ] || [ -f pyproject.toml ]; then
-    "$PY" -m pip install -q --disable-pip-version-check --root-user-action=ignore --no-build-isolation -e .
-else
-    say "WARNING: no setup.py yet; skipping 'pip install -e .'" >&2
-fi
+pip=("$PY" -m pip install -q --disable-pip-version-check --root-user-action=ignore)
+"${pip[@]}" -r requirements-dev.txt
+# requirements-dev.txt holds the build requirements too, so no isolated build
+# (and no download) is needed here; `pip install .` elsewhere does one.
+"${pip[@]}" --no-build-isolation -e .
 
 # --- 3. the umlpy command -----------------------------------------------------
-wrapper="#!/bin/sh
-exec $PY -m umlpy \"\$@\""
-if [ "$(cat /usr/local/bin/umlpy 2>/dev/null || true)" != "$wrapper" ]; then
-    printf '%s\n' "$wrapper" > /usr/local/bin/umlpy.tmp
-    chmod 755 /usr/local/bin/umlpy.tmp
-    mv -f /usr/local/bin/umlpy.tmp /usr/local/bin/umlpy
+# pip's console script imports umlpy.cli whatever the current directory holds.
+SCRIPTS="$("$PY" -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
+UMLPY="$SCRIPTS/umlpy"
+[ -x "$UMLPY" ] || { say "pip installed no $UMLPY" >&2; exit 1; }
+if [ "$SCRIPTS" != /usr/local/bin ] && [ -w /usr/local/bin ]; then
+    ln -sfn "$UMLPY" /usr/local/bin/umlpy
 fi
 
 # --- 4. the default guest userland ------------------------------------------
-"$PY" -m umlpy.image build
-say "done ($PY)"
+"$UMLPY" rootfs build
+# The test suite's pre-flight check (tests/conftest.py) looks for the checkout's tree.
+"$PY" -m umlpy.image build rootfs/image >/dev/null
+say "done ($PY; the umlpy command is $UMLPY)"

@@ -1,16 +1,10 @@
-"""Packaging for umlpy: the cffi helper in csrc/ is compiled at install."""
-from setuptools import find_packages, setup
+"""The part of umlpy's packaging pyproject.toml cannot say: the cffi helper.
 
-setup(
-    name="umlpy",
-    version="0.1.0",
-    description="A Linux-on-Linux syscall-translation sandbox in Python (ptrace + seccomp)",
-    packages=find_packages(include=["umlpy", "umlpy.*"]),
-    python_requires=">=3.10",
-    setup_requires=["cffi>=1.15"],
-    cffi_modules=["umlpy/_build_helper.py:ffibuilder"],
-    install_requires=["cffi>=1.15", "pyelftools>=0.29", "python-ptrace>=0.9.8", "psutil>=5.9"],
-    extras_require={"test": ["pytest>=7", "pexpect>=4.8"]},
-    entry_points={"console_scripts": ["umlpy=umlpy.cli:main"],
-                  "pytest11": ["umlpy = umlpy.pytest_plugin"]},
-)
+setuptools reads this file during the PEP 517 build; ``cffi_modules`` runs
+umlpy/_build_helper.py, which compiles csrc/*.c into ``umlpy._helper``.
+Everything else (metadata, dependencies, the ``umlpy`` command) is in
+pyproject.toml.
+"""
+from setuptools import setup
+
+setup(cffi_modules=["umlpy/_build_helper.py:ffibuilder"])

@@ -67,11 +67,18 @@ class CompletedProcess(subprocess.CompletedProcess):
         self.report = report if report is not None else Report()
 
 
-def default_rootfs() -> Path:
+def default_rootfs(*, rebuild: bool = False) -> Path:
+    """The default userland: $UMLPY_ROOTFS if set, else the per-user store's.
+
+    The store's (umlpy.image.store: $UMLPY_HOME, /var/lib/umlpy for root,
+    else ~/.local/share/umlpy) is built on first use, with progress lines on
+    stderr, and rebuilt when `rebuild` is true (then $UMLPY_ROOTFS is ignored).
+    """
     env = os.environ.get("UMLPY_ROOTFS")
-    if env:
+    if env and not rebuild:
         return Path(env)
-    return Path(__file__).resolve().parent.parent / "rootfs" / "image"
+    from umlpy.image import store  # deferred: only a sandbox without a rootfs needs it
+    return store.build_default() if rebuild else store.ensure_default()
 
 
 DEFAULT_TMPFS_SIZE = 64 << 20

@@ -4,6 +4,7 @@
     umlpy run [options] -- CMD [ARG...] one command; exits with its status (128+N if killed by N)
     umlpy trace [options] -- CMD ...    run in strict mode, one strace-like line per syscall
     umlpy syscalls                      the syscall class table
+    umlpy rootfs build                  (re)build the default userland in the per-user store
     umlpy check [--json]                which host features are here, and the mode umlpy runs in
 
 A bad command line is a one-line message on stderr and exit status 2.
@@ -128,6 +129,11 @@ def build_parser() -> Parser:
                             "are terminals)")
         r.add_argument("cmd", nargs=argparse.REMAINDER, help="-- CMD [ARG...]")
     sub.add_parser("syscalls", help="print the syscall class table")
+    rootfs = sub.add_parser("rootfs", help="the default userland, kept in the per-user store")
+    rootfs_sub = rootfs.add_subparsers(dest="rootfs_command", metavar="build", parser_class=Parser,
+                                      required=True)
+    rootfs_sub.add_parser("build", help="(re)build it: in $UMLPY_HOME, /var/lib/umlpy for root, "
+                                        "else ~/.local/share/umlpy")
     c = sub.add_parser("check", help="report which host features umlpy needs are present, and its mode")
     c.add_argument("--json", action="store_true", help="print the report as a JSON object")
     return p
@@ -247,14 +253,25 @@ def cmd_check(ns) -> int:
     return check_main(as_json=ns.json)
 
 
+def cmd_rootfs(ns) -> int:
+    """umlpy rootfs build: rebuild the store's default userland, saying where."""
+    try:
+        path = default_rootfs(rebuild=True)
+    except (ValueError, OSError) as e:     # image.RootfsError is a ValueError
+        sys.stderr.write(f"umlpy: error: cannot build the default userland: {e}\n")
+        return 1
+    print(f"rootfs built at {path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         ns = parser.parse_args(argv)
         if ns.command is None:
-            raise UsageError("missing command: boot, run, trace, syscalls or check")
+            raise UsageError("missing command: boot, run, trace, syscalls, check or rootfs")
         handler = {"run": cmd_run, "trace": cmd_run, "boot": cmd_boot, "syscalls": cmd_syscalls,
-                   "check": cmd_check}[ns.command]
+                   "check": cmd_check, "rootfs": cmd_rootfs}[ns.command]
         return handler(ns)
     except (UsageError, ConfigError) as e:
         sys.stderr.write(f"umlpy: error: {e}\n")

@@ -1,6 +1,6 @@
-"""python3 -m umlpy.image build [DEST] ...: build the default guest userland."""
+"""python3 -m umlpy.image build [DEST] ...: build the default guest userland (in the store)."""
 import sys
 
-from umlpy.image.rootfs import main
+from umlpy.image.store import main
 
 sys.exit(main())

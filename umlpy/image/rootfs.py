@@ -10,42 +10,46 @@ DT_RUNPATH/DT_RPATH) the way ld.so would find them.  Libraries keep their host
 path and the host's directory symlinks (merged-/usr ``/lib -> usr/lib`` and
 friends) are reproduced, so the guest sees the same layout as the host; an
 ``/etc/ld.so.cache`` for the tree is generated with ``ldconfig -r``.  Nothing
-here is stored in git: run ``python3 -m umlpy.image build`` (install.sh does).
-umlpy itself never chroots; this module only writes files.
+here is stored in git: the tree lives in the per-user store (umlpy.image.store),
+built on first use, by ``umlpy rootfs build`` or by ``python3 -m umlpy.image
+build [DEST]``.  Without a static busybox on the host the tree is made of the
+host's own dynamic programs alone (``FALLBACK_HOST_BINARIES``, /bin/sh being
+bash).  umlpy itself never chroots; this module only writes files.
 """
 
 from __future__ import annotations
 
-import argparse
 import glob
 import json
 import os
 import shutil
 import stat
 import subprocess
-import sys
 import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from elftools.common.exceptions import ELFError
 from elftools.elf.dynamic import DynamicSection
 from elftools.elf.elffile import ELFFile
 
 __all__ = [
-    "DEFAULT_ROOTFS",
     "DEFAULT_HOST_BINARIES",
+    "DEFAULT_ROOTFS",
+    "FALLBACK_HOST_BINARIES",
     "HOST_BUSYBOX",
     "MARKER",
     "RootfsError",
     "build",
     "copy_host_binary",
+    "describe",
     "elf_info",
+    "host_busybox",
     "resolve_in_root",
-    "main",
 ]
 
-#: Where ``build`` puts the tree when no destination is given (ignored by git).
+#: The checkout's own tree (ignored by git), kept for the test suite's pre-flight
+#: check; the default userland is the store's (umlpy.image.store.default_path()).
 DEFAULT_ROOTFS: Path = Path(__file__).resolve().parent.parent.parent / "rootfs" / "image"
 
 #: Host programs copied (with their libraries) into every default rootfs.  They
@@ -53,6 +57,15 @@ DEFAULT_ROOTFS: Path = Path(__file__).resolve().parent.parent.parent / "rootfs" 
 #: applet of that name there, also get a ``/bin/NAME`` link (``/bin/bash``).
 DEFAULT_HOST_BINARIES: tuple[str, ...] = (
     "bash", "ls", "cat", "env", "true", "false", "id", "stat", "uname", "sleep",
+)
+
+#: Without busybox: the host programs the tree is made of (those present; bash
+#: is required and is also /bin/sh).
+FALLBACK_HOST_BINARIES: tuple[str, ...] = DEFAULT_HOST_BINARIES + (
+    "echo", "pwd", "mkdir", "rmdir", "rm", "cp", "mv", "ln", "chmod", "chown", "touch",
+    "head", "tail", "wc", "sort", "uniq", "cut", "tr", "tee", "date", "hostname", "readlink",
+    "basename", "dirname", "du", "df", "printf", "test", "grep", "sed", "find", "xargs",
+    "ps", "kill", "which", "more",
 )
 
 #: The host's static busybox (Debian package ``busybox-static``).
@@ -424,7 +437,7 @@ def _update_ld_cache(root: Path) -> bool:
         (p for p in ("/sbin/ldconfig", "/usr/sbin/ldconfig") if os.path.exists(p)), None)
     if ldconfig is None:
         return False  # ld.so then searches its default dirs: still works, slower
-    r = subprocess.run([ldconfig, "-X", "-r", str(root)], capture_output=True, text=True)
+    r = subprocess.run([ldconfig, "-X", "-r", str(root)], check=False, capture_output=True, text=True)
     if r.returncode != 0:
         raise RootfsError(f"ldconfig -r {root} failed: {r.stderr.strip()}")
     return True
@@ -458,7 +471,7 @@ def _is_previous_build(dest: Path) -> bool:
 
 
 def _busybox_applets(busybox: Path) -> list[str]:
-    r = subprocess.run([str(busybox), "--list-full"], capture_output=True, text=True)
+    r = subprocess.run([str(busybox), "--list-full"], check=False, capture_output=True, text=True)
     if r.returncode != 0:
         raise RootfsError(f"{busybox} --list-full failed: {r.stderr.strip()}")
     return [ln.strip() for ln in r.stdout.splitlines() if ln.strip()]
@@ -482,7 +495,7 @@ def _install_busybox(root: Path, busybox: str) -> int:
 
 
 def _etc_files(root: Path, hostname: str) -> None:
-    shells = ["/bin/sh", "/bin/ash"] + (["/bin/bash"] if os.path.lexists(root / "bin/bash") else [])
+    shells = ["/bin/sh"] + [s for s in ("/bin/ash", "/bin/bash") if os.path.lexists(root / s[1:])]
     path = "/usr/local/sbin:/usr/local/bin:/bin:/sbin:/usr/bin:/usr/sbin"
     profile = (
         "# /etc/profile: read by login shells (sh -l, bash -l)\n"
@@ -528,20 +541,51 @@ def _tree_summary(root: Path) -> tuple[int, int, int, int]:
     return files, links, dirs, size
 
 
-def build(dest: Path, *, host_binaries: Sequence[str] = DEFAULT_HOST_BINARIES,
-          hostname: str = "umlpy", busybox: str | Path = HOST_BUSYBOX) -> Path:
+def _is_program(path: str | None) -> bool:
+    """Is `path` an x86-64 ELF program (not a script)?"""
+    try:
+        return path is not None and _Elf(os.path.realpath(path)).compatible
+    except RootfsError:
+        return False
+
+
+def host_busybox() -> str | None:
+    """The host's static busybox, or None if it has none (or only a dynamic one)."""
+    try:
+        _check_static(HOST_BUSYBOX)
+    except RootfsError:
+        return None
+    return HOST_BUSYBOX
+
+
+def build(dest: Path, *, host_binaries: Sequence[str] | None = None,
+          hostname: str = "umlpy", busybox: str | Path | None = HOST_BUSYBOX,
+          progress: Callable[[str], None] | None = None) -> Path:
     """Create a fresh guest root tree at `dest` and return its absolute path.
 
     An existing `dest` is replaced only if it is empty or a previous build
     (it has the ``.umlpy-rootfs`` marker); anything else raises RootfsError
     (a ValueError).  The tree is assembled in a temporary sibling directory
     and renamed into place, so an interrupted build never leaves half a tree.
-    `host_binaries` are names looked up on PATH or absolute paths.
+    `host_binaries` are names looked up on PATH or absolute paths (default
+    DEFAULT_HOST_BINARIES).  With `busybox` None the tree is the host's own
+    programs: `host_binaries` defaults to those of FALLBACK_HOST_BINARIES the
+    host has, and /bin/sh is bash.  `progress`, if given, is called with one
+    line of text per step.
     """
+    say = progress or (lambda _line: None)
     dest = Path(os.path.abspath(os.fspath(dest)))
     _check_hostname(hostname)
-    busybox = os.fspath(busybox)
-    _check_static(busybox)
+    if busybox is not None:
+        busybox = os.fspath(busybox)
+        _check_static(busybox)
+        if host_binaries is None:
+            host_binaries = DEFAULT_HOST_BINARIES
+    elif host_binaries is None:
+        host_binaries = tuple(n for n in FALLBACK_HOST_BINARIES if _is_program(shutil.which(n)))
+        if "bash" not in host_binaries:
+            raise RootfsError("no static busybox and no bash on the host: nothing to make "
+                              "a userland of (apt-get install busybox-static)")
     if os.path.lexists(dest):
         if os.path.islink(dest) or not dest.is_dir():
             raise RootfsError(f"{dest}: exists and is not a directory; refusing to replace it")
@@ -555,6 +599,9 @@ def build(dest: Path, *, host_binaries: Sequence[str] = DEFAULT_HOST_BINARIES,
             raise RootfsError(f"host binary {name!r} not found")
         binaries.append(p)
 
+    say(f"building a userland in {dest}" + (
+        "" if busybox is not None else " from the host's own programs (no static busybox; "
+        "apt-get install busybox-static gives a fuller one)"))
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.build-", dir=dest.parent))
     try:
@@ -562,8 +609,12 @@ def build(dest: Path, *, host_binaries: Sequence[str] = DEFAULT_HOST_BINARIES,
         for rel, mode in _DIRS:
             (tmp / rel).mkdir(exist_ok=True)
             os.chmod(tmp / rel, mode)
-        _install_busybox(tmp, busybox)
+        if busybox is not None:
+            n = _install_busybox(tmp, busybox)
+            say(f"busybox: {busybox}, {n} applets")
         c = _Copier(tmp)
+        if binaries:
+            say(f"copying {len(binaries)} host programs and their libraries")
         for p in binaries:
             guest = os.path.join(os.path.realpath(os.path.dirname(p)), os.path.basename(p))
             c.object(p, guest)
@@ -573,11 +624,14 @@ def build(dest: Path, *, host_binaries: Sequence[str] = DEFAULT_HOST_BINARIES,
                     compat = tmp / d / os.path.basename(guest)
                     if not os.path.lexists(compat):
                         os.symlink(f"../usr/{d}/{os.path.basename(guest)}", compat)
+        if busybox is None and not os.path.lexists(tmp / "bin" / "sh"):
+            os.symlink("bash", tmp / "bin" / "sh")
+        say(f"{len(c.copied)} files copied; writing /etc and ld.so.cache")
         _etc_files(tmp, hostname)
         _write_ld_so_conf(tmp)
         _update_ld_cache(tmp)
         (tmp / MARKER).write_text(json.dumps({
-            "builder": "umlpy.image", "hostname": hostname,
+            "builder": "umlpy.image", "hostname": hostname, "busybox": busybox,
             "host_binaries": list(host_binaries)}) + "\n")
         if os.path.lexists(dest):
             shutil.rmtree(dest)
@@ -588,36 +642,7 @@ def build(dest: Path, *, host_binaries: Sequence[str] = DEFAULT_HOST_BINARIES,
     return dest
 
 
-# -------------------------------------------------------------------- CLI ---
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit status 2
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-def main(argv: Iterable[str] | None = None) -> int:
-    p = _Parser(prog="python3 -m umlpy.image", description="Build the umlpy guest userland.")
-    sub = p.add_subparsers(dest="cmd", required=True)
-    b = sub.add_parser("build", help="build a rootfs tree")
-    b.add_argument("dest", nargs="?", type=Path, default=DEFAULT_ROOTFS,
-                   help=f"destination directory (default: {DEFAULT_ROOTFS})")
-    b.add_argument("--host-bin", action="append", metavar="NAME", default=None,
-                   help="host program to copy with its libraries (repeatable; "
-                        "replaces the default list: " + " ".join(DEFAULT_HOST_BINARIES) + ")")
-    b.add_argument("--hostname", default="umlpy", help="guest hostname (default: umlpy)")
-    args = p.parse_args(list(argv) if argv is not None else None)
-    try:
-        dest = build(args.dest, hostname=args.hostname,
-                     host_binaries=args.host_bin if args.host_bin is not None
-                     else DEFAULT_HOST_BINARIES)
-    except (RootfsError, OSError) as e:
-        print(f"{p.prog}: error: {e}", file=sys.stderr)
-        return 2 if isinstance(e, RootfsError) else 1
-    files, links, dirs, size = _tree_summary(dest)
-    print(f"rootfs built at {dest}: {files} files, {links} symlinks, {dirs} dirs, "
-          f"{size / 1e6:.1f} MB")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def describe(root: Path) -> str:
+    """One line about a built tree: its path, files, symlinks, dirs and size."""
+    files, links, dirs, size = _tree_summary(Path(root))
+    return f"{root}: {files} files, {links} symlinks, {dirs} dirs, {size / 1e6:.1f} MB"
