@@ -57,9 +57,9 @@ class Parser(argparse.ArgumentParser):
 
 def _add_sandbox_options(p: argparse.ArgumentParser, *, rootfs_positional: bool = False) -> None:
     if rootfs_positional:
-        p.add_argument("rootfs", nargs="?", help="root directory of the userland (default: the project's rootfs)")
+        p.add_argument("rootfs", nargs="?", help="root directory of the userland (default: the store's, built on first use; see umlpy rootfs build)")
     else:
-        p.add_argument("--rootfs", help="root directory of the userland (default: the project's rootfs)")
+        p.add_argument("--rootfs", help="root directory of the userland (default: the store's, built on first use; see umlpy rootfs build)")
     p.add_argument("-v", "--volume", action="append", default=[], metavar="HOST:GUEST[:ro]",
                    help="bind-mount a host directory into the guest")
     p.add_argument("-e", "--env", action="append", default=[], metavar="NAME=VALUE",
@@ -153,9 +153,12 @@ def _env(pairs: list[str]) -> dict[str, str]:
 
 
 def _config_kwargs(ns) -> dict:
-    rootfs = Path(ns.rootfs) if ns.rootfs else default_rootfs()
+    try:
+        rootfs = Path(ns.rootfs) if ns.rootfs else default_rootfs()
+    except (OSError, RuntimeError, ValueError) as e:      # the first-use build failed
+        raise UsageError(f"cannot build the default rootfs: {e}")
     if not rootfs.is_dir():
-        raise UsageError(f"rootfs {rootfs} is not a directory (run ./install.sh to build the default one)")
+        raise UsageError(f"rootfs {rootfs} is not a directory (umlpy rootfs build makes the default one)")
     try:
         binds = [parse_mount(v) for v in ns.volume]
     except ValueError as e:
