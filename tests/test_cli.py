@@ -293,3 +293,14 @@ def test_trace_shows_signals_and_exits(run):
     assert re.search(r"^\[pid (\d+)\] \+\+\+ exited with 0 \+\+\+$", r.stderr, re.M)
     assert re.search(r"^\[pid 1\] --- SIGCHLD ---$", r.stderr, re.M)
     assert r.stderr.rstrip().endswith("[pid 1] +++ killed by SIGKILL +++")
+
+
+def test_not_root_is_one_clear_error(rootfs, monkeypatch, capsys):
+    """As an ordinary user (simulated: geteuid patched), `umlpy run` says umlpy needs root
+    for now, in one error line with status 2, before anything is made on the host."""
+    from umlpy import cli
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    status = cli.main(["run", "--rootfs", str(rootfs), "--", "true"])
+    err = capsys.readouterr().err
+    assert status == 2, err
+    assert err.startswith("umlpy: error: umlpy needs root for now") and err.count("\n") == 1, err

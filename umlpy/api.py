@@ -219,6 +219,7 @@ def launch(config: Config, argv: Sequence[str]) -> Kernel:
     ConfigError for a bad working directory; LaunchError (status 127 for a
     missing program, 126 otherwise) when the guest cannot start.
     """
+    require_root()
     kernel = new_kernel(config)
     check_workdir(kernel)
     try:
@@ -227,6 +228,16 @@ def launch(config: Config, argv: Sequence[str]) -> Kernel:
         kernel.shutdown()
         raise LaunchError(why(e), 127 if getattr(e, "errno", 0) == 2 else 126) from e
     return kernel
+
+
+def require_root() -> None:
+    """umlpy needs root for now: the empty chroot, the drop to an unprivileged host user
+    and the sandbox's network namespace all take privilege, and rootless mode (a user
+    namespace for them) is not built yet.  One clear error instead of a spawn step failing."""
+    if os.geteuid() != 0:
+        raise ConfigError("umlpy needs root for now (it chroots the guest, drops it to an unprivileged "
+                          "user and gives it a network namespace); `umlpy check` shows what rootless "
+                          "mode would need on this host")
 
 
 def why(e: BaseException) -> str:
