@@ -81,6 +81,17 @@ def default_rootfs(*, rebuild: bool = False) -> Path:
     return store.build_default() if rebuild else store.ensure_default()
 
 
+def resolve_rootfs(value: str | os.PathLike) -> Path:
+    """A rootfs argument: the NAME of a rootfs in the store (a value without '/' that
+    names one: ``umlpy rootfs import NAME ...``), else a directory."""
+    if isinstance(value, str) and "/" not in value:
+        from umlpy.image import importer  # deferred, as in default_rootfs
+        found = importer.lookup(value)
+        if found is not None:
+            return found
+    return Path(value)
+
+
 DEFAULT_TMPFS_SIZE = 64 << 20
 
 
@@ -462,7 +473,7 @@ class Sandbox:
                  host_uid: int = NOBODY, limits: Mapping[str, int | str | None] | None = None,
                  ulimits: Mapping[str, int | str | tuple] | None = None,
                  tmpfs: Sequence[str] = (), user: str | int | None = None) -> None:
-        self.rootfs = Path(rootfs) if rootfs is not None else default_rootfs()
+        self.rootfs = resolve_rootfs(rootfs) if rootfs is not None else default_rootfs()
         if not self.rootfs.is_dir():
             raise SandboxError(f"rootfs {self.rootfs} is not a directory "
                                "(build the default one with: python3 -m umlpy.image build)")

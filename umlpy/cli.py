@@ -5,6 +5,8 @@
     umlpy trace [options] -- CMD ...    run in strict mode, one strace-like line per syscall
     umlpy syscalls                      the syscall class table
     umlpy rootfs build                  (re)build the default userland in the per-user store
+    umlpy rootfs import NAME FILE|DIR   import a docker export/save tar or an OCI layout as NAME
+    umlpy rootfs ls | rm NAME           list the store's root file systems, remove one
     umlpy check [--json]                which host features are here, and the mode umlpy runs in
 
 A bad command line is a one-line message on stderr and exit status 2.
@@ -37,12 +39,14 @@ from umlpy.api import (
     parse_limits,
     parse_mount,
     parse_tmpfs,
-    parse_user,
     parse_ulimits,
+    parse_user,
     print_report,
+    resolve_rootfs,
 )
 from umlpy.boot import boot, run_on_console
 from umlpy.check import main as check_main
+from umlpy.image import importer
 from umlpy.terminal import Console, NotATerminal
 
 
@@ -55,16 +59,21 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+ROOTFS_HELP = ("the userland: a NAME from umlpy rootfs ls, or a root directory (default: the "
+               "store's, built on first use; see umlpy rootfs build)")
+
+
 def _add_sandbox_options(p: argparse.ArgumentParser, *, rootfs_positional: bool = False) -> None:
     if rootfs_positional:
-        p.add_argument("rootfs", nargs="?", help="root directory of the userland (default: the store's, built on first use; see umlpy rootfs build)")
+        p.add_argument("rootfs", nargs="?", help=ROOTFS_HELP)
     else:
-        p.add_argument("--rootfs", help="root directory of the userland (default: the store's, built on first use; see umlpy rootfs build)")
+        p.add_argument("--rootfs", metavar="NAME|DIR", help=ROOTFS_HELP)
     p.add_argument("-v", "--volume", action="append", default=[], metavar="HOST:GUEST[:ro]",
                    help="bind-mount a host directory into the guest")
     p.add_argument("-e", "--env", action="append", default=[], metavar="NAME=VALUE",
                    help="set an environment variable in the guest")
-    p.add_argument("-w", "--workdir", default="/", metavar="DIR", help="working directory in the guest")
+    p.add_argument("-w", "--workdir", metavar="DIR",
+                   help="working directory in the guest (default: the image's, else /)")
     p.add_argument("-u", "--user", metavar="NAME|UID[:GROUP|GID]",
                    help="run as this guest user (a name from the rootfs's /etc/passwd, or a number)")
     p.add_argument("--hostname", default="umlpy", help="the sandbox's hostname")
@@ -129,21 +138,33 @@ def build_parser() -> Parser:
                             "are terminals)")
         r.add_argument("cmd", nargs=argparse.REMAINDER, help="-- CMD [ARG...]")
     sub.add_parser("syscalls", help="print the syscall class table")
-    rootfs = sub.add_parser("rootfs", help="the default userland, kept in the per-user store")
-    rootfs_sub = rootfs.add_subparsers(dest="rootfs_command", metavar="build", parser_class=Parser,
-                                      required=True)
-    rootfs_sub.add_parser("build", help="(re)build it: in $UMLPY_HOME, /var/lib/umlpy for root, "
-                                        "else ~/.local/share/umlpy")
+    rootfs = sub.add_parser("rootfs", help="the root file systems kept in the per-user store")
+    rootfs_sub = rootfs.add_subparsers(dest="rootfs_command", metavar="build|import|ls|rm",
+                                      parser_class=Parser, required=True)
+    rootfs_sub.add_parser("build", help="(re)build the default one: in $UMLPY_HOME, /var/lib/umlpy "
+                                        "for root, else ~/.local/share/umlpy")
+    imp = rootfs_sub.add_parser("import", help="import a docker export or docker/podman save tar, "
+                                               "or an OCI image layout (dir or tar), as NAME")
+    imp.add_argument("name", metavar="NAME")
+    imp.add_argument("source", metavar="FILE|DIR")
+    imp.add_argument("--force", action="store_true", help="replace an existing NAME")
+    rootfs_sub.add_parser("ls", help="list them: name, size, source and image config")
+    rm = rootfs_sub.add_parser("rm", help="remove one")
+    rm.add_argument("name", metavar="NAME")
     c = sub.add_parser("check", help="report which host features umlpy needs are present, and its mode")
     c.add_argument("--json", action="store_true", help="print the report as a JSON object")
     return p
 
 
-def _env(pairs: list[str]) -> dict[str, str]:
+def _env(pairs: list[str], image_env: object = None) -> dict[str, str]:
     env = dict(DEFAULT_ENV)
     term = os.environ.get("TERM")
     if term:
         env["TERM"] = term
+    for pair in image_env if isinstance(image_env, list) else ():   # the image's Env
+        name, eq, value = str(pair).partition("=")
+        if eq and name:
+            env[name] = value
     for pair in pairs:
         name, eq, value = pair.partition("=")
         if not eq or not name:
@@ -154,11 +175,17 @@ def _env(pairs: list[str]) -> dict[str, str]:
 
 def _config_kwargs(ns) -> dict:
     try:
-        rootfs = Path(ns.rootfs) if ns.rootfs else default_rootfs()
+        rootfs = resolve_rootfs(ns.rootfs) if ns.rootfs else default_rootfs()
     except (OSError, RuntimeError, ValueError) as e:      # the first-use build failed
         raise UsageError(f"cannot build the default rootfs: {e}")
     if not rootfs.is_dir():
-        raise UsageError(f"rootfs {rootfs} is not a directory (umlpy rootfs build makes the default one)")
+        raise UsageError(f"rootfs {rootfs} is not a directory or a name in the store "
+                         "(umlpy rootfs ls; umlpy rootfs build makes the default one)")
+    image = importer.config_of(rootfs)        # an imported image's Env, WorkingDir, User
+    if ns.workdir is None:
+        ns.workdir = image.get("WorkingDir") if isinstance(image.get("WorkingDir"), str) else "/"
+    if ns.user is None and isinstance(image.get("User"), str) and image["User"] not in ("root", "0"):
+        ns.user = image["User"]
     try:
         binds = [parse_mount(v) for v in ns.volume]
     except ValueError as e:
@@ -176,7 +203,7 @@ def _config_kwargs(ns) -> dict:
         user, home = parse_user(rootfs, ns.user) if ns.user else (None, None)
     except ValueError as e:
         raise UsageError(str(e))
-    env = _env(ns.env)
+    env = _env(ns.env, image.get("Env"))
     if home is not None and not any(p.startswith("HOME=") for p in ns.env):
         env["HOME"] = home                   # the user's own, as su - would
     return {"rootfs": rootfs, "binds": binds, "env": env, "cwd": ns.workdir,
@@ -193,11 +220,15 @@ def _pair(text: str, option: str) -> tuple[str, str]:
 
 def cmd_run(ns) -> int:
     cmd = ns.cmd[1:] if ns.cmd and ns.cmd[0] == "--" else ns.cmd
-    if not cmd:
-        raise UsageError("no command given: umlpy run [options] -- CMD [ARG...]")
     if ns.tty and not os.isatty(0):
         raise UsageError(str(NotATerminal()))
     kw = _config_kwargs(ns)
+    if not cmd:                               # an imported image's Entrypoint + Cmd
+        image = importer.config_of(kw["rootfs"])
+        cmd = [str(a) for key in ("Entrypoint", "Cmd") if isinstance(image.get(key), list)
+               for a in image[key]]
+    if not cmd:
+        raise UsageError("no command given: umlpy run [options] -- CMD [ARG...]")
     trace_file = None
     if ns.trace and ns.trace != "-":
         try:
@@ -257,7 +288,24 @@ def cmd_check(ns) -> int:
 
 
 def cmd_rootfs(ns) -> int:
-    """umlpy rootfs build: rebuild the store's default userland, saying where."""
+    """umlpy rootfs build|import|ls|rm: the store's root file systems."""
+    if ns.rootfs_command != "build":
+        try:
+            if ns.rootfs_command == "import":
+                meta = importer.import_image(ns.name, ns.source, force=ns.force)
+                print(f"rootfs {ns.name} imported ({meta['format']}, {meta['size'] / 1e6:.1f} MB) "
+                      f"at {importer.rootfs_dir() / ns.name}")
+            elif ns.rootfs_command == "ls":
+                for line in importer.iter_lines(importer.list_rootfs()):
+                    print(line)
+            else:
+                print(f"removed {importer.remove(ns.name)}")
+        except importer.ImageError as e:
+            raise UsageError(str(e))
+        except OSError as e:
+            sys.stderr.write(f"umlpy: error: {e}\n")
+            return 1
+        return 0
     try:
         path = default_rootfs(rebuild=True)
     except (ValueError, OSError) as e:     # image.RootfsError is a ValueError

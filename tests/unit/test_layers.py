@@ -14,6 +14,7 @@ ALLOWED, the most specific row that names it ("fsimpl.procfs" for the procfs pac
 
     front ends:   cli -> boot -> api          pytest_plugin -> api          fuzz -> api
                   cli -> check -> api, abi, platform.host, platform.cgroup (it probes the host itself)
+                  cli -> image.importer (umlpy rootfs import, ls, rm: the image store)
                   cli, boot -> terminal       (the host terminal relay; imports nothing of umlpy)
     composition:  api -> syscalls, trace, fsimpl, kernel, vfs, platform, image, abi
     guest kernel: syscalls -> {kernel, fsimpl} -> vfs -> abi;  kernel -> platform -> abi
@@ -73,7 +74,7 @@ ALLOWED: dict[str, frozenset[str]] = {k: frozenset(v) for k, v in {
     # front ends
     "terminal":      set(),
     "boot":          {"api", "terminal"},
-    "cli":           {"api", "boot", "terminal", "check"},
+    "cli":           {"api", "boot", "terminal", "check", "image.importer"},
     "check":         {"api", "abi", "platform.host", "platform.cgroup"},
     "pytest_plugin": {"api"},
     "fuzz":          {"api"},
