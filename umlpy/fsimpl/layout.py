@@ -4,7 +4,7 @@
        --persist directory (locked for the sandbox's life: fsimpl/persist.py)
 /proc  procfs (the guest kernel's view of its processes)
 /dev   devfs
-/tmp   tmpfs: fresh for each run, in the sandbox's storage (Kernel._state_dir: a
+/tmp, /dev/shm  tmpfs: fresh for each run, in the sandbox's storage (Kernel._state_dir: a
        tmpfs of the disk limit's size, mounted nowhere), or a tmpfs of its own
 plus one tmpfs of its own per `--tmpfs PATH:size=SIZE` and one hostfs bind
 mount per `-v HOST:GUEST[:ro]`.
@@ -57,8 +57,9 @@ def build_vfs(kernel: Kernel) -> VFS:
         mt.add(Mount("/proc", ProcFS(kernel), source="proc", fstype="proc"))
         mt.add(Mount("/dev", DevFS(cfg.tty), source="devtmpfs", fstype="devtmpfs"))
         own = {"/" + path.strip("/"): (size, mode) for path, size, mode in cfg.tmpfs}
-        if "/tmp" not in own:                # by default /tmp shares the disk limit with the layer
-            mt.add(Mount("/tmp", TmpFS(state), source="tmpfs", fstype="tmpfs"))
+        for path in ("/tmp", "/dev/shm"):    # by default they share the disk limit with the layer
+            if path not in own:              # (/dev/shm: POSIX shared memory and semaphores)
+                mt.add(Mount(path, TmpFS(state), source="tmpfs", fstype="tmpfs"))
         for path, (size, mode) in own.items():
             mt.add(Mount(path, TmpFS.private(size, mode), source="tmpfs", fstype="tmpfs"))
         for host, guest, ro in cfg.binds:
