@@ -5,6 +5,7 @@
     umlpy trace [options] -- CMD ...    run in strict mode, one strace-like line per syscall
     umlpy syscalls                      the syscall class table
     umlpy rootfs build                  (re)build the default userland in the per-user store
+    umlpy rootfs create NAME --from busybox|host|debian[:SUITE] [--packages A,B]
     umlpy rootfs import NAME FILE|DIR   import a docker export/save tar or an OCI layout as NAME
     umlpy rootfs ls | rm NAME           list the store's root file systems, remove one
     umlpy check [--json]                which host features are here, and the mode umlpy runs in
@@ -139,10 +140,19 @@ def build_parser() -> Parser:
         r.add_argument("cmd", nargs=argparse.REMAINDER, help="-- CMD [ARG...]")
     sub.add_parser("syscalls", help="print the syscall class table")
     rootfs = sub.add_parser("rootfs", help="the root file systems kept in the per-user store")
-    rootfs_sub = rootfs.add_subparsers(dest="rootfs_command", metavar="build|import|ls|rm",
+    rootfs_sub = rootfs.add_subparsers(dest="rootfs_command", metavar="build|create|import|ls|rm",
                                       parser_class=Parser, required=True)
     rootfs_sub.add_parser("build", help="(re)build the default one: in $UMLPY_HOME, /var/lib/umlpy "
                                         "for root, else ~/.local/share/umlpy")
+    cr = rootfs_sub.add_parser("create", help="make NAME from the host's busybox, the host's programs, "
+                                              "or Debian (debootstrap as root, else mmdebstrap)")
+    cr.add_argument("name", metavar="NAME")
+    cr.add_argument("--from", dest="source", required=True, metavar="busybox|host|debian[:SUITE]",
+                    help="what to make it of (debian's default suite: bookworm; the mirror is the "
+                         "host's apt source's)")
+    cr.add_argument("--packages", default="", metavar="A,B,...",
+                    help="Debian packages to add to the minbase variant (debian only)")
+    cr.add_argument("--force", action="store_true", help="replace an existing NAME")
     imp = rootfs_sub.add_parser("import", help="import a docker export or docker/podman save tar, "
                                                "or an OCI image layout (dir or tar), as NAME")
     imp.add_argument("name", metavar="NAME")
@@ -287,8 +297,26 @@ def cmd_check(ns) -> int:
     return check_main(as_json=ns.json)
 
 
+def _rootfs_create(ns) -> int:
+    """umlpy rootfs create NAME --from SOURCE [--packages A,B]: every failure is status 2."""
+    from umlpy.image import create      # deferred: only this command needs it
+    packages = [p.strip() for p in ns.packages.split(",") if p.strip()]
+    try:
+        meta = create.create(ns.name, ns.source, packages, force=ns.force,
+                             progress=lambda line: print(f"umlpy: {line}", file=sys.stderr, flush=True))
+    except (ValueError, OSError) as e:      # create.CreateError is a ValueError
+        raise UsageError(str(e))
+    except KeyboardInterrupt:
+        raise UsageError(f"rootfs create {ns.name}: interrupted; nothing was left behind")
+    print(f"rootfs {ns.name} created ({meta['format']}, {meta['size'] / 1e6:.1f} MB) "
+          f"at {importer.rootfs_dir() / ns.name}")
+    return 0
+
+
 def cmd_rootfs(ns) -> int:
-    """umlpy rootfs build|import|ls|rm: the store's root file systems."""
+    """umlpy rootfs build|create|import|ls|rm: the store's root file systems."""
+    if ns.rootfs_command == "create":
+        return _rootfs_create(ns)
     if ns.rootfs_command != "build":
         try:
             if ns.rootfs_command == "import":
