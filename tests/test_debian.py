@@ -86,7 +86,8 @@ def test_cp_a_keeps_modes_owners_and_links(sb):
         mkdir -p /tmp/src/a/b && echo data > /tmp/src/a/b/f && chmod 604 /tmp/src/a/b/f
         chown 1234:5678 /tmp/src/a/b/f && ln -s b/f /tmp/src/a/link && touch -d 2001-02-03 /tmp/src/a/b/f
         cp -a /tmp/src /root/dst
-        stat -c '%a %u:%g %y' /root/dst/a/b/f | cut -d' ' -f1-3; readlink /root/dst/a/link; cat /root/dst/a/link
+        stat -c '%a %u:%g %y' /root/dst/a/b/f | cut -d' ' -f1-3
+        readlink /root/dst/a/link; cat /root/dst/a/link
     """)
     assert out == "604 1234:5678 2001-02-03\nb/f\ndata\n"
 

@@ -265,3 +265,48 @@ def test_no_bin_sh_and_bad_names(umlpy, home, tmp_path):
         assert r.returncode == 2 and r.stderr.count("\n") == 1, (name, r.stderr)
     r = umlpy("rootfs", "import", "x", str(tmp_path / "missing.tar"))
     assert r.returncode == 2 and r.stderr.count("\n") == 1
+
+
+# ------------------------------------------------- an image podman saved ---
+
+@pytest.fixture
+def podman(tmp_path):
+    """podman with storage of its own (vfs: no mounts), or a skip saying why it cannot run."""
+    import shutil
+    import tempfile
+    exe = shutil.which("podman")
+    if exe is None:
+        pytest.skip("podman is not installed (apt-get install podman; .ci/debian-rootfs does)")
+    runroot = tempfile.mkdtemp(prefix="umlpy-pm-")        # podman wants it under 50 characters
+    base = [exe, "--root", str(tmp_path / "storage"), "--runroot", runroot, "--storage-driver", "vfs"]
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        r = subprocess.run(base + list(args), check=False, capture_output=True, text=True, timeout=120)
+        if r.returncode != 0:
+            last = (r.stderr.strip().splitlines() or ["no message"])[-1]
+            pytest.skip(f"podman cannot run on this host: `podman {args[0]}` failed: {last}")
+        return r
+    yield run
+    shutil.rmtree(runroot, ignore_errors=True)
+
+
+@pytest.mark.parametrize("fmt", ["docker-archive", "oci-archive"])
+def test_podman_save_archive_imports_and_runs(umlpy, home, tmp_path, podman, fmt):
+    """`podman import` of a tarfile-made busybox tree, `podman save`, `umlpy rootfs import`, run."""
+    busybox = "/bin/busybox"                      # busybox-static, as install.sh installs it
+    src = tmp_path / "busybox.tar"
+    with tarfile.open(src, "w") as tar:
+        tar.add(busybox, arcname="bin/busybox")
+        _add(tar, "bin/sh", kind=tarfile.SYMTYPE, linkname="busybox")
+    podman("import", "--change", "ENV=GREETING=from-podman", "--change", "WORKDIR=/bin",
+           "--change", 'CMD ["sh", "-c", "echo $GREETING in $(pwd)"]', str(src), "localhost/umlpy-bb:1")
+    archive = tmp_path / f"saved-{fmt}.tar"
+    podman("save", "--format", fmt, "-o", str(archive), "localhost/umlpy-bb:1")
+
+    r = umlpy("rootfs", "import", "bb", str(archive))
+    assert r.returncode == 0, r.stderr
+    assert (home / "rootfs" / "bb" / "bin" / "busybox").stat().st_size == os.path.getsize(busybox)
+    r = umlpy("run", "--rootfs", "bb", "--", "sh", "-c", "echo hello from $(busybox | head -1 | cut -c1-7)")
+    assert (r.returncode, r.stdout) == (0, "hello from BusyBox\n"), r.stderr
+    r = umlpy("run", "--rootfs", "bb")                           # the image's Cmd, Env, WorkingDir
+    assert (r.returncode, r.stdout) == (0, "from-podman in /bin\n"), r.stderr

@@ -299,7 +299,7 @@ def cmd_check(ns) -> int:
 
 def _rootfs_create(ns) -> int:
     """umlpy rootfs create NAME --from SOURCE [--packages A,B]: every failure is status 2."""
-    from umlpy.image import create      # deferred: only this command needs it
+    from umlpy.image import create  # deferred: only this command needs it
     packages = [p.strip() for p in ns.packages.split(",") if p.strip()]
     try:
         meta = create.create(ns.name, ns.source, packages, force=ns.force,
