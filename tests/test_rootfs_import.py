@@ -310,3 +310,85 @@ def test_podman_save_archive_imports_and_runs(umlpy, home, tmp_path, podman, fmt
     assert (r.returncode, r.stdout) == (0, "hello from BusyBox\n"), r.stderr
     r = umlpy("run", "--rootfs", "bb")                           # the image's Cmd, Env, WorkingDir
     assert (r.returncode, r.stdout) == (0, "from-podman in /bin\n"), r.stderr
+
+
+# ------------------------------------------------------- umlpy rootfs create ---
+
+def test_create_from_busybox_runs_and_needs_force_to_replace(umlpy, home):
+    r = umlpy("rootfs", "create", "bb", "--from", "busybox")
+    assert r.returncode == 0, r.stderr
+    assert "umlpy: busybox:" in r.stderr and "rootfs bb created (busybox" in r.stdout
+    r = umlpy("run", "--rootfs", "bb", "--", "sh", "-c", "echo made by create")
+    assert (r.returncode, r.stdout) == (0, "made by create\n"), r.stderr
+    r = umlpy("rootfs", "create", "bb", "--from", "host")
+    assert r.returncode == 2 and r.stderr == "umlpy: error: rootfs 'bb' already exists (--force replaces it)\n"
+    r = umlpy("rootfs", "create", "bb", "--from", "host", "--force")
+    assert r.returncode == 0, r.stderr
+    r = umlpy("rootfs", "ls")
+    assert "umlpy rootfs create --from host" in r.stdout
+    assert _leftovers(home) == ["bb", "bb.json"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["../up", "--from", "busybox"], "bad rootfs name '../up'"),
+    (["default", "--from", "busybox"], "'default' is the default userland's name"),
+    (["x", "--from", "alpine"], "bad --from 'alpine': expected busybox, host or debian[:SUITE]"),
+    (["x", "--from", "debian:Bad"], "bad Debian suite 'Bad'"),
+    (["x", "--from", "host", "--packages", "gcc"], "--packages is for --from debian[:SUITE] only"),
+    (["x", "--from", "debian", "--packages", "gcc,rm -rf"], "bad package name 'rm -rf'"),
+    (["x"], "the following arguments are required: --from"),
+])
+def test_create_bad_input_is_one_line(umlpy, home, args, message):
+    r = umlpy("rootfs", "create", *args)
+    assert r.returncode == 2 and r.stderr.startswith("umlpy: error: ") and r.stderr.count("\n") == 1
+    assert message in r.stderr
+    assert _leftovers(home) == []
+
+
+def test_create_debian_failure_leaves_nothing(umlpy, home):
+    import shutil
+    if shutil.which("debootstrap") is None and not os.path.exists("/usr/sbin/debootstrap"):
+        pytest.skip("debootstrap is not installed (apt-get install debootstrap)")
+    r = umlpy("rootfs", "create", "deb", "--from", "debian:nosuchsuite")
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.splitlines()[-1].startswith("umlpy: error: debootstrap failed (status 1)")
+    assert "umlpy: debootstrap: E:" in r.stderr                       # its lines pass through
+    assert _leftovers(home) == []
+
+
+def test_create_debian_errors_name_the_package(monkeypatch, tmp_path):
+    """No debootstrap for root, no mmdebstrap or no subuids for a user: one line saying what to do."""
+    from umlpy.image import create
+    monkeypatch.setenv("UMLPY_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(create.shutil, "which", lambda name: None)
+    monkeypatch.setattr(create.os, "access", lambda path, mode: False)
+    with pytest.raises(create.CreateError, match=r"^debootstrap is not installed: apt-get install debootstrap$"):
+        create.create("d", "debian")
+    monkeypatch.setattr(create.os, "geteuid", lambda: 1000)
+    with pytest.raises(create.CreateError, match=r"^mmdebstrap is not installed: apt-get install mmdebstrap$"):
+        create.create("d", "debian")
+    monkeypatch.setattr(create, "_tool", lambda name, package: "/usr/bin/" + name)
+    monkeypatch.setattr(create, "_SUBIDS", (str(tmp_path / "subuid"), str(tmp_path / "subgid")))
+    with pytest.raises(create.CreateError, match=r"^mmdebstrap --mode=unshare needs subordinate ids: "
+                       r"no entry for \S+ in \S+subuid, .*no newuidmap \(apt-get install uidmap\)"):
+        create.create("d", "debian")
+    assert os.listdir(tmp_path / "home" / "rootfs") == []
+
+
+def test_create_debian_takes_the_mirror_from_the_host_apt_sources(monkeypatch, tmp_path):
+    from umlpy.image import create
+    d = tmp_path / "sources.list.d"
+    d.mkdir()
+    (d / "debian.sources").write_text(
+        "Types: deb\n# a comment\nURIs: http://mirror.example/debian\nSuites: bookworm bookworm-updates\n"
+        "Components: main\n\nTypes: deb\nURIs: http://security.example/debian-security\n"
+        "Suites: bookworm-security\nComponents: main\n")
+    (d / "extra.list").write_text("deb [arch=amd64] http://other.example/debian trixie main\n")
+    monkeypatch.setattr(create, "_SOURCES", (str(d), str(tmp_path / "sources.list")))
+    assert create.apt_mirror("bookworm") == "http://mirror.example/debian"
+    assert create.apt_mirror("trixie") == "http://other.example/debian"
+    assert create.apt_mirror("sid") == "http://mirror.example/debian"      # the first plain suite's
+    (d / "debian.sources").unlink()
+    (d / "extra.list").unlink()
+    with pytest.raises(create.CreateError, match="no Debian mirror in the host's apt sources"):
+        create.apt_mirror("bookworm")

@@ -38,6 +38,7 @@ DEFAULT_SUITE = "bookworm"
 _PACKAGE = re.compile(r"[a-z0-9][a-z0-9+.-]+")
 _SUITE = re.compile(r"[a-z][a-z0-9-]{1,40}")
 _SOURCES = ("/etc/apt/sources.list.d", "/etc/apt/sources.list")
+_SUBIDS = ("/etc/subuid", "/etc/subgid")
 
 Progress = Callable[[str], None]
 
@@ -139,7 +140,7 @@ def _check_subids() -> None:
     """mmdebstrap --mode=unshare maps the user's subordinate ids with newuidmap."""
     import pwd
     user = pwd.getpwuid(os.getuid()).pw_name
-    missing = [f for f in ("/etc/subuid", "/etc/subgid") if not _has_subids(f, user)]
+    missing = [f for f in _SUBIDS if not _has_subids(f, user)]
     tools = [t for t in ("newuidmap", "newgidmap") if shutil.which(t) is None]
     if missing or tools:
         what = ", ".join([f"no entry for {user} in {f}" for f in missing]
