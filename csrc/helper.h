@@ -53,12 +53,15 @@ struct uh_spawn_args {
     unsigned short filter_len;
     int cpu;
     unsigned long ptrace_options;
-    const char *chroot_dir;      /* NULL: stay; else chroot the guest here */
-    int new_netns;               /* 1: a fresh network namespace, lo up */
+    int root_fd;                 /* -1: stay; else chroot the guest to this directory */
+    int new_netns;               /* 1: fresh network and IPC namespaces, lo up */
+    int new_pidns;               /* 1: a PID namespace of its own (the guest is its pid 1) */
+    int userns;                  /* 1: a user namespace of its own (rootless) */
     const int *rlimit_res;       /* rlimits to set in the child (resource, value) */
     const unsigned long *rlimit_val;
     int n_rlimits;
     /* out */
+    int host_uid, host_gid;      /* the supervisor's, mapped to themselves (userns) */
     int pid;
     int listener_fd;
     int child_errno;
@@ -68,19 +71,20 @@ struct uh_spawn_args {
 /* The steps of the spawned child, in the order it takes them; a failure
  * reports one (uh_spawn_step_name puts it in words). */
 enum {
-    UH_STEP_KEEP_FDS = 1,       /* move the program and sync fds out of the way */
-    UH_STEP_STDIO = 2,          /* lay out fds 0-4, close the rest */
-    UH_STEP_SESSION = 3,        /* setsid */
-    UH_STEP_CTTY = 4,           /* TIOCSCTTY */
-    UH_STEP_NETNS = 5,          /* unshare(CLONE_NEWNET | CLONE_NEWIPC) */
-    UH_STEP_CHROOT = 6,         /* chroot + chdir("/") */
-    UH_STEP_SEIZED = 7,         /* wait until the supervisor has seized it */
-    UH_STEP_GID = 8,            /* setgroups + setresgid */
-    UH_STEP_UID = 9,            /* setresuid */
-    UH_STEP_NO_NEW_PRIVS = 10,  /* PR_SET_NO_NEW_PRIVS */
-    UH_STEP_SECCOMP = 11,       /* install the filter with a listener */
-    UH_STEP_RLIMITS = 12,       /* prlimit */
-    UH_STEP_EXEC = 13           /* execveat */
+    UH_STEP_USERNS = 1,     /* write uid_map, setgroups, gid_map (rootless) */
+    UH_STEP_KEEP_FDS = 2,   /* move the program and sync fds out of the way */
+    UH_STEP_STDIO = 3,      /* lay out fds 0-4, close the rest */
+    UH_STEP_SESSION = 4,    /* setsid */
+    UH_STEP_CTTY = 5,       /* TIOCSCTTY */
+    UH_STEP_NETNS = 6,      /* unshare(CLONE_NEWNET | CLONE_NEWIPC) */
+    UH_STEP_CHROOT = 7,     /* fchdir(root_fd) + chroot(".") */
+    UH_STEP_SEIZED = 8,     /* wait until the supervisor has seized it */
+    UH_STEP_GID = 9,        /* setgroups + setresgid */
+    UH_STEP_UID = 10,       /* setresuid */
+    UH_STEP_NO_NEW_PRIVS = 11, /* PR_SET_NO_NEW_PRIVS */
+    UH_STEP_SECCOMP = 12,   /* install the filter with a listener */
+    UH_STEP_RLIMITS = 13,   /* prlimit */
+    UH_STEP_EXEC = 14       /* execveat */
 };
 
 /* spawn.c */
@@ -111,6 +115,6 @@ int uh_addfd(int listener, int tid, int srcfd, int cloexec, int timeout_ms);
 int uh_openat2(int rootfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);
 int uh_pidfd_getfd(int pidfd, int fd);
 int uh_kill_tid(int tgid, int tid, int sig);
-int uh_detached_tmpfs(const char *options);
+int uh_detached_tmpfs(const char *options, int userns);
 int uh_inotify_add_watch(int fd, const char *path, uint32_t mask);
 #endif

@@ -4,8 +4,14 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <linux/openat2.h>
 #include <sys/syscall.h>
 
@@ -50,7 +56,7 @@ int uh_inotify_add_watch(int fd, const char *path, uint32_t mask)
  * /dev/shm, no unmount to forget).  `options` is a comma-separated list
  * of key=value tmpfs options (size=, nr_inodes=, mode=); nosuid, nodev and
  * noexec-free: guests run programs from it.  Returns the fd or -errno. */
-int uh_detached_tmpfs(const char *options)
+static int make_tmpfs(const char *options)
 {
     char buf[256], *save = NULL;
     int fs = syscall(SYS_fsopen, "tmpfs", 1 /* FSOPEN_CLOEXEC */);
@@ -81,4 +87,108 @@ int uh_detached_tmpfs(const char *options)
     int e = errno;
     close(fs);
     return mnt < 0 ? -e : mnt;
+}
+
+static int write_proc_self(const char *file, const char *text)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/%s", file);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+    close(fd);
+    return ok ? 0 : -1;
+}
+
+/* Send fd over a unix socket (SCM_RIGHTS). */
+static int send_fd(int sock, int fd)
+{
+    char byte = 0, ctl[CMSG_SPACE(sizeof(int))];
+    struct iovec iov = { &byte, 1 };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+                          .msg_control = ctl, .msg_controllen = sizeof ctl };
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
+}
+
+/* The fd send_fd sent, or -errno: the byte that came instead (or EIO). */
+static int recv_fd(int sock)
+{
+    unsigned char byte = EIO;
+    char ctl[CMSG_SPACE(sizeof(int))];
+    struct iovec iov = { &byte, 1 };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+                          .msg_control = ctl, .msg_controllen = sizeof ctl };
+    if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
+        return -EIO;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    if (!c || c->cmsg_type != SCM_RIGHTS)
+        return -(byte ? byte : EIO);
+    int fd;
+    memcpy(&fd, CMSG_DATA(c), sizeof(int));
+    return fd;
+}
+
+/* In the child of tmpfs_via_userns: a user namespace where our ids map to
+ * themselves (so that the supervisor, outside, may create files in the
+ * tmpfs: their owner must be mapped in the tmpfs's namespace), a mount
+ * namespace it owns, the tmpfs.  Sends the fd, or an errno byte. */
+static void tmpfs_child(int sock, const char *options, unsigned uid, unsigned gid)
+{
+    char line[64];
+    int r;
+    if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
+        r = -errno;
+    else {
+        snprintf(line, sizeof line, "%u %u 1\n", uid, uid);
+        r = write_proc_self("uid_map", line) < 0 ? -errno : 0;
+        if (r == 0 && write_proc_self("setgroups", "deny") < 0)
+            r = -errno;
+        snprintf(line, sizeof line, "%u %u 1\n", gid, gid);
+        if (r == 0 && write_proc_self("gid_map", line) < 0)
+            r = -errno;
+        if (r == 0)
+            r = make_tmpfs(options);
+    }
+    if (r >= 0 && send_fd(sock, r) == 0)
+        _exit(0);
+    unsigned char e = r < 0 && -r < 256 ? -r : EIO;
+    if (write(sock, &e, 1) != 1) { /* the parent sees EOF */ }
+    _exit(1);
+}
+
+/* The same tmpfs for a supervisor without privilege (rootless mode): made
+ * by a short-lived child in a user namespace of its own.  A detached mount
+ * is in no mount table, so it outlives that namespace as long as its fd. */
+static int tmpfs_via_userns(const char *options)
+{
+    int sv[2], status, fd;
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+        return -errno;
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(sv[0]); close(sv[1]);
+        return -e;
+    }
+    if (pid == 0) {
+        close(sv[0]);
+        tmpfs_child(sv[1], options, geteuid(), getegid());
+    }
+    close(sv[1]);
+    fd = recv_fd(sv[0]);
+    close(sv[0]);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    return fd;
+}
+
+int uh_detached_tmpfs(const char *options, int userns)
+{
+    return userns ? tmpfs_via_userns(options) : make_tmpfs(options);
 }

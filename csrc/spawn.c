@@ -1,14 +1,16 @@
 /*
- * Spawn layer: uh_spawn forks the first guest, seizes it with ptrace, and
- * runs it to its first exec.  The child sets itself up one step at a time
- * (fds, session, namespaces, chroot, host credentials, no_new_privs, the
- * seccomp filter with a user-notification listener, rlimits), then
+ * Spawn layer: uh_spawn clones the first guest into a PID namespace of its
+ * own (and, rootless, a user namespace of its own), seizes it with ptrace,
+ * and runs it to its first exec.  The child sets itself up one step at a
+ * time (fds, session, namespaces, chroot, host credentials, no_new_privs,
+ * the seccomp filter with a user-notification listener, rlimits), then
  * execveat()s the program the supervisor opened.  A failed step is reported
  * to the parent, by number, through a shared page; uh_spawn_step_name puts
  * the number in words.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -36,11 +38,12 @@
 /* What the spawn failed at, in words that follow "while". */
 static const char *const step_names[] = {
     [UH_STEP_KEEP_FDS] = "setting aside the program and sync descriptors",
+    [UH_STEP_USERNS] = "mapping its host uid and gid into its user namespace",
     [UH_STEP_STDIO] = "laying out stdin, stdout and stderr",
     [UH_STEP_SESSION] = "starting a new session",
     [UH_STEP_CTTY] = "taking the controlling terminal",
     [UH_STEP_NETNS] = "entering new network and IPC namespaces",
-    [UH_STEP_CHROOT] = "changing root into the chroot directory",
+    [UH_STEP_CHROOT] = "changing root into the empty root directory",
     [UH_STEP_SEIZED] = "waiting for the supervisor to seize it",
     [UH_STEP_GID] = "dropping to the sandbox gid",
     [UH_STEP_UID] = "dropping to the sandbox uid",
@@ -70,11 +73,55 @@ struct spawn_shared {           /* one shared page between parent and child */
 
 /* Gather the fds we keep at numbers >= 10 so that laying out 0-4 cannot
  * clobber them. */
-static int keep_fds(int *exec_fd, int *sync_fd)
+static int keep_fds(int *exec_fd, int *sync_fd, int *root_fd)
 {
     *exec_fd = fcntl(*exec_fd, F_DUPFD_CLOEXEC, 10);
     *sync_fd = fcntl(*sync_fd, F_DUPFD_CLOEXEC, 10);
+    if (*root_fd >= 0 && (*root_fd = fcntl(*root_fd, F_DUPFD_CLOEXEC, 10)) < 0)
+        return -1;
     return *exec_fd < 0 || *sync_fd < 0 ? -1 : 0;
+}
+
+static int write_file(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = write(fd, text, strlen(text));
+    int e = errno;
+    close(fd);
+    errno = e;
+    return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+/* Rootless: the child is alone in a new user namespace.  Map its host uid
+ * and gid to themselves (one id each: all an unprivileged user may map),
+ * so that nothing changes on the host side, and the guest, once it has
+ * exec'd as a non-zero uid there, holds no capability in it.  Until then
+ * the child has every capability in the namespace, which is what the
+ * network namespace and the chroot below need. */
+static int map_ids(const struct uh_spawn_args *a)
+{
+    char line[64];
+    if (!a->userns)
+        return 0;
+    snprintf(line, sizeof line, "%d %d 1\n", a->host_uid, a->host_uid);
+    if (write_file("/proc/self/uid_map", line) < 0)
+        return -1;
+    if (write_file("/proc/self/setgroups", "deny") < 0)
+        return -1;
+    snprintf(line, sizeof line, "%d %d 1\n", a->host_gid, a->host_gid);
+    return write_file("/proc/self/gid_map", line);
+}
+
+/* The supervisor is not dumpable (nothing of the host's may ptrace it or
+ * read its memory), and a clone inherits that; once the child has made
+ * itself dumpable again (child()), its parent may seize it: say so. */
+static int ready_to_seize(int ready_fd)
+{
+    int r = write(ready_fd, "r", 1) == 1 ? 0 : -1;
+    close(ready_fd);
+    return r;
 }
 
 static int dup_high(int fd)
@@ -88,7 +135,7 @@ static int dup_onto(int fd, int target)
 }
 
 /* 0,1,2 are the guest's stdio, 3 the program, 4 the sync pipe; close the rest. */
-static int lay_out_fds(const struct uh_spawn_args *a, int exec_fd, int sync_fd)
+static int lay_out_fds(const struct uh_spawn_args *a, int exec_fd, int sync_fd, int root_fd)
 {
     int in = dup_high(a->stdin_fd);
     int out = dup_high(a->stdout_fd);
@@ -99,7 +146,14 @@ static int lay_out_fds(const struct uh_spawn_args *a, int exec_fd, int sync_fd)
         return -1;
     fcntl(3, F_SETFD, FD_CLOEXEC);
     fcntl(4, F_SETFD, FD_CLOEXEC);
-    syscall(SYS_close_range, 5, ~0U, 0);
+    if (root_fd >= 0) {                 /* at 5, until the chroot closes it */
+        if (dup2(root_fd, 5) < 0)
+            return -1;
+        fcntl(5, F_SETFD, FD_CLOEXEC);
+        syscall(SYS_close_range, 6, ~0U, 0);
+    } else {
+        syscall(SYS_close_range, 5, ~0U, 0);
+    }
     return 0;
 }
 
@@ -153,10 +207,15 @@ static int enter_netns(const struct uh_spawn_args *a)
     return 0;
 }
 
+/* The root the supervisor opened for us (fd 5, an empty directory) becomes
+ * our root: by descriptor, so no host path is looked up in the child. */
 static int enter_chroot(const struct uh_spawn_args *a)
 {
-    if (a->chroot_dir && (chroot(a->chroot_dir) < 0 || chdir("/") < 0))
+    if (a->root_fd < 0)
+        return 0;
+    if (fchdir(5) < 0 || chroot(".") < 0 || chdir("/") < 0)
         return -1;
+    close(5);
     return 0;
 }
 
@@ -242,11 +301,19 @@ static void child_fail(struct spawn_shared *sh, int step)
 }
 
 static void child(const struct uh_spawn_args *a, struct spawn_shared *sh,
-                  int exec_fd, int sync_fd)
+                  int exec_fd, int sync_fd, int ready_fd)
 {
-    if (keep_fds(&exec_fd, &sync_fd) < 0)
+    int root_fd = a->root_fd;
+    /* Dumpable first: a non-dumpable process's /proc/self files are root's,
+     * and map_ids writes two of them. */
+    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+    if (map_ids(a) < 0)
+        child_fail(sh, UH_STEP_USERNS);
+    if (ready_to_seize(ready_fd) < 0)
+        child_fail(sh, UH_STEP_SEIZED);
+    if (keep_fds(&exec_fd, &sync_fd, &root_fd) < 0)
         child_fail(sh, UH_STEP_KEEP_FDS);
-    if (lay_out_fds(a, exec_fd, sync_fd) < 0)
+    if (lay_out_fds(a, exec_fd, sync_fd, root_fd) < 0)
         child_fail(sh, UH_STEP_STDIO);
     if (new_session() < 0)
         child_fail(sh, UH_STEP_SESSION);
@@ -345,9 +412,42 @@ static int run_to_exec(struct uh_spawn_args *a, pid_t pid,
     }
 }
 
+/* Wait for the child to say it may be seized (ready_to_seize); 0, or
+ * -ECHILD with its failed step if it died first. */
+static int wait_ready(struct uh_spawn_args *a, pid_t pid, int ready_fd,
+                      const struct spawn_shared *sh)
+{
+    char c;
+    ssize_t n;
+    do
+        n = read(ready_fd, &c, 1);
+    while (n < 0 && errno == EINTR);
+    close(ready_fd);
+    if (n == 1)
+        return 0;
+    int status;
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, __WALL);
+    return child_failed(a, sh);
+}
+
+/* fork(), but the child starts in new namespaces: always a PID namespace
+ * (the guest's host view holds no host process, and the guest's own ids
+ * are the ones the host kernel gives it), and a user namespace when the
+ * supervisor has no privilege to lend. */
+static pid_t clone_child(const struct uh_spawn_args *a)
+{
+    unsigned long flags = SIGCHLD;
+    if (a->new_pidns)
+        flags |= CLONE_NEWPID;
+    if (a->userns)
+        flags |= CLONE_NEWUSER;
+    return syscall(SYS_clone, flags, NULL, NULL, NULL, 0);
+}
+
 int uh_spawn(struct uh_spawn_args *a)
 {
-    int sync[2];
+    int sync[2], ready[2];
     int r;
     pid_t pid;
     struct spawn_shared *sh;
@@ -361,20 +461,41 @@ int uh_spawn(struct uh_spawn_args *a)
         munmap(sh, 4096);
         return r;
     }
-    pid = fork();
-    if (pid < 0) {
+    if (pipe2(ready, O_CLOEXEC) < 0) {
         r = -errno;
         close(sync[0]); close(sync[1]); munmap(sh, 4096);
         return r;
     }
+    a->host_uid = geteuid();
+    a->host_gid = getegid();
+    /* Before the first guest exists, the supervisor stops being dumpable:
+     * rootless, guests run as our own host uid, and nothing running as that
+     * uid (a guest that got past the seccomp filter, say) may then ptrace us
+     * or open our /proc/PID/mem; only CAP_SYS_PTRACE in the host's user
+     * namespace could.  As root it changes nothing but core dumps. */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    pid = clone_child(a);
+    if (pid < 0) {
+        r = -errno;
+        close(sync[0]); close(sync[1]); close(ready[0]); close(ready[1]);
+        munmap(sh, 4096);
+        return r;
+    }
     if (pid == 0)
-        child(a, sh, a->exec_fd, sync[0]);
+        child(a, sh, a->exec_fd, sync[0], ready[1]);
 
     close(sync[0]);
+    close(ready[1]);
     a->pid = pid;
     a->listener_fd = -1;
     a->child_errno = 0;
     a->child_step = 0;
+    r = wait_ready(a, pid, ready[0], sh);
+    if (r < 0) {
+        close(sync[1]);
+        munmap(sh, 4096);
+        return r;
+    }
     r = seize(a, pid, sync[1], sh);
     if (r == 0)
         r = run_to_exec(a, pid, sh);

@@ -295,12 +295,16 @@ def test_trace_shows_signals_and_exits(run):
     assert r.stderr.rstrip().endswith("[pid 1] +++ killed by SIGKILL +++")
 
 
-def test_not_root_is_one_clear_error(rootfs, monkeypatch, capsys):
-    """As an ordinary user (simulated: geteuid patched), `umlpy run` says umlpy needs root
-    for now, in one error line with status 2, before anything is made on the host."""
-    from umlpy import cli
-    monkeypatch.setattr(os, "geteuid", lambda: 1000)
-    status = cli.main(["run", "--rootfs", str(rootfs), "--", "true"])
-    err = capsys.readouterr().err
-    assert status == 2, err
-    assert err.startswith("umlpy: error: umlpy needs root for now") and err.count("\n") == 1, err
+def test_rootless_without_user_namespaces_is_one_clear_error(rootfs):
+    """Rootless mode where the host refuses a user namespace: one error line that names
+    the feature and the sysctl, status 2.  No host setting is changed: umlpy runs as
+    uid 1000 in a user namespace nested in another, whose user.max_user_namespaces
+    (a per-namespace setting) allows that one namespace and no more."""
+    nest = ('echo 1 > /proc/sys/user/max_user_namespaces && '
+            'exec unshare -U --map-user=1000 --map-group=1000 "$@"')
+    r = subprocess.run(["unshare", "-U", "-r", "sh", "-c", nest, "sh", sys.executable, "-m", "umlpy",
+                        "run", "--rootfs", str(rootfs), "--", "true"], capture_output=True, text=True,
+                       timeout=60, cwd=REPO)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.startswith("umlpy: error: rootless mode needs unprivileged user namespaces"), r.stderr
+    assert "user.max_user_namespaces limit is reached" in r.stderr and r.stderr.count("\n") == 1, r.stderr

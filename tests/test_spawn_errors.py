@@ -13,13 +13,14 @@ ALLOW_ALL = {nr: None for nr in range(512)}     # every syscall native: nothing 
 
 @pytest.mark.parametrize("kwargs, err, step", [
     # fails before the supervisor has seized the child
-    (dict(chroot_dir=b"/nonexistent/umlpy-chroot"), errno.ENOENT,
-     "changing root into the chroot directory"),
+    (dict(root_fd="/bin/true"), errno.ENOTDIR, "changing root into the empty root directory"),
     # fails after the seize, with the seccomp filter installed
     (dict(rlimits={999: 0}), errno.EINVAL, "setting the resource limits"),
 ])
 def test_spawn_failure_names_its_step(kwargs, err, step):
     exec_fd = os.open("/bin/true", os.O_RDONLY | os.O_CLOEXEC)
+    if "root_fd" in kwargs:                      # not a directory: fchdir() fails in the child
+        kwargs = dict(kwargs, root_fd=os.open(kwargs["root_fd"], os.O_PATH | os.O_CLOEXEC))
     try:
         with pytest.raises(PlatformError) as info:
             PtracePlatform().spawn(exec_fd, [b"true"], [], native=ALLOW_ALL,

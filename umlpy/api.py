@@ -41,6 +41,7 @@ from umlpy.kernel.limits import (  # noqa: F401 (help: for cli)
     parse_ulimits,
 )
 from umlpy.platform import host
+from umlpy.platform.interface import HostFeatureMissing
 from umlpy.platform.ptrace.backend import PtracePlatform
 from umlpy.syscalls import linux64
 from umlpy.trace import format as trace_format
@@ -230,25 +231,16 @@ def launch(config: Config, argv: Sequence[str]) -> Kernel:
     ConfigError for a bad working directory; LaunchError (status 127 for a
     missing program, 126 otherwise) when the guest cannot start.
     """
-    require_root()
     kernel = new_kernel(config)
     check_workdir(kernel)
     try:
         kernel.start(list(argv))
     except Exception as e:
         kernel.shutdown()
+        if isinstance(e, HostFeatureMissing):
+            raise ConfigError(e.strerror) from None
         raise LaunchError(why(e), 127 if getattr(e, "errno", 0) == 2 else 126) from e
     return kernel
-
-
-def require_root() -> None:
-    """umlpy needs root for now: the empty chroot, the drop to an unprivileged host user
-    and the sandbox's network namespace all take privilege, and rootless mode (a user
-    namespace for them) is not built yet.  One clear error instead of a spawn step failing."""
-    if os.geteuid() != 0:
-        raise ConfigError("umlpy needs root for now (it chroots the guest, drops it to an unprivileged "
-                          "user and gives it a network namespace); `umlpy check` shows what rootless "
-                          "mode would need on this host")
 
 
 def why(e: BaseException) -> str:

@@ -16,7 +16,7 @@ import stat as S
 from umlpy.abi.errno import KernelError
 from umlpy.abi.linux import O_TMPFILE, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS
 from umlpy.platform.host import openat2
-from umlpy.vfs.fs import FileSystem, Stat, dtype_of, fail, split
+from umlpy.vfs.fs import FileSystem, Stat, dtype_of, fail, guest_owner, split
 
 CONFINED = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS
 SETID = S.S_ISUID | S.S_ISGID
@@ -51,11 +51,13 @@ class HostFS(FileSystem):
         self.owners: dict[str, tuple[int, int]] = {}     # virtual chown, in memory
         self.setid: dict[str, int] = {}                  # virtual set-id bits, by path
         # New host objects go to the directory's host owner (a user's rw bind
-        # must not fill up with root's files); None when that is us anyway.
+        # must not fill up with root's files); None when that is us anyway,
+        # or when we are not root and could not give them away.
         st = os.stat(self.host_dir)
         mine = (os.geteuid(), os.getegid())
-        self.host_owner = None if readonly or (st.st_uid, st.st_gid) == mine else (st.st_uid, st.st_gid)
-        self.new_files_owner = self.host_owner or mine
+        theirs = (st.st_uid, st.st_gid)
+        self.host_owner = None if readonly or theirs == mine or mine[0] else theirs
+        self.new_files_owner = guest_owner(*(self.host_owner or mine))
         if name:
             self.name = name
 

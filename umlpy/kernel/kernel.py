@@ -45,6 +45,9 @@ from umlpy.platform.interface import Event, Kind, Platform
 NOBODY = 65534
 # Signals whose default action is to do nothing (signal(7)), as a SigPnd-style bit mask.
 _DEFAULT_IGNORED = sum(1 << (s - 1) for s in (signal.SIGCHLD, signal.SIGURG, signal.SIGWINCH))
+# Default actions of signal(7) other than terminating: stop, and ignore (SIGCONT continues).
+_DEFAULT_STOP = frozenset({signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU})
+_DEFAULT_IGNORE = frozenset({signal.SIGCHLD, signal.SIGURG, signal.SIGWINCH, signal.SIGCONT})
 # Event kinds as plain module constants: the stop loop compares one per stop,
 # and a module global is cheaper to reach than an Enum class attribute.
 ENTRY, EXIT, NEW_THREAD, EXEC, SIGNAL, GROUP_STOP, START, EXITED, KILLED = (
@@ -181,10 +184,14 @@ class Kernel:
         self.unix_names: dict[str, tuple[str, int]] = {}   # bound socket alias -> (guest path, dir fd)
         self.waiting: dict[Task, tuple] = {}       # threads parked by a Wait request
         self.dir_snapshots: dict[tuple, list] = {}  # directory streams' listings (syscalls/fd.py)
+        # Rootless (the supervisor is not root): the guest runs as our own host
+        # uid, in a user namespace of its own; as root, as config.host_uid.
+        self.rootless = not host.privileged()
+        self.host_uid = os.geteuid() if self.rootless else config.host_uid
         self.state_fd, self.state_dir = self._state_dir()
         self.empty_root = os.path.join(self.state_dir, "empty")
         os.mkdir(self.empty_root, 0o555)
-        self.enforcement = Enforcement(config.limits, config.ulimits, config.host_uid, config.host_uid)
+        self.enforcement = Enforcement(config.limits, config.ulimits, self.host_uid, self.host_uid)
         self.enforcement.how["disk"] = self._disk_how
         try:
             self.vfs = build_vfs(self)
@@ -238,16 +245,20 @@ class Kernel:
             cpu = placement(self.config.cpu)
             if cpu is not None:
                 os.sched_setaffinity(0, {cpu})
-            pid = self.platform.spawn(
-                plan.fd, plan.host_argv, env, native=self.table.native_numbers(),
-                strict=self.config.strict, stdio=self.config.stdio,
-                make_ctty=self.config.tty is not None, uid=self.config.host_uid,
-                gid=self.config.host_uid, cpu=-1 if cpu is None else cpu,
-                chroot_dir=self.empty_root.encode())
+            drop = -1 if self.rootless else self.host_uid      # rootless: it stays us
+            root = os.open(self.empty_root, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+            try:
+                pid = self.platform.spawn(
+                    plan.fd, plan.host_argv, env, native=self.table.native_numbers(),
+                    strict=self.config.strict, stdio=self.config.stdio,
+                    make_ctty=self.config.tty is not None, uid=drop, gid=drop,
+                    cpu=-1 if cpu is None else cpu, root_fd=root, userns=self.rootless)
+            finally:
+                os.close(root)
         finally:
             os.close(plan.fd)
         self._enforce_limits(pid)
-        proc = Process(self.pidns.alloc(pid), pid, None)
+        proc = Process(self.pidns.alloc(pid, self.platform.native_tid(pid)), pid, None)
         proc.creds = creds
         proc.start_time = time.time()
         proc.open_pidfd(host.pidfd_open)
@@ -358,7 +369,10 @@ class Kernel:
             self.translate_siginfo(task, ev.sig)
             if self.tracing:
                 self.trace_line(f"[pid {task.tid}] --- {_signame(ev.sig)} ---")
-            self.platform.resume(task.host_tid, want_exit=task.call is not None, sig=ev.sig)
+            sig = ev.sig
+            if task.process is self.init and self.pidns.native_ids:
+                sig = self.init_default_action(task, sig)
+            self.platform.resume(task.host_tid, want_exit=task.call is not None, sig=sig)
         elif k == GROUP_STOP:
             self.platform.listen(task.host_tid)
         elif k == START:
@@ -369,20 +383,43 @@ class Kernel:
         else:
             self.on_death(task, ev)
 
+    def init_default_action(self, task: Task, sig: int) -> int:
+        """The signal to deliver to guest init in place of `sig`.
+
+        On the host, guest init is the init of the guest's PID namespace, and
+        the host kernel spares such a process every signal it has no handler
+        for.  In the guest's view, the signals init's kernel spares it are the
+        ones *other* guest processes send (kill() drops those: see
+        syscalls/signal.py init_ignores); the others (its own raise(), a fault,
+        SIGPIPE, the terminal's ^C) take their default action, as for any
+        process.  A tracer sees every signal before that choice, so we take it
+        here: a terminating one becomes SIGKILL (its status is reported as
+        `sig`'s), a stopping one SIGSTOP, the two the host kernel always delivers.
+        """
+        if sig in (signal.SIGKILL, signal.SIGSTOP) or sig in _DEFAULT_IGNORE:
+            return sig
+        handled = host.handled_signals(task.host_tid)
+        if handled is None or handled >> (sig - 1) & 1:
+            return sig
+        if sig in _DEFAULT_STOP:
+            return signal.SIGSTOP
+        task.process.killed_by = sig
+        return signal.SIGKILL
+
     # si_code values whose siginfo carries the sender's pid and uid
     SENDER_CODES = {0, -6}              # SI_USER, SI_TKILL (SI_QUEUE's pid is the sender's own word)
     SIGCHLD_CODES = {1, 2, 3, 4, 5, 6}  # CLD_EXITED ... CLD_CONTINUED
 
     def translate_siginfo(self, task: Task, sig: int) -> None:
-        """A signal about to be delivered names its sender by host pid: make it a guest pid."""
+        """A signal about to be delivered names its sender: by a guest pid (no namespace: a
+        host pid, made a guest pid here), and by host uid: make it the sender's guest euid."""
         info = self.platform.get_siginfo(task.host_tid)
         if info is None:
             return
         code = int.from_bytes(info[8:12], "little", signed=True)
         if not (code in self.SENDER_CODES or (sig == signal.SIGCHLD and code in self.SIGCHLD_CODES)):
             return
-        host_pid = int.from_bytes(info[16:20], "little", signed=True)
-        guest = self.pidns.to_guest(host_pid)
+        guest = self.pidns.from_native(int.from_bytes(info[16:20], "little", signed=True))
         sender = self.pidns.processes.get(guest)
         uid = sender.creds.euid if sender is not None else 0
         info[16:20] = guest.to_bytes(4, "little", signed=True)
@@ -395,7 +432,7 @@ class Kernel:
             flags, ptid, ctid = parent.clone_args
         else:
             flags, ptid, ctid = SIGCHLD, 0, 0
-        gtid = self.pidns.alloc(host_tid)
+        gtid = self.pidns.alloc(host_tid, self.platform.native_tid(host_tid))
         if flags & CLONE_THREAD:
             proc = parent.process
         else:
@@ -409,15 +446,16 @@ class Kernel:
         child = Task(self, gtid, host_tid, proc, fs)
         proc.threads[gtid] = child
         self.pidns.add_task(child)
-        # The host wrote its own tid where the guest asked for the new tid
-        # (glibc's pthread struct, fork's child): write the guest's instead,
-        # now, while the child has not run yet and cannot have exited and
-        # cleared it (CLONE_CHILD_CLEARTID) already.
-        tid_bytes = gtid.to_bytes(4, "little")
-        if flags & CLONE_PARENT_SETTID and ptid:
-            self.platform.write(parent.host_tid, ptid, tid_bytes)
-        if flags & CLONE_CHILD_SETTID and ctid:
-            self.platform.write(host_tid, ctid, tid_bytes)
+        # Without a PID namespace, the host wrote its own tid where the guest
+        # asked for the new tid (glibc's pthread struct, fork's child): write
+        # the guest's instead, now, while the child has not run yet and cannot
+        # have exited and cleared it (CLONE_CHILD_CLEARTID) already.
+        if not self.pidns.native_ids:
+            tid_bytes = gtid.to_bytes(4, "little")
+            if flags & CLONE_PARENT_SETTID and ptid:
+                self.platform.write(parent.host_tid, ptid, tid_bytes)
+            if flags & CLONE_CHILD_SETTID and ctid:
+                self.platform.write(host_tid, ctid, tid_bytes)
         if host_tid in self._early:
             self._early.discard(host_tid)
             self.first_stop(child)
@@ -450,7 +488,8 @@ class Kernel:
 
     def on_death(self, task: Task, ev: Event) -> None:
         if self.tracing:
-            how = f"exited with {ev.sig}" if ev.kind == Kind.EXITED else f"killed by {_signame(ev.sig)}"
+            killer = task.process.killed_by if ev.sig == signal.SIGKILL and task.process.killed_by else ev.sig
+            how = f"exited with {ev.sig}" if ev.kind == Kind.EXITED else f"killed by {_signame(killer)}"
             self.trace_line(f"[pid {task.tid}] +++ {how} +++")
         proc = task.process
         self.pidns.remove_task(task)
@@ -460,6 +499,8 @@ class Kernel:
             return
         proc.alive = False
         proc.exit_status = (ev.sig << 8) if ev.kind == Kind.EXITED else ev.sig
+        if proc.killed_by and ev.kind == Kind.KILLED and ev.sig == signal.SIGKILL:
+            proc.exit_status = proc.killed_by           # init_default_action's SIGKILL
         entry = self._report_entry(proc)
         if entry is not None:
             entry["status"] = os.waitstatus_to_exitcode(proc.exit_status)

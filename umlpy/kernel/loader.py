@@ -221,7 +221,7 @@ def prepare_exec(kernel: "Kernel", fs: "FsContext", path: str, argv: list[bytes]
             fd = lfd
             host_argv = [os.fsencode(lpath), b"--argv0", argv[0] if argv else os.fsencode(exe),
                          os.fsencode(exe)] + argv[1:]
-        if not _executable_by_host(fd, kernel.config.host_uid):
+        if not _executable_by_host(fd, kernel.host_uid):
             fd = _memfd_copy(fd, os.path.basename(exe))
         return ExecPlan(fd, host_argv, exe, guest_argv, name)
     except BaseException:

@@ -49,6 +49,7 @@ class Process:
         self.exit_signal = SIGCHLD
         self.alive = True
         self.reaped = False
+        self.killed_by = 0          # guest init: the signal whose default action we took for it
         self.pidfd: int | None = None
         if parent is not None:
             parent.children.add(self)

@@ -2,7 +2,7 @@
 
 openat2 confines host-backed mounts, pidfd_getfd reaches a guest's
 descriptors, memfd_create backs virtual files, inotify_add_watch serves the
-guest's watches.  They go through the C helper where Python's os module has
+guest's watches, detached_tmpfs makes the sandbox's storage.  They go through the C helper where Python's os module has
 no wrapper, and through os where it has one (memfd_create, pidfd_open).
 """
 from __future__ import annotations
@@ -46,6 +46,52 @@ def tgkill(tgid: int, tid: int, sig: int) -> int:
     return lib.uh_kill_tid(tgid, tid, sig)
 
 
+def privileged() -> bool:
+    """Does the supervisor run as root?  Otherwise umlpy is in rootless mode: the
+    guest gets a user namespace of its own for what takes privilege (see
+    docs/security.md), and runs as the supervisor's own host uid."""
+    return os.geteuid() == 0
+
+
+def _status(host_tid: int) -> bytes:
+    """The head of /proc/TID/status (its id and signal lines), b"" if it is gone.
+    os.open/os.read: this is on paths as hot as a signal's delivery."""
+    try:
+        fd = os.open(f"/proc/{host_tid}/status", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return b""
+    try:
+        return os.read(fd, 4096)
+    except OSError:
+        return b""
+    finally:
+        os.close(fd)
+
+
+def _status_field(head: bytes, name: bytes) -> bytes | None:
+    at = head.find(b"\n" + name + b":")
+    if at < 0:
+        return None
+    return head[at + len(name) + 2:head.find(b"\n", at + 1)]
+
+
+def handled_signals(host_tid: int) -> int | None:
+    """The signals thread `host_tid`'s process catches or ignores (SigCgt | SigIgn),
+    as a mask with bit sig-1 for signal sig; None if it is gone."""
+    head = _status(host_tid)
+    cgt, ign = _status_field(head, b"SigCgt"), _status_field(head, b"SigIgn")
+    if cgt is None or ign is None:
+        return None
+    return int(cgt, 16) | int(ign, 16)
+
+
+def ns_tid(host_tid: int) -> int | None:
+    """The id thread `host_tid` has in its own (innermost) PID namespace: the last
+    NSpid number in /proc/TID/status; None if it is gone or has no namespace."""
+    ids = (_status_field(_status(host_tid), b"NSpid") or b"").split()
+    return int(ids[-1]) if len(ids) > 1 else None
+
+
 def detached_tmpfs(size: int, mode: int = 0o700) -> int:
     """A tmpfs of `size` bytes (0: tmpfs's own default, half the RAM) mounted nowhere:
     the O_PATH fd of its root; raises OSError.
@@ -53,12 +99,13 @@ def detached_tmpfs(size: int, mode: int = 0o700) -> int:
     Mounted nosuid and nodev; it is freed when its last descriptor closes,
     so it cannot outlive the supervisor.  Inodes are bounded too (one per
     2 KiB of size, at least 16384), since empty files cost memory that
-    `size` does not count.
+    `size` does not count.  Rootless, a short-lived child makes it in a user
+    namespace of its own (csrc/host.c).
     """
     opts = f"mode={mode:o}"
     if size:
         opts += f",size={size},nr_inodes={max(size // 2048, 16384)}"
-    r = lib.uh_detached_tmpfs(opts.encode())
+    r = lib.uh_detached_tmpfs(opts.encode(), int(not privileged()))
     if r < 0:
         raise OSError(-r, f"tmpfs: {os.strerror(-r)}")
     return r

@@ -68,6 +68,11 @@ class Event(ABC):
         """EXIT: the syscall's result, signed."""
 
 
+class HostFeatureMissing(OSError):
+    """The host lacks, or forbids, a feature the platform needs (say, unprivileged user
+    namespaces for rootless mode): a setup problem to name, not a guest's failure."""
+
+
 class Platform(ABC):
     """How the guest kernel reaches guest threads.  Answers return 0 or -errno (ESRCH: gone)."""
 
@@ -82,6 +87,11 @@ class Platform(ABC):
     @abstractmethod
     def next_event(self, block: bool = True) -> Event | None | bool:
         """The next event; None when no guest thread is left; False: none yet (block=False)."""
+
+    def native_tid(self, tid: int) -> int | None:
+        """The id thread `tid` has in the guest's own PID namespace on the host, which
+        is the id the guest sees (kernel/pidns.py); None where there is no such namespace."""
+        return None
 
     def close(self) -> None:
         """Release what the platform holds for the sandbox."""

@@ -162,16 +162,16 @@ def fcntl(task, fd: int, cmd: int, arg: Ptr):
         who = DECODERS["int"](arg)        # pid, or -pgid
         if who == 0:
             return Native()
-        host = ns.to_host(abs(who))
-        if host is None:
+        native = ns.to_native(abs(who))
+        if native is None:
             raise KernelError(errno.ESRCH)
-        return Native(args={2: host if who > 0 else -host})
+        return Native(args={2: native if who > 0 else -native})
     if cmd == F_GETOWN:
         def back(r: int) -> int:            # pid, -pgid, 0, or (ambiguously) -errno
             if r > 0:
-                return ns.to_guest(r)
+                return ns.from_native(r)
             if r < -4095:
-                return -ns.to_guest(-r)
+                return -ns.from_native(-r)
             return r
         return Native(then=back)
     if cmd in (F_SETOWN_EX, F_GETOWN_EX):
@@ -203,16 +203,20 @@ def ioctl(task, fd: int, request: UInt, arg: Ptr):
         def back(r: int) -> int:
             if r == 0:
                 raw = task.read(arg, 4)
-                task.write(arg, ns.to_guest(int.from_bytes(raw, "little", signed=True)).to_bytes(4, "little", signed=True))
+                native = int.from_bytes(raw, "little", signed=True)
+                if ns.from_native(native) != native:
+                    task.write(arg, ns.from_native(native).to_bytes(4, "little", signed=True))
             return r
         return Native(then=back)
     if request == TIOCSPGRP:
         guest = int.from_bytes(task.read(arg, 4), "little", signed=True)
-        host = ns.to_host(guest) if guest > 0 else None
-        if host is None:
+        native = ns.to_native(guest) if guest > 0 else None
+        if native is None:
             raise KernelError(errno.EPERM if guest <= 0 else errno.ESRCH)
+        if native == guest:
+            return Native()
         # Rewrite the pgid in place for the host call, then put the guest value back.
-        task.write(arg, host.to_bytes(4, "little", signed=True))
+        task.write(arg, native.to_bytes(4, "little", signed=True))
         def restore(r: int) -> int:
             try:
                 task.write(arg, guest.to_bytes(4, "little", signed=True))

@@ -14,5 +14,5 @@ from umlpy.kernel.table import REWRITE, Ptr, syscall
 @syscall("get_robust_list", REWRITE)
 def get_robust_list(task, pid: int, head: Ptr, size: Ptr):
     """get_robust_list(2): of the caller, or of a guest thread (tid translated)."""
-    from umlpy.syscalls.thread import host_pid
-    return Native(args={0: host_pid(task, pid)}) if pid else Native()
+    from umlpy.syscalls.thread import native_pid
+    return Native(args={0: native_pid(task, pid)}) if pid else Native()

@@ -66,7 +66,7 @@ def getsockopt(task, fd: int, level: int, name: int, val: Ptr, lenp: Ptr):
             raw = task.read(val, got).ljust(UCRED.size, b"\0")
             pid, _uid, _gid = UCRED.unpack(raw)
             c = task.creds
-            task.write(val, UCRED.pack(task.kernel.pidns.to_guest(pid), c.euid, c.egid)[:got])
+            task.write(val, UCRED.pack(task.kernel.pidns.from_native(pid), c.euid, c.egid)[:got])
         except KernelError as e:
             return -e.errno
         return r

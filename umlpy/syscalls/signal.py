@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 
 from umlpy.abi.errno import KernelError
 from umlpy.abi.linux import CLD_CONTINUED, CLD_EXITED, NSIG, SI_TKILL, SI_USER, SIGCHLD
 from umlpy.kernel.fdpath import guest_fd
 from umlpy.kernel.requests import Native
 from umlpy.kernel.table import REWRITE, Ptr, UInt, syscall
-from umlpy.syscalls.thread import host_group, host_pid
+from umlpy.syscalls.thread import native_group, native_pid
 
 
 @syscall("rt_sigtimedwait", REWRITE)
@@ -32,8 +33,10 @@ def rt_sigtimedwait(task, set_: Ptr, info: Ptr, timeout: Ptr, size: Ptr):
                 raw = bytearray(task.read(info, 24))
                 code = int.from_bytes(raw[8:12], "little", signed=True)
                 if code in (SI_USER, SI_TKILL) or (r == SIGCHLD and CLD_EXITED <= code <= CLD_CONTINUED):
-                    host = int.from_bytes(raw[16:20], "little", signed=True)
-                    task.write(info + 16, task.kernel.pidns.to_guest(host).to_bytes(4, "little", signed=True))
+                    native = int.from_bytes(raw[16:20], "little", signed=True)
+                    guest = task.kernel.pidns.from_native(native)
+                    if guest != native:
+                        task.write(info + 16, guest.to_bytes(4, "little", signed=True))
             except KernelError:
                 pass
         return r
@@ -57,16 +60,17 @@ def init_ignores(task, sig: int) -> bool:
 
 
 def _kill_target(task, pid: int) -> int:
+    """kill()'s pid argument as the guest's own host call carries it."""
     if pid > 0:
-        return host_pid(task, pid)
+        return native_pid(task, pid)
     if pid == 0:
         return 0
     if pid == -1:
         raise KernelError(errno.EPERM)     # handled by kill() itself
-    h = host_group(task, -pid)
-    if h is None:
+    n = native_group(task, -pid)
+    if n is None:
         raise KernelError(errno.ESRCH)
-    return -h
+    return -n
 
 
 @syscall("kill", REWRITE)
@@ -89,9 +93,23 @@ def kill(task, pid: int, sig: int):
     target = _kill_target(task, pid)
     if pid == 1 and init_ignores(task, sig):
         return 0
-    if target <= 0 and init_ignores(task, sig) and _init_in_group(task, -target or os.getpgid(task.process.host_pid)):
-        return _signal_group_but_init(task, -target or os.getpgid(task.process.host_pid), sig)
+    group = None
+    if target <= 0:
+        group = task.kernel.pidns.to_host(-pid) if pid < 0 else os.getpgid(task.process.host_pid)
+    if group is not None and init_ignores(task, sig) and _init_in_group(task, group):
+        return _signal_group_but_init(task, group, sig)
+    if init_kills_itself(task, sig) and (pid == 1 or (group is not None and _init_in_group(task, group))):
+        os.kill(task.process.host_pid, signal.SIGKILL)
+        if pid == 1:
+            return 0
     return Native(args={0: target})
+
+
+def init_kills_itself(task, sig: int) -> bool:
+    """Guest init sends itself SIGKILL.  On the host it is its PID namespace's init,
+    which the host kernel lets nothing inside the namespace kill; so the supervisor,
+    outside it, sends it (every other signal reaches init: kernel.init_default_action)."""
+    return sig == signal.SIGKILL and task.process is task.kernel.init
 
 
 def _init_in_group(task, host_pgid: int) -> bool:
@@ -133,7 +151,11 @@ def _to_thread(task, tgid: int, tid: int, sig: int):
         raise KernelError(errno.ESRCH)
     if _spares_init(task, t.process, sig):
         return 0
-    return Native(args={0: t.process.host_pid, 1: t.host_tid})
+    if t.process is task.process and init_kills_itself(task, sig):
+        os.kill(task.process.host_pid, signal.SIGKILL)
+        return 0
+    ns = task.kernel.pidns
+    return Native(args={0: ns.to_native(t.process.pid), 1: ns.to_native(t.tid)})
 
 
 def _spares_init(task, target, sig: int) -> bool:
@@ -151,16 +173,22 @@ def tkill(task, tid: int, sig: int):
         raise KernelError(errno.ESRCH)
     if _spares_init(task, t.process, sig):
         return 0
-    return Native(args={0: t.host_tid})
+    if t.process is task.process and init_kills_itself(task, sig):
+        os.kill(task.process.host_pid, signal.SIGKILL)
+        return 0
+    return Native(args={0: task.kernel.pidns.to_native(t.tid)})
 
 
 @syscall("rt_sigqueueinfo", REWRITE)
 def rt_sigqueueinfo(task, pid: int, sig: int, info: Ptr):
     """rt_sigqueueinfo(2): queue a signal with data to a guest process."""
-    host = host_pid(task, pid)
+    native = native_pid(task, pid)
     if _spares_init(task, task.kernel.pidns.processes.get(pid), sig):
         return 0
-    return Native(args={0: host})
+    if pid == task.process.pid and init_kills_itself(task, sig):
+        os.kill(task.process.host_pid, signal.SIGKILL)
+        return 0
+    return Native(args={0: native})
 
 
 @syscall("rt_tgsigqueueinfo", REWRITE)

@@ -30,7 +30,7 @@ from umlpy.kernel.table import EMULATE, REWRITE, Ptr, UInt, syscall
 
 
 def _translate_tid(task, r: int) -> int:
-    return task.kernel.pidns.to_guest(r) if r > 0 else r
+    return task.kernel.pidns.from_native(r) if r > 0 else r
 
 
 # ------------------------------------------------------------- creation
@@ -44,7 +44,7 @@ def _start_clone(task, flags: int, ptid: int, ctid: int):
 
     def done(r: int) -> int:
         task.clone_args = None
-        return task.kernel.pidns.to_guest(r) if r > 0 else r
+        return task.kernel.pidns.from_native(r) if r > 0 else r
     return done
 
 
@@ -102,13 +102,28 @@ def set_tid_address(task, tidptr: Ptr):
 
 
 def host_pid(task, pid: int) -> int:
-    """The host id of live guest process or thread `pid`; ESRCH if it names none."""
+    """The host id of live guest process or thread `pid`, for the supervisor's own
+    calls; ESRCH if it names none."""
     ns = task.kernel.pidns
     h = ns.to_host(pid)
     proc = ns.processes.get(pid)
     if h is None or (ns.task(pid) is None and (proc is None or proc.reaped)):
         raise KernelError(errno.ESRCH, f"pid {pid} is not in the sandbox")
     return h
+
+
+def native_pid(task, pid: int) -> int:
+    """The id a guest's own host call carries for live guest process or thread `pid`
+    (kernel/pidns.py); ESRCH if it names none."""
+    host_pid(task, pid)
+    return task.kernel.pidns.to_native(pid)
+
+
+def native_group(task, pgid: int) -> int | None:
+    """host_group, as the id a guest's own host call carries."""
+    if host_group(task, pgid) is None:
+        return None
+    return task.kernel.pidns.to_native(pgid)
 
 
 def host_group(task, pgid: int) -> int | None:
@@ -149,16 +164,16 @@ def wait4(task, pid: int, status: Ptr, options: int, rusage: Ptr):
         proc = ns.processes.get(pid)
         if proc is None or proc.reaped:
             raise KernelError(errno.ECHILD)
-        args[0] = proc.host_pid
+        args[0] = ns.to_native(pid)
     elif pid < -1:
-        h = ns.to_host(-pid)
-        if h is None:
+        n = ns.to_native(-pid)
+        if n is None:
             raise KernelError(errno.ECHILD)
-        args[0] = -h
+        args[0] = -n
 
     def back(r: int) -> int:
         if r > 0:
-            g = task.kernel.pidns.to_guest(r)
+            g = task.kernel.pidns.from_native(r)
             _reaped(task, g)
             return g
         return r
@@ -174,21 +189,22 @@ def waitid(task, idtype: int, id: UInt, infop: Ptr, options: int, rusage: Ptr):
         proc = ns.processes.get(id)
         if proc is None or proc.reaped:
             raise KernelError(errno.ECHILD)
-        args[1] = proc.host_pid
+        args[1] = ns.to_native(id)
     elif idtype == P_PGID and id != 0:
-        h = ns.to_host(id)
-        if h is None:
+        n = ns.to_native(id)
+        if n is None:
             raise KernelError(errno.ECHILD)
-        args[1] = h
+        args[1] = n
 
     def back(r: int) -> int:
         if r == 0 and infop:
             try:
                 raw = task.read(infop, 24)
-                hpid = int.from_bytes(raw[16:20], "little", signed=True)
-                if hpid > 0:
-                    g = task.kernel.pidns.to_guest(hpid)
-                    task.write(infop + 16, g.to_bytes(4, "little", signed=True))
+                npid = int.from_bytes(raw[16:20], "little", signed=True)
+                if npid > 0:
+                    g = task.kernel.pidns.from_native(npid)
+                    if g != npid:
+                        task.write(infop + 16, g.to_bytes(4, "little", signed=True))
                     if not options & WNOWAIT:
                         _reaped(task, g)
             except KernelError:
@@ -202,12 +218,12 @@ def pidfd_open(task, pid: int, flags: UInt):
     """pidfd_open(2): a pidfd for a guest process."""
     if pid <= 0:
         raise KernelError(errno.EINVAL)
-    return Native(args={0: host_pid(task, pid)})
+    return Native(args={0: native_pid(task, pid)})
 
 
 # ------------------------------------------- process groups and sessions
 def _pid_arg(task, pid: int) -> int:
-    return 0 if pid == 0 else host_pid(task, pid)
+    return 0 if pid == 0 else native_pid(task, pid)
 
 
 @syscall("setpgid", REWRITE)
@@ -220,7 +236,7 @@ def setpgid(task, pid: int, pgid: int):
     if pgid == 0 or pgid == target:
         hpgid = 0 if pgid == 0 else hpid
     else:
-        hpgid = host_group(task, pgid)
+        hpgid = native_group(task, pgid)
         if hpgid is None:
             raise KernelError(errno.EPERM, f"no process group {pgid} in this session")
     return Native(args={0: hpid, 1: hpgid})
@@ -270,7 +286,7 @@ def sched_of_pid(task, pid: int, a1: Ptr, a2: Ptr):
 
 def _priority(task, which: int, who: int) -> Native:
     if which == PRIO_PROCESS and who:
-        return Native(args={1: host_pid(task, who)})
+        return Native(args={1: native_pid(task, who)})
     if which in (PRIO_PROCESS, PRIO_PGRP) and not who:
         return Native()                      # the caller itself, or its own (guest) group
     if which == PRIO_PGRP:
@@ -328,12 +344,12 @@ def setpriority(task, which: int, who: int, prio: int):
 @syscall("kcmp", REWRITE)
 def kcmp(task, pid1: int, pid2: int, type_: int, idx1: Ptr, idx2: Ptr):
     """kcmp(2): compare kernel objects of two guest processes."""
-    return Native(args={0: host_pid(task, pid1), 1: host_pid(task, pid2)})
+    return Native(args={0: native_pid(task, pid1), 1: native_pid(task, pid2)})
 
 
 @syscall("process_vm_readv", REWRITE, names=("process_vm_writev",))
 def process_vm_readv(task, pid: int, a1: Ptr, a2: Ptr, a3: Ptr, a4: Ptr, a5: Ptr):
     """process_vm_readv(2)/writev: memory of another guest process (pid translated)."""
-    return Native(args={0: host_pid(task, pid)})
+    return Native(args={0: native_pid(task, pid)})
 
 

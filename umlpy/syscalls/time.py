@@ -26,7 +26,10 @@ def timer_create(task, clockid: int, sevp: Ptr, timerid: Ptr):
     target = task.kernel.pidns.task(guest_tid)
     if target is None or target.process is not task.process:
         raise KernelError(errno.EINVAL)
-    task.write(sevp + 16, target.host_tid.to_bytes(4, "little"))
+    native = task.kernel.pidns.to_native(guest_tid)
+    if native == guest_tid:
+        return Native()
+    task.write(sevp + 16, native.to_bytes(4, "little"))
 
     def restore(r: int) -> int:
         try:

@@ -15,6 +15,19 @@ from dataclasses import dataclass, replace
 
 from umlpy.abi.errno import KernelError
 
+# Rootless (the supervisor is not root), the supervisor's own host uid and
+# gid are the guest's root, as in a user namespace that maps 0 to them: a
+# rootfs the user built or unpacked shows as root's, as it would for root.
+_SELF_UID, _SELF_GID = os.geteuid(), os.getegid()
+
+
+def guest_owner(uid: int, gid: int) -> tuple[int, int]:
+    """The owner the guest sees for a host object owned by host `uid`:`gid`."""
+    if _SELF_UID:
+        return (0 if uid == _SELF_UID else uid), (0 if gid == _SELF_GID else gid)
+    return uid, gid
+
+
 DT_UNKNOWN, DT_FIFO, DT_CHR, DT_DIR, DT_BLK, DT_REG, DT_LNK, DT_SOCK = 0, 1, 2, 4, 6, 8, 10, 12
 
 
@@ -37,7 +50,8 @@ class Stat:
 
     @classmethod
     def from_host(cls, st: os.stat_result) -> "Stat":
-        return cls(st.st_mode, st.st_ino, st.st_dev, st.st_nlink, st.st_uid, st.st_gid,
+        uid, gid = guest_owner(st.st_uid, st.st_gid) if _SELF_UID else (st.st_uid, st.st_gid)
+        return cls(st.st_mode, st.st_ino, st.st_dev, st.st_nlink, uid, gid,
                    st.st_rdev, st.st_size, st.st_blksize, st.st_blocks,
                    st.st_atime_ns, st.st_mtime_ns, st.st_ctime_ns)
 

@@ -15,7 +15,8 @@ import errno
 import os
 
 from umlpy._helper import ffi, lib
-from umlpy.platform.interface import INJECT, REWRITE_ARGS, ArgRule, Event, Kind, Platform
+from umlpy.platform import host
+from umlpy.platform.interface import INJECT, REWRITE_ARGS, ArgRule, Event, HostFeatureMissing, Kind, Platform
 from umlpy.platform.ptrace.seccomp import MAGIC_NR, build_filter
 
 # Stop kinds and resume modes, re-exported from csrc/helper.h.
@@ -50,6 +51,27 @@ BATCH = 1024        # stops taken from the host at once (more than a sandbox has
 
 class PlatformError(OSError):
     """A host-side failure of the platform itself (never caused by the guest)."""
+
+
+USERNS_SYSCTLS = (("kernel.unprivileged_userns_clone", "1"), ("user.max_user_namespaces", "a number above 0"),
+                  ("kernel.apparmor_restrict_unprivileged_userns", "0"))
+
+
+def userns_missing(err: int) -> str:
+    """Why rootless mode cannot start here, in one line that names the sysctl to look at."""
+    shown = []
+    for name, want in USERNS_SYSCTLS:
+        try:
+            with open("/proc/sys/" + name.replace(".", "/")) as f:
+                shown.append(f"{name}={f.read().strip()} (needs {want})")
+        except OSError:
+            continue
+    where = "; ".join(shown) or "no user-namespace sysctl here (a kernel without CONFIG_USER_NS?)"
+    why = os.strerror(err)
+    if err == errno.ENOSPC:
+        why += ": the user.max_user_namespaces limit is reached, here or in an enclosing namespace"
+    return (f"rootless mode needs unprivileged user namespaces, and the host refused one "
+            f"({why}); host settings: {where}; or run umlpy as root")
 
 
 class PtraceEvent(Event):
@@ -98,12 +120,14 @@ class PtracePlatform(Platform):
     def spawn(self, exec_fd: int, argv: list[bytes], envp: list[bytes], *,
               native: dict[int, ArgRule | None], strict: bool = False, stdio: tuple[int, int, int] = (-1, -1, -1),
               make_ctty: bool = False, uid: int = -1, gid: int = -1,
-              cpu: int = -1, chroot_dir: bytes | None = None,
-              new_netns: bool = True, rlimits: dict[int, int] | None = None) -> tuple[int, int]:
+              cpu: int = -1, root_fd: int = -1, new_netns: bool = True, new_pidns: bool = True,
+              userns: bool = False, rlimits: dict[int, int] | None = None) -> int:
         """Start the first guest thread stopped at its exec; its host pid.
 
         The seccomp filter lets the `native` numbers run with no stop (none in
-        `strict` mode); every other syscall stops here."""
+        `strict` mode); every other syscall stops here.  The thread is pid 1 of
+        a PID namespace of its own (`new_pidns`), chrooted to directory
+        `root_fd`, in a user namespace of its own if `userns` (rootless)."""
         filter_prog = build_filter(native, strict=strict)
         keep = []
         def cstrs(items: list[bytes]):
@@ -127,17 +151,18 @@ class PtracePlatform(Platform):
         a.cpu = cpu
         a.ptrace_options = PTRACE_OPTIONS
         a.new_netns = int(new_netns)
+        a.new_pidns = int(new_pidns)
+        a.userns = int(userns)
+        a.root_fd = root_fd
         items = sorted((rlimits or {}).items())
         res = ffi.new("int[]", [r for r, _ in items] or [0])
         val = ffi.new("unsigned long[]", [v for _, v in items] or [0])
         keep += [res, val]
         a.rlimit_res, a.rlimit_val, a.n_rlimits = res, val, len(items)
-        if chroot_dir is not None:
-            keep.append(ffi.new("char[]", chroot_dir))
-            a.chroot_dir = keep[-1]
-        else:
-            a.chroot_dir = ffi.NULL
         r = lib.uh_spawn(a)
+        if r < 0 and userns and (a.child_step == lib.UH_STEP_USERNS or
+                                 (not a.child_errno and -r in (errno.EPERM, errno.ENOSPC, errno.EUSERS))):
+            raise HostFeatureMissing(a.child_errno or -r, userns_missing(a.child_errno or -r))
         if r < 0:
             if a.child_errno:
                 step = ffi.string(lib.uh_spawn_step_name(a.child_step)).decode()
@@ -147,6 +172,9 @@ class PtracePlatform(Platform):
         self.listener = a.listener_fd
         self._tracees = 1
         return r
+
+    def native_tid(self, tid: int) -> int | None:
+        return host.ns_tid(tid)
 
     def close(self) -> None:
         if self.listener >= 0:
