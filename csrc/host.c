@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <linux/openat2.h>
@@ -142,6 +143,8 @@ static void tmpfs_child(int sock, const char *options, unsigned uid, unsigned gi
 {
     char line[64];
     int r;
+    /* A non-dumpable supervisor's child's /proc/self files are root's. */
+    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
     if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
         r = -errno;
     else {

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import site
 import subprocess
 import sys
 from pathlib import Path
@@ -52,6 +53,12 @@ def venv(tmp_path_factory) -> Path:
     (wheel,) = wheels.glob("umlpy-*.whl")
     venv = base / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    if sys.prefix != sys.base_prefix:
+        # We run in a venv ourselves (the unprivileged CI pass does): the new one
+        # sees the base interpreter's packages only, so hand it ours (umlpy's
+        # dependencies) too, behind its own.
+        (site_dir,) = venv.glob("lib/python3*/site-packages")
+        (site_dir / "outer.pth").write_text("\n".join(site.getsitepackages()) + "\n")
     r = subprocess.run([str(venv / "bin/python"), "-m", "pip", "install", "-q", "--no-deps",
                         "--no-index", str(wheel)], capture_output=True, text=True, env=env,
                        timeout=300, check=False)

@@ -24,8 +24,10 @@ def test_spawn_failure_names_its_step(kwargs, err, step):
     try:
         with pytest.raises(PlatformError) as info:
             PtracePlatform().spawn(exec_fd, [b"true"], [], native=ALLOW_ALL,
-                                   new_netns=False, **kwargs)
+                                   new_netns=False, userns=os.geteuid() != 0, **kwargs)
     finally:
         os.close(exec_fd)
+        if "root_fd" in kwargs:
+            os.close(kwargs["root_fd"])
     assert info.value.errno == err
     assert str(info.value) == f"[Errno {err}] guest spawn failed while {step}: {os.strerror(err)}"

@@ -11,8 +11,9 @@ platform/cgroup.py finds them and only looked at (os.access), never written.
     report = check()            # a Report: features by name, mode, can_run
     print_report(report)        # one line per feature, then "mode: ..." or "cannot run: ..."
 
-Today only root mode exists.  Run as another user, the summary says what
-rootless mode (issue 7) would miss here, and that umlpy needs root for now.
+As root, umlpy runs in root mode; as any other user, in rootless mode, where
+a user namespace of the guest's own lends what takes privilege (user
+namespaces must be allowed).  The summary names the mode, or what it lacks.
 """
 from __future__ import annotations
 
@@ -63,7 +64,7 @@ class Report:
     features: dict[str, Feature]
     kernel: str
     root: bool
-    mode: str                             # "root", or "" when umlpy cannot run here
+    mode: str                             # "root", "rootless", or "" when umlpy cannot run here
     can_run: bool
     summary: str
 
@@ -126,8 +127,7 @@ def probe_kernel() -> Feature:
 
 def probe_root() -> Feature:
     euid = os.geteuid()
-    return Feature("root", euid == 0, f"euid {euid}" + ("" if euid == 0 else ": umlpy needs root for now"),
-                   (ROOT,))
+    return Feature("root", euid == 0, f"euid {euid}" + ("" if euid == 0 else ": rootless mode"), (ROOT,))
 
 
 def probe_seccomp() -> Feature:
@@ -181,12 +181,18 @@ def probe_ptrace() -> Feature:
     words = {"0": "classic", "1": "restricted to descendants", "2": "admin only", "3": "no attach"}
     yama = f"yama ptrace_scope {scope} ({words.get(scope, '?')})" if scope is not None else "no Yama"
     r, w = os.pipe()
+    ready_r, ready_w = os.pipe()
     pid = os.fork()
     if pid == 0:                                       # pragma: no cover (the child)
         os.close(w)
+        _libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)       # as csrc/spawn.c's child: we may not be
+        os.write(ready_w, b"r")
         os.read(r, 1)
         os._exit(0)
     os.close(r)
+    os.close(ready_w)
+    os.read(ready_r, 1)
+    os.close(ready_r)
     e = 0
     try:
         if _libc.ptrace(PTRACE_SEIZE, pid, None, None) < 0:
@@ -348,13 +354,15 @@ def check() -> Report:
             summary += f"; without {', '.join(optional)}: the guest kernel enforces those limits itself"
     elif root:
         mode, summary = "", f"cannot run: {_named(need)}"
+    elif rootless:
+        mode, summary = "", f"cannot run: rootless mode needs {_named(rootless)}"
     else:
-        mode = ""
-        if rootless:
-            later = f"rootless mode (issue 7) would also need: {_named(rootless)}"
-        else:
-            later = "rootless mode (issue 7) would have what it needs here"
-        summary = f"cannot run: umlpy needs root for now; {later}"
+        mode = ROOTLESS
+        summary = "mode: rootless (a user namespace of the guest's own; the guest runs as your uid)"
+        optional = [f.name for f in features.values()
+                    if not f.present and f.name.startswith(("cgroup", "fsopen"))]
+        if optional:
+            summary += f"; without {', '.join(optional)}: the guest kernel enforces those limits itself"
     kernel = features["kernel"].detail if "kernel" in features else os.uname().release
     return Report(features, kernel, root, mode, bool(mode), summary)
 
