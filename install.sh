@@ -6,9 +6,20 @@
 #      the cffi helper) -- which also installs the `umlpy` command;
 #   3. /usr/local/bin/umlpy: a link to that command when pip put it elsewhere;
 #   4. the default userland: `umlpy rootfs build` (the per-user store,
-#      /var/lib/umlpy for root), and the checkout's rootfs/image for the tests.
+#      /var/lib/umlpy for root).
+#   With --tests, also what ./test.sh needs (root only):
+#   5. the Debian rootfs tests/test_debian.py runs in (.ci/debian-rootfs, cached);
+#   6. /var/lib/umlpy/test-venv: Debian's python3 with the test requirements,
+#      which the unprivileged pass of ./test.sh runs as user nobody.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")"
+TESTS=
+for arg in "$@"; do
+    case "$arg" in
+        --tests) TESTS=1 ;;
+        *) echo "install.sh: unknown argument $arg (usage: install.sh [--tests])" >&2; exit 2 ;;
+    esac
+done
 
 say() { echo "install.sh: $*"; }
 
@@ -25,6 +36,10 @@ command -v gcc >/dev/null || missing+=(gcc)
 [ -e /usr/include/stdio.h ] && [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || missing+=(libc6-dev)
 PYINC="$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
 [ -e "$PYINC/Python.h" ] || missing+=(python3-dev)
+if [ -n "$TESTS" ]; then
+    /usr/bin/python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
+    [ -e /usr/include/python3.11/Python.h ] || [ "$PY" = /usr/bin/python3 ] || missing+=(python3-dev)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
     [ "$(id -u)" -eq 0 ] || { say "need root to apt-get install: ${missing[*]}" >&2; exit 1; }
     say "apt-get install ${missing[*]}"
@@ -52,6 +67,15 @@ fi
 
 # --- 4. the default guest userland ------------------------------------------
 "$UMLPY" rootfs build
-# The test suite's pre-flight check (tests/conftest.py) looks for the checkout's tree.
-"$PY" -m umlpy.image build rootfs/image >/dev/null
+
+# --- 5, 6. what ./test.sh needs ------------------------------------------------
+if [ -n "$TESTS" ]; then
+    [ "$(id -u)" -eq 0 ] || { say "--tests needs root" >&2; exit 1; }
+    bash .ci/debian-rootfs
+    VENV=/var/lib/umlpy/test-venv
+    [ -x "$VENV/bin/python" ] || /usr/bin/python3 -m venv "$VENV"
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check --root-user-action=ignore \
+        -r requirements-dev.txt
+    chmod -R a+rX "$VENV"
+fi
 say "done ($PY; the umlpy command is $UMLPY)"

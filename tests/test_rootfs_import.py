@@ -346,7 +346,11 @@ def test_create_bad_input_is_one_line(umlpy, home, args, message):
 
 
 def test_create_debian_failure_leaves_nothing(umlpy, home):
+    """Needs root: debootstrap is root's tool (an ordinary user's, mmdebstrap, needs
+    subordinate ids, which are tested by monkeypatching below)."""
     import shutil
+    if os.geteuid() != 0:
+        pytest.skip("needs root: debootstrap runs as root only")
     if shutil.which("debootstrap") is None and not os.path.exists("/usr/sbin/debootstrap"):
         pytest.skip("debootstrap is not installed (apt-get install debootstrap)")
     r = umlpy("rootfs", "create", "deb", "--from", "debian:nosuchsuite")
@@ -362,6 +366,7 @@ def test_create_debian_errors_name_the_package(monkeypatch, tmp_path):
     monkeypatch.setenv("UMLPY_HOME", str(tmp_path / "home"))
     monkeypatch.setattr(create.shutil, "which", lambda name: None)
     monkeypatch.setattr(create.os, "access", lambda path, mode: False)
+    monkeypatch.setattr(create.os, "geteuid", lambda: 0)
     with pytest.raises(create.CreateError, match=r"^debootstrap is not installed: apt-get install debootstrap$"):
         create.create("d", "debian")
     monkeypatch.setattr(create.os, "geteuid", lambda: 1000)

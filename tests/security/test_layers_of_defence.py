@@ -1,7 +1,8 @@
 """The layers of defence docs/security.md lists, seen from the host while a guest runs:
-a guest process runs as the unprivileged host uid, with no capabilities, with
-no_new_privs, under the seccomp filter, chrooted in an empty directory, in a
-network namespace of its own, and traced by the supervisor.
+a guest process runs as the unprivileged host uid (rootless: the user's own),
+with no capabilities, with no_new_privs, under the seccomp filter, chrooted in
+an empty directory, in network and PID namespaces of its own (rootless: and a
+user namespace), and traced by the supervisor.
 """
 from __future__ import annotations
 
@@ -23,8 +24,9 @@ def _status(pid: int) -> dict[str, str]:
 
 
 def test_a_running_guest_as_the_host_sees_it(rootfs):
-    """uid nobody, CapEff 0, NoNewPrivs 1, Seccomp 2 (filter), root = an empty directory,
-    its own network namespace, traced by the supervisor."""
+    """uid nobody (rootless: ours), CapEff 0, NoNewPrivs 1, Seccomp 2 (filter), root = an
+    empty directory, its own network and PID namespaces, traced by the supervisor."""
+    uid = NOBODY if os.geteuid() == 0 else os.geteuid()
     p = subprocess.Popen([sys.executable, "-m", "umlpy", "run", "--rootfs", str(rootfs), "--",
                           "sh", "-c", "echo ready; exec sleep 30"], stdout=subprocess.PIPE, text=True,
                          cwd=REPO)
@@ -35,11 +37,15 @@ def test_a_running_guest_as_the_host_sees_it(rootfs):
         assert guests, "no guest process found"
         for pid in guests:
             st = _status(pid)
-            assert st["Uid"].split()[1] == str(NOBODY) and st["Gid"].split()[1] == str(NOBODY)
+            assert st["Uid"].split()[1] == str(uid)
             assert int(st["CapEff"], 16) == 0 and int(st["CapPrm"], 16) == 0
             assert st["NoNewPrivs"] == "1" and st["Seccomp"] == "2"
             assert os.listdir(f"/proc/{pid}/root") == []
             assert os.readlink(f"/proc/{pid}/ns/net") != os.readlink("/proc/self/ns/net")
+            assert os.readlink(f"/proc/{pid}/ns/pid") != os.readlink("/proc/self/ns/pid")
+            assert st["NSpid"].split()[1:] == ["1"], st["NSpid"]      # guest init, pid 1 there
+            if os.geteuid() != 0:
+                assert os.readlink(f"/proc/{pid}/ns/user") != os.readlink("/proc/self/ns/user")
             assert st["TracerPid"] != "0"
     finally:
         p.terminate()            # as docker stop: the guest ends, the cgroups go

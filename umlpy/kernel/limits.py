@@ -254,9 +254,7 @@ class Enforcement:
         wanted = {"memory": "memory", "processes": "pids", "cpu": "cpu"}    # disk: the kernel's tmpfs
         want = {wanted[n] for n in self.limits if n in wanted}
         missing: dict[str, str] = {}
-        if want and os.geteuid() != 0:
-            missing = dict.fromkeys(want, "umlpy is not root (cgroups need root for now)")
-        elif want:
+        if want:                  # rootless too: a cgroup delegated to the user serves as well
             self.cgroup = cgroups.make(want)
             cg = self.cgroup
             for name, setter in (("memory", cg.set_memory), ("pids", cg.set_pids)):
