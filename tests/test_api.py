@@ -1,6 +1,7 @@
 """The Python API: Sandbox.run() behaves like subprocess.run() and reports what the guest did."""
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 
@@ -76,3 +77,14 @@ def test_writes_last_as_long_as_the_sandbox(rootfs):
         assert other.run(["cat", "/root/note"]).returncode != 0
     with pytest.raises(SandboxError, match="closed"):
         sb.run(["true"])
+
+
+def test_the_report_names_the_mode_and_the_guests_host_uid(sandbox):
+    """Root and rootless runs both say, in the report, which mode applied and as what
+    host uid the guest ran; the limits say how each was enforced in that mode."""
+    r = sandbox.run(["true"])
+    if os.geteuid() == 0:
+        assert r.report.mode == "root: the guest runs as host uid 65534", r.report.mode
+    else:
+        assert r.report.mode.startswith(f"rootless: the guest runs as host uid {os.geteuid()} (ours)")
+    assert set(r.report.limits) >= {"memory", "processes", "cpu", "disk"}, r.report.limits

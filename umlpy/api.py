@@ -273,6 +273,8 @@ def print_report(report: Report, out: IO[str] | None = None) -> None:
         w(f"  denied {line}\n")
     for what, n in report.more.items():
         w(f"  ... and {n} more {what.replace('_', ' ')} (the report keeps the first {REPORT_CAP})\n")
+    if report.mode:
+        w(f"  mode {report.mode}\n")
     for name, how in report.limits.items():
         w(f"  limit {name:10} {how}\n")
     for name, what in report.limit_hit.items():

@@ -135,6 +135,7 @@ class Report:
     limits: dict[str, str] = field(default_factory=dict)     # limit -> its value and how it is enforced
     limit_hit: dict[str, str] = field(default_factory=dict)  # limit the sandbox ran into -> what happened
     usage: dict[str, float] = field(default_factory=dict)    # cpu_seconds, memory_peak (bytes), tasks_peak
+    mode: str = ""                  # root or rootless, and the host uid the guest runs as
 
     def add_process(self, entry: dict) -> None:
         if len(self.processes) < REPORT_CAP:
@@ -188,6 +189,9 @@ class Kernel:
         # uid, in a user namespace of its own; as root, as config.host_uid.
         self.rootless = not host.privileged()
         self.host_uid = os.geteuid() if self.rootless else config.host_uid
+        self.report.mode = (f"rootless: the guest runs as host uid {self.host_uid} (ours), in a user "
+                            "namespace of its own" if self.rootless else
+                            f"root: the guest runs as host uid {self.host_uid}")
         self.state_fd, self.state_dir = self._state_dir()
         self.empty_root = os.path.join(self.state_dir, "empty")
         os.mkdir(self.empty_root, 0o555)
