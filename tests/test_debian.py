@@ -272,3 +272,48 @@ def test_the_rootfs_is_not_changed_by_the_guest(debian, sb):
     assert sorted(os.listdir(debian / "root")) == before
     assert (debian / "usr/share/man").is_dir()
     assert "carol" not in (debian / "etc/passwd").read_text()
+
+
+def test_boot_runs_roots_login_shell_with_job_control(debian):
+    """`umlpy boot` on the Debian tree starts root's login shell, bash, on a pty of its
+    own: a background job, ^Z stopping the foreground one, bg, kill %N, and ^C."""
+    import sys
+    import time
+
+    import pexpect
+    repo = Path(__file__).resolve().parent.parent
+    c = pexpect.spawn(sys.executable, ["-m", "umlpy", "boot", str(debian)], encoding="utf-8",
+                      timeout=15, cwd=str(repo), dimensions=(24, 80), env={**os.environ, "TERM": "dumb"})
+    prompt = r"root@umlpy:/# "
+    try:
+        c.expect(prompt)
+        c.sendline("echo shell=$0 pid=$$")
+        c.expect(r"shell=(\S+) pid=(\d+)\r\n")
+        assert c.match.groups() == ("/bin/bash", "1")
+        c.expect(prompt)
+        c.sendline("sleep 30 &")
+        c.expect(prompt)
+        c.sendline("sleep 40")
+        time.sleep(1)
+        c.sendcontrol("z")
+        c.expect(r"\[2\]\+\s+Stopped\s+sleep 40")
+        c.expect(prompt)
+        c.sendline("jobs")
+        c.expect(r"\[1\]-\s+Running\s+sleep 30 &\r\n\[2\]\+\s+Stopped\s+sleep 40")
+        c.expect(prompt)
+        c.sendline("bg %2; kill %1 %2; wait; echo waited=$?")
+        c.expect(r"waited=0")
+        c.expect(prompt)
+        c.sendline("sleep 50")
+        time.sleep(0.5)
+        c.sendcontrol("c")
+        c.expect(prompt)
+        c.sendline("echo status=$?")
+        c.expect("status=130")
+        c.expect(prompt)
+        c.sendline("exit 3")
+        c.expect(pexpect.EOF)
+        c.close()
+        assert c.exitstatus == 3
+    finally:
+        c.close(force=True)

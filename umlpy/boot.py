@@ -19,6 +19,7 @@ import os
 import signal
 import sys
 from contextlib import contextmanager
+from pathlib import Path
 
 from umlpy.api import (
     DEFAULT_STOP_TIMEOUT,
@@ -33,6 +34,26 @@ from umlpy.api import (
 from umlpy.terminal import Console
 
 INIT = ["/bin/sh", "-l"]
+
+
+def login_shell(rootfs: Path, uid: int) -> list[str]:
+    """Guest init for `boot`: the user's login shell from the rootfs's /etc/passwd,
+    started as login(1) starts it (bash in a Debian tree, sh in busybox's); /bin/sh
+    where there is none, or it is nologin or false."""
+    try:
+        lines = (rootfs / "etc" / "passwd").read_text(errors="replace").splitlines()
+    except OSError:
+        return INIT
+    for line in lines:
+        f = line.split(":")
+        if len(f) >= 7 and f[2] == str(uid):
+            shell = f[6]
+            there = rootfs / shell.lstrip("/")
+            if shell.startswith("/") and not shell.endswith(("/nologin", "/false")) \
+                    and (there.exists() or there.is_symlink()):
+                return [shell, "-l"]
+            break
+    return INIT
 
 
 def start(cfg: Config, argv: list[str], what: str):
@@ -103,7 +124,8 @@ def boot(*, report: bool = False, stop_timeout: float = DEFAULT_STOP_TIMEOUT, **
         env.setdefault("HOSTNAME", config.get("hostname", "umlpy"))
     with Console(tty=interactive) as console:
         cfg = Config(**config, env=env, stdio=console.stdio, tty=console.tty_path, log_denied=None)
-        kernel, status = run_on_console(console, cfg, INIT, "boot", stop_timeout)
+        shell = login_shell(Path(cfg.rootfs), cfg.user.ruid if cfg.user is not None else 0)
+        kernel, status = run_on_console(console, cfg, shell, "boot", stop_timeout)
     if kernel is None:
         return status
     if report:
