@@ -397,3 +397,21 @@ def test_create_debian_takes_the_mirror_from_the_host_apt_sources(monkeypatch, t
     (d / "extra.list").unlink()
     with pytest.raises(create.CreateError, match="no Debian mirror in the host's apt sources"):
         create.apt_mirror("bookworm")
+
+
+def test_create_debian_as_an_ordinary_user(umlpy, home):
+    """An ordinary user with no subordinate ids gets a Debian tree from mmdebstrap
+    --mode=fakechroot, and a program in it runs (rootless).  Needs the network, and
+    mmdebstrap, fakechroot and fakeroot (.ci/debian-rootfs installs them); as root
+    this is the debootstrap path, tested by the Debian rootfs the suite uses."""
+    import shutil
+    if os.geteuid() == 0:
+        pytest.skip("for an ordinary user: root's path is debootstrap (.ci/debian-rootfs)")
+    if not all(shutil.which(t) for t in ("mmdebstrap", "fakechroot", "fakeroot")):
+        pytest.skip("needs mmdebstrap, fakechroot and fakeroot (apt-get install them)")
+    r = umlpy("rootfs", "create", "mini", "--from", "debian:bookworm", "--packages", "bash", timeout=600)
+    assert r.returncode == 0, r.stderr
+    assert "umlpy: mmdebstrap: " in r.stderr                       # its progress passes through
+    r = umlpy("run", "--rootfs", "mini", "--", "/bin/bash", "-c",
+              ". /etc/os-release; echo $VERSION_CODENAME; id -u; stat -c %U /usr/bin/bash")
+    assert (r.returncode, r.stdout) == (0, "bookworm\n0\nroot\n"), r.stderr

@@ -6,7 +6,8 @@ libraries) or ``debian[:SUITE]`` (default bookworm): a Debian tree bootstrapped
 from the host's own apt sources (``/etc/apt/sources.list.d/*.sources`` or
 ``/etc/apt/sources.list``; no mirror is hard-coded), with the minbase variant
 plus ``--packages``.  As root that is ``debootstrap``; an ordinary user gets
-``mmdebstrap --mode=unshare``, which writes a tar that is then unpacked like an
+``mmdebstrap`` (``--mode=unshare`` with subordinate ids, else ``--mode=fakechroot``),
+which writes a tar that is then unpacked like an
 imported image (no chown, set-id bits stripped).  umlpy installs neither tool;
 a missing one is an error naming its package.  The tool's progress lines pass
 through.  The tree is built in a hidden directory beside ``STORE/rootfs/NAME``
@@ -136,18 +137,24 @@ def _tool(name: str, package: str) -> str:
     return path
 
 
-def _check_subids() -> None:
-    """mmdebstrap --mode=unshare maps the user's subordinate ids with newuidmap."""
+def _mmdebstrap_mode() -> str:
+    """How an ordinary user's mmdebstrap runs: `unshare` where the user has subordinate
+    ids (newuidmap maps them), else `fakechroot` where fakechroot and fakeroot are
+    installed (no host configuration at all: the tar it writes carries the owners)."""
     import pwd
     user = pwd.getpwuid(os.getuid()).pw_name
     missing = [f for f in _SUBIDS if not _has_subids(f, user)]
     tools = [t for t in ("newuidmap", "newgidmap") if shutil.which(t) is None]
-    if missing or tools:
-        what = ", ".join([f"no entry for {user} in {f}" for f in missing]
-                         + [f"no {t} (apt-get install uidmap)" for t in tools])
-        raise CreateError(f"mmdebstrap --mode=unshare needs subordinate ids: {what}; "
-                          f"as root: usermod --add-subuids 100000-165535 "
-                          f"--add-subgids 100000-165535 {user}")
+    if not missing and not tools:
+        return "unshare"
+    if shutil.which("fakechroot") and shutil.which("fakeroot"):
+        return "fakechroot"
+    what = ", ".join([f"no entry for {user} in {f}" for f in missing]
+                     + [f"no {t} (apt-get install uidmap)" for t in tools])
+    raise CreateError(f"mmdebstrap --mode=unshare needs subordinate ids: {what}; "
+                      f"as root: usermod --add-subuids 100000-165535 "
+                      f"--add-subgids 100000-165535 {user}; "
+                      f"or apt-get install fakechroot fakeroot (--mode=fakechroot)")
 
 
 def _has_subids(path: str, user: str) -> bool:
@@ -204,9 +211,9 @@ def _debootstrap(root: Path, suite: str, packages: list[str], progress: Progress
 
 def _mmdebstrap(root: Path, suite: str, packages: list[str], progress: Progress | None) -> None:
     exe = _tool("mmdebstrap", "mmdebstrap")
-    _check_subids()
+    mode = _mmdebstrap_mode()
     tar_path = root.parent / "rootfs.tar"
-    argv = [exe, "--mode=unshare", "--variant=minbase", "--format=tar"]
+    argv = [exe, f"--mode={mode}", "--variant=minbase", "--format=tar"]
     if packages:
         argv.append("--include=" + ",".join(packages))
     _run_tool(argv + [suite, str(tar_path), apt_mirror(suite)], progress)
