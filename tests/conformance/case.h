@@ -1,0 +1,51 @@
+/* The conformance cases' common header: each case is a small C program that
+ * prints what it observes, one `name=value` line at a time, so that the runner
+ * (tests/conformance/runner.py) can compare its output under umlpy with its
+ * output on the host's own kernel, line by line.
+ *
+ *   SHOW("open missing", open("/nope", O_RDONLY));
+ *       prints "open missing=-1 ENOENT" (or "=3 OK"): the result and errno's name
+ *   SHOWX("flags", value)  prints "flags=0x..."
+ *   SAY("text %d", n)      prints a line of its own
+ *
+ * Results that depend on the machine (inode numbers, times, pids beyond "is it
+ * the caller's") are not printed, or printed in a form both runs share, or the
+ * case declares the line as differing, with the reason (see runner.py).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+static const char *errname(int e)
+{
+    const char *n = strerrorname_np(e);
+    return n ? n : "E?";
+}
+
+/* "label=result OK" or "label=-1 ERRNO"; returns the result. */
+#define SHOW(label, expr) ({                                             \
+    errno = 0;                                                           \
+    long _r = (long)(expr);                                              \
+    int _e = errno;                                                      \
+    printf("%s=%ld %s\n", label, _r, _r < 0 ? errname(_e) : "OK");      \
+    fflush(stdout);                                                      \
+    _r; })
+#define SHOWX(label, value) (printf("%s=%#lx\n", label, (unsigned long)(value)), fflush(stdout))
+#define SAY(...) (printf(__VA_ARGS__), printf("\n"), fflush(stdout))
