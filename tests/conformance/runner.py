@@ -9,6 +9,9 @@ what it observes.  Its first comment says what Linux does, and may declare:
                                (inode numbers, say), in both outputs
     gap: why                   umlpy is known to differ here, for the reason given;
                                the case is an expected failure until that is fixed
+    root: why                  the native run needs real root (as an ordinary user it
+                               runs as root of a user namespace that maps one id
+                               only): skipped there, for that reason
 
 Any other difference fails the case.  The native run is in a throw-away root,
 made from the same userland as the guest's: a copy of umlpy's default rootfs,
@@ -52,6 +55,7 @@ class Case:
     source: Path
     differs: list[tuple[re.Pattern, str]] = field(default_factory=list)
     gap: str = ""
+    root: str = ""
     doc: str = ""
 
     @classmethod
@@ -67,6 +71,8 @@ class Case:
                 case.differs.append((re.compile(pattern.strip()), why.strip()))
             elif line.startswith("gap:"):
                 case.gap = line[len("gap:"):].strip()
+            elif line.startswith("root:"):
+                case.root = line[len("root:"):].strip()
             elif line:
                 doc.append(line)
         case.doc = " ".join(doc)
@@ -211,6 +217,11 @@ def main(argv: list[str] | None = None) -> int:
         if unknown:
             print(f"runner: no case named {', '.join(sorted(unknown))}", file=sys.stderr)
             return 2
+    if os.geteuid() != 0:
+        skipped = [c for c in cases if c.root]
+        for c in skipped:
+            print(f"--- {c.family}/{c.name}: skipped, the native run needs root ({c.root})")
+        cases = [c for c in cases if not c.root]
     roots = Roots()
     try:
         results = []

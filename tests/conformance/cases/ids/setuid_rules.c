@@ -1,6 +1,7 @@
 /* family: ids
  * setresuid(2)/setuid(2): root may take any uid; a process that then has no
  * saved root cannot get back (EPERM); -1 leaves an id unchanged.
+ * root: uids other than 0 (a user namespace made without privilege maps one id)
  */
 #include "case.h"
 
