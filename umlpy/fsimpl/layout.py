@@ -4,6 +4,7 @@
        --persist directory (locked for the sandbox's life: fsimpl/persist.py)
 /proc  procfs (the guest kernel's view of its processes)
 /dev   devfs
+/sys   sysfs, read-only: the CPU list and little else; /sys/fs/cgroup the sandbox's limits
 /tmp, /dev/shm  tmpfs: fresh for each run, in the sandbox's storage (Kernel._state_dir: a
        tmpfs of the disk limit's size, mounted nowhere), or a tmpfs of its own
 plus one tmpfs of its own per `--tmpfs PATH:size=SIZE` and one hostfs bind
@@ -22,6 +23,7 @@ from umlpy.fsimpl.hostfs import HostFS
 from umlpy.fsimpl.overlay import OverlayFS
 from umlpy.fsimpl.persist import PersistDir
 from umlpy.fsimpl.procfs import ProcFS
+from umlpy.fsimpl.sysfs import CgroupFS, SysFS
 from umlpy.fsimpl.tmpfs import TmpFS
 from umlpy.vfs.mount import Mount, MountTable
 from umlpy.vfs.vfs import VFS
@@ -56,6 +58,9 @@ def build_vfs(kernel: Kernel) -> VFS:
     try:
         mt.add(Mount("/proc", ProcFS(kernel), source="proc", fstype="proc"))
         mt.add(Mount("/dev", DevFS(cfg.tty), source="devtmpfs", fstype="devtmpfs"))
+        mt.add(Mount("/sys", SysFS(kernel.boot_time), readonly=True, source="sysfs", fstype="sysfs"))
+        mt.add(Mount("/sys/fs/cgroup", CgroupFS(kernel), readonly=True, source="cgroup2",
+                     fstype="cgroup2"))
         own = {"/" + path.strip("/"): (size, mode) for path, size, mode in cfg.tmpfs}
         for path in ("/tmp", "/dev/shm"):    # by default they share the disk limit with the layer
             if path not in own:              # (/dev/shm: POSIX shared memory and semaphores)
