@@ -33,6 +33,8 @@ OWN_PROCESS = "affects only the calling process"
 OWN_SIGNALS = "signal state of the calling thread"
 OWN_LIMITS = "limits and usage of the caller"
 OWN_RANDOM = "randomness for the caller"
+OWN_IPC = ("POSIX message queues live in the sandbox's own IPC namespace: a queue's name is "
+           "looked up there, never in a file system")
 
 TABLE = SyscallTable([
     native(0, "read", OWN_FDS),
@@ -285,12 +287,12 @@ TABLE = SyscallTable([
     native(237, "mbind", OWN_MEMORY),
     native(238, "set_mempolicy", OWN_MEMORY),
     native(239, "get_mempolicy", OWN_MEMORY),
-    deny(240, "mq_open", ENOSYS, "not implemented"),
-    deny(241, "mq_unlink", ENOSYS, "not implemented"),
-    deny(242, "mq_timedsend", ENOSYS, "not implemented"),
-    deny(243, "mq_timedreceive", ENOSYS, "not implemented"),
-    deny(244, "mq_notify", ENOSYS, "not implemented"),
-    deny(245, "mq_getsetattr", ENOSYS, "not implemented"),
+    native(240, "mq_open", OWN_IPC),
+    native(241, "mq_unlink", OWN_IPC),
+    native(242, "mq_timedsend", OWN_FDS),
+    native(243, "mq_timedreceive", OWN_FDS),
+    native(244, "mq_notify", OWN_FDS),
+    native(245, "mq_getsetattr", OWN_FDS),
     deny(246, "kexec_load", EPERM, "the sandbox cannot replace the kernel"),
     serve(247, "waitid", thread.waitid),
     deny(248, "add_key", ENOSYS, "kernel keyrings are not supported"),
