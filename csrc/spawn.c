@@ -220,10 +220,16 @@ static int enter_chroot(const struct uh_spawn_args *a)
 }
 
 /* Default SIGPIPE and an empty signal mask.  Cannot fail. */
+/* Every disposition back to SIG_DFL and an empty mask: the guest must not
+ * inherit what the supervisor's runtime set up for itself (Python ignores
+ * SIGPIPE and SIGXFSZ; an ignored signal survives exec), as a program started
+ * by an ordinary parent would not (issue 8). */
 static void reset_signals(void)
 {
     sigset_t none;
-    signal(SIGPIPE, SIG_DFL);
+    for (int sig = 1; sig < _NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            signal(sig, SIG_DFL);      /* EINVAL for the two glibc keeps: harmless */
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
 }

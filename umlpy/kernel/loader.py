@@ -47,6 +47,10 @@ class ExecPlan:
         proc.exe = self.exe
         proc.argv = self.guest_argv
         proc.comm = os.fsencode(os.path.basename(self.name or self.exe))[:15]
+        # execve(2): "the effective IDs are copied to the saved set-user-ID and
+        # saved set-group-ID" (there are no set-id bits to honour here).
+        c = proc.creds
+        c.suid, c.sgid = c.euid, c.egid
 
 
 def _read_head(fd: int, n: int = 256) -> bytes:

@@ -81,19 +81,22 @@ def setgroups(task, size: int, lst: Ptr):
         raise KernelError(errno.EPERM)
     if size < 0 or size > 65536:
         raise KernelError(errno.EINVAL)
-    task.creds.groups = list(struct.unpack(f"<{size}I", task.read(lst, 4 * size))) if size else []
+    # Linux keeps the list sorted (groups_sort), and getgroups shows it so.
+    task.creds.groups = sorted(struct.unpack(f"<{size}I", task.read(lst, 4 * size))) if size else []
     return 0
 
 
-def _setres(task, kind: str, r: int, e: int, s: int) -> int:
+def _setres(task, kind: str, r: int, e: int, s: int, checked: bool = False) -> int:
+    """setresuid/setresgid: unprivileged, each new id must be one of the current three."""
     c = task.creds
     cur = [getattr(c, "r" + kind), getattr(c, "e" + kind), getattr(c, "s" + kind)]
     new = [cur[i] if v in (NOCHANGE, -1) else v for i, v in enumerate((r, e, s))]
-    if c.euid != 0 and any(v not in cur for v in new):
-        raise KernelError(errno.EPERM)
+    if not checked and c.euid != 0 and any(v not in cur for v in new):
+        raise KernelError(errno.EPERM, f"{kind} {[v for v in new if v not in cur][0]} is not held")
     setattr(c, "r" + kind, new[0])
     setattr(c, "e" + kind, new[1])
     setattr(c, "s" + kind, new[2])
+    setattr(c, "fs" + kind, new[1])        # the file-system id follows the effective one
     return 0
 
 
@@ -109,20 +112,33 @@ def setresgid(task, r: UInt, e: UInt, s: UInt):
     return _setres(task, "gid", r, e, s)
 
 
+def _setre(task, kind: str, r: int, e: int) -> int:
+    """setreuid/setregid, Linux's rules: unprivileged, the real id may become the
+    real or effective one, the effective id any of the three; the saved id
+    becomes the new effective id if the real id is set, or the effective id is
+    set to other than the old real one."""
+    c = task.creds
+    ruid, euid, suid = (getattr(c, x + kind) for x in "res")
+    if c.euid != 0:
+        if r != NOCHANGE and r not in (ruid, euid):
+            raise KernelError(errno.EPERM, f"real {kind} {r} is neither the real nor the effective one")
+        if e != NOCHANGE and e not in (ruid, euid, suid):
+            raise KernelError(errno.EPERM, f"effective {kind} {e} is none of the real, effective, saved")
+    new_e = euid if e == NOCHANGE else e
+    s = new_e if r != NOCHANGE or (e != NOCHANGE and e != ruid) else NOCHANGE
+    return _setres(task, kind, r, e, s, checked=True)
+
+
 @syscall("setreuid", EMULATE)
 def setreuid(task, r: UInt, e: UInt):
     """setreuid(2): set real and effective user ids."""
-    c = task.creds
-    s = e if (r != NOCHANGE or (e != NOCHANGE and e != c.ruid)) and e != NOCHANGE else NOCHANGE
-    return _setres(task, "uid", r, e, s)
+    return _setre(task, "uid", r, e)
 
 
 @syscall("setregid", EMULATE)
 def setregid(task, r: UInt, e: UInt):
     """setregid(2): set real and effective group ids."""
-    c = task.creds
-    s = e if (r != NOCHANGE or (e != NOCHANGE and e != c.rgid)) and e != NOCHANGE else NOCHANGE
-    return _setres(task, "gid", r, e, s)
+    return _setre(task, "gid", r, e)
 
 
 @syscall("setuid", EMULATE)
@@ -145,16 +161,27 @@ def setgid(task, gid: UInt):
     return _setres(task, "gid", NOCHANGE, gid, NOCHANGE)
 
 
+def _setfs(task, kind: str, new: int) -> int:
+    """The previous file-system id, always; it changes only to an id the caller holds
+    (real, effective, saved or current file-system id), or to any id for root."""
+    c = task.creds
+    old = getattr(c, "fs" + kind)
+    held = (getattr(c, "r" + kind), getattr(c, "e" + kind), getattr(c, "s" + kind), old)
+    if new != NOCHANGE and (c.euid == 0 or new in held):
+        setattr(c, "fs" + kind, new)
+    return old
+
+
 @syscall("setfsuid", EMULATE)
 def setfsuid(task, uid: UInt):
-    """setfsuid(2): the file-system uid follows the effective uid here; returns it."""
-    return task.creds.euid
+    """setfsuid(2): set the user id used for file-system checks; returns the previous one."""
+    return _setfs(task, "uid", uid)
 
 
 @syscall("setfsgid", EMULATE)
 def setfsgid(task, gid: UInt):
-    """setfsgid(2): the file-system gid follows the effective gid here; returns it."""
-    return task.creds.egid
+    """setfsgid(2): set the group id used for file-system checks; returns the previous one."""
+    return _setfs(task, "gid", gid)
 
 
 @syscall("capget", EMULATE)
@@ -165,8 +192,13 @@ def capget(task, hdr: Ptr, data: Ptr):
         task.write(hdr, LINUX_CAPABILITY_VERSION_3.to_bytes(4, "little"))     # the version field only
         raise KernelError(errno.EINVAL)
     if data:
-        full = 0xFFFFFFFF if task.creds.euid == 0 else 0
-        sets = CAP_DATA.pack(full, full, 0, full & 0x1FF, full & 0x1FF, 0)
+        # Linux's rules for set*uid without PR_SET_KEEPCAPS: the effective set is
+        # emptied when the effective uid leaves 0 (and filled again from the
+        # permitted set when it comes back); the permitted set only once no uid is 0.
+        c = task.creds
+        perm = 0xFFFFFFFF if 0 in (c.ruid, c.euid, c.suid) else 0
+        eff = perm if c.euid == 0 else 0
+        sets = CAP_DATA.pack(eff, perm, 0, eff & 0x1FF, perm & 0x1FF, 0)
         # Version 1 has one 32-bit set (12 bytes); versions 2 and 3 have two.
         task.write(data, sets[:12] if version == LINUX_CAPABILITY_VERSION_1 else sets)
     return 0

@@ -13,7 +13,7 @@ import errno
 import os
 import signal
 
-from umlpy.abi.errno import KernelError
+from umlpy.abi.errno import ERESTARTNOHAND, KernelError
 from umlpy.abi.linux import CLD_CONTINUED, CLD_EXITED, NSIG, SI_TKILL, SI_USER, SIGCHLD
 from umlpy.kernel.fdpath import guest_fd
 from umlpy.kernel.requests import Native
@@ -21,22 +21,37 @@ from umlpy.kernel.table import REWRITE, Ptr, UInt, syscall
 from umlpy.syscalls.thread import native_group, native_pid
 
 
+SI_QUEUE = -1                       # sent by sigqueue() (rt_sigqueueinfo)
+
+
 @syscall("rt_sigtimedwait", REWRITE)
 def rt_sigtimedwait(task, set_: Ptr, info: Ptr, timeout: Ptr, size: Ptr):
-    """rt_sigtimedwait(2): wait natively; the sender's pid in the siginfo becomes a guest pid."""
-    if info == 0:
-        return Native()
+    """rt_sigtimedwait(2): wait natively; the sender's pid and uid in the siginfo
+    become the guest's.
 
+    A traced thread's signals are queued even when ignored (the host kernel
+    leaves the ignoring to the tracer's resume), and they wake the wait with
+    EINTR where Linux would have discarded them and gone on to EAGAIN at the
+    timeout.  So EINTR becomes ERESTARTNOHAND: the host kernel restarts the
+    call when no handler runs, and turns it back into EINTR when one does,
+    which is Linux's rule for a signal that interrupts this call.  (A restart
+    waits the whole timeout again.)"""
     def back(r: int) -> int:
-        if r > 0:
+        if r == -errno.EINTR:
+            return ERESTARTNOHAND
+        if r > 0 and info:
             try:
                 raw = bytearray(task.read(info, 24))
                 code = int.from_bytes(raw[8:12], "little", signed=True)
-                if code in (SI_USER, SI_TKILL) or (r == SIGCHLD and CLD_EXITED <= code <= CLD_CONTINUED):
+                if code in (SI_USER, SI_TKILL, SI_QUEUE) or (r == SIGCHLD and CLD_EXITED <= code <= CLD_CONTINUED):
                     native = int.from_bytes(raw[16:20], "little", signed=True)
                     guest = task.kernel.pidns.from_native(native)
                     if guest != native:
                         task.write(info + 16, guest.to_bytes(4, "little", signed=True))
+                    # si_uid is the sender's real uid: the guest's, not the host's.
+                    sender = task.kernel.pidns.processes.get(guest)
+                    if sender is not None:
+                        task.write(info + 20, sender.creds.ruid.to_bytes(4, "little"))
             except KernelError:
                 pass
         return r
@@ -51,12 +66,25 @@ def init_ignores(task, sig: int) -> bool:
         return False
     try:
         with open(f"/proc/{init.host_pid}/status") as f:
-            for line in f:
-                if line.startswith("SigCgt:"):
-                    return not (int(line.split()[1], 16) >> (sig - 1)) & 1
-    except OSError:
-        pass
-    return False
+            masks = dict(line.split(":", 1) for line in f if line.startswith(("SigBlk:", "SigCgt:")))
+    except (OSError, ValueError):
+        return False
+    bit = 1 << (sig - 1)
+    # A blocked signal is never ignored at generation: init may wait for it
+    # (sigwaitinfo, signalfd) without a handler (sig_ignored() in Linux).
+    # While a thread waits in sigtimedwait its set is unblocked (Linux keeps
+    # the mask in real_blocked, which /proc does not show): read the set.
+    if "SigBlk" in masks and int(masks["SigBlk"], 16) & bit:
+        return False
+    for t in list(init.threads.values()):
+        call = t.call
+        if call is not None and call.entry.name == "rt_sigtimedwait":
+            try:
+                if int.from_bytes(t.read(call.args[0], 8), "little") & bit:
+                    return False
+            except KernelError:
+                pass
+    return "SigCgt" in masks and not int(masks["SigCgt"], 16) & bit
 
 
 def _kill_target(task, pid: int) -> int:
@@ -75,22 +103,28 @@ def _kill_target(task, pid: int) -> int:
 
 @syscall("kill", REWRITE)
 def kill(task, pid: int, sig: int):
-    """kill(2): signal a guest process or process group; -1 means every guest process."""
-    if sig < 0 or sig > NSIG:
-        raise KernelError(errno.EINVAL)
+    """kill(2): signal a guest process or process group; -1 means every guest process.
+
+    As in Linux, the target is found first (ESRCH), then the signal number
+    checked (EINVAL)."""
+    bad_sig = sig < 0 or sig > NSIG
     if pid == -1:
         # "every process we may signal" is every guest process but init and us.
         count = 0
         for proc in list(task.kernel.pidns.processes.values()):
             if proc.alive and proc.pid != 1 and proc is not task.process:
-                if sig:
+                if sig and not bad_sig:
                     try:
                         os.kill(proc.host_pid, sig)
                     except OSError:
                         continue
                 count += 1
+        if count and bad_sig:
+            raise KernelError(errno.EINVAL, f"no signal {sig}")
         return 0 if count else -errno.ESRCH
     target = _kill_target(task, pid)
+    if bad_sig:
+        raise KernelError(errno.EINVAL, f"no signal {sig}")
     if pid == 1 and init_ignores(task, sig):
         return 0
     group = None
@@ -181,7 +215,13 @@ def tkill(task, tid: int, sig: int):
 
 @syscall("rt_sigqueueinfo", REWRITE)
 def rt_sigqueueinfo(task, pid: int, sig: int, info: Ptr):
-    """rt_sigqueueinfo(2): queue a signal with data to a guest process."""
+    """rt_sigqueueinfo(2): queue a signal with data to a guest process.
+
+    "If si_code is SI_USER or SI_KERNEL (or any code >= 0), or SI_TKILL, for a
+    process other than the caller: EPERM", checked before the target is looked up."""
+    code = int.from_bytes(task.read(info + 8, 4), "little", signed=True)
+    if (code >= 0 or code == SI_TKILL) and pid != task.process.pid:
+        raise KernelError(errno.EPERM, "a queued signal may not pose as sent by kill or the kernel")
     native = native_pid(task, pid)
     if _spares_init(task, task.kernel.pidns.processes.get(pid), sig):
         return 0
