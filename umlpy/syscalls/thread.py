@@ -280,8 +280,34 @@ def prlimit64(task, pid: int, resource: int, new: Ptr, old: Ptr):
     "sched_getparam", "sched_setscheduler", "sched_getscheduler", "sched_setaffinity",
     "sched_getaffinity", "sched_rr_get_interval", "sched_setattr", "sched_getattr"))
 def sched_of_pid(task, pid: int, a1: Ptr, a2: Ptr):
-    """sched_*(2): scheduling of a guest process (pid translated)."""
+    """sched_*(2): scheduling of a guest process (pid translated); a negative pid is
+    EINVAL, before the lookup (ESRCH), as in Linux."""
+    if pid < 0:
+        raise KernelError(errno.EINVAL, f"pid {pid} is negative")
     return Native(args={0: _pid_arg(task, pid)}) if pid else Native()
+
+
+SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_IDLE, SCHED_DEADLINE = 0, 1, 2, 3, 5, 6
+_PRIORITY_RANGE = {SCHED_FIFO: (1, 99), SCHED_RR: (1, 99)}
+_POLICIES = (SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_IDLE, SCHED_DEADLINE)
+
+
+@syscall("sched_get_priority_max", EMULATE)
+def sched_get_priority_max(task, policy: int):
+    """sched_get_priority_max(2): 99 for SCHED_FIFO and SCHED_RR, 0 for the others;
+    EINVAL for an unknown policy."""
+    if policy not in _POLICIES:
+        raise KernelError(errno.EINVAL, f"no scheduling policy {policy}")
+    return _PRIORITY_RANGE.get(policy, (0, 0))[1]
+
+
+@syscall("sched_get_priority_min", EMULATE)
+def sched_get_priority_min(task, policy: int):
+    """sched_get_priority_min(2): 1 for SCHED_FIFO and SCHED_RR, 0 for the others;
+    EINVAL for an unknown policy."""
+    if policy not in _POLICIES:
+        raise KernelError(errno.EINVAL, f"no scheduling policy {policy}")
+    return _PRIORITY_RANGE.get(policy, (0, 0))[0]
 
 
 def _priority(task, which: int, who: int) -> Native:

@@ -10,7 +10,9 @@ import errno
 from umlpy.abi.errno import KernelError
 from umlpy.abi.linux import SIGEV_THREAD_ID
 from umlpy.kernel.requests import Native
-from umlpy.kernel.table import REWRITE, Ptr, syscall
+from umlpy.kernel.table import EMULATE, REWRITE, Ptr, syscall
+
+CLOCK_REALTIME = 0
 
 
 @syscall("timer_create", REWRITE)
@@ -38,3 +40,18 @@ def timer_create(task, clockid: int, sevp: Ptr, timerid: Ptr):
             pass
         return r
     return Native(then=restore)
+
+
+@syscall("clock_settime", EMULATE)
+def clock_settime(task, clockid: int, tp: Ptr):
+    """clock_settime(2): only CLOCK_REALTIME (and another process's CPU clock, never)
+    can be set; any other clock is EINVAL, before any permission check.  The sandbox
+    may not set the host's clock: a valid request is EPERM."""
+    if clockid >= 0 and clockid != CLOCK_REALTIME:
+        raise KernelError(errno.EINVAL, f"clock {clockid} cannot be set")
+    raw = task.read(tp, 16)                  # EFAULT first, as Linux copies it in
+    sec = int.from_bytes(raw[:8], "little", signed=True)
+    nsec = int.from_bytes(raw[8:], "little", signed=True)
+    if clockid == CLOCK_REALTIME and (sec < 0 or not 0 <= nsec < 1_000_000_000):
+        raise KernelError(errno.EINVAL, "invalid time")
+    raise KernelError(errno.EPERM, "the sandbox may not set the host's clocks")
