@@ -160,11 +160,16 @@ TABLE = SyscallTable([
     serve(119, "setresgid", identity.setresgid),
     serve(120, "getresgid", identity.getresgid),
     serve(121, "getpgid", thread.getpgid),
-    serve(122, "setfsuid", identity.setfsuid),
-    serve(123, "setfsgid", identity.setfsgid),
+    serve(122, "setfsuid", identity.setfsuid,
+          partial="the file-system uid decides access checks and new files' owners; "
+                  "ownership checks (chmod, utime, O_NOATIME) still look at the effective uid"),
+    serve(123, "setfsgid", identity.setfsgid,
+          partial="the file-system gid decides access checks and new files' group; "
+                  "ownership checks still look at the effective ids"),
     serve(124, "getsid", thread.getsid),
     serve(125, "capget", identity.capget,
-          partial="capabilities are not modelled: guest root has all of them, other users none; the pid is ignored"),
+          partial="capabilities follow the uids only (set*uid's rules: effective with euid 0, "
+                  "permitted while any uid is 0); the pid is ignored"),
     serve(126, "capset", identity.capset,
           partial="accepted for guest root and ignored: capabilities are not modelled"),
     native(127, "rt_sigpending", OWN_SIGNALS),
