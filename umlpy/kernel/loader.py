@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import errno
 import os
+from stat import S_ISREG
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -166,17 +167,38 @@ def _memfd_copy(fd: int, name: str) -> int:
     return mfd
 
 
+def open_anonymous_program(hfd: int, name: str) -> tuple[int, str]:
+    """A program the guest names by a descriptor of a file that has no guest path (a
+    memfd, say: execveat(fd, "", AT_EMPTY_PATH), or execve("/proc/self/fd/N")).
+    `hfd` is the supervisor's duplicate; the same checks as for a path apply:
+    a regular file (EACCES) with an x bit (EACCES).  Returns our own descriptor."""
+    st = os.fstat(hfd)
+    if not S_ISREG(st.st_mode):
+        raise KernelError(errno.EACCES, f"{name}: not a regular file")
+    if not st.st_mode & 0o111:
+        raise KernelError(errno.EACCES, f"{name}: not executable")
+    # Re-open rather than dup: our descriptor must have its own offset, and be
+    # readable even if the guest's is write-only (Linux execs those too).
+    try:
+        fd = os.open(f"/proc/self/fd/{hfd}", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as e:
+        raise KernelError(e.errno or errno.EACCES, f"{name}: cannot be reopened") from None
+    return fd, name
+
+
 def prepare_exec(kernel: "Kernel", fs: "FsContext", path: str, argv: list[bytes],
                  envp: list[bytes], *, search_path: bool = False,
-                 env_path: str | None = None, creds=None) -> ExecPlan:
-    """Resolve, check and plan an execve; raises KernelError with the guest's errno."""
+                 env_path: str | None = None, creds=None,
+                 opened: tuple[int, str] | None = None) -> ExecPlan:
+    """Resolve, check and plan an execve; raises KernelError with the guest's errno.
+    `opened`: the program is this (our fd, name) already (see open_anonymous_program)."""
     if search_path:
         path = _search(kernel, fs, path, env_path)
     name = path
     if not argv:
         argv = [b""]        # Linux >= 5.18: an empty argv becomes one empty string
     guest_argv = list(argv)
-    fd, exe = _open_program(kernel, fs, path, creds)
+    fd, exe = opened if opened is not None else _open_program(kernel, fs, path, creds)
     depth = 0
     try:
         while True:

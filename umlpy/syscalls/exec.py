@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 
 from umlpy.abi.errno import KernelError
 from umlpy.abi.linux import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW
 from umlpy.abi.numbers import NUMBERS
-from umlpy.kernel.fdpath import dir_of, fd_path, resolve_at
-from umlpy.kernel.loader import prepare_exec
+from umlpy.kernel.fdpath import dir_of, fd_path, guest_fd, resolve_at
+from umlpy.kernel.loader import open_anonymous_program, prepare_exec
 from umlpy.kernel.requests import Inject, InstallFd
 from umlpy.kernel.table import REWRITE, Path, Ptr, syscall
 
@@ -56,12 +57,45 @@ def _layout(base: int, path: bytes, argv: list[bytes], envp: list[bytes]) -> tup
     return bytes(strings) + vec, base, arr_base, env_base
 
 
-def do_execve(task, path: str, argv_p: int, envp_p: int):
+_OWN_FD_LINK = re.compile(r"/proc/(self|thread-self|\d+)/fd/(\d+)")
+
+
+def _own_fd(task, path: str) -> int | None:
+    """The fd number of the caller's own /proc/self/fd/N link, if `path` is one."""
+    m = _OWN_FD_LINK.fullmatch(path)
+    if m is None or (m.group(1).isdigit() and int(m.group(1)) != task.process.pid):
+        return None
+    return int(m.group(2))
+
+
+def _anonymous(task, fd: int, name: str) -> tuple[int, str] | None:
+    """(our fd, name) for guest fd `fd` if it names a file without a guest path
+    (a memfd); None if it has a path (then the path is executed)."""
+    with guest_fd(task, fd) as hfd:
+        path, _ = task.kernel.vfs.path_of_host_fd(hfd)
+        if path is not None:
+            return None
+        return open_anonymous_program(hfd, name)
+
+
+def do_execve(task, path: str, argv_p: int, envp_p: int, opened: tuple[int, str] | None = None):
     budget = [ARG_MAX]
     argv = _read_vector(task, argv_p, budget)
     envp = _read_vector(task, envp_p, budget)
     kernel = task.kernel
-    plan = prepare_exec(kernel, task.fs, path, argv, envp, creds=task.creds)
+    if opened is None and (n := _own_fd(task, path)) is not None:
+        # The magic link of a file with no guest path (a memfd): Linux execs
+        # the file itself, and the guest VFS has no name to resolve.
+        try:
+            opened = _anonymous(task, n, path)
+        except KernelError:
+            opened = None                    # let the path walk give the errno
+    try:
+        plan = prepare_exec(kernel, task.fs, path, argv, envp, creds=task.creds, opened=opened)
+    except BaseException:
+        if opened is not None:
+            os.close(opened[0])
+        raise
     task.call.plan = plan
     size = sum(len(a) + 1 for a in plan.host_argv) + sum(len(e) + 1 for e in envp) \
         + 8 * (len(plan.host_argv) + len(envp) + 2) + 16
@@ -110,8 +144,9 @@ def execveat(task, dirfd: int, path: Path, argv: Ptr, envp: Ptr, flags: int):
             raise KernelError(errno.ELOOP)
     if path == "" and flags & AT_EMPTY_PATH:
         p = fd_path(task, dirfd)
-        if p is None:
-            raise KernelError(errno.ENOEXEC, "fd was not opened through the guest VFS")
+        if p is None:                        # a memfd, say: exec the file itself
+            name = f"/dev/fd/{dirfd}"        # the name Linux gives it (bprm->fdpath)
+            return (yield from do_execve(task, name, argv, envp, _anonymous(task, dirfd, name)))
         path = p
     elif not path.startswith("/") and dirfd != AT_FDCWD:
         path = dir_of(task, dirfd).rstrip("/") + "/" + path

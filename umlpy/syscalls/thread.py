@@ -91,8 +91,30 @@ def gettid(task):
 @syscall("getppid", EMULATE)
 def getppid(task):
     """getppid(2): the guest pid of the parent; 0 for guest init."""
-    parent = task.process.parent
+    proc = task.process
+    parent = proc.parent
+    if parent is not None and parent is task.kernel.init and proc is not parent:
+        parent = _adopter(task, proc) or parent
     return parent.pid if parent is not None else 0
+
+
+def _adopter(task, proc):
+    """The process that really adopted an orphan.  The guest kernel hands orphans to
+    init, but a child subreaper (PR_SET_CHILD_SUBREAPER, which the host kernel
+    honours) takes them first: ask the host who the parent is, and follow it."""
+    try:
+        with open(f"/proc/{proc.host_pid}/status") as f:
+            ppid = next(int(line.split()[1]) for line in f if line.startswith("PPid:"))
+    except (OSError, StopIteration, ValueError):
+        return None
+    ns = task.kernel.pidns
+    adopter = ns.processes.get(ns.to_guest(ppid))
+    if adopter is None or not adopter.alive or adopter is proc.parent:
+        return None
+    proc.parent.children.discard(proc)       # the guest kernel's records follow
+    adopter.children.add(proc)
+    proc.parent = adopter
+    return adopter
 
 
 @syscall("set_tid_address", REWRITE)

@@ -2,7 +2,6 @@
  * memfd holding a copy of this program; execve(2) of "/proc/self/fd/N" does the
  * same through the magic link.  Either way the new program runs with the argv
  * given.  execveat with a non-empty relative path and a bad dirfd is EBADF.
- * gap: execveat(memfd, "", AT_EMPTY_PATH) and execve("/proc/self/fd/N") fail (issue 8)
  */
 #include "case.h"
 #include <sys/sendfile.h>
