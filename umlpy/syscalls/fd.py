@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import stat as S
+import struct
 
 from umlpy.abi.errno import KernelError
 from umlpy.abi.linux import (
@@ -65,7 +66,7 @@ from umlpy.abi.linux import (
     TIOCSWINSZ,
 )
 from umlpy.abi.structs import DIRENT64_HEAD, DIRENT_HEAD
-from umlpy.kernel.fdpath import guest_fd
+from umlpy.kernel.fdpath import dup_fd, guest_fd
 from umlpy.kernel.requests import Native
 from umlpy.kernel.table import DECODERS, EMULATE, REWRITE, Ptr, UInt, syscall
 from umlpy.platform.interface import ArgRule
@@ -153,18 +154,36 @@ def getdents(task, fd: int, buf: Ptr, count: UInt):
 
 
 # --------------------------------------------------------------- fcntl
+F_OWNER_TID, F_OWNER_PID, F_OWNER_PGRP = 0, 1, 2
+F_OWNER_EX = struct.Struct("<ii")            # struct f_owner_ex {int type; pid_t pid;}
+
+
+def _native_pid(ns, who: int) -> int | None:
+    """The id a host call must carry for guest pid/pgid `who` (> 0), or None: ESRCH.
+
+    With the guest's own PID namespace (native_ids), an id with no guest
+    process names nothing on the host either, so it is passed as it is and
+    the host kernel refuses it in Linux's own order of checks."""
+    native = ns.to_native(who)
+    if native is None and ns.native_ids:
+        return who
+    return native
+
+
 @syscall("fcntl", REWRITE, rule=ArgRule(1, frozenset({F_SETOWN, F_GETOWN, F_SETOWN_EX, F_GETOWN_EX}),
                                         allow=False))
 def fcntl(task, fd: int, cmd: int, arg: Ptr):
     """fcntl(2): natively, but the owner commands carry pids, which are translated."""
     ns = task.kernel.pidns
+    if cmd in (F_SETOWN, F_SETOWN_EX, F_GETOWN_EX):
+        dup_fd_check(task, fd)              # Linux looks the fd up first: EBADF before EINVAL/ESRCH
     if cmd == F_SETOWN:
         who = DECODERS["int"](arg)        # pid, or -pgid
-        if who == 0:
+        if who == 0 or who == -(1 << 31):   # no owner; INT_MIN is the host's EINVAL
             return Native()
-        native = ns.to_native(abs(who))
+        native = _native_pid(ns, abs(who))
         if native is None:
-            raise KernelError(errno.ESRCH)
+            raise KernelError(errno.ESRCH, f"F_SETOWN: no guest process {abs(who)}")
         return Native(args={2: native if who > 0 else -native})
     if cmd == F_GETOWN:
         def back(r: int) -> int:            # pid, -pgid, 0, or (ambiguously) -errno
@@ -174,9 +193,50 @@ def fcntl(task, fd: int, cmd: int, arg: Ptr):
                 return -ns.from_native(-r)
             return r
         return Native(then=back)
-    if cmd in (F_SETOWN_EX, F_GETOWN_EX):
-        raise KernelError(errno.EINVAL, "F_SETOWN_EX/F_GETOWN_EX not supported")
+    if cmd == F_SETOWN_EX:
+        # "F_SETOWN_EX: direct I/O signals to the thread, process or process group
+        # given by the f_owner_ex structure pointed to by arg."
+        kind, who = F_OWNER_EX.unpack(task.read(arg, F_OWNER_EX.size))
+        if kind not in (F_OWNER_TID, F_OWNER_PID, F_OWNER_PGRP):
+            raise KernelError(errno.EINVAL, f"F_SETOWN_EX: owner type {kind}")
+        if who == 0:
+            return Native()
+        native = _native_pid(ns, who) if who > 0 else None
+        if native is None:
+            raise KernelError(errno.ESRCH, f"F_SETOWN_EX: no guest process {who}")
+        if native == who:
+            return Native()
+        return _with_guest_struct(task, arg, F_OWNER_EX.pack(kind, native), F_OWNER_EX.pack(kind, who))
+    if cmd == F_GETOWN_EX:
+        # "F_GETOWN_EX: return the current owner settings, as defined by F_SETOWN_EX,
+        # in the structure pointed to by arg."
+        def back_ex(r: int) -> int:
+            if r == 0:
+                kind, native = F_OWNER_EX.unpack(task.read(arg, F_OWNER_EX.size))
+                guest = ns.from_native(native) if native > 0 else native
+                if guest != native:
+                    task.write(arg, F_OWNER_EX.pack(kind, guest))
+            return r
+        return Native(then=back_ex)
     return Native()
+
+
+def dup_fd_check(task, fd: int) -> None:
+    """EBADF unless guest `fd` is open."""
+    os.close(dup_fd(task, fd))
+
+
+def _with_guest_struct(task, addr: int, host_view: bytes, guest_view: bytes) -> Native:
+    """Run the call natively on `host_view` written at `addr`, then put the guest's bytes back."""
+    task.write(addr, host_view)
+
+    def restore(r: int) -> int:
+        try:
+            task.write(addr, guest_view)
+        except KernelError:
+            pass
+        return r
+    return Native(then=restore)
 
 
 # --------------------------------------------------------------- ioctl
@@ -198,6 +258,7 @@ def ioctl(task, fd: int, request: UInt, arg: Ptr):
     """ioctl(2): safe terminal requests run natively; pgrp requests translate pids; TIOCSTI is refused."""
     ns = task.kernel.pidns
     if request == TIOCSTI:
+        dup_fd_check(task, fd)
         raise KernelError(errno.EPERM, "TIOCSTI (faking terminal input) is not allowed")
     if request in (TIOCGPGRP, TIOCGSID):
         def back(r: int) -> int:
@@ -209,23 +270,23 @@ def ioctl(task, fd: int, request: UInt, arg: Ptr):
             return r
         return Native(then=back)
     if request == TIOCSPGRP:
+        # Linux's order: the fd (EBADF), a terminal that is the caller's
+        # controlling one (ENOTTY), then the pgid (EFAULT, EINVAL, ESRCH, EPERM).
+        with guest_fd(task, fd) as hfd:
+            if not os.isatty(hfd):
+                raise KernelError(errno.ENOTTY, "TIOCSPGRP on a descriptor that is not a terminal")
         guest = int.from_bytes(task.read(arg, 4), "little", signed=True)
-        native = ns.to_native(guest) if guest > 0 else None
+        native = _native_pid(ns, guest) if guest > 0 else guest
         if native is None:
-            raise KernelError(errno.EPERM if guest <= 0 else errno.ESRCH)
+            raise KernelError(errno.ESRCH, f"TIOCSPGRP: no guest process group {guest}")
         if native == guest:
             return Native()
         # Rewrite the pgid in place for the host call, then put the guest value back.
-        task.write(arg, native.to_bytes(4, "little", signed=True))
-        def restore(r: int) -> int:
-            try:
-                task.write(arg, guest.to_bytes(4, "little", signed=True))
-            except KernelError:
-                pass
-            return r
-        return Native(then=restore)
+        return _with_guest_struct(task, arg, native.to_bytes(4, "little", signed=True),
+                                  guest.to_bytes(4, "little", signed=True))
     if request in (TIOCSCTTY, TIOCNOTTY):
         return Native()
+    dup_fd_check(task, fd)                    # a closed fd is EBADF whatever the request
     if request == FS_IOC_GETFLAGS:
         raise KernelError(errno.ENOTTY)
     raise KernelError(errno.ENOTTY, f"ioctl 0x{request:x} is not supported")
