@@ -9,6 +9,7 @@ already-validated components.
 """
 from __future__ import annotations
 
+import ctypes
 import errno
 import os
 import stat as S
@@ -37,10 +38,22 @@ def _oserror(e: OSError) -> Exception:
     return fail(e.errno or errno.EIO)
 
 
+RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT = 1, 2, 4
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def renameat2(olddirfd: int, old: str, newdirfd: int, new: str, flags: int) -> None:
+    """renameat2(2) on the host (Python's os.rename takes no flags)."""
+    if _libc.renameat2(olddirfd, os.fsencode(old), newdirfd, os.fsencode(new), flags) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+
+
 class HostFS(FileSystem):
     """A host directory, confined: nothing outside it is reachable."""
 
     name = "hostfs"
+    path_only_fds = True     # a file may be opened with access mode 3 for O_PATH (vfs.open_path)
     cache_limit = 0          # >0: remember lstat results (only for a layer nobody writes)
 
     def __init__(self, host_dir: str, *, readonly: bool = False, name: str | None = None) -> None:
@@ -273,17 +286,25 @@ class HostFS(FileSystem):
                 table[new] = table[old]
 
     def rename(self, old: str, new: str, flags: int = 0) -> None:
+        """rename, with RENAME_NOREPLACE and RENAME_EXCHANGE done by the host's renameat2
+        (atomic there); the virtual owners and set-id bits move (or swap) with the names."""
         if self.readonly:
             raise fail(errno.EROFS)
+        if flags & RENAME_WHITEOUT:
+            raise fail(errno.EINVAL, "RENAME_WHITEOUT would make a device node on the host")
         ofd, oname = self._parent(old)
         try:
-            self._mutate(new, lambda d, n: os.rename(oname, n, src_dir_fd=ofd, dst_dir_fd=d))
+            self._mutate(new, lambda d, n: renameat2(ofd, oname, d, n, flags))
         finally:
             os.close(ofd)
         for table in (self.owners, self.setid):
-            table.pop(new, None)                      # the file it replaced
-            for key in [k for k in table if k == old or k.startswith(old + "/")]:
-                table[new + key[len(old):]] = table.pop(key)
+            if not flags & RENAME_EXCHANGE:
+                table.pop(new, None)                  # the file it replaced
+            moved = {}
+            for a, b in ((old, new), (new, old)) if flags & RENAME_EXCHANGE else ((old, new),):
+                for key in [k for k in table if k == a or k.startswith(a + "/")]:
+                    moved[b + key[len(a):]] = table.pop(key)
+            table.update(moved)
 
     def chmod(self, rel: str, mode: int) -> None:
         def op(d, n):

@@ -27,7 +27,7 @@ import errno
 import os
 
 from umlpy.abi.errno import KernelError
-from umlpy.fsimpl.hostfs import SETID, HostFS, host_mode
+from umlpy.fsimpl.hostfs import RENAME_EXCHANGE, RENAME_WHITEOUT, SETID, HostFS, host_mode
 from umlpy.fsimpl.persist import PersistDir, fsync_dir
 from umlpy.vfs.fs import FileSystem, Stat, fail, join, split
 
@@ -414,6 +414,10 @@ class OverlayFS(FileSystem):
         the whiteout of `old` and, when owners move, a pending record of the
         rename are saved before it; the owners' new places after it.
         """
+        if flags & RENAME_WHITEOUT:
+            raise fail(errno.EINVAL, "RENAME_WHITEOUT would make a device node on the host")
+        if flags & RENAME_EXCHANGE:
+            return self._exchange(old, new)
         self._copy_up_tree(old)
         self._prepare_new(new)
         try:
@@ -432,6 +436,22 @@ class OverlayFS(FileSystem):
         self.upper.rename(old, new)
         if owners:
             self._move_attrs(old, new)
+            self._save()
+
+    def _exchange(self, old: str, new: str) -> None:
+        """RENAME_EXCHANGE of two names that only the upper layer holds: the host
+        swaps them.  A name with a lower-layer part would need both merged
+        views to swap (whiteouts and opaque directories): not done."""
+        for rel in (old, new):
+            if self._lower_visible(rel) and self.lower.exists(rel):
+                raise fail(errno.EINVAL, "RENAME_EXCHANGE of a name from the image is not supported")
+        self.upper.rename(old, new, RENAME_EXCHANGE)
+        if self._attrs_under(old) or self._attrs_under(new):
+            moved = {}
+            for a, b in ((old, new), (new, old)):
+                for key in [k for k in self.attrs if k == a or k.startswith(a + "/")]:
+                    moved[b + key[len(a):]] = self.attrs.pop(key)
+            self.attrs.update(moved)
             self._save()
 
     def chmod(self, rel: str, mode: int) -> None:

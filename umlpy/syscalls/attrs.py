@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 import stat as S
 import time
 
@@ -18,9 +19,18 @@ from umlpy.kernel.fdpath import existing, guest_fd, resolve_at
 from umlpy.kernel.table import EMULATE, Path, Ptr, UInt, syscall
 from umlpy.vfs.fs import Stat
 
-
 # ------------------------------------------------- modes, owners, times
+AT_PATH_FLAGS = AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH     # all fchownat, fchmodat2, utimensat take
+
+
+def _check_flags(flags: int, call: str) -> None:
+    if flags & ~AT_PATH_FLAGS:               # before the lookup, as Linux does
+        raise KernelError(errno.EINVAL, f"unknown {call} flag")
+
+
 def _path_or_fd(task, dirfd: int, path: str, flags: int):
+    if path == "" and not flags & AT_EMPTY_PATH:
+        raise KernelError(errno.ENOENT, "empty path without AT_EMPTY_PATH")
     if path == "" and flags & AT_EMPTY_PATH:
         with guest_fd(task, dirfd) as hfd:
             p, _ = task.kernel.vfs.path_of_host_fd(hfd)
@@ -30,6 +40,12 @@ def _path_or_fd(task, dirfd: int, path: str, flags: int):
     return existing(resolve_at(task, dirfd, path, follow=not flags & AT_SYMLINK_NOFOLLOW))
 
 
+def _not_path_only(task, fd: int) -> None:
+    with guest_fd(task, fd) as hfd:
+        if task.kernel.vfs.is_path_only(hfd):
+            raise KernelError(errno.EBADF, "an O_PATH descriptor")
+
+
 def _owner_or_root(task, st: Stat) -> None:
     if task.creds.euid not in (0, st.uid):
         raise KernelError(errno.EPERM)
@@ -37,6 +53,8 @@ def _owner_or_root(task, st: Stat) -> None:
 
 def do_chmod(task, dirfd, path, mode, flags) -> int:
     lk = _path_or_fd(task, dirfd, path, flags)
+    if lk.st.is_link:                        # only reached with AT_SYMLINK_NOFOLLOW
+        raise KernelError(errno.EOPNOTSUPP, "the mode of a symlink cannot be changed")
     if lk.mount.readonly:
         raise KernelError(errno.EROFS)
     _owner_or_root(task, lk.st)
@@ -57,6 +75,7 @@ def fchmodat(task, dirfd: int, path: Path, mode: UInt):
 @syscall("fchmodat2", EMULATE)
 def fchmodat2(task, dirfd: int, path: Path, mode: UInt, flags: int):
     """fchmodat2(2): fchmodat with flags."""
+    _check_flags(flags, "fchmodat2")
     return do_chmod(task, dirfd, path, mode, flags)
 
 
@@ -68,7 +87,8 @@ def chmod(task, path: Path, mode: UInt):
 
 @syscall("fchmod", EMULATE)
 def fchmod(task, fd: int, mode: UInt):
-    """fchmod(2): change permission bits of an open file."""
+    """fchmod(2): change permission bits of an open file (EBADF on an O_PATH fd)."""
+    _not_path_only(task, fd)
     return do_chmod(task, fd, "", mode, AT_EMPTY_PATH)
 
 
@@ -76,9 +96,9 @@ def do_chown(task, dirfd: int, path: str, uid: int, gid: int, flags: int) -> int
     """chown(2)'s rules.  Ids are unsigned 32-bit; (uid_t)-1 leaves one unchanged.
 
     Root may give any owner and group.  The owner may only change the group,
-    to one of its own groups.  On a non-directory, a change of owner or group
-    (even to the same values) clears set-user-ID, and set-group-ID where
-    group-execute is set, as Linux does since 2.2.13, for root too.
+    to one of its own groups.  On a non-directory, every chown (even to the
+    same values, even -1, -1) clears set-user-ID, and set-group-ID where
+    group-execute is set, for root too.
     """
     lk = _path_or_fd(task, dirfd, path, flags)
     if lk.mount.readonly:
@@ -86,13 +106,14 @@ def do_chown(task, dirfd: int, path: str, uid: int, gid: int, flags: int) -> int
     st, c = lk.st, task.creds
     new_uid = st.uid if uid == NOCHANGE else uid
     new_gid = st.gid if gid == NOCHANGE else gid
-    if c.euid != 0:
-        if c.euid != st.uid or new_uid != st.uid:
-            raise KernelError(errno.EPERM)
-        if new_gid != st.gid and new_gid != c.egid and new_gid not in c.groups:
-            raise KernelError(errno.EPERM)
+    if c.euid != 0:                          # chown_ok, chgrp_ok: only what changes is checked
+        owner = c.euid == st.uid
+        if uid != NOCHANGE and not (owner and uid == st.uid):
+            raise KernelError(errno.EPERM, "only root may give a file away")
+        if gid != NOCHANGE and not (owner and (gid == st.gid or gid == c.egid or gid in c.groups)):
+            raise KernelError(errno.EPERM, "the owner may only choose one of its own groups")
     lk.mount.fs.chown(lk.rel, new_uid, new_gid)
-    if not st.is_dir and (uid != NOCHANGE or gid != NOCHANGE):
+    if not st.is_dir:                        # chown_common: ATTR_KILL_SUID, and SGID if group-exec
         kill = S.S_ISUID | (S.S_ISGID if st.mode & S.S_IXGRP else 0)
         if st.mode & kill:
             lk.mount.fs.chmod(lk.rel, S.S_IMODE(st.mode) & ~kill)
@@ -102,6 +123,7 @@ def do_chown(task, dirfd: int, path: str, uid: int, gid: int, flags: int) -> int
 @syscall("fchownat", EMULATE)
 def fchownat(task, dirfd: int, path: Path, uid: UInt, gid: UInt, flags: int):
     """fchownat(2): change owner; recorded by the guest's file system, not the host."""
+    _check_flags(flags, "fchownat")
     return do_chown(task, dirfd, path, uid, gid, flags)
 
 
@@ -119,7 +141,8 @@ def lchown(task, path: Path, uid: UInt, gid: UInt):
 
 @syscall("fchown", EMULATE)
 def fchown(task, fd: int, uid: UInt, gid: UInt):
-    """fchown(2): chown of an open file."""
+    """fchown(2): chown of an open file (EBADF on an O_PATH fd)."""
+    _not_path_only(task, fd)
     return do_chown(task, fd, "", uid, gid, AT_EMPTY_PATH)
 
 
@@ -136,9 +159,26 @@ def truncate(task, path: Path, length: int):
     if lk.mount.readonly:
         raise KernelError(errno.EROFS)
     require(task, lk.st, W_OK)
+    if length > lk.st.size and length > _fsize_limit(task):
+        # inode_newsize_ok: growing past RLIMIT_FSIZE is EFBIG, with SIGXFSZ
+        os.kill(task.process.host_pid, signal.SIGXFSZ)
+        raise KernelError(errno.EFBIG, "past RLIMIT_FSIZE")
     lk.mount.fs.truncate(lk.rel, length)
     task.kernel.report.wrote(lk.path)
     return 0
+
+
+def _fsize_limit(task) -> int | float:
+    """The caller's soft RLIMIT_FSIZE, which the host keeps (the guest's setrlimit is real)."""
+    try:
+        with open(f"/proc/{task.host_tid}/limits") as f:
+            for line in f:
+                if line.startswith("Max file size"):
+                    soft = line[len("Max file size"):].split()[0]
+                    return float("inf") if soft == "unlimited" else int(soft)
+    except (OSError, ValueError):
+        pass
+    return float("inf")
 
 
 def _set_times(task, lk, at: int | None, mt: int | None) -> int:
@@ -151,22 +191,28 @@ def _set_times(task, lk, at: int | None, mt: int | None) -> int:
 @syscall("utimensat", EMULATE)
 def utimensat(task, dirfd: int, path: Ptr, times: Ptr, flags: int):
     """utimensat(2): set access/modification times (NULL path: the fd itself)."""
-    p = "" if path == 0 else os.fsdecode(task.read_str(path))
-    lk = _path_or_fd(task, dirfd, p, flags | (AT_EMPTY_PATH if path == 0 else 0))
     now = time.time_ns()
-    if times == 0:
-        return _set_times(task, lk, now, now)
-    a_s, a_ns, m_s, m_ns = TIMESPEC_PAIR.unpack(task.read(times, TIMESPEC_PAIR.size))
+    at = mt = now
+    if times != 0:                           # do_utimes: the times are checked first
+        a_s, a_ns, m_s, m_ns = TIMESPEC_PAIR.unpack(task.read(times, TIMESPEC_PAIR.size))
 
-    def pick(s: int, ns: int) -> int | None:
-        if ns == UTIME_NOW:
-            return now
-        if ns == UTIME_OMIT:
-            return None
-        if not 0 <= ns < 10**9:
-            raise KernelError(errno.EINVAL)
-        return s * 10**9 + ns
-    return _set_times(task, lk, pick(a_s, a_ns), pick(m_s, m_ns))
+        def pick(s: int, ns: int) -> int | None:
+            if ns == UTIME_NOW:
+                return now
+            if ns == UTIME_OMIT:
+                return None
+            if not 0 <= ns < 10**9:
+                raise KernelError(errno.EINVAL, "tv_nsec out of range")
+            return s * 10**9 + ns
+        at, mt = pick(a_s, a_ns), pick(m_s, m_ns)
+    if path == 0:
+        if flags:                            # do_utimes_fd
+            raise KernelError(errno.EINVAL, "flags with a NULL path")
+        lk = _path_or_fd(task, dirfd, "", AT_EMPTY_PATH)
+    else:
+        _check_flags(flags, "utimensat")
+        lk = _path_or_fd(task, dirfd, os.fsdecode(task.read_str(path)), flags)
+    return _set_times(task, lk, at, mt)
 
 
 def _timevals(task, times: int) -> tuple[int, int]:

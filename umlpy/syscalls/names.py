@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import errno
 import os
+import socket
 import stat as S
 
 from umlpy.abi.errno import KernelError
-from umlpy.abi.linux import AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW
+from umlpy.abi.linux import AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW
 from umlpy.kernel.creds import X_OK, may_access, owned_by_caller, require_dir_change
-from umlpy.kernel.fdpath import dir_of, existing, resolve_at
+from umlpy.kernel.fdpath import dir_of, existing, fd_path, resolve_at
 from umlpy.kernel.table import EMULATE, Path, Ptr, UInt, syscall
 
 
@@ -20,6 +21,17 @@ from umlpy.kernel.table import EMULATE, Path, Ptr, UInt, syscall
 def do_readlink(task, dirfd: int, path: str, buf: int, size: int) -> int:
     if size <= 0:
         raise KernelError(errno.EINVAL)
+    if path == "":
+        # readlinkat(fd, ""): the symlink an O_PATH|O_NOFOLLOW fd names (ENOENT
+        # for any other fd, as Linux's empty-path lookup gives).
+        if dirfd == AT_FDCWD:
+            raise KernelError(errno.ENOENT)
+        p = fd_path(task, dirfd)
+        if p is None or not task.kernel.vfs.lstat(p).is_link:
+            raise KernelError(errno.ENOENT, "an empty path names no symlink")
+        target = os.fsencode(task.kernel.vfs.readlink(p))[:size]
+        task.write(buf, target)
+        return len(target)
     lk = existing(resolve_at(task, dirfd, path, follow=False))
     if not lk.st.is_link:
         raise KernelError(errno.EINVAL)
@@ -41,10 +53,14 @@ def readlinkat(task, dirfd: int, path: Path, buf: Ptr, size: int):
 
 
 # ------------------------------------------------------ directory entries
-def _parent_for_create(task, dirfd: int, path: str):
-    lk = resolve_at(task, dirfd, path, follow=False)
+def _parent_for_create(task, dirfd: int, path: str, *, is_dir: bool = False):
+    """The lookup of a name about to be made (filename_create): EEXIST if it is
+    there; a trailing slash may only name a new directory (ENOENT otherwise)."""
+    lk = resolve_at(task, dirfd, path.rstrip("/") or path, follow=False)
     if lk.st is not None:
         raise KernelError(errno.EEXIST)
+    if path.endswith("/") and not is_dir:
+        raise KernelError(errno.ENOENT, "a trailing slash on a new non-directory")
     parent = task.kernel.vfs.parent_of(lk)
     if not parent.st.is_dir:
         raise KernelError(errno.ENOTDIR)
@@ -57,10 +73,11 @@ def _parent_for_create(task, dirfd: int, path: str):
 @syscall("mkdirat", EMULATE)
 def mkdirat(task, dirfd: int, path: Path, mode: UInt):
     """mkdirat(2): create a directory."""
-    lk = _parent_for_create(task, dirfd, path.rstrip("/") or path)
+    lk = _parent_for_create(task, dirfd, path, is_dir=True)
     # Linux keeps only the permission and sticky bits of `mode` (vfs_mkdir).
     lk.mount.fs.mkdir(lk.rel, mode & ~task.fs.umask & 0o1777)
     owned_by_caller(task, lk)
+    inherit_group(task, lk, is_dir=True)
     task.kernel.report.wrote(lk.path)
     return 0
 
@@ -110,6 +127,8 @@ def rmdir(task, path: Path):
     """rmdir(2): remove an empty directory."""
     if path.rstrip("/").endswith("/.") or path == ".":
         raise KernelError(errno.EINVAL)
+    if path.strip("/") == "" and path:
+        raise KernelError(errno.EBUSY, "the root cannot be removed")
     return do_unlink(task, AT_FDCWD, path, AT_REMOVEDIR)
 
 
@@ -121,6 +140,7 @@ def symlinkat(task, target: Path, dirfd: int, path: Path):
     lk = _parent_for_create(task, dirfd, path)
     lk.mount.fs.symlink(target, lk.rel)
     owned_by_caller(task, lk)
+    inherit_group(task, lk)
     task.kernel.report.wrote(lk.path)
     return 0
 
@@ -146,6 +166,8 @@ def do_link(task, olddirfd, old, newdirfd, new, flags) -> int:
 @syscall("linkat", EMULATE)
 def linkat(task, olddirfd: int, old: Path, newdirfd: int, new: Path, flags: int):
     """linkat(2): a new name for an existing file, in the same mount."""
+    if flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH):
+        raise KernelError(errno.EINVAL, "unknown linkat flag")
     return do_link(task, olddirfd, old, newdirfd, new, flags)
 
 
@@ -155,43 +177,95 @@ def link(task, old: Path, new: Path):
     return do_link(task, AT_FDCWD, old, AT_FDCWD, new, 0)
 
 
-RENAME_NOREPLACE, RENAME_EXCHANGE = 1, 2
+RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT = 1, 2, 4
+
+
+def _last_is_dot(path: str) -> bool:
+    """Does `path` end in "." or ".." (or name "/" itself)?  Such a last component
+    cannot be renamed nor replaced: EBUSY (LAST_DOT, LAST_DOTDOT, LAST_ROOT)."""
+    tail = path.rstrip("/").rpartition("/")[2]
+    return tail in ("", ".", "..")
 
 
 def do_rename(task, olddirfd, old, newdirfd, new, flags) -> int:
-    src = existing(resolve_at(task, olddirfd, old.rstrip("/") or old, follow=False))
+    """renameat2's checks in do_renameat2's and vfs_rename's order."""
+    if flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT):
+        raise KernelError(errno.EINVAL, "unknown renameat2 flag")
+    if flags & RENAME_NOREPLACE and flags & RENAME_EXCHANGE:
+        raise KernelError(errno.EINVAL, "RENAME_NOREPLACE with RENAME_EXCHANGE")
+    if flags & RENAME_WHITEOUT and flags & RENAME_EXCHANGE:
+        raise KernelError(errno.EINVAL, "RENAME_WHITEOUT with RENAME_EXCHANGE")
+    if flags & RENAME_WHITEOUT and task.creds.euid != 0:
+        raise KernelError(errno.EPERM, "RENAME_WHITEOUT needs CAP_MKNOD")
+    if old == "" or new == "":
+        raise KernelError(errno.ENOENT)
+    src = resolve_at(task, olddirfd, old.rstrip("/") or old, follow=False)
     dst = resolve_at(task, newdirfd, new.rstrip("/") or new, follow=False)
+    if _last_is_dot(old) or _last_is_dot(new):
+        raise KernelError(errno.EBUSY, "a last component of '.', '..' or '/'")
+    existing(src)
     if src.mount is not dst.mount:
         raise KernelError(errno.EXDEV)
+    if dst.st is not None and flags & RENAME_NOREPLACE:
+        raise KernelError(errno.EEXIST)
+    if flags & RENAME_EXCHANGE:
+        if dst.st is None:
+            raise KernelError(errno.ENOENT)
+        if not dst.st.is_dir and new.endswith("/"):
+            raise KernelError(errno.ENOTDIR)
+    if not src.st.is_dir and (old.endswith("/") or (not flags & RENAME_EXCHANGE and new.endswith("/"))):
+        raise KernelError(errno.ENOTDIR, "a trailing slash on a non-directory")
+    if dst.st is None:
+        parent = task.kernel.vfs.parent_of(dst)
+        if not parent.st.is_dir:
+            raise KernelError(errno.ENOTDIR)
+    if dst.path.startswith(src.path + "/"):
+        raise KernelError(errno.EINVAL, "a directory cannot move below itself")
+    if src.path.startswith(dst.path + "/"):
+        raise KernelError(errno.EINVAL if flags & RENAME_EXCHANGE else errno.ENOTEMPTY,
+                          "the target is an ancestor of the source")
     if src.mount.readonly:
         raise KernelError(errno.EROFS)
-    if flags & RENAME_EXCHANGE:
-        raise KernelError(errno.EINVAL, "RENAME_EXCHANGE is not supported")
-    if src.path == dst.path:
-        return 0
+    if src.path == dst.path or (dst.st is not None and (src.st.dev, src.st.ino) == (dst.st.dev, dst.st.ino)
+                                and src.st.ino):
+        return 0                             # vfs_rename: the same inode, nothing to do
     require_dir_change(task, src, src.st)
     require_dir_change(task, dst, dst.st)
-    if dst.path.startswith(src.path + "/"):
-        raise KernelError(errno.EINVAL)
-    if dst.st is not None:
-        if flags & RENAME_NOREPLACE:
-            raise KernelError(errno.EEXIST)
+    if dst.st is not None and not flags & RENAME_EXCHANGE:
         if src.st.is_dir and not dst.st.is_dir:
             raise KernelError(errno.ENOTDIR)
         if dst.st.is_dir and not src.st.is_dir:
             raise KernelError(errno.EISDIR)
-    else:
-        parent = task.kernel.vfs.parent_of(dst)
-        if not parent.st.is_dir:
-            raise KernelError(errno.ENOTDIR)
+    if task.kernel.vfs.mounts.is_mount_point(src.path) or task.kernel.vfs.mounts.is_mount_point(dst.path):
+        raise KernelError(errno.EBUSY)
     src.mount.fs.rename(src.rel, dst.rel, flags)
+    _follow_rename(task, src.path, dst.path, exchange=bool(flags & RENAME_EXCHANGE))
     task.kernel.report.wrote(dst.path)
     return 0
 
 
+def _follow_rename(task, old: str, new: str, *, exchange: bool) -> None:
+    """Working directories and roots are directories, not strings: a process
+    whose cwd was at or below a renamed directory is still in it, at its new
+    path (getcwd shows it, relative names resolve from it)."""
+    def moved(p: str) -> str:
+        for a, b in ((old, new), (new, old)) if exchange else ((old, new),):
+            if p == a or p.startswith(a.rstrip("/") + "/"):
+                return b + p[len(a):]
+        return p
+    seen = set()
+    for t in list(task.kernel.pidns.tasks.values()):
+        fs = t.fs
+        if id(fs) in seen:
+            continue
+        seen.add(id(fs))
+        fs.cwd = moved(fs.cwd)
+        fs.root = moved(fs.root)
+
+
 @syscall("renameat2", EMULATE)
 def renameat2(task, olddirfd: int, old: Path, newdirfd: int, new: Path, flags: UInt):
-    """renameat2(2): rename within one mount (RENAME_NOREPLACE supported)."""
+    """renameat2(2): rename within one mount; RENAME_NOREPLACE and RENAME_EXCHANGE."""
     return do_rename(task, olddirfd, old, newdirfd, new, flags)
 
 
@@ -209,20 +283,57 @@ def rename(task, old: Path, new: Path):
 
 @syscall("mknodat", EMULATE)
 def mknodat(task, dirfd: int, path: Path, mode: UInt, dev: UInt):
-    """mknodat(2): regular files and FIFOs only; device nodes are EPERM."""
+    """mknodat(2): regular files, FIFOs and sockets; device nodes are EPERM."""
     fmt = S.S_IFMT(mode) or S.S_IFREG
-    if fmt not in (S.S_IFREG, S.S_IFIFO):
-        raise KernelError(errno.EPERM, "device nodes cannot be created")
+    # may_mknod, before the lookup: a directory is EPERM, an unknown type EINVAL.
+    if fmt == S.S_IFDIR:
+        raise KernelError(errno.EPERM, "mknod cannot make a directory")
+    if fmt not in (S.S_IFREG, S.S_IFIFO, S.S_IFSOCK, S.S_IFCHR, S.S_IFBLK):
+        raise KernelError(errno.EINVAL, "unknown file type")
     lk = _parent_for_create(task, dirfd, path)
+    if fmt in (S.S_IFCHR, S.S_IFBLK):
+        raise KernelError(errno.EPERM, "device nodes cannot be created")
     perm = mode & ~task.fs.umask & 0o7777
     if fmt == S.S_IFREG:
         os.close(lk.mount.fs.open(lk.rel, os.O_CREAT | os.O_EXCL | os.O_WRONLY, perm))
         if perm & (S.S_ISUID | S.S_ISGID):
             lk.mount.fs.chmod(lk.rel, perm)      # set-id bits stay virtual
+    elif fmt == S.S_IFSOCK:
+        _mksock(lk, perm)
     else:
         lk.mount.fs.mkfifo(lk.rel, perm)
     owned_by_caller(task, lk)
+    inherit_group(task, lk)
     return 0
+
+
+def _mksock(lk, perm: int) -> None:
+    """A socket inode nobody listens on: bind a unix socket there and close it."""
+    pfd, name = lk.mount.fs.mknod_socket_dir(lk.rel)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.bind(f"/proc/self/fd/{pfd}/{name}")
+        os.chmod(name, perm & 0o777, dir_fd=pfd, follow_symlinks=False)
+    except OSError as e:
+        raise KernelError(e.errno or errno.EIO)
+    finally:
+        sock.close()
+        os.close(pfd)
+    lk.mount.fs.adopt(lk.rel)
+
+
+def inherit_group(task, lk, *, is_dir: bool = False) -> None:
+    """inode_init_owner: in a set-group-ID directory a new object takes the
+    directory's group, and a new directory the set-group-ID bit too."""
+    vfs = task.kernel.vfs
+    parent = vfs.parent_of(lk)
+    if not parent.st.mode & S.S_ISGID:
+        return
+    st = vfs.lstat(lk.path)
+    if st.gid != parent.st.gid:
+        lk.mount.fs.chown(lk.rel, st.uid, parent.st.gid)
+    if is_dir and not st.mode & S.S_ISGID:
+        lk.mount.fs.chmod(lk.rel, S.S_IMODE(st.mode) | S.S_ISGID)
 
 
 @syscall("mknod", EMULATE)
@@ -246,14 +357,23 @@ def chdir(task, path: Path):
 
 @syscall("fchdir", EMULATE)
 def fchdir(task, fd: int):
-    """fchdir(2): change the working directory to an open directory."""
-    task.fs.cwd = dir_of(task, fd)
+    """fchdir(2): change the working directory to an open directory (search permission needed)."""
+    path = dir_of(task, fd)
+    if not may_access(task, task.kernel.vfs.lstat(path), X_OK):
+        raise KernelError(errno.EACCES, "no search permission on the directory")
+    task.fs.cwd = path
     return 0
 
 
 @syscall("getcwd", EMULATE)
 def getcwd(task, buf: Ptr, size: Ptr):
-    """getcwd(2): the guest path of the working directory, NUL-terminated."""
+    """getcwd(2): the guest path of the working directory, NUL-terminated;
+    ENOENT once it has been removed."""
+    try:
+        if not task.kernel.vfs.lstat(task.fs.cwd).is_dir:
+            raise KernelError(errno.ENOENT)
+    except KernelError:
+        raise KernelError(errno.ENOENT, "the working directory was removed")
     data = os.fsencode(task.fs.cwd) + b"\0"
     if size < len(data):
         raise KernelError(errno.ERANGE)

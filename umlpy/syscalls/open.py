@@ -15,23 +15,27 @@ from umlpy.abi.errno import KernelError
 from umlpy.abi.linux import (
     AT_FDCWD,
     O_TMPFILE,
-    VALID_OPEN_FLAGS,
     RESOLVE_BENEATH,
     RESOLVE_CACHED,
     RESOLVE_IN_ROOT,
     RESOLVE_NO_MAGICLINKS,
     RESOLVE_NO_SYMLINKS,
     RESOLVE_NO_XDEV,
+    VALID_OPEN_FLAGS,
 )
 from umlpy.abi.structs import OPEN_HOW
 from umlpy.kernel.creds import R_OK, W_OK, owned_by_caller, require, require_dir_change
 from umlpy.kernel.fdpath import dir_of, existing, resolve_at
 from umlpy.kernel.requests import InstallFd, Wait
 from umlpy.kernel.table import REWRITE, Path, Ptr, UInt, syscall
+from umlpy.syscalls.names import inherit_group
 
 RESOLVE_KNOWN = (RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH
                  | RESOLVE_IN_ROOT | RESOLVE_CACHED)          # every resolve flag openat2 accepts
 WRITE_ACCESS = os.O_WRONLY | os.O_RDWR
+O_NOATIME = 0o1000000
+O_PATH_FLAGS = os.O_DIRECTORY | os.O_NOFOLLOW | os.O_PATH | os.O_CLOEXEC     # what O_PATH keeps
+S_IALLUGO = 0o7777
 
 
 # ------------------------------------------------------------------ open
@@ -39,16 +43,37 @@ def do_open(task, dirfd: int, path: str, flags: int, mode: int, *, resolve: int 
     """The common body of open, openat, creat and openat2."""
     kernel = task.kernel
     flags &= VALID_OPEN_FLAGS                # open(2) ignores unknown bits (openat2 refused them)
+    if flags & os.O_PATH:                    # O_PATH keeps only these (build_open_flags)
+        flags &= O_PATH_FLAGS
+    if flags & O_TMPFILE == O_TMPFILE and not flags & WRITE_ACCESS:
+        raise KernelError(errno.EINVAL, "O_TMPFILE needs write access")
+    if flags & os.O_CREAT and flags & os.O_DIRECTORY:
+        raise KernelError(errno.EINVAL, "O_CREAT with O_DIRECTORY (Linux 6.4 and later)")
     follow = not flags & os.O_NOFOLLOW
+    if flags & os.O_CREAT and flags & os.O_EXCL:
+        follow = False                       # O_EXCL: a final symlink, even dangling, is "existing"
+    if flags & os.O_CREAT and path.endswith("/") and path.strip("/"):
+        # open_last_lookups: a trailing slash cannot name a new regular file; the
+        # path up to the last component is still walked (its errors come first).
+        resolve_at(task, dirfd, path.rstrip("/"), follow=False)
+        raise KernelError(errno.EISDIR, "O_CREAT with a trailing slash")
     if resolve & (RESOLVE_IN_ROOT | RESOLVE_BENEATH):
         base = dir_of(task, dirfd)
         if resolve & RESOLVE_BENEATH and path.startswith("/"):
             raise KernelError(errno.EXDEV)
         lk = kernel.vfs.resolve(path, cwd=base, follow=follow,
                                 root=base if resolve & RESOLVE_IN_ROOT else task.fs.root,
-                                no_symlinks=bool(resolve & RESOLVE_NO_SYMLINKS))
+                                no_symlinks=bool(resolve & RESOLVE_NO_SYMLINKS),
+                                no_magiclinks=bool(resolve & (RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS)),
+                                no_xdev=bool(resolve & RESOLVE_NO_XDEV), creds=task.creds)
         if resolve & RESOLVE_BENEATH and not (lk.path == base or lk.path.startswith(base.rstrip("/") + "/")):
             raise KernelError(errno.EXDEV)
+    elif resolve & (RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV):
+        base = task.fs.cwd if path.startswith("/") else dir_of(task, dirfd)
+        lk = kernel.vfs.resolve(path, cwd=base, follow=follow, root=task.fs.root, creds=task.creds,
+                                no_symlinks=bool(resolve & RESOLVE_NO_SYMLINKS),
+                                no_magiclinks=bool(resolve & (RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS)),
+                                no_xdev=bool(resolve & RESOLVE_NO_XDEV))
     else:
         lk = resolve_at(task, dirfd, path, follow=follow)
     if flags & O_TMPFILE == O_TMPFILE:
@@ -70,6 +95,8 @@ def do_open(task, dirfd: int, path: str, flags: int, mode: int, *, resolve: int 
             want = (R_OK if acc in (os.O_RDONLY, os.O_RDWR) else 0) | \
                 (W_OK if acc in (os.O_WRONLY, os.O_RDWR) or flags & os.O_TRUNC else 0)
             require(task, lk.st, want)
+            if flags & O_NOATIME and task.creds.euid != lk.st.uid:
+                raise KernelError(errno.EPERM, "O_NOATIME on a file the caller does not own")
     if not created and S.S_ISFIFO(lk.st.mode) and not flags & os.O_NONBLOCK \
             and flags & os.O_ACCMODE != os.O_RDWR:
         return _open_fifo(task, lk, host_flags, bool(flags & os.O_CLOEXEC))
@@ -79,6 +106,7 @@ def do_open(task, dirfd: int, path: str, flags: int, mode: int, *, resolve: int 
         if perm & (S.S_ISUID | S.S_ISGID):
             lk.mount.fs.chmod(lk.rel, perm)      # set-id bits stay virtual (never on the host)
         owned_by_caller(task, lk)
+        inherit_group(task, lk)
     if flags & (WRITE_ACCESS | os.O_CREAT | os.O_TRUNC):
         kernel.report.wrote(lk.path)
     # Redoing an O_EXCL create after a signal would fail with EEXIST.
@@ -147,13 +175,32 @@ def creat(task, path: Path, mode: UInt):
 @syscall("openat2", REWRITE)
 def openat2(task, dirfd: int, path: Path, how: Ptr, size: Ptr):
     """openat2(2): openat with RESOLVE_* restrictions, applied in the guest's view."""
+    # copy_struct_from_user: an older struct is too small, a newer one's
+    # extra bytes must be zero.
     if size < OPEN_HOW.size:
-        raise KernelError(errno.EINVAL)
-    flags, mode, resolve = OPEN_HOW.unpack(task.read(how, OPEN_HOW.size))
-    if resolve & ~RESOLVE_KNOWN or flags & ~VALID_OPEN_FLAGS:
-        raise KernelError(errno.EINVAL)
-    if mode and not flags & (os.O_CREAT | O_TMPFILE):
-        raise KernelError(errno.EINVAL)
+        raise KernelError(errno.EINVAL, "struct open_how too small")
+    if size > 4096:
+        raise KernelError(errno.E2BIG, "struct open_how larger than a page")
+    raw = task.read(how, size)
+    if any(raw[OPEN_HOW.size:]):
+        raise KernelError(errno.E2BIG, "unknown open_how fields are not zero")
+    flags, mode, resolve = OPEN_HOW.unpack(raw[:OPEN_HOW.size])
+    # build_open_flags, in its order
+    if flags & ~VALID_OPEN_FLAGS:
+        raise KernelError(errno.EINVAL, "unknown open flag")
+    if resolve & ~RESOLVE_KNOWN:
+        raise KernelError(errno.EINVAL, "unknown RESOLVE_ flag")
+    if resolve & RESOLVE_BENEATH and resolve & RESOLVE_IN_ROOT:
+        raise KernelError(errno.EINVAL, "RESOLVE_BENEATH with RESOLVE_IN_ROOT")
+    if flags & os.O_CREAT or flags & O_TMPFILE == O_TMPFILE:
+        if mode & ~S_IALLUGO:
+            raise KernelError(errno.EINVAL, "mode bits beyond 07777")
+    elif mode:
+        raise KernelError(errno.EINVAL, "a mode without O_CREAT or O_TMPFILE")
+    if flags & O_TMPFILE == O_TMPFILE and not flags & WRITE_ACCESS:
+        raise KernelError(errno.EINVAL, "O_TMPFILE needs write access")
+    if flags & os.O_PATH and flags & ~O_PATH_FLAGS:
+        raise KernelError(errno.EINVAL, "O_PATH with flags it does not take")
+    if resolve & RESOLVE_CACHED and flags & (os.O_TRUNC | os.O_CREAT | O_TMPFILE):
+        raise KernelError(errno.EAGAIN, "RESOLVE_CACHED cannot create or truncate")
     return do_open(task, dirfd, path, flags, mode, resolve=resolve)
-
-

@@ -27,7 +27,7 @@ from umlpy.abi.linux import (
     TMPFS_MAGIC,
 )
 from umlpy.abi.structs import STAT, STATFS, STATX
-from umlpy.kernel.creds import W_OK, may_access
+from umlpy.kernel.creds import W_OK
 from umlpy.kernel.fdpath import existing, guest_fd, resolve_at
 from umlpy.kernel.table import EMULATE, Path, Ptr, UInt, syscall
 from umlpy.vfs.fs import Stat
@@ -42,17 +42,24 @@ def pack_stat(st: Stat) -> bytes:
                      st.ctime_ns // 10**9, st.ctime_ns % 10**9)
 
 
-def pack_statx(st: Stat) -> bytes:
+def pack_statx(st: Stat, mask: int = STATX_BASIC_STATS) -> bytes:
+    """struct statx; stx_mask says which of the requested fields are filled
+    (vfs_statx masks what the file system gave with the request)."""
     def ts(ns: int) -> tuple[int, int, int]:          # struct statx_timestamp
         return ns // 10**9, ns % 10**9, 0
-    return STATX.pack(STATX_BASIC_STATS, st.blksize, 0, st.nlink, st.uid, st.gid,
+    return STATX.pack(STATX_BASIC_STATS & mask, st.blksize, 0, st.nlink, st.uid, st.gid,
                       st.mode & 0xFFFF, 0, st.ino, st.size, st.blocks, 0,
                       *ts(st.atime_ns), *ts(0), *ts(st.ctime_ns), *ts(st.mtime_ns),
                       os.major(st.rdev), os.minor(st.rdev), os.major(st.dev), os.minor(st.dev), 1)
 
 
+STATX_FLAGS = AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE
+
+
 def stat_at(task, dirfd: int, path: str, flags: int) -> Stat:
     """What fstatat(dirfd, path, flags) reports, in the guest's view."""
+    if path == "" and not flags & AT_EMPTY_PATH:
+        raise KernelError(errno.ENOENT, "empty path without AT_EMPTY_PATH")
     if path == "" and flags & AT_EMPTY_PATH:
         if dirfd == AT_FDCWD:
             return task.kernel.vfs.lstat(task.fs.cwd)
@@ -65,6 +72,8 @@ def stat_at(task, dirfd: int, path: str, flags: int) -> Stat:
 @syscall("newfstatat", EMULATE)
 def newfstatat(task, dirfd: int, path: Path, buf: Ptr, flags: int):
     """fstatat(2): stat a path (or, with AT_EMPTY_PATH and "", the fd itself)."""
+    if flags & ~STATX_FLAGS:                 # vfs_statx: before the lookup
+        raise KernelError(errno.EINVAL, "unknown fstatat flag")
     task.write(buf, pack_stat(stat_at(task, dirfd, path, flags)))
     return 0
 
@@ -95,23 +104,34 @@ def fstat(task, fd: int, buf: Ptr):
 @syscall("statx", EMULATE)
 def statx(task, dirfd: int, path: Path, flags: int, mask: UInt, buf: Ptr):
     """statx(2): extended stat; all basic fields are filled."""
-    if flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE) \
+    if flags & ~STATX_FLAGS or flags & AT_STATX_SYNC_TYPE == AT_STATX_SYNC_TYPE \
             or mask & STATX__RESERVED:
-        raise KernelError(errno.EINVAL)
-    task.write(buf, pack_statx(stat_at(task, dirfd, path, flags)))
+        raise KernelError(errno.EINVAL, "unknown statx flag or mask bit, or both sync flags")
+    task.write(buf, pack_statx(stat_at(task, dirfd, path, flags), mask))
     return 0
 
 
 # ---------------------------------------------------------------- access
+# Mounts whose files' modes are the whole story (access(W_OK) as root is 0 there
+# even where a write would fail, as on Linux).
+VIRTUAL_FS = ("proc", "devtmpfs", "sysfs", "cgroup2")
+
+
 def do_access(task, dirfd: int, path: str, mode: int, flags: int) -> int:
     if mode & ~7:
         raise KernelError(errno.EINVAL)
     lk = existing(resolve_at(task, dirfd, path, follow=not flags & AT_SYMLINK_NOFOLLOW))
     if mode & W_OK and lk.mount.readonly:
         raise KernelError(errno.EROFS)
-    if mode & W_OK and getattr(lk.mount.fs, "readonly", False) and lk.mount.fs.name not in ("overlay",):
+    if mode & W_OK and getattr(lk.mount.fs, "readonly", False) \
+            and lk.mount.fs.name not in ("overlay",) and lk.mount.fstype not in VIRTUAL_FS:
         raise KernelError(errno.EROFS)
-    if not may_access(task, lk.st, mode):
+    c = task.creds
+    if not flags & AT_EACCESS:               # access(2) asks about the real ids
+        c = c.copy()
+        c.euid, c.egid = c.ruid, c.rgid
+        c.fsuid, c.fsgid = c.ruid, c.rgid    # access_override_creds: the fs ids are the real ids
+    if not c.permits(lk.st, mode):
         raise KernelError(errno.EACCES)
     return 0
 

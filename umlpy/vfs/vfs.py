@@ -25,6 +25,10 @@ from umlpy.abi.linux import MAX_SYMLINKS, NAME_MAX
 from umlpy.vfs.fs import Stat, join, split
 from umlpy.vfs.mount import Mount, MountTable
 
+# Access mode 3 opens a file for neither reading nor writing (OPEN_FMODE): the
+# nearest a descriptor handed over by seccomp's ADDFD gets to O_PATH.
+PATH_ONLY = 3
+
 
 @dataclass
 class Lookup:
@@ -45,6 +49,7 @@ class VFS:
         self.objects: dict[tuple[int, int], str] = {}      # (dev, ino) -> guest path
         self._vdir_root = tempfile.mkdtemp(prefix="vdirs.", dir=state_dir)
         self._vdirs: dict[str, str] = {}
+        self.placeholders: set[tuple[int, int]] = set()     # host dirs standing for O_PATH objects
 
     # ------------------------------------------------------------ lookup
     def lstat(self, path: str) -> Stat:
@@ -56,11 +61,15 @@ class VFS:
         return m.fs.readlink(m.rel(path))
 
     def resolve(self, path: str, *, cwd: str = "/", follow: bool = True,
-                root: str = "/", no_symlinks: bool = False, creds=None) -> Lookup:
+                root: str = "/", no_symlinks: bool = False, creds=None,
+                no_magiclinks: bool = False, no_xdev: bool = False) -> Lookup:
         """Walk `path` (relative ones start at `cwd`); the last component may not exist.
 
         With the credentials of a non-root guest user, every directory the
         walk looks into must grant it search (x) permission: EACCES if not.
+        openat2's restrictions: `no_symlinks` refuses to follow any symlink,
+        `no_magiclinks` the /proc magic links (ELOOP), `no_xdev` any step onto
+        another mount (EXDEV).
         """
         if path == "":
             raise KernelError(errno.ENOENT)
@@ -74,6 +83,7 @@ class VFS:
         checked = False
         check_search = creds is not None and creds.euid != 0
         dir_st: Stat | None = None          # stat of `cur`, when known
+        start = self.mounts.find(cur) if no_xdev else None
         while todo:
             comp = todo.pop()
             if comp == ".":
@@ -82,6 +92,8 @@ class VFS:
                 if cur != root:
                     cur = split(cur)[0]
                     dir_st = None
+                    if start is not None and self.mounts.find(cur) is not start:
+                        raise KernelError(errno.EXDEV, "RESOLVE_NO_XDEV: '..' leaves the mount")
                 continue
             if len(comp) > NAME_MAX:
                 raise KernelError(errno.ENAMETOOLONG)
@@ -92,6 +104,8 @@ class VFS:
                     raise KernelError(errno.EACCES)
             nxt = join(cur, comp)
             last = not todo
+            if start is not None and self.mounts.find(nxt) is not start:
+                raise KernelError(errno.EXDEV, "RESOLVE_NO_XDEV: the path crosses a mount point")
             try:
                 st = self.lstat(nxt)
             except KernelError as e:
@@ -101,7 +115,9 @@ class VFS:
                 raise
             if st.is_link and (not last or follow or must_dir):
                 if no_symlinks:
-                    raise KernelError(errno.ELOOP)
+                    raise KernelError(errno.ELOOP, "RESOLVE_NO_SYMLINKS")
+                if no_magiclinks and self._magic(nxt):
+                    raise KernelError(errno.ELOOP, "RESOLVE_NO_MAGICLINKS")
                 links += 1
                 if links > MAX_SYMLINKS:
                     raise KernelError(errno.ELOOP)
@@ -122,6 +138,14 @@ class VFS:
             raise KernelError(errno.ENOTDIR)
         m = self.mounts.find(cur)
         return Lookup(cur, m, m.rel(cur), st)
+
+    def _magic(self, path: str) -> bool:
+        """Is `path` one of /proc's magic links (fd/N, exe, cwd, root, ns/*), which
+        name an object rather than a path?"""
+        if self.mounts.find(path).fstype != "proc":
+            return False
+        head, name = split(path)
+        return split(head)[1] in ("fd", "ns", "map_files") or name in ("exe", "cwd", "root")
 
     def parent_of(self, lk: Lookup) -> Lookup:
         """The directory that holds `lk` (for create/unlink/rename)."""
@@ -160,12 +184,14 @@ class VFS:
         if flags & os.O_CREAT and flags & os.O_EXCL:
             raise KernelError(errno.EEXIST)
         if st.is_link:
+            if flags & os.O_DIRECTORY:
+                raise KernelError(errno.ENOTDIR, "O_DIRECTORY on a symlink not followed")
             if flags & os.O_PATH:
                 return self.register(lk.mount.fs.open(lk.rel, os.O_PATH | os.O_NOFOLLOW, 0), lk.path)
             raise KernelError(errno.ELOOP)
         if st.is_dir:
-            if acc != os.O_RDONLY or flags & os.O_CREAT:
-                raise KernelError(errno.EISDIR)
+            if acc != os.O_RDONLY or flags & (os.O_CREAT | os.O_TRUNC):
+                raise KernelError(errno.EISDIR, "a directory opened for writing or truncation")
             return self.open_dir(lk)
         if flags & os.O_DIRECTORY:
             raise KernelError(errno.ENOTDIR)
@@ -178,24 +204,39 @@ class VFS:
         """O_PATH: a descriptor that only names the object.
 
         The kernel will not pass an O_PATH file through seccomp's ADDFD, so
-        the guest gets a read-only descriptor of the object (a placeholder
-        for symlinks, devices and virtual files), registered under its path.
+        the guest gets a descriptor of the object opened with access mode 3
+        (neither read nor write: read and write are EBADF, as on an O_PATH
+        fd) where the file system allows it, else a read-only one, or a
+        placeholder for symlinks, devices and virtual files; each is
+        registered under its path.
         """
         if lk.st is None:
             raise KernelError(errno.ENOENT)
-        if lk.st.is_link and not flags & os.O_NOFOLLOW:
-            raise KernelError(errno.ELOOP)
         if flags & os.O_DIRECTORY and not lk.st.is_dir:
             raise KernelError(errno.ENOTDIR)
+        if lk.st.is_link and not flags & os.O_NOFOLLOW:
+            raise KernelError(errno.ELOOP)
         if lk.st.is_dir:
             return self.open_dir(lk)
         if lk.st.is_reg:
-            try:
-                return self.register(lk.mount.fs.open(lk.rel, os.O_RDONLY | os.O_NOCTTY, 0), lk.path)
-            except KernelError:
-                pass
+            modes = (PATH_ONLY, os.O_RDONLY) if getattr(lk.mount.fs, "path_only_fds", False) else (os.O_RDONLY,)
+            for acc in modes:
+                try:
+                    return self.register(lk.mount.fs.open(lk.rel, acc | os.O_NOCTTY, 0), lk.path)
+                except KernelError:
+                    pass
         fd = os.open(self._vdir(lk.path), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        st = os.fstat(fd)
+        self.placeholders.add((st.st_dev, st.st_ino))
         return self.register(fd, lk.path)
+
+    def is_path_only(self, fd: int) -> bool:
+        """Is our duplicate `fd` of a guest fd one that the guest opened with O_PATH?"""
+        import fcntl
+        if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == PATH_ONLY:
+            return True
+        st = os.fstat(fd)
+        return (st.st_dev, st.st_ino) in self.placeholders
 
     def open_dir(self, lk: Lookup) -> int:
         """Directories the guest opens: the real host directory, or a placeholder.
@@ -241,6 +282,8 @@ class VFS:
         if path is not None:
             try:
                 st = self.lstat(path)
+                if (hst.st_dev, hst.st_ino) in self.placeholders:
+                    return st                   # an O_PATH placeholder: the object is the path's
                 if S.S_IFMT(st.mode) == S.S_IFMT(hst.st_mode) or S.S_ISDIR(st.mode):
                     if st.is_reg:   # size and times are the live object's
                         st = st.with_(size=hst.st_size, mtime_ns=hst.st_mtime_ns,

@@ -2,7 +2,6 @@
  * open(2): O_CREAT|O_EXCL fails with EEXIST on an existing name, even a dangling
  * symlink; O_DIRECTORY on a regular file is ENOTDIR; a trailing slash on a
  * missing name with O_CREAT is EISDIR; O_TRUNC empties a file.
- * gap: O_CREAT|O_EXCL follows a dangling symlink, and a trailing slash creates a file (issue 8)
  */
 #include "case.h"
 

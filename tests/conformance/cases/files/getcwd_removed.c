@@ -1,0 +1,30 @@
+/* family: files
+ * A removed working directory: rmdir of the cwd works (it is empty); getcwd is
+ * then ENOENT; "." still stats (nlink 0) and ".." is ENOENT; nothing can be
+ * created in it (ENOENT); chdir away works.
+ * gap: the cwd is kept as a path, so once the directory is gone "." no longer names it (issue 8)
+ */
+#include "case.h"
+
+int main(void)
+{
+    char buf[256];
+    struct stat st;
+    mkdir("/tmp/getcwd_removed", 0755);
+    mkdir("/tmp/getcwd_removed/cwd", 0755);
+    SHOW("chdir", chdir("/tmp/getcwd_removed/cwd"));
+    SHOW("rmdir cwd", rmdir("/tmp/getcwd_removed/cwd"));
+    SHOW("getcwd removed", syscall(SYS_getcwd, buf, sizeof buf));
+    SHOW("create in removed", open("g", O_CREAT | O_WRONLY, 0644));
+    SHOW("mkdir in removed", mkdir("d", 0755));
+    SHOW("chdir back", chdir("/tmp"));
+    SAY("cwd=%s", getcwd(buf, sizeof buf));
+    SHOW("chdir", chdir("/tmp/getcwd_removed"));
+    mkdir("again", 0755);
+    chdir("again");
+    rmdir("/tmp/getcwd_removed/again");
+    SHOW("stat dot", stat(".", &st));
+    SAY("nlink=%ld", (long)st.st_nlink);
+    SHOW("stat dotdot", stat("..", &st));
+    return 0;
+}
