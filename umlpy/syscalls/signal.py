@@ -219,7 +219,7 @@ def rt_sigqueueinfo(task, pid: int, sig: int, info: Ptr):
 
     "If si_code is SI_USER or SI_KERNEL (or any code >= 0), or SI_TKILL, for a
     process other than the caller: EPERM", checked before the target is looked up."""
-    code = int.from_bytes(task.read(info + 8, 4), "little", signed=True)
+    code = int.from_bytes(task.read(info, 12)[8:12], "little", signed=True)   # (info + 8 may wrap)
     if (code >= 0 or code == SI_TKILL) and pid != task.process.pid:
         raise KernelError(errno.EPERM, "a queued signal may not pose as sent by kill or the kernel")
     native = native_pid(task, pid)
