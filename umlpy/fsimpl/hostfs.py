@@ -177,6 +177,8 @@ class HostFS(FileSystem):
                 fd = self._open_or_create(rel, flags | nonblock, mode)
             else:
                 fd = self._open(rel, flags | nonblock, mode)
+        except PermissionError as e:
+            fd = self._open_as_owner(rel, flags | nonblock, e)
         except OSError as e:
             raise _oserror(e)
         if nonblock:
@@ -185,6 +187,28 @@ class HostFS(FileSystem):
             os.fchmod(fd, mode)                 # exactly the guest's mode: no host umask
             self._adopt_fd(fd)
         return fd
+
+    def _open_as_owner(self, rel: str, flags: int, err: OSError) -> int:
+        """Rootless, the supervisor has no DAC override, but the guest kernel has
+        already granted this open (guest root may open a mode-000 file, as root of
+        a user namespace may).  A regular file we own on the host gets the owner's
+        read and write bits for the moment of the open, then its mode back."""
+        if os.geteuid() == 0 or self.readonly or flags & os.O_CREAT:
+            raise _oserror(err)
+        pfd, name = self._parent(rel)
+        try:
+            st = os.stat(name, dir_fd=pfd, follow_symlinks=False)
+            if not S.S_ISREG(st.st_mode) or st.st_uid != os.geteuid():
+                raise _oserror(err)
+            os.chmod(name, S.S_IMODE(st.st_mode) | 0o600, dir_fd=pfd, follow_symlinks=False)
+            try:
+                return self._open(rel, flags, 0)
+            finally:
+                os.chmod(name, S.S_IMODE(st.st_mode), dir_fd=pfd, follow_symlinks=False)
+        except OSError as e:
+            raise _oserror(e)
+        finally:
+            os.close(pfd)
 
     def _open_or_create(self, rel: str, flags: int, mode: int) -> int:
         """O_CREAT as two steps, so that only a file we made is given away (never a
