@@ -49,6 +49,19 @@ class Call:
     note: str | None = None
 
 
+X32_SYSCALL_BIT = 0x40000000
+
+
+def _number_note(nr: int) -> str | None:
+    """Why a number outside the x86-64 table is refused (ENOSYS, as Linux without x32)."""
+    low = nr & 0xFFFFFFFF
+    if low >= 0x80000000:
+        return f"syscall number {low - (1 << 32)} is negative"
+    if low & X32_SYSCALL_BIT:
+        return f"x32 ABI syscall {low & ~X32_SYSCALL_BIT} (bit 30 set) is refused"
+    return None
+
+
 class Dispatcher:
     """Feeds syscall stops of every task to handlers (see module docstring)."""
 
@@ -74,7 +87,7 @@ class Dispatcher:
             return self._run_native(task, call, regs, Native())   # strict mode only
         if entry.handler is None:
             if entry.cls is DENY:
-                call.note = f"(denied: {entry.note})"
+                call.note = f"(denied: {_number_note(nr) or entry.note})"
                 self.k.note_denied(task, call)
                 return self._finish(task, call, regs, -entry.errno, at_exit=False)
             # native class stopping in strict mode (or an unhandled argument value)

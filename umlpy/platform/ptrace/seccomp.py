@@ -1,8 +1,11 @@
 """The seccomp-BPF filter that decides which guest syscalls stop in Python.
 
 Built from the syscall class table, in this order (see ARCHITECTURE.md):
-1. any architecture other than x86-64, and any x32 syscall (nr with bit 30),
-   kills the process: `int 0x80` and the x32 ABI are escape routes;
+1. any architecture other than x86-64 kills the process: `int 0x80` is an
+   escape route.  A number with bit 30 set (the x32 ABI, and -1 or any other
+   number past the table) stops, so that the guest kernel refuses it with
+   ENOSYS and a trace line, as Linux without x32 does (issue 8): it never
+   runs, because no row of the table has such a number;
 2. the supervisor's private "magic" syscall number is handed to the
    user-notification listener: that is how the supervisor installs a
    descriptor in a guest's fd table (SECCOMP_IOCTL_NOTIF_ADDFD).  Only the
@@ -78,7 +81,7 @@ def build_filter(native: dict[int, ArgRule | None], *, strict: bool = False) -> 
     a.emit(_RET_K, RET_KILL_PROCESS)
     a.emit(_LD_W_ABS, OFF_NR)
     a.emit(_JGE_K, X32_SYSCALL_BIT, 0, 1)
-    a.emit(_RET_K, RET_KILL_PROCESS)
+    a.emit(_RET_K, RET_TRACE)            # refused by the dispatcher: no row has it
 
     # The magic syscall goes to the user-notification listener.
     a.emit(_JEQ_K, MAGIC_NR, 0, 1)

@@ -2,7 +2,6 @@
  * table (1000), -1, and a number with bit 30 set (the x32 range; with the x32
  * ABI compiled out, as in this kernel, every such number is ENOSYS); the
  * process is not killed.
- * gap: numbers with bit 30 set, and -1, kill the process with SIGSYS (issue 8)
  */
 #include "case.h"
 
