@@ -29,6 +29,7 @@ from umlpy.kernel.fdpath import dir_of, existing, resolve_at
 from umlpy.kernel.requests import InstallFd, Wait
 from umlpy.kernel.table import REWRITE, Path, Ptr, UInt, syscall
 from umlpy.syscalls.names import inherit_group
+from umlpy.vfs.vfs import TMPFILE_SUFFIX
 
 RESOLVE_KNOWN = (RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH
                  | RESOLVE_IN_ROOT | RESOLVE_CACHED)          # every resolve flag openat2 accepts
@@ -81,7 +82,7 @@ def do_open(task, dirfd: int, path: str, flags: int, mode: int, *, resolve: int 
         if not lk.st.is_dir:
             raise KernelError(errno.ENOTDIR)
         fd = lk.mount.fs.open(lk.rel, flags & ~os.O_CLOEXEC, mode & ~task.fs.umask)
-        return InstallFd(kernel.vfs.register(fd, lk.path + "/#tmpfile"), cloexec=bool(flags & os.O_CLOEXEC))
+        return InstallFd(kernel.vfs.register(fd, lk.path + TMPFILE_SUFFIX), cloexec=bool(flags & os.O_CLOEXEC))
     host_flags = (flags | os.O_NOCTTY) & ~os.O_CLOEXEC
     if flags & os.O_PATH:
         return InstallFd(kernel.vfs.open_path(lk, flags), cloexec=bool(flags & os.O_CLOEXEC))

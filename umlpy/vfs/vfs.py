@@ -28,6 +28,8 @@ from umlpy.vfs.mount import Mount, MountTable
 # Access mode 3 opens a file for neither reading nor writing (OPEN_FMODE): the
 # nearest a descriptor handed over by seccomp's ADDFD gets to O_PATH.
 PATH_ONLY = 3
+# What an O_TMPFILE file is registered as, below its directory: it has no name.
+TMPFILE_SUFFIX = "/#tmpfile"
 
 
 @dataclass

@@ -4,7 +4,6 @@
  * linkat(AT_FDCWD, "/proc/self/fd/N", ..., AT_SYMLINK_FOLLOW), unless it was
  * opened with O_EXCL (ENOENT); O_TMPFILE on a file is ENOTDIR, on a missing
  * directory ENOENT.
- * gap: linkat of /proc/self/fd/N with AT_SYMLINK_FOLLOW does not reach the unnamed file (issue 8)
  */
 #include "case.h"
 
