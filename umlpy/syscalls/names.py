@@ -276,14 +276,16 @@ def do_rename(task, olddirfd, old, newdirfd, new, flags) -> int:
 
 
 def _follow_rename(task, old: str, new: str, *, exchange: bool) -> None:
-    """Working directories and roots are directories, not strings: a process
-    whose cwd was at or below a renamed directory is still in it, at its new
-    path (getcwd shows it, relative names resolve from it)."""
+    """Working directories, roots and open directories are objects, not strings:
+    a process whose cwd was at or below a renamed directory is still in it, at
+    its new path (getcwd shows it, relative names resolve from it), and a dirfd
+    still names its directory."""
     def moved(p: str) -> str:
         for a, b in ((old, new), (new, old)) if exchange else ((old, new),):
             if p == a or p.startswith(a.rstrip("/") + "/"):
                 return b + p[len(a):]
         return p
+    task.kernel.vfs.renamed(old, new, exchange=exchange)
     seen = set()
     for t in list(task.kernel.pidns.tasks.values()):
         fs = t.fs

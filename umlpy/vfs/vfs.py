@@ -273,6 +273,16 @@ class VFS:
             del self.objects[next(iter(self.objects))]
         return fd
 
+    def renamed(self, old: str, new: str, *, exchange: bool = False) -> None:
+        """A rename moved `old` (and all below it) to `new`: the objects opened
+        under the old names keep naming the same files (a dirfd, fstat, fchdir)."""
+        pairs = ((old, new), (new, old)) if exchange else ((old, new),)
+        for key, path in list(self.objects.items()):
+            for a, b in pairs:
+                if path == a or path.startswith(a.rstrip("/") + "/"):
+                    self.objects[key] = b + path[len(a):]
+                    break
+
     def path_of_host_fd(self, fd: int) -> tuple[str | None, os.stat_result]:
         st = os.fstat(fd)
         return self.objects.get((st.st_dev, st.st_ino)), st
