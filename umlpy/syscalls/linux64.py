@@ -186,9 +186,11 @@ TABLE = SyscallTable([
     serve(138, "fstatfs", stat_.fstatfs, partial="the backing host file system's figures; fixed for virtual ones"),
     deny(139, "sysfs", ENOSYS, "obsolete"),
     serve(140, "getpriority", thread.getpriority,
-          partial="PRIO_PGRP only for the caller's group; PRIO_USER over guest processes"),
+          partial="PRIO_PROCESS nice values are virtual (the host's only go up); "
+                  "PRIO_PGRP only for the caller's group, and PRIO_USER over guest processes, read the host's"),
     serve(141, "setpriority", thread.setpriority,
-          partial="PRIO_PGRP only for the caller's group; PRIO_USER over guest processes"),
+          partial="PRIO_PROCESS nice values are virtual (guest root may lower them; the host's only go up); "
+                  "PRIO_PGRP only for the caller's group; PRIO_USER over guest processes"),
     serve(142, "sched_setparam", thread.sched_of_pid),
     serve(143, "sched_getparam", thread.sched_of_pid),
     serve(144, "sched_setscheduler", thread.sched_of_pid),

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import errno
 import os
+import resource
 
 from umlpy.abi.errno import KernelError
 from umlpy.abi.linux import (
     CLONE_NAMESPACES,
+    CLONE_THREAD,
     CLONE_UNTRACED,
     CLONE_VFORK,
     CLONE_VM,
@@ -44,7 +46,12 @@ def _start_clone(task, flags: int, ptid: int, ctid: int):
 
     def done(r: int) -> int:
         task.clone_args = None
-        return task.kernel.pidns.from_native(r) if r > 0 else r
+        if r <= 0:
+            return r
+        child = task.kernel.pidns.from_native(r)
+        if not flags & CLONE_THREAD and hasattr(task.process, "vnice"):
+            _inherit_nice(task, child, task.process.vnice)
+        return child
     return done
 
 
@@ -332,9 +339,66 @@ def sched_get_priority_min(task, policy: int):
     return _PRIORITY_RANGE.get(policy, (0, 0))[0]
 
 
+# ----------------------------------------------------------- nice values
+# Nice values are virtual once a guest sets one (issue 8): guest root may lower
+# its nice value, as root can, but the host never raises a guest's priority (a
+# guest must not starve the host).  The host's nice value only ever follows
+# upwards; the guest reads back the value it set.  A child inherits the value
+# at fork.
+
+def _inherit_nice(task, child_pid: int, nice: int) -> None:
+    proc = task.kernel.pidns.processes.get(child_pid)
+    if proc is not None:
+        proc.vnice = nice
+    else:                                    # its first stop has not come yet
+        task.kernel.__dict__.setdefault("vnice_at_fork", {})[child_pid] = nice
+
+
+def _nice_of(task, proc) -> int:
+    if not hasattr(proc, "vnice"):
+        pending = task.kernel.__dict__.get("vnice_at_fork", {})
+        if proc.pid in pending:
+            proc.vnice = pending.pop(proc.pid)
+        else:
+            try:
+                return os.getpriority(os.PRIO_PROCESS, proc.host_pid)
+            except OSError:
+                raise KernelError(errno.ESRCH) from None
+    return proc.vnice
+
+
+def _nice_target(task, who: int):
+    if who < 0:
+        raise KernelError(errno.ESRCH, f"pid {who}")
+    proc = task.kernel.pidns.processes.get(who or task.process.pid)
+    if proc is None or not proc.alive:
+        raise KernelError(errno.ESRCH, f"no process {who}")
+    return proc
+
+
+def _set_nice(task, proc, nice: int) -> None:
+    """set_one_prio() of Linux: another user's process needs privilege (EPERM), and
+    lowering the value needs privilege or RLIMIT_NICE (EACCES)."""
+    me, them = task.creds, proc.creds
+    nice = max(-20, min(19, nice))
+    if me.euid != 0 and me.euid not in (them.ruid, them.euid):
+        raise KernelError(errno.EPERM, f"process {proc.pid} belongs to another user")
+    if nice < _nice_of(task, proc) and me.euid != 0:
+        try:
+            rlim = resource.prlimit(proc.host_pid, resource.RLIMIT_NICE)[0]
+        except OSError:
+            rlim = 0
+        if rlim != resource.RLIM_INFINITY and 20 - nice > rlim:
+            raise KernelError(errno.EACCES, "lowering the nice value needs privilege")
+    try:
+        if nice > os.getpriority(os.PRIO_PROCESS, proc.host_pid):
+            os.setpriority(os.PRIO_PROCESS, proc.host_pid, nice)    # lower priority: allowed
+    except OSError:
+        pass
+    proc.vnice = nice
+
+
 def _priority(task, which: int, who: int) -> Native:
-    if which == PRIO_PROCESS and who:
-        return Native(args={1: native_pid(task, who)})
     if which in (PRIO_PROCESS, PRIO_PGRP) and not who:
         return Native()                      # the caller itself, or its own (guest) group
     if which == PRIO_PGRP:
@@ -353,8 +417,10 @@ def _user_processes(task, who: int) -> list:
 
 @syscall("getpriority", REWRITE)
 def getpriority(task, which: int, who: int):
-    """getpriority(2): nice value of a guest process (PRIO_PROCESS ids translated);
+    """getpriority(2): the nice value of a guest process (virtual once set, see above);
     PRIO_USER looks at the user's guest processes only."""
+    if which == PRIO_PROCESS:
+        return 20 - _nice_of(task, _nice_target(task, who))   # the raw syscall's value: 40..1
     if which != PRIO_USER:
         return _priority(task, which, who)
     best = None
@@ -371,8 +437,12 @@ def getpriority(task, which: int, who: int):
 
 @syscall("setpriority", REWRITE)
 def setpriority(task, which: int, who: int, prio: int):
-    """setpriority(2): nice value of a guest process (PRIO_PROCESS ids translated);
-    PRIO_USER sets the user's guest processes one by one, never the host user's."""
+    """setpriority(2): the nice value of a guest process (virtual: guest root may lower
+    it, the host's only follows upwards); PRIO_USER sets the user's guest processes
+    one by one, never the host user's."""
+    if which == PRIO_PROCESS:
+        _set_nice(task, _nice_target(task, who), prio)
+        return 0
     if which != PRIO_USER:
         return _priority(task, which, who)
     procs = _user_processes(task, who)

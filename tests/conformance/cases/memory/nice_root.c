@@ -1,7 +1,6 @@
 /* Root may lower its nice value below 0 (to -20 at most) and read it back; an
  * unprivileged process may not lower it (EACCES).
  * root: negative nice needs CAP_SYS_NICE over the host
- * gap: negative nice is refused by the host, since guest root is not root on the host (issue 8)
  */
 #include "case.h"
 #include <sys/resource.h>
