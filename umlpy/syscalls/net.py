@@ -15,6 +15,8 @@ import errno
 import os
 import socket
 import stat as S
+import struct
+import weakref
 
 from umlpy.abi.errno import KernelError
 from umlpy.abi.linux import (
@@ -29,8 +31,9 @@ from umlpy.abi.linux import (
     UNIX_PATH_MAX,
 )
 from umlpy.abi.structs import SA_FAMILY, UCRED
-from umlpy.kernel.fdpath import guest_fd, resolve_at
-from umlpy.kernel.requests import Native, Wait
+from umlpy.abi.numbers import NUMBERS
+from umlpy.kernel.fdpath import dup_fd, guest_fd, resolve_at
+from umlpy.kernel.requests import Inject, Native, Wait
 from umlpy.kernel.table import REWRITE, Ptr, UInt, syscall
 from umlpy.platform.interface import ArgRule
 
@@ -49,28 +52,140 @@ def socket_(task, domain: int, type_: int, protocol: int):
 
 @syscall("socketpair", REWRITE, rule=ArgRule(0, frozenset({AF_UNIX}), allow=True))
 def socketpair(task, domain: int, type_: int, protocol: int, sv: Ptr):
-    """socketpair(2): unix socket pairs only."""
-    raise KernelError(errno.EAFNOSUPPORT if domain != AF_UNIX else errno.EOPNOTSUPP)
+    """socketpair(2): unix socket pairs only.
+
+    Linux creates the first socket before it asks the family for a pair, so
+    inet and inet6 fail the way socket() would (EINVAL, EPROTONOSUPPORT,
+    ESOCKTNOSUPPORT) and then with EOPNOTSUPP: the host kernel says which,
+    and makes no pair.  Families the sandbox has no socket() for are
+    EAFNOSUPPORT, as for socket()."""
+    if domain in (AF_INET, AF_INET6):
+        return Native()
+    raise KernelError(errno.EAFNOSUPPORT, f"socketpair: address family {domain} is not available")
+
+
+# ------------------------------------------------------------- SO_PEERCRED
+# A pathname connect() is made by the supervisor (see connect below), so the
+# host kernel records the supervisor as the connecting peer.  The guest
+# process it was made for is remembered by the connecting socket's inode;
+# the accepting side finds that inode through sock_diag (UNIX_DIAG_PEER).
+SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST, NLMSG_ERROR = 20, 1, 2        # <linux/sock_diag.h>, <linux/netlink.h>
+NETLINK_SOCK_DIAG, UDIAG_SHOW_PEER, UNIX_DIAG_PEER = 4, 0x4, 2    # <linux/unix_diag.h>
+NLMSGHDR = struct.Struct("=IHHII")
+UNIX_DIAG_REQ = struct.Struct("=BBHIIIII")
+UNIX_DIAG_MSG = struct.Struct("=BBBBIII")
+NO_CRED = 0xFFFFFFFF                  # cred_to_ucred() of a socket with no peer: uid and gid -1
+CONNECTS_KEPT = 4096                  # remembered connects per sandbox, the oldest dropped first
+
+_connects: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()     # kernel -> {inode: (pid, uid, gid)}
+_diag: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()         # kernel -> sock_diag socket
+
+
+def _remember_connect(task, s: socket.socket) -> None:
+    """The guest process a supervisor-made connect() was for, by its socket's inode."""
+    made = _connects.setdefault(task.kernel, {})
+    made[os.fstat(s.fileno()).st_ino] = (task.process.pid, task.creds.euid, task.creds.egid)
+    if len(made) > CONNECTS_KEPT:
+        del made[next(iter(made))]
+
+
+def _diag_socket(task):
+    """A NETLINK_SOCK_DIAG socket in the sandbox's network namespace (unix_diag
+    answers only about its own namespace's sockets): made once, by the guest
+    thread at hand, and kept."""
+    if task.kernel in _diag:
+        return _diag[task.kernel]
+    gfd = yield Inject(NUMBERS["socket"], (socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC,
+                                           NETLINK_SOCK_DIAG))
+    if gfd < 0:
+        return None
+    try:
+        hfd = dup_fd(task, gfd)
+    except KernelError:
+        hfd = -1
+    yield Inject(NUMBERS["close"], (gfd,))
+    if hfd < 0:
+        return None
+    s = socket.socket(fileno=hfd)
+    _diag[task.kernel] = s
+    return s
+
+
+def _peer_inode(diag: socket.socket, ino: int) -> int | None:
+    """The inode of the socket connected to unix socket `ino` (UNIX_DIAG_PEER)."""
+    req = UNIX_DIAG_REQ.pack(socket.AF_UNIX, 0, 0, 0xFFFFFFFF, ino, UDIAG_SHOW_PEER, 0xFFFFFFFF, 0xFFFFFFFF)
+    try:
+        diag.send(NLMSGHDR.pack(NLMSGHDR.size + len(req), SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST, 1, 0) + req)
+        data = diag.recv(8192)
+    except OSError:
+        return None
+    if len(data) < NLMSGHDR.size + UNIX_DIAG_MSG.size:
+        return None
+    _len, kind, _flags, _seq, _pid = NLMSGHDR.unpack_from(data)
+    if kind == NLMSG_ERROR:
+        return None
+    at = NLMSGHDR.size + UNIX_DIAG_MSG.size
+    while at + 4 <= len(data):
+        alen, atype = struct.unpack_from("=HH", data, at)
+        if alen < 4:
+            break
+        if atype == UNIX_DIAG_PEER and alen >= 8:
+            return struct.unpack_from("=I", data, at + 4)[0]
+        at += (alen + 3) & ~3
+    return None
+
+
+def _guest_ucred(task, hfd: int, s: socket.socket, diag: socket.socket | None) -> tuple[int, int, int]:
+    """The guest's view of a socket's SO_PEERCRED."""
+    hpid, huid, hgid = UCRED.unpack(s.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, UCRED.size))
+    if hpid == 0:                                   # no peer credentials (unconnected, inet, ...)
+        return (0, NO_CRED, NO_CRED) if huid == NO_CRED else (0, huid, hgid)
+    if hpid == os.getpid():                         # a connect() the supervisor made for a guest
+        made = _connects.get(task.kernel, {})
+        peer = _peer_inode(diag, os.fstat(hfd).st_ino) if diag is not None else None
+        if peer in made:
+            return made[peer]
+        return 0, task.creds.euid, task.creds.egid
+    ns = task.kernel.pidns
+    pid = ns.to_guest(hpid)
+    peer_task = ns.task(pid) if pid else None
+    c = peer_task.creds if peer_task is not None else task.creds    # a peer gone: the caller's, as before
+    return pid, c.euid, c.egid
 
 
 @syscall("getsockopt", REWRITE, rule=ArgRule(2, frozenset({SO_PEERCRED}), allow=False))
 def getsockopt(task, fd: int, level: int, name: int, val: Ptr, lenp: Ptr):
-    """getsockopt(2): natively; SO_PEERCRED's pid is translated to a guest pid."""
-    def back(r: int) -> int:
-        if r != 0 or level != SOL_SOCKET:
-            return r
-        try:                                  # the host wrote min(optlen, 12) bytes: as many back
-            got = min(int.from_bytes(task.read(lenp, 4), "little"), UCRED.size)
-            if got <= 0:
-                return r
-            raw = task.read(val, got).ljust(UCRED.size, b"\0")
-            pid, _uid, _gid = UCRED.unpack(raw)
-            c = task.creds
-            task.write(val, UCRED.pack(task.kernel.pidns.from_native(pid), c.euid, c.egid)[:got])
-        except KernelError as e:
-            return -e.errno
-        return r
-    return Native(then=back)
+    """getsockopt(2): natively; SO_PEERCRED shows the peer as the guest knows it (pid, uid, gid)."""
+    if level != SOL_SOCKET:
+        return Native()
+    return _peercred(task, fd, val, lenp)
+
+
+def _peercred(task, fd: int, val: int, lenp: int):
+    """SO_PEERCRED: "the credentials of the peer process connected to this socket",
+    written as min(optlen, sizeof(struct ucred)) bytes, optlen updated."""
+    with guest_fd(task, fd) as hfd:
+        if not S.S_ISSOCK(os.fstat(hfd).st_mode):
+            raise KernelError(errno.ENOTSOCK)
+        size = int.from_bytes(task.read(lenp, 4), "little", signed=True)
+        if size < 0:
+            raise KernelError(errno.EINVAL, "SO_PEERCRED: negative optlen")
+        with socket.socket(fileno=os.dup(hfd)) as s:
+            hpid = UCRED.unpack(s.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, UCRED.size))[0]
+            if hpid == os.getpid() and task.kernel not in _diag:
+                return _peercred_after_diag(task, fd, val, lenp)     # a sock_diag socket first
+            cred = _guest_ucred(task, hfd, s, _diag.get(task.kernel))
+    got = min(size, UCRED.size)
+    task.write(val, UCRED.pack(*cred)[:got])
+    task.write(lenp, got.to_bytes(4, "little"))
+    return 0
+
+
+def _peercred_after_diag(task, fd: int, val: int, lenp: int):
+    yield from _diag_socket(task)
+    if task.kernel not in _diag:
+        _diag[task.kernel] = None          # none to be had: do not try again
+    return _peercred(task, fd, val, lenp)
 
 
 def _unix_path(task, addr: int, addrlen: int) -> str | None:
@@ -165,6 +280,27 @@ def bind(task, fd: int, addr: Ptr, addrlen: UInt):
     return r
 
 
+def _guest_name(task, addr: int, lenp: int, size: int) -> None:
+    """Show the unix address the host wrote at `addr` as the guest named it.
+
+    A socket bound through the supervisor is known to the host by its alias
+    ("/proc/self/fd/N/NAME"); the guest bound, and must see, its own path.
+    As Linux does, at most `size` bytes (the caller's buffer) are written and
+    *lenp says how long the whole address is."""
+    try:
+        got = int.from_bytes(task.read(lenp, 4), "little")
+        raw = task.read(addr, min(got, size, SOCKADDR_UN_SIZE))
+        if len(raw) > 2 and SA_FAMILY.unpack_from(raw)[0] == AF_UNIX and raw[2] != 0:
+            alias = os.fsdecode(raw[2:].split(b"\0", 1)[0])
+            known = task.kernel.unix_names.get(alias)
+            if known is not None:
+                full = SA_FAMILY.pack(AF_UNIX) + os.fsencode(known[0]) + b"\0"
+                task.write(addr, full[:size])
+                task.write(lenp, len(full).to_bytes(4, "little"))
+    except KernelError:
+        pass
+
+
 def _sockname(task, addr: int, lenp: int):
     """getsockname/getpeername: a unix socket bound by the guest shows its guest path."""
     if addr == 0 or lenp == 0:
@@ -172,20 +308,8 @@ def _sockname(task, addr: int, lenp: int):
     size = int.from_bytes(task.read(lenp, 4), "little")
 
     def back(r: int) -> int:
-        if r != 0:
-            return r
-        try:
-            got = int.from_bytes(task.read(lenp, 4), "little")
-            raw = task.read(addr, min(got, size, SOCKADDR_UN_SIZE))
-            if len(raw) > 2 and SA_FAMILY.unpack_from(raw)[0] == AF_UNIX and raw[2] != 0:
-                alias = os.fsdecode(raw[2:].split(b"\0", 1)[0])
-                known = task.kernel.unix_names.get(alias)
-                if known is not None:
-                    full = SA_FAMILY.pack(AF_UNIX) + os.fsencode(known[0]) + b"\0"
-                    task.write(addr, full[:size])
-                    task.write(lenp, len(full).to_bytes(4, "little"))
-        except KernelError:
-            pass
+        if r == 0:
+            _guest_name(task, addr, lenp, size)
         return r
     return Native(then=back)
 
@@ -242,8 +366,12 @@ def connect(task, fd: int, addr: Ptr, addrlen: UInt):
     if path is None or not _is_unix_socket(task, fd):
         return Native()
 
+    def made(s: socket.socket, alias: str) -> None:
+        _connect_once(s, alias)
+        _remember_connect(task, s)          # for the accepting side's SO_PEERCRED
+
     def attempt():
-        return _via_dir(task, fd, _peer(task, path), "", _connect_once)
+        return _via_dir(task, fd, _peer(task, path), "", made)
     return _without_blocking(task, fd, attempt)
 
 
@@ -261,3 +389,20 @@ def sendto(task, fd: int, buf: Ptr, length: Ptr, flags: int, addr: Ptr, addrlen:
                  lambda s, p: sent.append(s.sendto(data, flags | socket.MSG_DONTWAIT, p)))
         return sent[0]
     return _without_blocking(task, fd, attempt)
+
+
+@syscall("recvfrom", REWRITE, rule=ArgRule(4, zero64=True, allow=True))
+def recvfrom(task, fd: int, buf: Ptr, length: Ptr, flags: int, addr: Ptr, lenp: Ptr):
+    """recvfrom(2): natively; a unix sender bound to a pathname is shown by its guest path.
+
+    Only calls that ask for the sender's address stop (the filter lets the
+    others run), and only unix sockets wait for the result."""
+    if addr == 0 or lenp == 0 or not _is_unix_socket(task, fd):
+        return Native()
+    size = int.from_bytes(task.read(lenp, 4), "little")
+
+    def back(r: int) -> int:
+        if r >= 0:
+            _guest_name(task, addr, lenp, size)
+        return r
+    return Native(then=back)

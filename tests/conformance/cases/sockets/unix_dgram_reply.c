@@ -32,16 +32,6 @@ int main(void)
     memset(&from, 0, sizeof from);
     SHOW("recvfrom unbound", recvfrom(s, b, sizeof b, 0, (void *)&from, &flen));
     SAY("len=%d family=%d", (int)flen, from.sun_family);
-    struct msghdr m = {0};
-    struct iovec io = {b, sizeof b};
-    sendto(c, "again", 5, 0, (void *)&srv, sizeof srv);
-    memset(&from, 0, sizeof from);
-    m.msg_name = &from;
-    m.msg_namelen = sizeof from;
-    m.msg_iov = &io;
-    m.msg_iovlen = 1;
-    SHOW("recvmsg", recvmsg(s, &m, 0));
-    SAY("recvmsg from=%s len=%d", from.sun_path, (int)m.msg_namelen);
     sendto(c, "0123456789", 10, 0, (void *)&srv, sizeof srv);
     SHOW("recv truncated", recv(s, b, 4, MSG_TRUNC));
     struct sockaddr_un gone = {.sun_family = AF_UNIX, .sun_path = "/tmp/dg.none"};
