@@ -309,13 +309,6 @@ class HostFS(FileSystem):
             if old in table:
                 table[new] = table[old]
 
-    def link_fd(self, fd: int, rel: str) -> None:
-        """A name for the file our descriptor `fd` holds (an O_TMPFILE file), made by
-        the host through the fd, never through a path."""
-        self._mutate(rel, lambda d, n: os.link(f"/proc/self/fd/{fd}", n, dst_dir_fd=d,
-                                               follow_symlinks=True))
-        self.adopt(rel)
-
     def rename(self, old: str, new: str, flags: int = 0) -> None:
         """rename, with RENAME_NOREPLACE and RENAME_EXCHANGE done by the host's renameat2
         (atomic there); the virtual owners and set-id bits move (or swap) with the names."""

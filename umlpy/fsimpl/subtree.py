@@ -6,9 +6,7 @@ file system that holds /a, whatever kind that is (overlay, tmpfs, procfs).
 """
 from __future__ import annotations
 
-import errno
-
-from umlpy.vfs.fs import FileSystem, Stat, fail
+from umlpy.vfs.fs import FileSystem, Stat
 
 
 class SubtreeFS(FileSystem):
@@ -54,12 +52,6 @@ class SubtreeFS(FileSystem):
 
     def rename(self, old: str, new: str, flags: int = 0) -> None:
         self.fs.rename(self._p(old), self._p(new), flags)
-
-    def link_fd(self, fd: int, rel: str) -> None:
-        link_fd = getattr(self.fs, "link_fd", None)
-        if link_fd is None:
-            raise fail(errno.EXDEV)
-        link_fd(fd, self._p(rel))
 
     def chmod(self, rel: str, mode: int) -> None:
         self.fs.chmod(self._p(rel), mode)

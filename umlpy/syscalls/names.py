@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 import socket
 import stat as S
 
 from umlpy.abi.errno import KernelError
 from umlpy.abi.linux import AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW
 from umlpy.kernel.creds import X_OK, may_access, owned_by_caller, require_dir_change
-from umlpy.kernel.fdpath import dir_of, existing, fd_path, guest_fd, resolve_at
+from umlpy.kernel.fdpath import dir_of, existing, fd_path, resolve_at
 from umlpy.kernel.table import EMULATE, Path, Ptr, UInt, syscall
-from umlpy.vfs.vfs import TMPFILE_SUFFIX
 
 
 # ------------------------------------------------------------- readlink
@@ -153,36 +151,7 @@ def symlink(task, target: Path, path: Path):
     return symlinkat(task, target, AT_FDCWD, path)
 
 
-# /proc/self/fd/N (or the caller's own pid): how an O_TMPFILE file gets a name
-_OWN_FD_LINK = re.compile(r"/proc/(?:self|thread-self|(\d+))/fd/(\d+)")
-
-
-def _link_unnamed(task, old: str, newdirfd: int, new: str) -> int | None:
-    """linkat(AT_FDCWD, "/proc/self/fd/N", ..., AT_SYMLINK_FOLLOW) of an O_TMPFILE
-    file: it has no path to link from, so the host links our duplicate of the
-    guest's fd (and refuses, ENOENT, one made with O_EXCL).  None: not that case."""
-    m = _OWN_FD_LINK.fullmatch(old)
-    if m is None or (m.group(1) is not None and int(m.group(1)) != task.process.pid):
-        return None
-    with guest_fd(task, int(m.group(2))) as hfd:
-        p, _ = task.kernel.vfs.path_of_host_fd(hfd)
-        if p is None or not p.endswith(TMPFILE_SUFFIX):
-            return None
-        dst = _parent_for_create(task, newdirfd, new)
-        link_fd = getattr(dst.mount.fs, "link_fd", None)
-        if link_fd is None or task.kernel.vfs.mounts.find(p) is not dst.mount:
-            raise KernelError(errno.EXDEV, "an unnamed file links only into its own mount")
-        link_fd(hfd, dst.rel)
-    owned_by_caller(task, dst)
-    task.kernel.report.wrote(dst.path)
-    return 0
-
-
 def do_link(task, olddirfd, old, newdirfd, new, flags) -> int:
-    if flags & AT_SYMLINK_FOLLOW:
-        r = _link_unnamed(task, old, newdirfd, new)
-        if r is not None:
-            return r
     src = existing(resolve_at(task, olddirfd, old, follow=bool(flags & AT_SYMLINK_FOLLOW)))
     if src.st.is_dir:
         raise KernelError(errno.EPERM)

@@ -4,6 +4,7 @@
  * linkat(AT_FDCWD, "/proc/self/fd/N", ..., AT_SYMLINK_FOLLOW), unless it was
  * opened with O_EXCL (ENOENT); O_TMPFILE on a file is ENOTDIR, on a missing
  * directory ENOENT.
+ * gap: an O_TMPFILE file has no name the guest kernel knows, so linkat through /proc/self/fd/N cannot reach it (issue 8)
  */
 #include "case.h"
 
