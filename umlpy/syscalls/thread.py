@@ -49,8 +49,8 @@ def _start_clone(task, flags: int, ptid: int, ctid: int):
         if r <= 0:
             return r
         child = task.kernel.pidns.from_native(r)
-        if not flags & CLONE_THREAD and hasattr(task.process, "vnice"):
-            _inherit_nice(task, child, task.process.vnice)
+        if not flags & CLONE_THREAD:
+            _inherit_virtual(task, child)
         return child
     return done
 
@@ -305,8 +305,97 @@ def prlimit64(task, pid: int, resource: int, new: Ptr, old: Ptr):
 
 
 
-@syscall("sched_setparam", REWRITE, names=(
-    "sched_getparam", "sched_setscheduler", "sched_getscheduler", "sched_setaffinity",
+# ------------------------------------------------ real-time policies, virtual
+# SCHED_FIFO and SCHED_RR are kept virtual (issue 8): guest root may choose them
+# and reads them back, but the host never runs a guest thread at real-time
+# priority.  The other policies are the host's own.
+SCHED_RESET_ON_FORK = 0x40000000
+
+
+def _sched_target(task, pid: int):
+    if pid < 0:
+        raise KernelError(errno.EINVAL, f"pid {pid} is negative")
+    proc = task.kernel.pidns.processes.get(pid or task.process.pid)
+    if proc is None or not proc.alive:
+        raise KernelError(errno.ESRCH, f"no process {pid}")
+    _virtual(task, proc)
+    return proc
+
+
+@syscall("sched_setscheduler", REWRITE)
+def sched_setscheduler(task, pid: int, policy: int, param: Ptr):
+    """sched_setscheduler(2): set the policy and priority; SCHED_FIFO and SCHED_RR
+    (priority 1..99, root only: EPERM) are virtual, the others the host's."""
+    if param == 0 or pid < 0:
+        raise KernelError(errno.EINVAL, "no param, or a negative pid")
+    reset = bool(policy & SCHED_RESET_ON_FORK)
+    pol = policy & ~SCHED_RESET_ON_FORK
+    if pol not in (SCHED_FIFO, SCHED_RR):
+        proc = _sched_target(task, pid)
+        if hasattr(proc, "vsched"):
+            del proc.vsched
+        return Native(args={0: _pid_arg(task, pid)}) if pid else Native()
+    prio = int.from_bytes(task.read(param, 4), "little", signed=True)
+    proc = _sched_target(task, pid)
+    if not 1 <= prio <= 99:
+        raise KernelError(errno.EINVAL, f"priority {prio} is outside 1..99")
+    _may_realtime(task, proc, prio)
+    proc.vsched = (pol, prio, reset)
+    return 0
+
+
+def _may_realtime(task, proc, prio: int) -> None:
+    me, them = task.creds, proc.creds
+    if me.euid != 0 and me.euid not in (them.ruid, them.euid):
+        raise KernelError(errno.EPERM, f"process {proc.pid} belongs to another user")
+    if me.euid != 0:
+        try:
+            rlim = resource.prlimit(proc.host_pid, resource.RLIMIT_RTPRIO)[0]
+        except OSError:
+            rlim = 0
+        if rlim != resource.RLIM_INFINITY and prio > rlim:
+            raise KernelError(errno.EPERM, "a real-time policy needs privilege or RLIMIT_RTPRIO")
+
+
+@syscall("sched_getscheduler", REWRITE)
+def sched_getscheduler(task, pid: int):
+    """sched_getscheduler(2): the policy, with SCHED_RESET_ON_FORK if set."""
+    proc = _sched_target(task, pid)
+    if hasattr(proc, "vsched"):
+        pol, _, reset = proc.vsched
+        return pol | (SCHED_RESET_ON_FORK if reset else 0)
+    return Native(args={0: _pid_arg(task, pid)}) if pid else Native()
+
+
+@syscall("sched_setparam", REWRITE)
+def sched_setparam(task, pid: int, param: Ptr):
+    """sched_setparam(2): the priority within the current policy."""
+    if param == 0 or pid < 0:
+        raise KernelError(errno.EINVAL, "no param, or a negative pid")
+    proc = _sched_target(task, pid)
+    if not hasattr(proc, "vsched"):
+        return Native(args={0: _pid_arg(task, pid)}) if pid else Native()
+    prio = int.from_bytes(task.read(param, 4), "little", signed=True)
+    if not 1 <= prio <= 99:
+        raise KernelError(errno.EINVAL, f"priority {prio} is outside 1..99")
+    _may_realtime(task, proc, prio)
+    proc.vsched = (proc.vsched[0], prio, proc.vsched[2])
+    return 0
+
+
+@syscall("sched_getparam", REWRITE)
+def sched_getparam(task, pid: int, param: Ptr):
+    """sched_getparam(2): the priority (0 for the policies that are not real-time)."""
+    if param == 0 or pid < 0:
+        raise KernelError(errno.EINVAL, "no param, or a negative pid")
+    proc = _sched_target(task, pid)
+    if not hasattr(proc, "vsched"):
+        return Native(args={0: _pid_arg(task, pid)}) if pid else Native()
+    task.write(param, proc.vsched[1].to_bytes(4, "little"))
+    return 0
+
+
+@syscall("sched_setaffinity", REWRITE, names=(
     "sched_getaffinity", "sched_rr_get_interval", "sched_setattr", "sched_getattr"))
 def sched_of_pid(task, pid: int, a1: Ptr, a2: Ptr):
     """sched_*(2): scheduling of a guest process (pid translated); a negative pid is
@@ -346,24 +435,36 @@ def sched_get_priority_min(task, policy: int):
 # upwards; the guest reads back the value it set.  A child inherits the value
 # at fork.
 
-def _inherit_nice(task, child_pid: int, nice: int) -> None:
+def _inherit_virtual(task, child_pid: int) -> None:
+    """fork: the child gets the parent's virtual nice value and scheduling policy
+    (a real-time policy with SCHED_RESET_ON_FORK becomes SCHED_OTHER)."""
+    parent = task.process
+    attrs = {k: getattr(parent, k) for k in ("vnice", "vsched") if hasattr(parent, k)}
+    if "vsched" in attrs and attrs["vsched"][2]:
+        del attrs["vsched"]
+    if not attrs:
+        return
     proc = task.kernel.pidns.processes.get(child_pid)
     if proc is not None:
-        proc.vnice = nice
+        proc.__dict__.update(attrs)
     else:                                    # its first stop has not come yet
-        task.kernel.__dict__.setdefault("vnice_at_fork", {})[child_pid] = nice
+        task.kernel.__dict__.setdefault("virtual_at_fork", {})[child_pid] = attrs
+
+
+def _virtual(task, proc) -> None:
+    """Pick up what the fork left for a process whose first stop came late."""
+    pending = task.kernel.__dict__.get("virtual_at_fork")
+    if pending and proc.pid in pending:
+        proc.__dict__.update(pending.pop(proc.pid))
 
 
 def _nice_of(task, proc) -> int:
+    _virtual(task, proc)
     if not hasattr(proc, "vnice"):
-        pending = task.kernel.__dict__.get("vnice_at_fork", {})
-        if proc.pid in pending:
-            proc.vnice = pending.pop(proc.pid)
-        else:
-            try:
-                return os.getpriority(os.PRIO_PROCESS, proc.host_pid)
-            except OSError:
-                raise KernelError(errno.ESRCH) from None
+        try:
+            return os.getpriority(os.PRIO_PROCESS, proc.host_pid)
+        except OSError:
+            raise KernelError(errno.ESRCH) from None
     return proc.vnice
 
 

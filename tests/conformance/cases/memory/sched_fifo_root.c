@@ -1,7 +1,6 @@
 /* Root may switch to SCHED_FIFO with a priority in 1..99 and reads it back;
  * priority 0 or 100 for SCHED_FIFO is EINVAL.
  * root: SCHED_FIFO needs CAP_SYS_NICE over the host
- * gap: SCHED_FIFO is refused by the host, since guest root is not root on the host (issue 8)
  */
 #include "case.h"
 
