@@ -406,3 +406,27 @@ def recvfrom(task, fd: int, buf: Ptr, length: Ptr, flags: int, addr: Ptr, lenp: 
             _guest_name(task, addr, lenp, size)
         return r
     return Native(then=back)
+
+
+def _accepted(task, fd: int, addr: int, lenp: int):
+    if addr == 0 or lenp == 0 or not _is_unix_socket(task, fd):
+        return Native()
+    size = int.from_bytes(task.read(lenp, 4), "little")
+
+    def back(r: int) -> int:
+        if r >= 0:
+            _guest_name(task, addr, lenp, size)
+        return r
+    return Native(then=back)
+
+
+@syscall("accept", REWRITE, rule=ArgRule(1, zero64=True, allow=True))
+def accept(task, fd: int, addr: Ptr, lenp: Ptr):
+    """accept(2): natively; a unix peer bound to a pathname is shown by its guest path."""
+    return _accepted(task, fd, addr, lenp)
+
+
+@syscall("accept4", REWRITE, rule=ArgRule(1, zero64=True, allow=True))
+def accept4(task, fd: int, addr: Ptr, lenp: Ptr, flags: int):
+    """accept4(2): natively; a unix peer bound to a pathname is shown by its guest path."""
+    return _accepted(task, fd, addr, lenp)
