@@ -1,8 +1,9 @@
 /* family: files
  * chown(2) rules for an ordinary user: the owner may change the group to one
- * of its own groups (primary or supplementary), not to another (EPERM); it may
- * not give the file away (EPERM), even keeping the uid given explicitly is
- * fine; a non-owner may change nothing; root may set any ids.
+ * of its own groups (primary or supplementary), not to another (EPERM), and
+ * may name its own uid; it may not give the file away (EPERM); a non-owner
+ * may change nothing, not even to the same ids, but chown(-1, -1) asks for no
+ * change and succeeds; root may set any ids.
  * root: uids and gids other than 0 (a user namespace made without privilege maps one id)
  */
 #include "case.h"

@@ -1,9 +1,10 @@
 /* family: files
  * fallocate(2) on tmpfs: mode 0 reserves space and extends the size;
  * FALLOC_FL_KEEP_SIZE reserves without changing the size; PUNCH_HOLE needs
- * KEEP_SIZE (EOPNOTSUPP alone on Linux) and zeroes the range; a length of 0
- * or a negative offset is EINVAL; a read-only fd is EBADF; a directory or pipe
- * is refused (EISDIR? ESPIPE).
+ * KEEP_SIZE (EOPNOTSUPP alone) and zeroes the range; an unknown mode bit is
+ * EOPNOTSUPP; a length of 0 or a negative offset is EINVAL; a fd not open for
+ * writing (a read-only file, a directory) is EBADF, a pipe ESPIPE; an O_APPEND
+ * fd may allocate.
  */
 #include "case.h"
 #include <linux/falloc.h>
