@@ -239,7 +239,8 @@ def do_rename(task, olddirfd, old, newdirfd, new, flags) -> int:
     if task.kernel.vfs.mounts.is_mount_point(src.path) or task.kernel.vfs.mounts.is_mount_point(dst.path):
         raise KernelError(errno.EBUSY)
     src.mount.fs.rename(src.rel, dst.rel, flags)
-    _follow_rename(task, src.path, dst.path, exchange=bool(flags & RENAME_EXCHANGE))
+    if src.st.is_dir or (flags & RENAME_EXCHANGE and dst.st.is_dir):
+        _follow_rename(task, src.path, dst.path, exchange=bool(flags & RENAME_EXCHANGE))
     task.kernel.report.wrote(dst.path)
     return 0
 
@@ -248,7 +249,8 @@ def _follow_rename(task, old: str, new: str, *, exchange: bool) -> None:
     """Working directories, roots and open directories are objects, not strings:
     a process whose cwd was at or below a renamed directory is still in it, at
     its new path (getcwd shows it, relative names resolve from it), and a dirfd
-    still names its directory."""
+    still names its directory.  (Only for directories: the VFS's record of open
+    objects is scanned, which a rename of each file would make costly.)"""
     def moved(p: str) -> str:
         for a, b in ((old, new), (new, old)) if exchange else ((old, new),):
             if p == a or p.startswith(a.rstrip("/") + "/"):
