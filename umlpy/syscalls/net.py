@@ -386,9 +386,34 @@ def sendto(task, fd: int, buf: Ptr, length: Ptr, flags: int, addr: Ptr, addrlen:
     def attempt():
         sent = []
         _via_dir(task, fd, _peer(task, path), "",
-                 lambda s, p: sent.append(s.sendto(data, flags | socket.MSG_DONTWAIT, p)))
+                 lambda s, p: sent.append(_send_as(task, s, data, flags | socket.MSG_DONTWAIT, p)))
         return sent[0]
     return _without_blocking(task, fd, attempt)
+
+
+_cannot_claim: weakref.WeakSet = weakref.WeakSet()      # kernels whose supervisor may not claim a guest's pid
+
+
+def _send_as(task, s: socket.socket, data: bytes, flags: int, alias: str) -> int:
+    """sendto() on the guest's behalf, carrying the guest's credentials.
+
+    The datagram is the supervisor's send, so a receiver with SO_PASSCRED
+    would see the supervisor (pid 0 in the guest's namespace).  Its
+    credentials are given explicitly instead, as the sending process's own
+    (its host pid and ids, which the receiver sees translated into its
+    namespace).  Only a supervisor with CAP_SYS_ADMIN over the host's PID
+    namespace may claim another pid: as an ordinary user the datagram goes
+    out with the supervisor's."""
+    if task.kernel not in _cannot_claim:
+        try:
+            st = os.stat(f"/proc/{task.process.host_pid}")
+            cred = UCRED.pack(task.process.host_pid, st.st_uid, st.st_gid)
+            return s.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_CREDENTIALS, cred)], flags, alias)
+        except PermissionError:
+            _cannot_claim.add(task.kernel)
+        except FileNotFoundError:
+            pass
+    return s.sendto(data, flags, alias)
 
 
 @syscall("recvfrom", REWRITE, rule=ArgRule(4, zero64=True, allow=True))
