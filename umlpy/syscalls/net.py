@@ -192,7 +192,9 @@ def _unix_path(task, addr: int, addrlen: int) -> str | None:
     """The pathname of a sockaddr_un, or None if it is not a pathname unix address."""
     if addr == 0 or addrlen < SA_FAMILY.size:
         return None
-    raw = task.read(addr, min(addrlen, SOCKADDR_UN_SIZE))
+    if addrlen > SOCKADDR_UN_SIZE:
+        return None         # longer than a sockaddr_un: the host's EINVAL, before any path lookup
+    raw = task.read(addr, addrlen)
     family = SA_FAMILY.unpack_from(raw)[0]
     if family != AF_UNIX or len(raw) <= 2 or raw[2] == 0:
         return None
