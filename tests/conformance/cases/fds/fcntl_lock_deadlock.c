@@ -27,7 +27,7 @@ int main(void)
     }
     char ch;
     read(p[0], &ch, 1);
-    struct timespec ts = {0, 100000000};
+    struct timespec ts = {0, 400000000};
     nanosleep(&ts, NULL);                           /* let the child start waiting */
     SHOW("parent waits for 1", lock(fd, F_SETLKW, F_WRLCK, 1));
     SHOW("parent unlocks 0", lock(fd, F_SETLK, F_UNLCK, 0));
