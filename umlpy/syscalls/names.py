@@ -100,12 +100,25 @@ def do_unlink(task, dirfd: int, path: str, flags: int) -> int:
         if not lk.st.is_dir:
             raise KernelError(errno.ENOTDIR)
         lk.mount.fs.rmdir(lk.rel)
+        _cwds_removed(task, lk)
     else:
         if lk.st.is_dir:
             raise KernelError(errno.EISDIR)
         lk.mount.fs.unlink(lk.rel)
     task.kernel.report.wrote(lk.path)
     return 0
+
+
+def _cwds_removed(task, lk) -> None:
+    """Processes whose cwd was the removed directory stay in it, as on Linux."""
+    vfs = task.kernel.vfs
+    live = set()
+    for t in list(task.kernel.pidns.tasks.values()):
+        if t.fs.cwd == lk.path:
+            t.fs.cwd = vfs.cwd_removed(lk.path, lk.st)
+        live.add(t.fs.cwd)
+    for marker in [m for m in vfs.removed if m not in live]:
+        del vfs.removed[marker]             # no process is in it any more
 
 
 @syscall("unlinkat", EMULATE)

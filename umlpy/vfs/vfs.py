@@ -52,6 +52,9 @@ class VFS:
         self._vdir_root = tempfile.mkdtemp(prefix="vdirs.", dir=state_dir)
         self._vdirs: dict[str, str] = {}
         self.placeholders: set[tuple[int, int]] = set()     # host dirs standing for O_PATH objects
+        # Working directories that were removed: the cwd string a process then
+        # holds ("PATH (deleted)", as /proc/PID/cwd shows it) -> (PATH, last stat).
+        self.removed: dict[str, tuple[str, Stat]] = {}
 
     # ------------------------------------------------------------ lookup
     def lstat(self, path: str) -> Stat:
@@ -86,9 +89,17 @@ class VFS:
         check_search = creds is not None and creds.euid != 0
         dir_st: Stat | None = None          # stat of `cur`, when known
         start = self.mounts.find(cur) if no_xdev else None
+        dead = self.removed.get(cur)
         while todo:
             comp = todo.pop()
             if comp == ".":
+                continue
+            if dead is not None and cur in self.removed:
+                # A removed directory (a process's cwd): ".." is still its old
+                # parent, and it holds no names, not even new ones.
+                if comp != "..":
+                    raise KernelError(errno.ENOENT, "the directory was removed")
+                cur, dir_st = split(dead[0])[0], None
                 continue
             if comp == "..":
                 if cur != root:
@@ -135,7 +146,7 @@ class VFS:
             dir_st = st
             checked = last
         if not checked:
-            st = self.lstat(cur)
+            st = dead[1] if dead is not None and cur in self.removed else self.lstat(cur)
         if must_dir and st is not None and not st.is_dir and not st.is_link:
             raise KernelError(errno.ENOTDIR)
         m = self.mounts.find(cur)
@@ -272,6 +283,14 @@ class VFS:
         if len(self.objects) > self.MAX_OBJECTS:      # forget the oldest
             del self.objects[next(iter(self.objects))]
         return fd
+
+    def cwd_removed(self, path: str, st: Stat) -> str:
+        """The directory `path`, some process's cwd, was removed: the string that
+        process's cwd becomes.  It names nothing (getcwd says ENOENT) but "."
+        still stats, with no links left, and ".." is the old parent."""
+        marker = path + " (deleted)"
+        self.removed[marker] = (path, st.with_(nlink=0))
+        return marker
 
     def renamed(self, old: str, new: str, *, exchange: bool = False) -> None:
         """A rename moved `old` (and all below it) to `new`: the objects opened

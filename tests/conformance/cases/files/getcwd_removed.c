@@ -2,7 +2,6 @@
  * A removed working directory: rmdir of the cwd works (it is empty); getcwd is
  * then ENOENT; "." still stats (nlink 0) and ".." is ENOENT; nothing can be
  * created in it (ENOENT); chdir away works.
- * gap: the cwd is kept as a path, so once the directory is gone "." no longer names it (issue 8)
  */
 #include "case.h"
 
