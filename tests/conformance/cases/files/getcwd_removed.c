@@ -1,6 +1,6 @@
 /* family: files
  * A removed working directory: rmdir of the cwd works (it is empty); getcwd is
- * then ENOENT; "." still stats (nlink 0) and ".." is ENOENT; nothing can be
+ * then ENOENT and /proc/self/cwd reads "PATH (deleted)"; "." still stats (nlink 0) and ".." is ENOENT; nothing can be
  * created in it (ENOENT); chdir away works.
  */
 #include "case.h"
@@ -14,6 +14,9 @@ int main(void)
     SHOW("chdir", chdir("/tmp/getcwd_removed/cwd"));
     SHOW("rmdir cwd", rmdir("/tmp/getcwd_removed/cwd"));
     SHOW("getcwd removed", syscall(SYS_getcwd, buf, sizeof buf));
+    memset(buf, 0, sizeof buf);
+    SHOW("readlink /proc/self/cwd", readlink("/proc/self/cwd", buf, sizeof buf - 1));
+    SAY("cwd link=%s", buf);
     SHOW("create in removed", open("g", O_CREAT | O_WRONLY, 0644));
     SHOW("mkdir in removed", mkdir("d", 0755));
     SHOW("chdir back", chdir("/tmp"));
