@@ -1,7 +1,8 @@
 /* family: files
  * A removed working directory: rmdir of the cwd works (it is empty); getcwd is
- * then ENOENT and /proc/self/cwd reads "PATH (deleted)"; "." still stats (nlink 0) and ".." is ENOENT; nothing can be
- * created in it (ENOENT); chdir away works.
+ * then ENOENT and /proc/self/cwd reads "PATH (deleted)"; "." still stats (nlink
+ * 0) and ".." is the old parent; nothing can be created in it (ENOENT); chdir
+ * away works.
  */
 #include "case.h"
 
