@@ -1,8 +1,8 @@
 /* family: files
  * O_PATH descriptors and the calls that take any fd: ftruncate, ioctl, mmap,
- * getdents64 and read are EBADF on an O_PATH fd (a file's, a directory's, a
- * symlink's); fcntl(F_GETFL) shows O_PATH (0x200000) and nothing else.
- * gap: these calls run natively on the host fd that stands for an O_PATH one (opened with access mode 3, a directory, or a placeholder), so the host answers EINVAL, EACCES or EISDIR and F_GETFL shows 3 (issue 8)
+ * getdents64 and read are EBADF on an O_PATH fd (a file's or a directory's);
+ * fcntl(F_GETFL) shows O_PATH (0x200000) and nothing else.
+ * gap: these calls run natively on the host fd that stands for an O_PATH one (a file opened with access mode 3, or the directory itself), so the host answers EINVAL, EACCES or EISDIR and F_GETFL shows 3 (issue 8)
  */
 #include "case.h"
 #include <sys/ioctl.h>
@@ -13,7 +13,6 @@ int main(void)
     int n;
     mkdir("/tmp/open_path_native", 0755);
     close(open("/tmp/open_path_native/f", O_CREAT | O_WRONLY, 0644));
-    symlink("f", "/tmp/open_path_native/l");
     int fd = open("/tmp/open_path_native/f", O_PATH | O_RDWR);
     SHOW("ftruncate", ftruncate(fd, 0));
     SHOW("ioctl", ioctl(fd, FIONREAD, &n));
@@ -22,7 +21,5 @@ int main(void)
     int dfd = open("/tmp/open_path_native", O_PATH | O_DIRECTORY);
     SHOW("getdents dir", syscall(SYS_getdents64, dfd, buf, sizeof buf));
     SHOW("read dir", read(dfd, buf, 1));
-    int lfd = open("/tmp/open_path_native/l", O_PATH | O_NOFOLLOW);
-    SHOW("read symlink", read(lfd, buf, 1));
     return 0;
 }

@@ -1,8 +1,8 @@
 /* family: files
  * O_PATH|O_NOFOLLOW on a symlink opens the link itself: fstat shows S_IFLNK and
  * the target's length as size, readlinkat(fd, "") reads its target,
- * fstatat(fd, "", AT_EMPTY_PATH) describes the link; without O_NOFOLLOW it
- * names the target; O_NOFOLLOW without O_PATH is ELOOP.
+ * fstatat(fd, "", AT_EMPTY_PATH) describes the link, read is EBADF; without
+ * O_NOFOLLOW it names the target; O_NOFOLLOW without O_PATH is ELOOP.
  */
 #include "case.h"
 
@@ -22,6 +22,7 @@ int main(void)
     SHOW("fstatat empty path", fstatat(fd, "", &st, AT_EMPTY_PATH));
     SAY("islnk=%d", S_ISLNK(st.st_mode));
     SHOW("fstatat empty no flag", fstatat(fd, "", &st, 0));
+    SHOW("read", read(fd, buf, 1));
     int fd2 = open("/tmp/open_path_symlink/link", O_PATH);
     fstat(fd2, &st);
     SAY("followed isreg=%d", S_ISREG(st.st_mode));

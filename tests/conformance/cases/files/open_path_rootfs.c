@@ -1,0 +1,20 @@
+/* family: files
+ * O_PATH on a file of the root file system (/etc/passwd): read and pread are
+ * EBADF, as on any O_PATH descriptor; fstat works.
+ * gap: on the root overlay an O_PATH fd of a regular file is still a read-only host fd, so read works; a placeholder would serve it, but tests/test_files.py::test_o_path_descriptors must drop its strict xfail in the same change (issue 8)
+ */
+#include "case.h"
+
+int main(void)
+{
+    char buf[8];
+    struct stat st;
+    int fd = open("/etc/passwd", O_PATH);
+    SHOW("opened", fd >= 0);
+    SHOW("read", read(fd, buf, sizeof buf));
+    SHOW("pread", pread(fd, buf, sizeof buf, 0));
+    SHOW("fstat", fstat(fd, &st));
+    SAY("isreg=%d", S_ISREG(st.st_mode));
+    SHOW("fchmod", fchmod(fd, 0644));
+    return 0;
+}
