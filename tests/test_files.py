@@ -935,8 +935,6 @@ def test_efault_for_bad_pointers(sandbox, cc):
                                          "fstat_buf", "getdents")} | {"still_alive": "0"}
 
 
-@pytest.mark.xfail(strict=True, reason="known limit: seccomp's ADDFD refuses O_PATH files, so the guest "
-                   "gets a read-only descriptor and read() on it succeeds instead of EBADF")
 def test_o_path_descriptors(sandbox, cc):
     out = kv(run_c(sandbox, cc, "opath", r"""
         int main(void) { char p[64], l[128] = {0}, b[16] = {0}; struct stat st;

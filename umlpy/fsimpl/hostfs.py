@@ -53,7 +53,6 @@ class HostFS(FileSystem):
     """A host directory, confined: nothing outside it is reachable."""
 
     name = "hostfs"
-    path_only_fds = True     # a file may be opened with access mode 3 for O_PATH (vfs.open_path)
     cache_limit = 0          # >0: remember lstat results (only for a layer nobody writes)
 
     def __init__(self, host_dir: str, *, readonly: bool = False, name: str | None = None) -> None:
@@ -164,7 +163,9 @@ class HostFS(FileSystem):
             os.close(fd)
 
     def open(self, rel: str, flags: int, mode: int) -> int:
-        if self.readonly and (flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC)):
+        # Access mode 3 (an O_PATH stand-in, vfs.open_path) neither reads nor writes.
+        if self.readonly and (flags & os.O_ACCMODE in (os.O_WRONLY, os.O_RDWR)
+                              or flags & (os.O_CREAT | os.O_TRUNC)):
             raise fail(errno.EROFS)
         mode = host_mode(mode)
         # Never block the supervisor: had a guest thread swapped the name for

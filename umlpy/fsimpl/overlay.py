@@ -332,7 +332,9 @@ class OverlayFS(FileSystem):
 
     # ---------------------------------------------------------- file ops
     def open(self, rel: str, flags: int, mode: int) -> int:
-        if not flags & (WRITE_FLAGS | os.O_CREAT):
+        # Access mode 3 (an O_PATH stand-in, vfs.open_path) is no write: no copy-up.
+        path_only = flags & os.O_ACCMODE == 3 and not flags & (os.O_TRUNC | os.O_APPEND | os.O_CREAT)
+        if path_only or not flags & (WRITE_FLAGS | os.O_CREAT):
             # Reading: try the upper layer's file, then the lower's, directly.
             try:
                 return self.upper.open(rel, flags, mode)

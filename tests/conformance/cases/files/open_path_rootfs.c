@@ -1,7 +1,6 @@
 /* family: files
  * O_PATH on a file of the root file system (/etc/passwd): read and pread are
  * EBADF, as on any O_PATH descriptor; fstat works.
- * gap: on the root overlay an O_PATH fd of a regular file is still a read-only host fd, so read works; a placeholder would serve it, but tests/test_files.py::test_o_path_descriptors must drop its strict xfail in the same change (issue 8)
  */
 #include "case.h"
 
