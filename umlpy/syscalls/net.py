@@ -424,18 +424,12 @@ def recvfrom(task, fd: int, buf: Ptr, length: Ptr, flags: int, addr: Ptr, lenp: 
 
     Only calls that ask for the sender's address stop (the filter lets the
     others run), and only unix sockets wait for the result."""
-    if addr == 0 or lenp == 0 or not _is_unix_socket(task, fd):
-        return Native()
-    size = int.from_bytes(task.read(lenp, 4), "little")
-
-    def back(r: int) -> int:
-        if r >= 0:
-            _guest_name(task, addr, lenp, size)
-        return r
-    return Native(then=back)
+    return _peer_by_guest_name(task, fd, addr, lenp)
 
 
-def _accepted(task, fd: int, addr: int, lenp: int):
+def _peer_by_guest_name(task, fd: int, addr: int, lenp: int):
+    """Run natively; then, for a unix socket, rewrite the peer address it returned
+    (the supervisor's alias of a pathname) to the peer's guest path."""
     if addr == 0 or lenp == 0 or not _is_unix_socket(task, fd):
         return Native()
     size = int.from_bytes(task.read(lenp, 4), "little")
@@ -450,10 +444,10 @@ def _accepted(task, fd: int, addr: int, lenp: int):
 @syscall("accept", REWRITE, rule=ArgRule(1, zero64=True, allow=True))
 def accept(task, fd: int, addr: Ptr, lenp: Ptr):
     """accept(2): natively; a unix peer bound to a pathname is shown by its guest path."""
-    return _accepted(task, fd, addr, lenp)
+    return _peer_by_guest_name(task, fd, addr, lenp)
 
 
 @syscall("accept4", REWRITE, rule=ArgRule(1, zero64=True, allow=True))
 def accept4(task, fd: int, addr: Ptr, lenp: Ptr, flags: int):
     """accept4(2): natively; a unix peer bound to a pathname is shown by its guest path."""
-    return _accepted(task, fd, addr, lenp)
+    return _peer_by_guest_name(task, fd, addr, lenp)
