@@ -15,14 +15,27 @@ static void h(int s, siginfo_t *si, void *u)
 
 static void waitn(int k) { while (n < k) usleep(1000); }
 
+/* fork with SIGCHLD blocked until `child` is set: a child that ends at once
+ * must not be reported before its parent knows its pid. */
+static pid_t fork_child(void)
+{
+    sigset_t chld, old;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, &old);
+    child = fork();
+    if (child != 0)
+        sigprocmask(SIG_SETMASK, &old, 0);
+    return child;
+}
+
 int main(void)
 {
     struct sigaction sa = {0};
     sa.sa_sigaction = h;
     sa.sa_flags = SA_SIGINFO;
     sigaction(SIGCHLD, &sa, 0);
-    child = fork();
-    if (child == 0) { for (;;) pause(); }
+    if (fork_child() == 0) { sigprocmask(SIG_SETMASK, &(sigset_t){0}, 0); for (;;) pause(); }
     kill(child, SIGSTOP);
     waitn(1);
     kill(child, SIGCONT);
@@ -30,8 +43,7 @@ int main(void)
     kill(child, SIGTERM);
     waitn(3);
     waitpid(child, 0, 0);
-    child = fork();
-    if (child == 0) _exit(7);
+    if (fork_child() == 0) _exit(7);
     waitn(4);
     waitpid(child, 0, 0);
     for (int i = 0; i < 4; i++)
@@ -39,8 +51,7 @@ int main(void)
     sa.sa_flags = SA_SIGINFO | SA_NOCLDSTOP;
     sigaction(SIGCHLD, &sa, 0);
     n = 0;
-    child = fork();
-    if (child == 0) { for (;;) pause(); }
+    if (fork_child() == 0) { sigprocmask(SIG_SETMASK, &(sigset_t){0}, 0); for (;;) pause(); }
     kill(child, SIGSTOP);
     usleep(50000);
     SAY("nocldstop: stop reported=%d", n);
