@@ -115,6 +115,6 @@ int uh_addfd(int listener, int tid, int srcfd, int cloexec, int timeout_ms);
 int uh_openat2(int rootfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);
 int uh_pidfd_getfd(int pidfd, int fd);
 int uh_kill_tid(int tgid, int tid, int sig);
-int uh_detached_tmpfs(const char *options, int userns);
+int uh_detached_mount(const char *fstype, const char *options, int userns);
 int uh_inotify_add_watch(int fd, const char *path, uint32_t mask);
 #endif

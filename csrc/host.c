@@ -51,16 +51,19 @@ int uh_inotify_add_watch(int fd, const char *path, uint32_t mask)
     return r < 0 ? -errno : (int)r;
 }
 
-/* A tmpfs that is mounted nowhere: fsopen + fsconfig + fsmount give a
+/* A file system that is mounted nowhere: fsopen + fsconfig + fsmount give a
  * descriptor of its root and no mount-table entry.  It lives while some
  * descriptor of it is open, so it dies with the supervisor (no leftover in
- * /dev/shm, no unmount to forget).  `options` is a comma-separated list
- * of key=value tmpfs options (size=, nr_inodes=, mode=); nosuid, nodev and
- * noexec-free: guests run programs from it.  Returns the fd or -errno. */
-static int make_tmpfs(const char *options)
+ * /dev/shm, no unmount to forget).  `options` is a comma-separated list of
+ * key=value options (tmpfs: size=, nr_inodes=, mode=; devpts: mode=,
+ * ptmxmode=).  A tmpfs is nosuid and nodev, and noexec-free: guests run
+ * programs from it.  A devpts instance holds nothing but its own ptmx and
+ * pty slaves, so it is nosuid and noexec, and must allow devices.
+ * Returns the fd or -errno. */
+static int make_fs(const char *fstype, const char *options)
 {
     char buf[256], *save = NULL;
-    int fs = syscall(SYS_fsopen, "tmpfs", 1 /* FSOPEN_CLOEXEC */);
+    int fs = syscall(SYS_fsopen, fstype, 1 /* FSOPEN_CLOEXEC */);
     if (fs < 0)
         return -errno;
     if (strlen(options) >= sizeof buf) {
@@ -83,8 +86,10 @@ static int make_tmpfs(const char *options)
         close(fs);
         return -e;
     }
-    int mnt = syscall(SYS_fsmount, fs, 1 /* FSMOUNT_CLOEXEC */,
-                      0x2 | 0x4 /* MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV */);
+    unsigned attrs = strcmp(fstype, "devpts") == 0
+        ? 0x2 | 0x8      /* MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC */
+        : 0x2 | 0x4;     /* MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV */
+    int mnt = syscall(SYS_fsmount, fs, 1 /* FSMOUNT_CLOEXEC */, attrs);
     int e = errno;
     close(fs);
     return mnt < 0 ? -e : mnt;
@@ -135,11 +140,11 @@ static int recv_fd(int sock)
     return fd;
 }
 
-/* In the child of tmpfs_via_userns: a user namespace where our ids map to
+/* In the child of fs_via_userns: a user namespace where our ids map to
  * themselves (so that the supervisor, outside, may create files in the
  * tmpfs: their owner must be mapped in the tmpfs's namespace), a mount
  * namespace it owns, the tmpfs.  Sends the fd, or an errno byte. */
-static void tmpfs_child(int sock, const char *options, unsigned uid, unsigned gid)
+static void fs_child(int sock, const char *fstype, const char *options, unsigned uid, unsigned gid)
 {
     char line[64];
     int r;
@@ -156,7 +161,7 @@ static void tmpfs_child(int sock, const char *options, unsigned uid, unsigned gi
         if (r == 0 && write_proc_self("gid_map", line) < 0)
             r = -errno;
         if (r == 0)
-            r = make_tmpfs(options);
+            r = make_fs(fstype, options);
     }
     if (r >= 0 && send_fd(sock, r) == 0)
         _exit(0);
@@ -165,10 +170,10 @@ static void tmpfs_child(int sock, const char *options, unsigned uid, unsigned gi
     _exit(1);
 }
 
-/* The same tmpfs for a supervisor without privilege (rootless mode): made
+/* The same for a supervisor without privilege (rootless mode): made
  * by a short-lived child in a user namespace of its own.  A detached mount
  * is in no mount table, so it outlives that namespace as long as its fd. */
-static int tmpfs_via_userns(const char *options)
+static int fs_via_userns(const char *fstype, const char *options)
 {
     int sv[2], status, fd;
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
@@ -181,7 +186,7 @@ static int tmpfs_via_userns(const char *options)
     }
     if (pid == 0) {
         close(sv[0]);
-        tmpfs_child(sv[1], options, geteuid(), getegid());
+        fs_child(sv[1], fstype, options, geteuid(), getegid());
     }
     close(sv[1]);
     fd = recv_fd(sv[0]);
@@ -191,7 +196,8 @@ static int tmpfs_via_userns(const char *options)
     return fd;
 }
 
-int uh_detached_tmpfs(const char *options, int userns)
+/* A file system of type `fstype` (tmpfs, devpts) mounted nowhere; see make_fs. */
+int uh_detached_mount(const char *fstype, const char *options, int userns)
 {
-    return userns ? tmpfs_via_userns(options) : make_tmpfs(options);
+    return userns ? fs_via_userns(fstype, options) : make_fs(fstype, options);
 }

@@ -317,3 +317,25 @@ def test_boot_runs_roots_login_shell_with_job_control(debian):
         assert c.exitstatus == 3
     finally:
         c.close(force=True)
+
+
+def test_python_pty_and_script(sb):
+    """Python's pty.fork and os.openpty, and util-linux's script, get ptys of the
+    sandbox's own devpts: the child's terminal is /dev/pts/N and a tty."""
+    out = bash(sb, r"""
+        python3 - <<'EOF'
+        import os, pty
+        m, s = os.openpty()
+        print("openpty", os.ttyname(s))
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.write(1, f"child {os.ttyname(0)} {os.isatty(0)} sid={os.getsid(0) == os.getpid()}\n".encode())
+            os._exit(3)
+        data = b""
+        while b"sid=" not in data:
+            data += os.read(fd, 100)
+        print(data.decode().replace("\r", "").strip(), os.waitpid(pid, 0)[1] >> 8)
+        EOF
+        script -qc 'tty' /dev/null | tr -d '\r'
+        """)
+    assert out == "openpty /dev/pts/0\nchild /dev/pts/1 True sid=True 3\n/dev/pts/0\n", out

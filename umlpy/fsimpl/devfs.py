@@ -6,6 +6,13 @@ opened by the supervisor from constant host paths.  /dev/tty and
 none, opening them is ENXIO as for a process with no controlling terminal.
 /dev/fd and /dev/std{in,out,err} are symlinks into /proc/self/fd.
 
+/dev/ptmx and /dev/pts are the sandbox's own devpts instance (devpts(4) with
+newinstance semantics), made on first use and mounted nowhere
+(platform.host.detached_devpts): a guest's ptys are numbered from 0, and no
+pty of the host or of another sandbox is in it, so /dev/pts/N can only ever
+name one of the sandbox's own.  The pty is the host kernel's, so line
+discipline, job control and hangups are Linux's own.
+
 Every node has a fixed inode number from one table (the root 1, then the
 entries in listing order), so numbers are distinct and the same in every run.
 """
@@ -16,13 +23,15 @@ import os
 import stat as S
 import time
 
-from umlpy.vfs.fs import DT_CHR, DT_LNK, FileSystem, Stat, fail
+from umlpy.platform import host as host_calls
+from umlpy.vfs.fs import DT_CHR, DT_DIR, DT_LNK, FileSystem, Stat, fail
 
 HOST_DEVICES = ("null", "zero", "full", "random", "urandom")
 LINKS = {"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1",
          "stderr": "/proc/self/fd/2"}
 TERMINALS = ("tty", "console")
-INODES = {name: ino for ino, name in enumerate(("", *HOST_DEVICES, *TERMINALS, *LINKS), start=1)}
+INODES = {name: ino for ino, name in enumerate(("", *HOST_DEVICES, *TERMINALS, *LINKS, "pts", "ptmx"),
+                                               start=1)}
 
 
 class DevFS(FileSystem):
@@ -32,6 +41,39 @@ class DevFS(FileSystem):
     def __init__(self, tty: str | None) -> None:
         self.tty = tty
         self.t0 = time.time_ns()
+        self._devpts = -1                 # the devpts instance, once a guest wants a pty
+
+    def close(self) -> None:
+        if self._devpts >= 0:
+            os.close(self._devpts)
+            self._devpts = -1
+
+    # ------------------------------------------------------- the ptys
+    def _pts_path(self, name: str) -> str:
+        """Our path of `name` (ptmx or a slave's number) in the sandbox's devpts."""
+        if self._devpts < 0:
+            try:
+                self._devpts = host_calls.detached_devpts()
+            except OSError as e:
+                raise fail(errno.ENODEV, f"no devpts instance: {e.strerror}") from None
+        return f"{host_calls.fd_path(self._devpts)}/{name}"
+
+    @staticmethod
+    def _pts_name(name: str) -> str | None:
+        """The devpts entry a /dev name stands for: ptmx, or pts/N."""
+        if name == "ptmx":
+            return "ptmx"
+        head, _, rest = name.partition("/")
+        if head == "pts" and rest and "/" not in rest and (rest.isdigit() or rest == "ptmx"):
+            return rest
+        return None
+
+    def _pts_stat(self, entry: str) -> Stat:
+        try:
+            st = Stat.from_host(os.stat(self._pts_path(entry)))
+        except OSError:
+            raise fail(errno.ENOENT) from None
+        return st
 
     def _host(self, name: str) -> str | None:
         if name in HOST_DEVICES:
@@ -43,9 +85,16 @@ class DevFS(FileSystem):
     def lstat(self, rel: str) -> Stat:
         name = rel.strip("/")
         t = self.t0
-        if name == "":
+        if name in ("", "pts"):
             return Stat(S.S_IFDIR | 0o755, ino=INODES[name], nlink=2,
                         atime_ns=t, mtime_ns=t, ctime_ns=t)
+        entry = self._pts_name(name)
+        if entry is not None:
+            st = self._pts_stat(entry)
+            if name == "ptmx":                # a node of /dev itself, as on Linux (devtmpfs)
+                return st.with_(mode=S.S_IFCHR | 0o666, ino=INODES[name], dev=0, uid=0, gid=0,
+                                atime_ns=t, mtime_ns=t, ctime_ns=t)
+            return st
         if name in LINKS:
             return Stat(S.S_IFLNK | 0o777, ino=INODES[name], size=len(LINKS[name]),
                         atime_ns=t, mtime_ns=t, ctime_ns=t)
@@ -66,17 +115,24 @@ class DevFS(FileSystem):
         raise fail(errno.EINVAL)
 
     def listdir(self, rel: str) -> list[tuple[str, int, int]]:
-        if rel.strip("/"):
+        name = rel.strip("/")
+        if name == "pts":
+            if self._devpts < 0:             # no pty yet: an empty instance has only ptmx
+                return [("ptmx", DT_CHR, self._pts_stat("ptmx").ino)]
+            entries = sorted(os.listdir(self._pts_path("")), key=lambda n: (not n.isdigit(), n.zfill(12)))
+            return [(n, DT_CHR, self._pts_stat(n).ino) for n in entries]
+        if name:
             raise fail(errno.ENOTDIR)
-        names = [(n, DT_CHR) for n in HOST_DEVICES + TERMINALS]
-        names += [(n, DT_LNK) for n in LINKS]
+        names = [(n, DT_CHR) for n in HOST_DEVICES + TERMINALS + ("ptmx",)]
+        names += [(n, DT_LNK) for n in LINKS] + [("pts", DT_DIR)]
         return [(n, t, self.lstat("/" + n).ino) for n, t in names]
 
     def open(self, rel: str, flags: int, mode: int) -> int:
         name = rel.strip("/")
         if name in TERMINALS and self.tty is None:
             raise fail(errno.ENXIO, "no controlling terminal")
-        host = self._host(name)
+        entry = self._pts_name(name)
+        host = self._host(name) if entry is None else self._pts_path(entry)
         if host is None:
             raise fail(errno.ENOENT if name else errno.EISDIR)
         keep = os.O_ACCMODE | os.O_NONBLOCK | os.O_APPEND | os.O_NOCTTY

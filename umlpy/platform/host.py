@@ -105,9 +105,20 @@ def detached_tmpfs(size: int, mode: int = 0o700) -> int:
     opts = f"mode={mode:o}"
     if size:
         opts += f",size={size},nr_inodes={max(size // 2048, 16384)}"
-    r = lib.uh_detached_tmpfs(opts.encode(), int(not privileged()))
+    return _detached_mount("tmpfs", opts)
+
+
+def detached_devpts() -> int:
+    """A devpts instance of the sandbox's own, mounted nowhere: the O_PATH-like fd of
+    its root, holding `ptmx` and the slaves `N` of the ptys opened through it; raises
+    OSError.  Its pty numbers start at 0 and no other pty of the host is in it."""
+    return _detached_mount("devpts", "mode=620,ptmxmode=666")
+
+
+def _detached_mount(fstype: str, options: str) -> int:
+    r = lib.uh_detached_mount(fstype.encode(), options.encode(), int(not privileged()))
     if r < 0:
-        raise OSError(-r, f"tmpfs: {os.strerror(-r)}")
+        raise OSError(-r, f"{fstype}: {os.strerror(-r)}")
     return r
 
 
