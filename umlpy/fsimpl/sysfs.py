@@ -138,7 +138,8 @@ class CgroupFS(_ReadOnlyTreeFS):
 
     def __init__(self, kernel) -> None:
         self.kernel = kernel
-        lines = lambda f: lambda: (f() + "\n").encode()      # noqa: E731
+        def lines(text: Callable[[], str]) -> Callable[[], bytes]:
+            return lambda: (text() + "\n").encode()
         root = {
             "cgroup.controllers": lines(lambda: "cpu memory pids"),
             "cgroup.subtree_control": lines(lambda: ""),
