@@ -76,6 +76,7 @@ CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 CLONE_NEWTIME = 0x80                   # clone3 and unshare only (the exit-signal byte in clone)
 CLONE_INTO_CGROUP = 0x200000000        # clone3 only
+CLONE_SYSVSEM = 0x40000
 CLONE_NAMESPACES = (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER
                     | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWTIME)     # every new-namespace flag
 

@@ -14,7 +14,11 @@ import resource
 
 from umlpy.abi.errno import KernelError
 from umlpy.abi.linux import (
+    CLONE_FILES,
+    CLONE_FS,
     CLONE_NAMESPACES,
+    CLONE_SIGHAND,
+    CLONE_SYSVSEM,
     CLONE_THREAD,
     CLONE_UNTRACED,
     CLONE_VFORK,
@@ -68,6 +72,28 @@ def clone(task, flags: Ptr, stack: Ptr, ptid: Ptr, ctid: Ptr, tls: Ptr):
     if flags & CLONE_UNTRACED:
         return Native(args={0: flags & ~CLONE_UNTRACED}, then=then)
     return Native(then=then)
+
+
+UNSHARE_FLAGS = (CLONE_THREAD | CLONE_FS | CLONE_SIGHAND | CLONE_VM | CLONE_FILES | CLONE_SYSVSEM
+                 | CLONE_NAMESPACES)
+
+
+@syscall("unshare", REWRITE)
+def unshare(task, flags: int):
+    """unshare(2): stop sharing the fd table, the fs context (root, cwd, umask) or the
+    SysV semaphore undo list with other threads and processes.  The host unshares its
+    own copies; for CLONE_FS the guest kernel's record of root and cwd is copied too.
+    New namespaces are not built yet: EPERM, as for a caller without the privilege."""
+    if flags & ~UNSHARE_FLAGS & 0xFFFFFFFF or flags < 0:
+        raise KernelError(errno.EINVAL, f"unknown unshare flags {flags:#x}")
+    if flags & CLONE_NAMESPACES:
+        raise KernelError(errno.EPERM, "namespaces cannot be created inside the sandbox yet")
+
+    def done(r: int) -> int:
+        if r == 0 and flags & CLONE_FS:
+            task.fs = task.fs.copy()
+        return r
+    return Native(then=done)
 
 
 @syscall("fork", REWRITE)
