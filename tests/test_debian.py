@@ -339,3 +339,26 @@ def test_python_pty_and_script(sb):
         script -qc 'tty' /dev/null | tr -d '\r'
         """)
     assert out == "openpty /dev/pts/0\nchild /dev/pts/1 True sid=True 3\n/dev/pts/0\n", out
+
+
+def test_python_multiprocessing_and_pass_fds(sb):
+    """multiprocessing's Pool and Lock (POSIX semaphores in /dev/shm), and subprocess's
+    pass_fds: the child holds exactly stdio, the passed fd (and ls's own directory fd)."""
+    out = bash(sb, r"""
+        python3 - <<'EOF'
+        import multiprocessing as mp, os, subprocess
+        def square(x):
+            return x * x
+        if __name__ == "__main__":
+            with mp.Pool(2) as p:
+                print("pool", p.map(square, range(5)))
+            lock = mp.Lock()
+            with lock:
+                print("lock held")
+            fds = [os.open("/dev/null", os.O_RDONLY) for _ in range(20)]
+            keep = fds[7]
+            out = subprocess.run(["ls", "/proc/self/fd"], pass_fds=[keep], capture_output=True, text=True)
+            print("child fds", sorted(map(int, out.stdout.split())) == [0, 1, 2, 3, keep])
+        EOF
+        """, timeout=60)
+    assert out == "pool [0, 1, 4, 9, 16]\nlock held\nchild fds True\n", out
