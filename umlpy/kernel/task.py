@@ -50,11 +50,20 @@ class Process:
         self.alive = True
         self.reaped = False
         self.killed_by = 0          # guest init: the signal whose default action we took for it
+        # Virtual scheduling (syscalls/thread.py), None while the host's own applies:
+        self.vnice: int | None = None                     # the nice value the guest set
+        self.vsched: tuple[int, int, bool] | None = None  # (SCHED_FIFO/RR, priority, reset on fork)
         self.pidfd: int | None = None
         if parent is not None:
             parent.children.add(self)
             self.creds = parent.creds.copy()
             self.argv, self.exe, self.comm = parent.argv, parent.exe, parent.comm
+
+    def inherit_scheduling(self, forker: "Process") -> None:
+        """fork: the child gets the forking process's virtual nice value and policy
+        (a real-time policy with SCHED_RESET_ON_FORK becomes the host's)."""
+        self.vnice = forker.vnice
+        self.vsched = forker.vsched if forker.vsched is not None and not forker.vsched[2] else None
 
     def open_pidfd(self, pidfd_open) -> None:
         try:

@@ -52,10 +52,7 @@ def _start_clone(task, flags: int, ptid: int, ctid: int):
         task.clone_args = None
         if r <= 0:
             return r
-        child = task.kernel.pidns.from_native(r)
-        if not flags & CLONE_THREAD:
-            _inherit_virtual(task, child)
-        return child
+        return task.kernel.pidns.from_native(r)
     return done
 
 
@@ -344,29 +341,44 @@ def _sched_target(task, pid: int):
     proc = task.kernel.pidns.processes.get(pid or task.process.pid)
     if proc is None or not proc.alive:
         raise KernelError(errno.ESRCH, f"no process {pid}")
-    _virtual(task, proc)
     return proc
+
+
+def _host_sched(task, pid: int) -> Native:
+    """The host's own scheduling call for `pid` (0: the caller)."""
+    return Native(args={0: _pid_arg(task, pid)}) if pid else Native()
+
+
+def _param_target(task, pid: int, param: int):
+    """The process a sched_*param call names; EINVAL first, as Linux checks."""
+    if param == 0 or pid < 0:
+        raise KernelError(errno.EINVAL, "no param, or a negative pid")
+    return _sched_target(task, pid)
+
+
+def _rt_priority(task, proc, prio: int) -> int:
+    """`prio` as a real-time priority for `proc`: EINVAL outside 1..99, EPERM."""
+    if not 1 <= prio <= 99:
+        raise KernelError(errno.EINVAL, f"priority {prio} is outside 1..99")
+    _may_realtime(task, proc, prio)
+    return prio
 
 
 @syscall("sched_setscheduler", REWRITE)
 def sched_setscheduler(task, pid: int, policy: int, param: Ptr):
     """sched_setscheduler(2): set the policy and priority; SCHED_FIFO and SCHED_RR
     (priority 1..99, root only: EPERM) are virtual, the others the host's."""
-    if param == 0 or pid < 0:
-        raise KernelError(errno.EINVAL, "no param, or a negative pid")
     reset = bool(policy & SCHED_RESET_ON_FORK)
     pol = policy & ~SCHED_RESET_ON_FORK
     if pol not in (SCHED_FIFO, SCHED_RR):
-        proc = _sched_target(task, pid)
-        if hasattr(proc, "vsched"):
-            del proc.vsched
-        return Native(args={0: _pid_arg(task, pid)}) if pid else Native()
-    prio = int.from_bytes(task.read(param, 4), "little", signed=True)
+        proc = _param_target(task, pid, param)
+        proc.vsched = None
+        return _host_sched(task, pid)
+    if param == 0 or pid < 0:
+        raise KernelError(errno.EINVAL, "no param, or a negative pid")
+    prio = int.from_bytes(task.read(param, 4), "little", signed=True)     # EFAULT before ESRCH
     proc = _sched_target(task, pid)
-    if not 1 <= prio <= 99:
-        raise KernelError(errno.EINVAL, f"priority {prio} is outside 1..99")
-    _may_realtime(task, proc, prio)
-    proc.vsched = (pol, prio, reset)
+    proc.vsched = (pol, _rt_priority(task, proc, prio), reset)
     return 0
 
 
@@ -387,36 +399,30 @@ def _may_realtime(task, proc, prio: int) -> None:
 def sched_getscheduler(task, pid: int):
     """sched_getscheduler(2): the policy, with SCHED_RESET_ON_FORK if set."""
     proc = _sched_target(task, pid)
-    if hasattr(proc, "vsched"):
+    if proc.vsched is not None:
         pol, _, reset = proc.vsched
         return pol | (SCHED_RESET_ON_FORK if reset else 0)
-    return Native(args={0: _pid_arg(task, pid)}) if pid else Native()
+    return _host_sched(task, pid)
 
 
 @syscall("sched_setparam", REWRITE)
 def sched_setparam(task, pid: int, param: Ptr):
     """sched_setparam(2): the priority within the current policy."""
-    if param == 0 or pid < 0:
-        raise KernelError(errno.EINVAL, "no param, or a negative pid")
-    proc = _sched_target(task, pid)
-    if not hasattr(proc, "vsched"):
-        return Native(args={0: _pid_arg(task, pid)}) if pid else Native()
+    proc = _param_target(task, pid, param)
+    if proc.vsched is None:
+        return _host_sched(task, pid)
+    pol, _, reset = proc.vsched
     prio = int.from_bytes(task.read(param, 4), "little", signed=True)
-    if not 1 <= prio <= 99:
-        raise KernelError(errno.EINVAL, f"priority {prio} is outside 1..99")
-    _may_realtime(task, proc, prio)
-    proc.vsched = (proc.vsched[0], prio, proc.vsched[2])
+    proc.vsched = (pol, _rt_priority(task, proc, prio), reset)
     return 0
 
 
 @syscall("sched_getparam", REWRITE)
 def sched_getparam(task, pid: int, param: Ptr):
     """sched_getparam(2): the priority (0 for the policies that are not real-time)."""
-    if param == 0 or pid < 0:
-        raise KernelError(errno.EINVAL, "no param, or a negative pid")
-    proc = _sched_target(task, pid)
-    if not hasattr(proc, "vsched"):
-        return Native(args={0: _pid_arg(task, pid)}) if pid else Native()
+    proc = _param_target(task, pid, param)
+    if proc.vsched is None:
+        return _host_sched(task, pid)
     task.write(param, proc.vsched[1].to_bytes(4, "little"))
     return 0
 
@@ -461,32 +467,8 @@ def sched_get_priority_min(task, policy: int):
 # upwards; the guest reads back the value it set.  A child inherits the value
 # at fork.
 
-def _inherit_virtual(task, child_pid: int) -> None:
-    """fork: the child gets the parent's virtual nice value and scheduling policy
-    (a real-time policy with SCHED_RESET_ON_FORK becomes SCHED_OTHER)."""
-    parent = task.process
-    attrs = {k: getattr(parent, k) for k in ("vnice", "vsched") if hasattr(parent, k)}
-    if "vsched" in attrs and attrs["vsched"][2]:
-        del attrs["vsched"]
-    if not attrs:
-        return
-    proc = task.kernel.pidns.processes.get(child_pid)
-    if proc is not None:
-        proc.__dict__.update(attrs)
-    else:                                    # its first stop has not come yet
-        task.kernel.__dict__.setdefault("virtual_at_fork", {})[child_pid] = attrs
-
-
-def _virtual(task, proc) -> None:
-    """Pick up what the fork left for a process whose first stop came late."""
-    pending = task.kernel.__dict__.get("virtual_at_fork")
-    if pending and proc.pid in pending:
-        proc.__dict__.update(pending.pop(proc.pid))
-
-
 def _nice_of(task, proc) -> int:
-    _virtual(task, proc)
-    if not hasattr(proc, "vnice"):
+    if proc.vnice is None:
         try:
             return os.getpriority(os.PRIO_PROCESS, proc.host_pid)
         except OSError:
