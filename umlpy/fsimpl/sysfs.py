@@ -30,8 +30,8 @@ import re
 import stat as S
 from collections.abc import Callable
 
-from umlpy.fsimpl.procfs.nodes import Node, dir_node, file_node, inode, memfd_with, read_host
-from umlpy.vfs.fs import DT_DIR, DT_REG, FileSystem, Stat, fail
+from umlpy.fsimpl.procfs.nodes import Node, inode, memfd_with, read_host, tree_node
+from umlpy.vfs.fs import FileSystem, Stat, fail
 
 SYS_DEV = os.makedev(0, 21)
 CGROUP_DEV = os.makedev(0, 22)
@@ -63,16 +63,7 @@ class _Tree:
         self.time = time
 
     def node(self, rel: str) -> Node:
-        here: object = self.root
-        for part in (p for p in rel.split("/") if p):
-            if not isinstance(here, dict) or part not in here:
-                raise fail(errno.ENOENT)
-            here = here[part]
-        if isinstance(here, dict):
-            entries = here
-            return dir_node(lambda: [(n, DT_DIR if isinstance(v, dict) else DT_REG)
-                                     for n, v in entries.items()], time=self.time)
-        return file_node(here, time=self.time)
+        return tree_node(self.root, [p for p in rel.split("/") if p], self.time)
 
 
 class _ReadOnlyTreeFS(FileSystem):

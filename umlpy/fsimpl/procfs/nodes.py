@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 from umlpy.platform.host import memfd
-from umlpy.vfs.fs import Stat, fail
+from umlpy.vfs.fs import DT_DIR, DT_REG, Stat, fail
 
 if TYPE_CHECKING:
     from umlpy.kernel.task import Process, Task
@@ -66,6 +66,21 @@ def file_node(read: Callable[[], bytes], perm: int = 0o444, **kw) -> Node:
 
 def link_node(target: Callable[[], str], **kw) -> Node:
     return Node(S.S_IFLNK, 0o777, link=target, **kw)
+
+
+def tree_node(tree: dict, parts: list[str], time: float) -> Node:
+    """The node at `parts` in a tree of nested dicts (a dict is a directory, a
+    callable a read-only file's content): /proc/sys, and sysfs."""
+    here: object = tree
+    for name in parts:
+        if not isinstance(here, dict) or name not in here:
+            raise fail(errno.ENOENT)
+        here = here[name]
+    if isinstance(here, dict):
+        entries = here
+        return dir_node(lambda: [(k, DT_DIR if isinstance(v, dict) else DT_REG)
+                                 for k, v in entries.items()], time=time)
+    return file_node(here, time=time)
 
 
 def const(s: str) -> Callable[[], bytes]:

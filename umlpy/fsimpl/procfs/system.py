@@ -12,14 +12,12 @@ fs/nr_open and vm/max_map_count).
 """
 from __future__ import annotations
 
-import errno
 import os
 import time
 import uuid
 from typing import Callable
 
-from umlpy.fsimpl.procfs.nodes import Node, const, dir_node, file_node, host_copy, read_host
-from umlpy.vfs.fs import DT_DIR, DT_REG, fail
+from umlpy.fsimpl.procfs.nodes import Node, const, host_copy, read_host, tree_node
 
 
 class SystemFiles:
@@ -46,16 +44,7 @@ class SystemFiles:
 
     def sys_node(self, rest: list[str], t: float) -> Node:
         """The node at `rest` below /proc/sys."""
-        node = self._sys
-        for name in rest:
-            if not isinstance(node, dict) or name not in node:
-                raise fail(errno.ENOENT)
-            node = node[name]
-        if isinstance(node, dict):
-            sub = node
-            return dir_node(lambda: [(k, DT_DIR if isinstance(v, dict) else DT_REG)
-                                     for k, v in sub.items()], time=t)
-        return file_node(node, perm=0o444, time=t)
+        return tree_node(self._sys, rest, t)
 
     # ------------------------------------------------------------ files
     def _uptime(self) -> bytes:
