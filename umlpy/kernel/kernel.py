@@ -34,6 +34,7 @@ from umlpy.abi.linux import (
 )
 from umlpy.kernel.creds import Creds
 from umlpy.kernel.dispatch import Call, Dispatcher
+from umlpy.kernel.ipc import SysvIpc
 from umlpy.kernel.limits import KNOWN as KNOWN_LIMITS
 from umlpy.kernel.limits import Enforcement, default_disk, show
 from umlpy.kernel.loader import prepare_exec
@@ -174,6 +175,7 @@ class Kernel:
         self.pidns = PidNamespace()
         self.hostname = config.hostname
         self.domainname = "(none)"
+        self.sysvipc = SysvIpc()                   # guest owners of SysV IPC objects (kernel/ipc.py)
         self.tracing = config.trace is not None
         self.report = Report()
         self.boot_time = time.time()

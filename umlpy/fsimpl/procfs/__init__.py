@@ -31,9 +31,11 @@ dispatch of a path to the part of the tree that serves it.
   maps.py     /proc/PID/maps and smaps
   mounts.py   /proc/mounts, /proc/PID/mounts and mountinfo
   net.py      /proc/net and /proc/PID/net
+  ns.py       /proc/PID/ns
   system.py   cpuinfo, meminfo, uptime, loadavg, stat, ... and /proc/sys
+  sysvipc.py  /proc/sysvipc/{msg,sem,shm}
 
-Not provided, among others: /proc/PID/ns, /proc/PID/mem, /proc/PID/io, and
+Not provided, among others: /proc/PID/mem, /proc/PID/io, and
 writes under /proc/sys.
 """
 from __future__ import annotations
@@ -51,9 +53,11 @@ from umlpy.fsimpl.procfs.nodes import (
     inode,
     link_node,
     memfd_with,
+    tree_node,
 )
 from umlpy.fsimpl.procfs.pid import PidDirs
 from umlpy.fsimpl.procfs.system import SystemFiles
+from umlpy.fsimpl.procfs.sysvipc import SYSVIPC, sysvipc_file
 from umlpy.vfs.fs import DT_DIR, DT_LNK, DT_REG, FileSystem, Stat, fail
 
 # Top-level links into the reader's own directory, as on Linux.
@@ -126,6 +130,8 @@ class ProcFS(FileSystem):
             return link_node(lambda: f"{me().pid}/task/{me().tid}", time=boot)
         if head == "sys":
             return self.system.sys_node(rest, boot)
+        if head == "sysvipc":
+            return tree_node({k: (lambda k=k: sysvipc_file(self.kernel, k)) for k in SYSVIPC}, rest, boot)
         if not rest and head in LINKS:
             return link_node(lambda: LINKS[head], time=boot)
         read = self.system.files().get(head) if not rest else None
@@ -135,6 +141,6 @@ class ProcFS(FileSystem):
 
     def _root_entries(self) -> list[tuple[str, int]]:
         out = [(n, DT_LNK) for n in LINKS] + [(n, DT_REG) for n in self.system.files()]
-        out += [("self", DT_LNK), ("thread-self", DT_LNK), ("sys", DT_DIR)]
+        out += [("self", DT_LNK), ("thread-self", DT_LNK), ("sys", DT_DIR), ("sysvipc", DT_DIR)]
         out += [(str(p.pid), DT_DIR) for p in self.pids.visible()]
         return out
