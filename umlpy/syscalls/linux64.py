@@ -38,6 +38,10 @@ OWN_IPC = ("POSIX message queues live in the sandbox's own IPC namespace: a queu
 OWN_SYSV = ("SysV IPC objects live in the sandbox's own IPC namespace; the id's access was checked "
             "by the guest kernel when the caller got it (*get, shmat), not again at each operation "
             "(a stop costs ~15 us, the call ~0.5 us: docs/design.md)")
+OWN_AIO = ("Linux AIO acts on descriptors and memory the guest already owns, as pread/pwrite/fsync/poll do: "
+           "the context is a mapping in the caller's own address space, found by id in its own mm only, and "
+           "IOCB_FLAG_RESFD names one of its own eventfds; the events reserved count against the host's "
+           "fs.aio-max-nr, shared with the host")
 
 TABLE = SyscallTable([
     native(0, "read", OWN_FDS),
@@ -265,11 +269,11 @@ TABLE = SyscallTable([
     serve(203, "sched_setaffinity", thread.sched_of_pid),
     serve(204, "sched_getaffinity", thread.sched_of_pid),
     deny(205, "set_thread_area", ENOSYS, "obsolete"),
-    deny(206, "io_setup", ENOSYS, "Linux AIO is not supported"),
-    deny(207, "io_destroy", ENOSYS, "Linux AIO is not supported"),
-    deny(208, "io_getevents", ENOSYS, "Linux AIO is not supported"),
-    deny(209, "io_submit", ENOSYS, "Linux AIO is not supported"),
-    deny(210, "io_cancel", ENOSYS, "Linux AIO is not supported"),
+    native(206, "io_setup", OWN_AIO),
+    native(207, "io_destroy", OWN_AIO),
+    native(208, "io_getevents", OWN_AIO),
+    native(209, "io_submit", OWN_AIO),
+    native(210, "io_cancel", OWN_AIO),
     deny(211, "get_thread_area", ENOSYS, "obsolete"),
     deny(212, "lookup_dcookie", EPERM, "host administration is not allowed"),
     native(213, "epoll_create", OWN_FDS),
@@ -397,7 +401,7 @@ TABLE = SyscallTable([
     native(330, "pkey_alloc", OWN_MEMORY),
     native(331, "pkey_free", OWN_MEMORY),
     serve(332, "statx", stat_.statx),
-    deny(333, "io_pgetevents", ENOSYS, "Linux AIO is not supported"),
+    native(333, "io_pgetevents", OWN_AIO),
     native(334, "rseq", OWN_MEMORY),
     serve(424, "pidfd_send_signal", signal_.pidfd_send_signal),
     deny(425, "io_uring_setup", ENOSYS, "io_uring bypasses syscall interception"),
