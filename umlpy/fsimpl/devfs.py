@@ -30,6 +30,21 @@ HOST_DEVICES = ("null", "zero", "full", "random", "urandom")
 LINKS = {"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1",
          "stderr": "/proc/self/fd/2"}
 TERMINALS = ("tty", "console")
+# The device numbers the guest kernel serves, for device nodes the guest
+# makes with mknod anywhere (fsimpl/vmeta.py): (major, minor) -> /dev name.
+# Any other character device, and every block device, opens with ENXIO.
+SERVED = {(1, 3): "null", (1, 5): "zero", (1, 7): "full", (1, 8): "random", (1, 9): "urandom",
+          (5, 0): "tty", (5, 1): "console"}
+
+
+def served_device(mode: int, rdev: int) -> str | None:
+    """The /dev name of the device a node of `mode` and `rdev` stands for, if served."""
+    if not S.S_ISCHR(mode):
+        return None
+    major, minor = (rdev >> 8) & 0xFFF, (rdev & 0xFF) | ((rdev >> 12) & 0xFFF00)
+    return SERVED.get((major, minor))
+
+
 INODES = {name: ino for ino, name in enumerate(("", *HOST_DEVICES, *TERMINALS, *LINKS, "pts", "ptmx"),
                                                start=1)}
 

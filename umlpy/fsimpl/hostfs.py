@@ -16,6 +16,7 @@ import stat as S
 
 from umlpy.abi.errno import KernelError
 from umlpy.abi.linux import O_TMPFILE, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS
+from umlpy.fsimpl.vmeta import InodeMeta
 from umlpy.platform.host import openat2
 from umlpy.vfs.fs import FileSystem, Stat, dtype_of, fail, guest_owner, split
 
@@ -62,6 +63,7 @@ class HostFS(FileSystem):
         self._cache: dict[str, object] = {}
         self.owners: dict[str, tuple[int, int]] = {}     # virtual chown, in memory
         self.setid: dict[str, int] = {}                  # virtual set-id bits, by path
+        self.meta = InodeMeta()          # device nodes and xattrs, by host inode (fsimpl/vmeta.py)
         # New host objects go to the directory's host owner (a user's rw bind
         # must not fill up with root's files); None when that is us anyway,
         # or when we are not root and could not give them away.
@@ -108,7 +110,14 @@ class HostFS(FileSystem):
         if own:
             st = st.with_(uid=own[0], gid=own[1])
         bits = self.setid.get(rel)
-        return st.with_(mode=st.mode | bits) if bits else st
+        if bits:
+            st = st.with_(mode=st.mode | bits)
+        if self.meta:
+            rec = self.meta.get(st.ino)
+            if rec is not None and rec.dev is not None and st.is_reg:
+                # A device node: an empty regular host file stands for it.
+                st = st.with_(mode=rec.dev[0] | S.S_IMODE(st.mode), rdev=rec.dev[1], size=0, blocks=0)
+        return st
 
     def _lstat_cached(self, rel: str) -> Stat:
         if self.cache_limit:
@@ -155,7 +164,12 @@ class HostFS(FileSystem):
                 for ent in it:
                     try:
                         st = ent.stat(follow_symlinks=False)
-                        out.append((ent.name, dtype_of(st.st_mode), st.st_ino))
+                        mode = st.st_mode
+                        if self.meta:
+                            rec = self.meta.get(st.st_ino)
+                            if rec is not None and rec.dev is not None:
+                                mode = rec.dev[0]
+                        out.append((ent.name, dtype_of(mode), st.st_ino))
                     except OSError:
                         continue
             return out
@@ -262,12 +276,31 @@ class HostFS(FileSystem):
         self._set_setid(rel, mode)
 
     def rmdir(self, rel: str) -> None:
+        gone = self._host_ino(rel)
         self._mutate(rel, lambda d, n: os.rmdir(n, dir_fd=d))
         self._forget(rel)
+        if gone is not None:
+            self.meta.forget(gone[0])
 
     def unlink(self, rel: str) -> None:
+        gone = self._host_ino(rel)
         self._mutate(rel, lambda d, n: os.unlink(n, dir_fd=d))
         self._forget(rel)
+        if gone is not None:
+            self.meta.unlinked(gone[0], rel, last=gone[1] <= 1)
+
+    def _host_ino(self, rel: str) -> tuple[int, int] | None:
+        """(host inode, link count) of `rel` if it has a virtual record (else None);
+        a directory counts as one link (removing its name removes it)."""
+        if not self.meta:
+            return None
+        try:
+            st = self._lstat_cached(rel)
+        except KernelError:
+            return None
+        if self.meta.get(st.ino) is None:
+            return None
+        return st.ino, 1 if st.is_dir else st.nlink
 
     def _forget(self, rel: str) -> None:
         self.owners.pop(rel, None)
@@ -309,6 +342,9 @@ class HostFS(FileSystem):
         for table in (self.owners, self.setid):
             if old in table:
                 table[new] = table[old]
+        rec = self._host_ino(old)
+        if rec is not None:
+            self.meta.linked(rec[0], new)
 
     def rename(self, old: str, new: str, flags: int = 0) -> None:
         """rename, with RENAME_NOREPLACE and RENAME_EXCHANGE done by the host's renameat2
@@ -317,11 +353,21 @@ class HostFS(FileSystem):
             raise fail(errno.EROFS)
         if flags & RENAME_WHITEOUT:
             raise fail(errno.EINVAL, "RENAME_WHITEOUT would make a device node on the host")
+        replaced = None if flags & RENAME_EXCHANGE else self._host_ino(new)
+        if replaced is not None and self._host_ino(old) == replaced:
+            replaced = None                             # two names of one inode: nothing goes
+        moving = bool(self.meta) and not flags & RENAME_EXCHANGE and self.meta.add_moved(old, new)
         ofd, oname = self._parent(old)
         try:
             self._mutate(new, lambda d, n: renameat2(ofd, oname, d, n, flags))
         finally:
             os.close(ofd)
+        if replaced is not None:
+            self.meta.unlinked(replaced[0], new, last=replaced[1] <= 1)
+        if moving:
+            self.meta.drop_moved(old, new)
+        elif flags & RENAME_EXCHANGE and self.meta:
+            self.meta.exchanged(old, new)
         for table in (self.owners, self.setid):
             if not flags & RENAME_EXCHANGE:
                 table.pop(new, None)                  # the file it replaced
@@ -330,6 +376,44 @@ class HostFS(FileSystem):
                 for key in [k for k in table if k == a or k.startswith(a + "/")]:
                     moved[b + key[len(a):]] = table.pop(key)
             table.update(moved)
+
+    # ------------------------------------- device nodes and xattrs (virtual)
+    def mknod_device(self, rel: str, mode: int, rdev: int) -> None:
+        """An empty regular host file, recorded as the device node it stands for."""
+        made = []
+
+        def op(d, n):
+            fd = os.open(n, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                         0o600, dir_fd=d)
+            try:
+                os.fchmod(fd, host_mode(S.S_IMODE(mode)))
+                if self.host_owner:
+                    os.fchown(fd, *self.host_owner)
+                made.append(os.fstat(fd).st_ino)
+            finally:
+                os.close(fd)
+        self._mutate(rel, op)
+        self.meta.set_device(made[0], rel, S.S_IFMT(mode), rdev)
+        self._set_setid(rel, mode)
+
+    def _ino(self, rel: str) -> int:
+        return self._lstat_cached(rel).ino
+
+    def getxattr(self, rel: str, name: str) -> bytes:
+        return self.meta.getxattr(self._ino(rel), name)
+
+    def listxattr(self, rel: str) -> list[str]:
+        return self.meta.listxattr(self._ino(rel))
+
+    def setxattr(self, rel: str, name: str, value: bytes, flags: int) -> None:
+        if self.readonly:
+            raise fail(errno.EROFS)
+        self.meta.setxattr(self._ino(rel), rel, name, value, flags)
+
+    def removexattr(self, rel: str, name: str) -> None:
+        if self.readonly:
+            raise fail(errno.EROFS)
+        self.meta.removexattr(self._ino(rel), name)
 
     def chmod(self, rel: str, mode: int) -> None:
         def op(d, n):

@@ -123,6 +123,9 @@ class OverlayFS(FileSystem):
         self.attrs: dict[str, tuple[int, int, int]] = {}
         if persist is not None:
             self._load(persist.load())
+            # Device nodes and xattrs live in the upper layer's inode records
+            # (fsimpl/vmeta.py); every change to them is saved with the rest.
+            self.upper.meta.on_change = self._save
 
     def close(self) -> None:
         self.lower.close()
@@ -156,8 +159,16 @@ class OverlayFS(FileSystem):
             except KernelError:
                 del self.attrs[path]
                 changed = True
+        if self.upper.meta.load(data.get("inodes", {}), self._upper_ino):
+            changed = True
         if changed:
             self._save()
+
+    def _upper_ino(self, rel: str) -> int | None:
+        try:
+            return self.upper.lstat(rel).ino
+        except KernelError:
+            return None
 
     def _save(self, pending: dict | None = None) -> None:
         """Write the metadata durably (persist only); `pending` describes a rename about to happen."""
@@ -165,6 +176,8 @@ class OverlayFS(FileSystem):
             return
         data = {"whiteouts": sorted(self.whiteouts), "opaque": sorted(self.opaque),
                 "attrs": {k: list(v) for k, v in sorted(self.attrs.items())}}
+        if self.upper.meta:
+            data["inodes"] = self.upper.meta.dump()
         if pending is not None:
             data["pending"] = pending
         try:
@@ -378,6 +391,35 @@ class OverlayFS(FileSystem):
     def mknod_socket_dir(self, rel: str) -> tuple[int, str]:
         self._prepare_new(rel)
         return self.upper.mknod_socket_dir(rel)
+
+    def mknod_device(self, rel: str, mode: int, rdev: int) -> None:
+        self._prepare_new(rel)
+        self.upper.mknod_device(rel, mode & ~SETID, rdev)
+        if mode & SETID:
+            self._set_setid(rel, mode & SETID)
+
+    # Extended attributes are the upper layer's (virtual, fsimpl/vmeta.py); a
+    # file of the image has none until it is copied up to be given one.
+    def getxattr(self, rel: str, name: str) -> bytes:
+        layer = self._layer(rel)
+        if layer is not self.upper:
+            raise fail(errno.ENODATA)
+        return self.upper.getxattr(rel, name)
+
+    def listxattr(self, rel: str) -> list[str]:
+        layer = self._layer(rel)
+        return self.upper.listxattr(rel) if layer is self.upper else []
+
+    def setxattr(self, rel: str, name: str, value: bytes, flags: int) -> None:
+        if self._layer(rel) is not self.upper and flags & 2:      # XATTR_REPLACE of nothing
+            raise fail(errno.ENODATA)
+        self.copy_up(rel)
+        self.upper.setxattr(rel, name, value, flags)
+
+    def removexattr(self, rel: str, name: str) -> None:
+        if self._layer(rel) is not self.upper:
+            raise fail(errno.ENODATA)
+        self.upper.removexattr(rel, name)
 
     def link(self, old: str, new: str) -> None:
         self.copy_up(old)

@@ -7,7 +7,8 @@ This is the durable side of the guest kernel's root file system
     work/          scratch space on the same host file system: copy-ups and new
                    versions of overlay.json are built here, then renamed into place
     overlay.json   what has no host form: whiteouts (deleted rootfs names),
-                   ownership set by chown, set-id bits
+                   ownership set by chown, set-id bits, device nodes and
+                   extended attributes (by inode, with their paths)
     lock           flock()ed by the one sandbox that uses the directory; it holds
                    that sandbox's pid and command line, for the error a second one gets
 
@@ -27,6 +28,8 @@ import os
 import shlex
 import shutil
 import stat as S
+
+from umlpy.fsimpl.vmeta import check_dump
 
 STATE = "overlay.json"
 LOCK = "lock"
@@ -89,6 +92,8 @@ def _check_state(data: object) -> dict:
                 isinstance(k, str) and k.startswith("/") and isinstance(a, list) and len(a) in sizes
                 and all(type(i) is int and i >= 0 for i in a) for k, a in v.items()):
             raise Corrupt(f"{key!r} is not a map of path to {what}")
+    if not check_dump(data.get("inodes", {})):
+        raise Corrupt("'inodes' is not a map of inode records (device nodes, xattrs)")
     pending = data.get("pending")
     if pending is not None and not (
             isinstance(pending, dict) and isinstance(pending.get("rename"), list)

@@ -71,6 +71,21 @@ class SubtreeFS(FileSystem):
     def mkfifo(self, rel: str, mode: int) -> None:
         self.fs.mkfifo(self._p(rel), mode)
 
+    def mknod_device(self, rel: str, mode: int, rdev: int) -> None:
+        self.fs.mknod_device(self._p(rel), mode, rdev)
+
+    def getxattr(self, rel: str, name: str) -> bytes:
+        return self.fs.getxattr(self._p(rel), name)
+
+    def listxattr(self, rel: str) -> list[str]:
+        return self.fs.listxattr(self._p(rel))
+
+    def setxattr(self, rel: str, name: str, value: bytes, flags: int) -> None:
+        self.fs.setxattr(self._p(rel), name, value, flags)
+
+    def removexattr(self, rel: str, name: str) -> None:
+        self.fs.removexattr(self._p(rel), name)
+
     def adopt(self, rel: str) -> None:
         self.fs.adopt(self._p(rel))
 

@@ -43,6 +43,8 @@ OWN_AIO = ("Linux AIO acts on descriptors and memory the guest already owns, as 
            "IOCB_FLAG_RESFD names one of its own eventfds; the events reserved count against the host's "
            "fs.aio-max-nr, shared with the host")
 
+XATTR_NOTE = ("virtual: the guest kernel's records (fsimpl/vmeta.py), never on a host file; user.*, "
+              "trusted.* and security.*, not system.* (no POSIX ACLs); none on proc, sys and /dev")
 TABLE = SyscallTable([
     native(0, "read", OWN_FDS),
     native(1, "write", OWN_FDS),
@@ -249,20 +251,18 @@ TABLE = SyscallTable([
     deny(185, "security", ENOSYS, "obsolete"),
     serve(186, "gettid", thread.gettid),
     native(187, "readahead", OWN_FDS),
-    serve(188, "setxattr", xattr.setxattr, partial="extended attributes cannot be set"),
-    serve(189, "lsetxattr", xattr.lsetxattr, partial="extended attributes cannot be set"),
-    serve(190, "fsetxattr", xattr.fsetxattr, partial="extended attributes cannot be set"),
-    serve(191, "getxattr", xattr.getxattr, partial="the guest's file systems carry no extended attributes"),
-    serve(192, "lgetxattr", xattr.lgetxattr, partial="the guest's file systems carry no extended attributes"),
-    serve(193, "fgetxattr", xattr.fgetxattr, partial="the guest's file systems carry no extended attributes"),
-    serve(194, "listxattr", xattr.listxattr, partial="the guest's file systems carry no extended attributes"),
-    serve(195, "llistxattr", xattr.llistxattr,
-          partial="the guest's file systems carry no extended attributes"),
-    serve(196, "flistxattr", xattr.flistxattr,
-          partial="the guest's file systems carry no extended attributes"),
-    serve(197, "removexattr", xattr.removexattr, partial="extended attributes cannot be set"),
-    serve(198, "lremovexattr", xattr.lremovexattr, partial="extended attributes cannot be set"),
-    serve(199, "fremovexattr", xattr.fremovexattr, partial="extended attributes cannot be set"),
+    serve(188, "setxattr", xattr.setxattr, partial=XATTR_NOTE),
+    serve(189, "lsetxattr", xattr.lsetxattr, partial=XATTR_NOTE),
+    serve(190, "fsetxattr", xattr.fsetxattr, partial=XATTR_NOTE),
+    serve(191, "getxattr", xattr.getxattr, partial=XATTR_NOTE),
+    serve(192, "lgetxattr", xattr.lgetxattr, partial=XATTR_NOTE),
+    serve(193, "fgetxattr", xattr.fgetxattr, partial=XATTR_NOTE),
+    serve(194, "listxattr", xattr.listxattr, partial=XATTR_NOTE),
+    serve(195, "llistxattr", xattr.llistxattr, partial=XATTR_NOTE),
+    serve(196, "flistxattr", xattr.flistxattr, partial=XATTR_NOTE),
+    serve(197, "removexattr", xattr.removexattr, partial=XATTR_NOTE),
+    serve(198, "lremovexattr", xattr.lremovexattr, partial=XATTR_NOTE),
+    serve(199, "fremovexattr", xattr.fremovexattr, partial=XATTR_NOTE),
     serve(200, "tkill", signal_.tkill),
     native(201, "time", OWN_CLOCKS),
     native(202, "futex", OWN_MEMORY),

@@ -11,7 +11,7 @@ import socket
 import stat as S
 
 from umlpy.abi.errno import KernelError
-from umlpy.abi.linux import AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW
+from umlpy.abi.linux import AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, CAP_MKNOD, CAP_SYS_CHROOT
 from umlpy.kernel.creds import X_OK, may_access, owned_by_caller, require_dir_change
 from umlpy.kernel.fdpath import dir_of, existing, fd_path, resolve_at
 from umlpy.kernel.table import EMULATE, Path, Ptr, UInt, syscall
@@ -208,7 +208,7 @@ def do_rename(task, olddirfd, old, newdirfd, new, flags) -> int:
         raise KernelError(errno.EINVAL, "RENAME_NOREPLACE with RENAME_EXCHANGE")
     if flags & RENAME_WHITEOUT and flags & RENAME_EXCHANGE:
         raise KernelError(errno.EINVAL, "RENAME_WHITEOUT with RENAME_EXCHANGE")
-    if flags & RENAME_WHITEOUT and task.creds.euid != 0:
+    if flags & RENAME_WHITEOUT and not task.creds.has(CAP_MKNOD):
         raise KernelError(errno.EPERM, "RENAME_WHITEOUT needs CAP_MKNOD")
     if old == "" or new == "":
         raise KernelError(errno.ENOENT)
@@ -300,7 +300,11 @@ def rename(task, old: Path, new: Path):
 
 @syscall("mknodat", EMULATE)
 def mknodat(task, dirfd: int, path: Path, mode: UInt, dev: UInt):
-    """mknodat(2): regular files, FIFOs and sockets; device nodes are EPERM."""
+    """mknodat(2): regular files, FIFOs, sockets, and (with CAP_MKNOD) device nodes.
+
+    A device node is only ever the guest kernel's record (an empty regular
+    host file stands for it, fsimpl/vmeta.py); opening it reaches a device
+    the guest kernel serves, or ENXIO (open.py)."""
     fmt = S.S_IFMT(mode) or S.S_IFREG
     # may_mknod, before the lookup: a directory is EPERM, an unknown type EINVAL.
     if fmt == S.S_IFDIR:
@@ -308,10 +312,12 @@ def mknodat(task, dirfd: int, path: Path, mode: UInt, dev: UInt):
     if fmt not in (S.S_IFREG, S.S_IFIFO, S.S_IFSOCK, S.S_IFCHR, S.S_IFBLK):
         raise KernelError(errno.EINVAL, "unknown file type")
     lk = _parent_for_create(task, dirfd, path)
-    if fmt in (S.S_IFCHR, S.S_IFBLK):
-        raise KernelError(errno.EPERM, "device nodes cannot be created")
     perm = mode & ~task.fs.umask & 0o7777
-    if fmt == S.S_IFREG:
+    if fmt in (S.S_IFCHR, S.S_IFBLK):
+        if not may_mknod_device(task):
+            raise KernelError(errno.EPERM, "device nodes need CAP_MKNOD")
+        lk.mount.fs.mknod_device(lk.rel, fmt | perm, dev & 0xFFFFFFFF)
+    elif fmt == S.S_IFREG:
         os.close(lk.mount.fs.open(lk.rel, os.O_CREAT | os.O_EXCL | os.O_WRONLY, perm))
         if perm & (S.S_ISUID | S.S_ISGID):
             lk.mount.fs.chmod(lk.rel, perm)      # set-id bits stay virtual
@@ -322,6 +328,12 @@ def mknodat(task, dirfd: int, path: Path, mode: UInt, dev: UInt):
     owned_by_caller(task, lk)
     inherit_group(task, lk)
     return 0
+
+
+def may_mknod_device(task) -> bool:
+    """capable(CAP_MKNOD).  Until the guest kernel models capabilities, guest
+    root (effective uid 0) has them all and nobody else has any."""
+    return task.creds.euid == 0
 
 
 def _mksock(lk, perm: int) -> None:
@@ -400,12 +412,15 @@ def getcwd(task, buf: Ptr, size: Ptr):
 
 @syscall("chroot", EMULATE)
 def chroot(task, path: Path):
-    """chroot(2): change the guest root of this process (guest root only)."""
-    if task.creds.euid != 0:
-        raise KernelError(errno.EPERM)
+    """chroot(2): change the guest root of this process: a directory the caller may
+    search, then CAP_SYS_CHROOT (EPERM), in Linux's order."""
     lk = existing(resolve_at(task, AT_FDCWD, path))
     if not lk.st.is_dir:
         raise KernelError(errno.ENOTDIR)
+    if not may_access(task, lk.st, X_OK):
+        raise KernelError(errno.EACCES)
+    if not task.creds.has(CAP_SYS_CHROOT):
+        raise KernelError(errno.EPERM, "chroot needs CAP_SYS_CHROOT")
     task.fs.root = lk.path
     return 0
 

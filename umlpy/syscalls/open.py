@@ -14,6 +14,7 @@ import stat as S
 from umlpy.abi.errno import KernelError
 from umlpy.abi.linux import (
     AT_FDCWD,
+    CAP_FOWNER,
     O_TMPFILE,
     RESOLVE_BENEATH,
     RESOLVE_CACHED,
@@ -24,6 +25,7 @@ from umlpy.abi.linux import (
     VALID_OPEN_FLAGS,
 )
 from umlpy.abi.structs import OPEN_HOW
+from umlpy.fsimpl.devfs import DevFS, served_device
 from umlpy.kernel.creds import R_OK, W_OK, owned_by_caller, require, require_dir_change
 from umlpy.kernel.fdpath import dir_of, existing, resolve_at
 from umlpy.kernel.requests import InstallFd, Wait
@@ -87,17 +89,18 @@ def do_open(task, dirfd: int, path: str, flags: int, mode: int, *, resolve: int 
     if flags & os.O_PATH:
         return InstallFd(kernel.vfs.open_path(lk, flags), cloexec=bool(flags & os.O_CLOEXEC))
     created = lk.st is None
-    if task.creds.euid != 0:
-        if created:
-            if flags & os.O_CREAT:
-                require_dir_change(task, lk)
-        else:
-            acc = flags & os.O_ACCMODE
-            want = (R_OK if acc in (os.O_RDONLY, os.O_RDWR) else 0) | \
-                (W_OK if acc in (os.O_WRONLY, os.O_RDWR) or flags & os.O_TRUNC else 0)
-            require(task, lk.st, want)
-            if flags & O_NOATIME and task.creds.euid != lk.st.uid:
-                raise KernelError(errno.EPERM, "O_NOATIME on a file the caller does not own")
+    if created:
+        if flags & os.O_CREAT:
+            require_dir_change(task, lk)
+    else:
+        acc = flags & os.O_ACCMODE
+        want = (R_OK if acc in (os.O_RDONLY, os.O_RDWR) else 0) | \
+            (W_OK if acc in (os.O_WRONLY, os.O_RDWR) or flags & os.O_TRUNC else 0)
+        require(task, lk.st, want)
+        if flags & O_NOATIME and task.creds.fsuid != lk.st.uid and not task.creds.has(CAP_FOWNER):
+            raise KernelError(errno.EPERM, "O_NOATIME on a file the caller does not own")
+    if not created and (S.S_ISCHR(lk.st.mode) or S.S_ISBLK(lk.st.mode)) and lk.mount.fs.name != "devtmpfs":
+        return InstallFd(_open_device(task, lk.st, host_flags), cloexec=bool(flags & os.O_CLOEXEC))
     if not created and S.S_ISFIFO(lk.st.mode) and not flags & os.O_NONBLOCK \
             and flags & os.O_ACCMODE != os.O_RDWR:
         return _open_fifo(task, lk, host_flags, bool(flags & os.O_CLOEXEC))
@@ -113,6 +116,16 @@ def do_open(task, dirfd: int, path: str, flags: int, mode: int, *, resolve: int 
     # Redoing an O_EXCL create after a signal would fail with EEXIST.
     return InstallFd(hostfd, cloexec=bool(flags & os.O_CLOEXEC),
                      hold_signals=created and bool(flags & os.O_EXCL))
+
+
+def _open_device(task, st, flags: int) -> int:
+    """A device node outside /dev (made by mknod, fsimpl/vmeta.py): the device
+    the guest kernel serves under that number, as /dev has it; ENXIO for any
+    other, as Linux says for a number no driver has.  Never a host device node."""
+    name = served_device(st.mode, st.rdev)
+    if name is None:
+        raise KernelError(errno.ENXIO, "no such device")
+    return DevFS(task.kernel.config.tty).open("/" + name, flags, 0)
 
 
 def _open_fifo(task, lk, flags: int, cloexec: bool) -> Wait:

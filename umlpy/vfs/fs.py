@@ -161,6 +161,24 @@ class FileSystem:
         if mode & (S.S_ISUID | S.S_ISGID):
             self.chmod(rel, mode)
 
+    def mknod_device(self, rel: str, mode: int, rdev: int) -> None:
+        """Make a device node (S_IFCHR or S_IFBLK in `mode`) at `rel`: only as a
+        virtual record of the guest kernel, never a host device (fsimpl/vmeta.py)."""
+        raise fail(errno.EROFS if self.readonly else errno.EPERM)
+
+    # Extended attributes: a file system that keeps none supports none.
+    def getxattr(self, rel: str, name: str) -> bytes:
+        raise fail(errno.EOPNOTSUPP)
+
+    def listxattr(self, rel: str) -> list[str]:
+        return []
+
+    def setxattr(self, rel: str, name: str, value: bytes, flags: int) -> None:
+        raise fail(errno.EOPNOTSUPP)
+
+    def removexattr(self, rel: str, name: str) -> None:
+        raise fail(errno.EOPNOTSUPP)
+
     def statvfs(self) -> os.statvfs_result | None:
         """The host file system's real size and use where this one is backed by one
         (statfs then reports it: df in the guest sees its disk limit), else None."""

@@ -3,7 +3,6 @@
  * and minor; opening 1:3 (null) reads end-of-file and swallows writes; a
  * block device node is made too.
  * root: device nodes need CAP_MKNOD in the initial user namespace
- * gap: device nodes cannot be created (the Devices part of issue 8)
  */
 #include "case.h"
 #include <sys/sysmacros.h>
