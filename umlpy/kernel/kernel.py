@@ -445,6 +445,7 @@ class Kernel:
             pp = parent.process.parent if flags & CLONE_PARENT and parent.process.parent else parent.process
             proc = Process(gtid, host_tid, pp)
             proc.inherit_scheduling(parent.process)
+            proc.session_keyring = parent.process.session_keyring     # fork keeps the session keyring
             proc.start_time = time.time()
             proc.open_pidfd(host.pidfd_open)
             self.pidns.processes[gtid] = proc

@@ -54,6 +54,7 @@ class Process:
         self.vnice: int | None = None                     # the nice value the guest set
         self.vsched: tuple[int, int, bool] | None = None  # (SCHED_FIFO/RR, priority, reset on fork)
         self.pidfd: int | None = None
+        self.session_keyring: int | None = None   # its session keyring's serial (syscalls/keys.py)
         if parent is not None:
             parent.children.add(self)
             self.creds = parent.creds.copy()

@@ -17,7 +17,7 @@ from __future__ import annotations
 from errno import ENOSYS, EPERM
 
 from umlpy.kernel.table import SyscallTable, deny, native, serve
-from umlpy.syscalls import attrs, fd, identity, inotify, mm, mount, names, net, sysvipc, thread, uts, xattr
+from umlpy.syscalls import attrs, fd, identity, inotify, keys, mm, mount, names, net, sysvipc, thread, uts, xattr
 from umlpy.syscalls import exec as exec_
 from umlpy.syscalls import open as open_
 from umlpy.syscalls import signal as signal_
@@ -312,9 +312,13 @@ TABLE = SyscallTable([
     native(245, "mq_getsetattr", OWN_FDS),
     deny(246, "kexec_load", EPERM, "the sandbox cannot replace the kernel"),
     serve(247, "waitid", thread.waitid),
-    deny(248, "add_key", ENOSYS, "kernel keyrings are not supported"),
-    deny(249, "request_key", ENOSYS, "kernel keyrings are not supported"),
-    deny(250, "keyctl", ENOSYS, "kernel keyrings are not supported"),
+    serve(248, "add_key", keys.add_key,
+          partial="the sandbox's own keyrings, user and keyring types; no quotas"),
+    serve(249, "request_key", keys.request_key, partial="no upcall to /sbin/request-key: a missing key is ENOKEY"),
+    serve(250, "keyctl", keys.keyctl,
+          partial="common operations (syscalls/keys.py); instantiation, request-key authority, DH, "
+                  "pkey, persistent keyrings, MOVE and RESTRICT_KEYRING are EOPNOTSUPP; thread and process "
+                  "keyrings survive execve"),
     deny(251, "ioprio_set", ENOSYS, "not implemented"),
     deny(252, "ioprio_get", ENOSYS, "not implemented"),
     native(253, "inotify_init", OWN_FDS),
