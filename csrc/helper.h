@@ -29,7 +29,7 @@ enum {
 };
 
 /* how uh_resume resumes */
-enum { UH_CONT = 0, UH_STEP_SYSCALL = 1, UH_LISTEN = 2, UH_DETACH = 3 };
+enum { UH_CONT = 0, UH_STEP_SYSCALL = 1, UH_LISTEN = 2, UH_DETACH = 3, UH_SINGLESTEP = 4 };
 
 struct uh_stop {
     int tid;
@@ -98,6 +98,7 @@ int uh_resume(int tid, int how, int sig, const struct user_regs_struct *regs);
 int uh_setregs(int tid, const struct user_regs_struct *regs);
 int uh_getregs(int tid, struct user_regs_struct *regs);
 int uh_interrupt(int tid);
+int uh_ptrace(int req, int tid, uint64_t addr, uint64_t data, long *out);
 int uh_getsiginfo(int tid, void *buf);
 int uh_setsiginfo(int tid, const void *buf);
 int uh_getsigmask(int tid, uint64_t *mask);

@@ -115,6 +115,7 @@ int uh_resume(int tid, int how, int sig, const struct user_regs_struct *regs)
     case UH_STEP_SYSCALL: req = PTRACE_SYSCALL; break;
     case UH_LISTEN: req = PTRACE_LISTEN; break;
     case UH_DETACH: req = PTRACE_DETACH; break;
+    case UH_SINGLESTEP: req = PTRACE_SINGLESTEP; break;
     default: return -EINVAL;
     }
     if (ptrace(req, tid, 0, (void *)(long)sig) < 0)
@@ -135,6 +136,22 @@ int uh_getregs(int tid, struct user_regs_struct *regs)
 int uh_interrupt(int tid)
 {
     return ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0 ? -errno : 0;
+}
+
+/* Any other request on a stopped tracee, for the guest kernel's emulation of
+ * ptrace (kernel/ptrace.py): the rare ones (PEEKUSER of the debug registers,
+ * GETREGSET of the FPU state, POKETEXT) are not worth one function each.
+ * A PEEK request's word goes to *out; the result is 0 or -errno. */
+int uh_ptrace(int req, int tid, uint64_t addr, uint64_t data, long *out)
+{
+    long r;
+    errno = 0;
+    r = ptrace(req, tid, (void *)addr, (void *)data);
+    if (r == -1 && errno)
+        return -errno;
+    if (out)
+        *out = r;
+    return 0;
 }
 
 /* The siginfo of a signal-delivery-stop, read or replaced (128 bytes). */

@@ -274,6 +274,10 @@ class Dispatcher:
                 result = ERESTARTNOINTR          # always restart: Linux never fails open with EINTR
             state = call.saved
         self.k.trace_done(task, call, result)
+        if at_exit and task.ptrace is not None and task.ptrace.wants_exit_stop():
+            # A guest tracer asked for syscall stops: the exit stop is its (kernel/ptrace.py).
+            self.platform.complete(task.host_tid, state, result, at_exit=True, hold=True)
+            return self.k.gptrace.exit_stop_after(task, call.nr)
         self.platform.complete(task.host_tid, state, result, at_exit=at_exit)
 
 

@@ -39,6 +39,7 @@ from umlpy.kernel.limits import KNOWN as KNOWN_LIMITS
 from umlpy.kernel.limits import Enforcement, default_disk, show
 from umlpy.kernel.loader import prepare_exec
 from umlpy.kernel.pidns import PidNamespace
+from umlpy.kernel.ptrace import GuestPtrace
 from umlpy.kernel.task import FsContext, Process, Task
 from umlpy.platform import host
 from umlpy.platform.interface import Event, Kind, Platform
@@ -54,6 +55,7 @@ _DEFAULT_IGNORE = frozenset({signal.SIGCHLD, signal.SIGURG, signal.SIGWINCH, sig
 ENTRY, EXIT, NEW_THREAD, EXEC, SIGNAL, GROUP_STOP, START, EXITED, KILLED = (
     Kind.ENTRY, Kind.EXIT, Kind.NEW_THREAD, Kind.EXEC, Kind.SIGNAL, Kind.GROUP_STOP, Kind.START,
     Kind.EXITED, Kind.KILLED)
+SYSCALL_ENTRY = Kind.SYSCALL_ENTRY
 
 
 @dataclass
@@ -187,6 +189,7 @@ class Kernel:
         self.unix_names: dict[str, tuple[str, int]] = {}   # bound socket alias -> (guest path, dir fd)
         self.waiting: dict[Task, tuple] = {}       # threads parked by a Wait request
         self.dir_snapshots: dict[tuple, list] = {}  # directory streams' listings (syscalls/fd.py)
+        self.gptrace = GuestPtrace(self)           # guest tracers and their tracees (kernel/ptrace.py)
         # Rootless (the supervisor is not root): the guest runs as our own host
         # uid, in a user namespace of its own; as root, as config.host_uid.
         self.rootless = not host.privileged()
@@ -358,6 +361,8 @@ class Kernel:
                 self._early.add(ev.tid)            # a child before its parent's event
             return
         k = ev.kind
+        if task.ptrace is not None and self.gptrace.on_stop(task, ev):
+            return                                 # a ptrace-stop of a guest tracer's tracee
         if k == ENTRY:
             self.dispatcher.on_entry(task, ev)
         elif k == EXIT:
@@ -380,12 +385,16 @@ class Kernel:
                 sig = self.init_default_action(task, sig)
             self.platform.resume(task.host_tid, want_exit=task.call is not None, sig=sig)
         elif k == GROUP_STOP:
+            task.group_stop_sig = ev.sig           # a guest PTRACE_SEIZE/ATTACH sees it (kernel/ptrace.py)
             self.platform.listen(task.host_tid)
         elif k == START:
             if not task.started:
                 self.first_stop(task)
             else:
+                task.group_stop_sig = 0
                 self.platform.resume(task.host_tid, want_exit=task.call is not None)
+        elif k == SYSCALL_ENTRY:                   # no longer guest-traced: nothing to stop for
+            self.platform.resume(task.host_tid, want_exit=True)
         else:
             self.on_death(task, ev)
 
@@ -464,12 +473,16 @@ class Kernel:
                 self.platform.write(parent.host_tid, ptid, tid_bytes)
             if flags & CLONE_CHILD_SETTID and ctid:
                 self.platform.write(host_tid, ctid, tid_bytes)
+        if parent.ptrace is not None:
+            self.gptrace.new_child(parent, child, flags)   # auto-attach (PTRACE_O_TRACEFORK & co.)
         if host_tid in self._early:
             self._early.discard(host_tid)
             self.first_stop(child)
 
     def first_stop(self, task: Task) -> None:
         """A new thread's first stop: it is known now, let it run."""
+        if task.ptrace is not None and self.gptrace.first_stop(task):
+            return                                 # an auto-attached child starts ptrace-stopped
         task.started = True
         self.platform.resume(task.host_tid)
 
@@ -495,6 +508,8 @@ class Kernel:
                 self.report_exec(task.process)
 
     def on_death(self, task: Task, ev: Event) -> None:
+        if self.gptrace.active:
+            self.gptrace.on_death(task, ev)
         if self.tracing:
             killer = task.process.killed_by if ev.sig == signal.SIGKILL and task.process.killed_by else ev.sig
             how = f"exited with {ev.sig}" if ev.kind == Kind.EXITED else f"killed by {_signame(killer)}"

@@ -96,6 +96,8 @@ class Task:
         self.started = False             # its first stop was seen and it was resumed
         self.restart_nr: int | None = None   # syscall to restart if a signal beat the fd hand-over
         self.masked_handovers = 0        # fd hand-overs to do with signals held off
+        self.ptrace: Any = None          # kernel/ptrace.Tracee while a guest tracer traces it
+        self.group_stop_sig = 0          # the signal of the group-stop it is in (LISTENed)
 
     # Convenience for handlers: guest memory of this thread.
     def read(self, addr: int, size: int) -> bytes:

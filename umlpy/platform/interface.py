@@ -34,6 +34,7 @@ class Kind(enum.IntEnum):
     START = 7          # a new thread's first stop, or an interruption the kernel asked for
     EXITED = 8         # it is gone: exit status `sig`
     KILLED = 9         # it is gone: killed by signal `sig`
+    SYSCALL_ENTRY = 10  # it entered any syscall (only while `step_mode` asks for syscall stops)
 
 
 # capabilities a platform may have
@@ -162,6 +163,38 @@ class Platform(ABC):
     @abstractmethod
     def read_str(self, tid: int, addr: int, limit: int = 4096) -> bytes | int:
         """A NUL-terminated guest string, or -EFAULT / -ENAMETOOLONG."""
+
+    # ------------------------------------------- guest ptrace (kernel/ptrace.py)
+    # A platform without these cannot serve ptrace(2) to a guest tracer: the
+    # syscall then fails with ENOSYS (the defaults below).
+    STEP_NONE, STEP_SYSCALL, STEP_SINGLE = 0, 1, 2
+
+    def step_mode(self, tid: int, mode: int) -> None:
+        """From now on, resume `tid` so that it stops again at its next syscall entry
+        (SYSCALL_ENTRY events) and exit (STEP_SYSCALL), after one instruction
+        (STEP_SINGLE), or only where the table says (STEP_NONE)."""
+        raise NotImplementedError
+
+    def regs(self, tid: int) -> bytearray | None:
+        """The stopped thread's registers as x86-64's struct user_regs_struct."""
+        return None
+
+    def set_regs(self, tid: int, regs: bytes) -> int:
+        return -38
+
+    def raw_ptrace(self, req: int, tid: int, addr: int, data: int) -> tuple[int, int]:
+        """One host ptrace request on a stopped thread: (0 or -errno, the word read)."""
+        return -38, 0
+
+    def ptrace_mem(self, req: int, tid: int, other: int, buf: bytearray, *, iovec: bool = False,
+                   buf_in_addr: bool = False) -> tuple[int, int]:
+        """A host ptrace request whose data (or, with `buf_in_addr`, addr) points at `buf`
+        (through an iovec if `iovec`), filled or read in place: (0 or -errno, bytes used)."""
+        return -38, 0
+
+    def interrupt(self, tid: int) -> int:
+        """Make a running thread stop (a START event) as soon as it can."""
+        return -38
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from umlpy.kernel.table import SyscallTable, deny, native, serve
 from umlpy.syscalls import attrs, fd, identity, inotify, keys, mm, mount, names, net, sysvipc, thread, uts, xattr
 from umlpy.syscalls import exec as exec_
 from umlpy.syscalls import open as open_
+from umlpy.syscalls import ptrace as ptrace_
 from umlpy.syscalls import signal as signal_
 from umlpy.syscalls import stat as stat_
 from umlpy.syscalls import time as time_
@@ -109,7 +110,7 @@ TABLE = SyscallTable([
     serve(58, "vfork", thread.vfork),
     serve(59, "execve", exec_.execve),
     native(60, "exit", OWN_PROCESS),
-    serve(61, "wait4", thread.wait4),
+    serve(61, "wait4", ptrace_.wait4),
     serve(62, "kill", signal_.kill),
     serve(63, "uname", uts.uname),
     serve(64, "semget", sysvipc.semget),
@@ -149,7 +150,9 @@ TABLE = SyscallTable([
     native(98, "getrusage", OWN_LIMITS),
     serve(99, "sysinfo", uts.sysinfo, partial="memory and swap figures are the host's"),
     native(100, "times", OWN_LIMITS),
-    deny(101, "ptrace", EPERM, "ptrace inside the sandbox is not supported"),
+    serve(101, "ptrace", ptrace_.ptrace, partial="emulated for guest tracers on guest tracees "
+          "(kernel/ptrace.py); PTRACE_O_TRACEEXIT, TRACEVFORKDONE and TRACESECCOMP give no event; "
+          "SYSCALL_EMU, PEEKSIGINFO and the seccomp-filter requests are EIO"),
     serve(102, "getuid", identity.getuid),
     deny(103, "syslog", EPERM, "host administration is not allowed"),
     serve(104, "getgid", identity.getgid),
@@ -311,7 +314,7 @@ TABLE = SyscallTable([
     native(244, "mq_notify", OWN_FDS),
     native(245, "mq_getsetattr", OWN_FDS),
     deny(246, "kexec_load", EPERM, "the sandbox cannot replace the kernel"),
-    serve(247, "waitid", thread.waitid),
+    serve(247, "waitid", ptrace_.waitid),
     serve(248, "add_key", keys.add_key,
           partial="the sandbox's own keyrings, user and keyring types; no quotas"),
     serve(249, "request_key", keys.request_key, partial="no upcall to /sbin/request-key: a missing key is ENOKEY"),

@@ -23,7 +23,8 @@ from umlpy.platform.ptrace.seccomp import MAGIC_NR, build_filter
 EXITED, KILLED, SECCOMP, SYSCALL, EVENT, SIGNAL, GROUP_STOP, INTERRUPT = (
     lib.UH_EXITED, lib.UH_KILLED, lib.UH_SECCOMP, lib.UH_SYSCALL, lib.UH_EVENT,
     lib.UH_SIGNAL, lib.UH_GROUP_STOP, lib.UH_INTERRUPT)
-CONT, STEP_SYSCALL, LISTEN, DETACH = lib.UH_CONT, lib.UH_STEP_SYSCALL, lib.UH_LISTEN, lib.UH_DETACH
+CONT, STEP_SYSCALL, LISTEN, DETACH, SINGLESTEP = (lib.UH_CONT, lib.UH_STEP_SYSCALL, lib.UH_LISTEN,
+                                                  lib.UH_DETACH, lib.UH_SINGLESTEP)
 
 # PTRACE_SYSCALL_INFO_* (the `op` of a SYSCALL stop)
 OP_ENTRY, OP_EXIT, OP_SECCOMP = 1, 2, 3
@@ -115,6 +116,10 @@ class PtracePlatform(Platform):
         self._tracees = 0
         self._strbuf = ffi.new("char[]", 4097)
         self.listener = -1
+        # Threads a guest tracer resumed with PTRACE_SYSCALL or PTRACE_SINGLESTEP
+        # (kernel/ptrace.py): tid -> the host request that replaces PTRACE_CONT.
+        # Empty unless a guest traces: the other threads pay one truth test.
+        self._mode: dict[int, int] = {}
 
     # ---------------------------------------------------------- lifecycle
     def spawn(self, exec_fd: int, argv: list[bytes], envp: list[bytes], *,
@@ -207,6 +212,8 @@ class PtracePlatform(Platform):
             if kind == SYSCALL:
                 if st.op == OP_EXIT:
                     return PtraceEvent(st.tid, Kind.EXIT, 0, 0, self._regs[i])
+                if self._mode and self._mode.get(st.tid) == STEP_SYSCALL:
+                    return PtraceEvent(st.tid, Kind.SYSCALL_ENTRY, 0, 0, self._regs[i])
                 # The entry stop of a syscall we are stepping through (an
                 # injected one, or one let through with its exit wanted).
                 lib.uh_resume(st.tid, STEP_SYSCALL, 0, ffi.NULL)
@@ -214,13 +221,15 @@ class PtracePlatform(Platform):
             if kind == EVENT:
                 ev = _EVENT_KINDS.get(st.event)
                 if ev is None:
-                    lib.uh_resume(st.tid, CONT, 0, ffi.NULL)
+                    lib.uh_resume(st.tid, self._mode.get(st.tid, CONT) if self._mode else CONT, 0, ffi.NULL)
                     continue
                 if ev is Kind.NEW_THREAD:
                     self._tracees += 1
                 return PtraceEvent(st.tid, ev, 0, st.msg, self._regs[i])
             if kind == EXITED or kind == KILLED:
                 self._tracees -= 1
+                if self._mode:
+                    self._mode.pop(st.tid, None)
             return PtraceEvent(st.tid, _SIMPLE_KINDS[kind], st.sig, st.msg, self._regs[i])
 
     # ---------------------------------------------------- syscall answers
@@ -230,20 +239,27 @@ class PtracePlatform(Platform):
         ffi.memmove(new, state, ffi.sizeof("struct user_regs_struct"))
         return new
 
-    def complete(self, tid: int, state, result: int, *, at_exit: bool) -> int:
+    def complete(self, tid: int, state, result: int, *, at_exit: bool, hold: bool = False) -> int:
+        if hold:                                 # a guest tracer's syscall-exit-stop: stay stopped
+            if state is None:
+                return 0
+            state.rax = result & U64
+            return lib.uh_setregs(tid, state)
+        cont = self._mode.get(tid, CONT) if self._mode else CONT
         if state is None:                        # after an exec: the new program's registers
-            return lib.uh_resume(tid, CONT, 0, ffi.NULL)
+            return lib.uh_resume(tid, cont, 0, ffi.NULL)
         if not at_exit:
             state.orig_rax = U64                 # skip the host syscall
         state.rax = result & U64
-        return lib.uh_resume(tid, CONT, 0, state)
+        return lib.uh_resume(tid, cont, 0, state)
 
     def pass_through(self, tid: int, state, args: dict[int, int] | None = None, *,
                      want_exit: bool) -> int:
         if args:
             for i, v in args.items():
                 setattr(state, ARG_REGS[i], v & U64)
-        return lib.uh_resume(tid, STEP_SYSCALL if want_exit else CONT, 0, state if args else ffi.NULL)
+        cont = self._mode.get(tid, CONT) if self._mode else CONT
+        return lib.uh_resume(tid, STEP_SYSCALL if want_exit else cont, 0, state if args else ffi.NULL)
 
     def inject(self, tid: int, state, nr: int, args: tuple[int, ...], *, at_exit: bool) -> int:
         if at_exit:
@@ -262,7 +278,8 @@ class PtracePlatform(Platform):
         Only the syscall number changes: the argument registers the guest's compiler
         expects preserved across `syscall` are left alone."""
         state.orig_rax = MAGIC_NR
-        r = lib.uh_resume(tid, STEP_SYSCALL if want_exit else CONT, 0, state)
+        cont = self._mode.get(tid, CONT) if self._mode else CONT
+        r = lib.uh_resume(tid, STEP_SYSCALL if want_exit else cont, 0, state)
         return lib.uh_addfd(self.listener, tid, hostfd, int(cloexec), 5000) if r == 0 else r
 
     def restart_syscall(self, tid: int, nr: int) -> None:
@@ -279,7 +296,8 @@ class PtracePlatform(Platform):
 
     # ------------------------------------------------------------ events
     def resume(self, tid: int, *, want_exit: bool = False, sig: int = 0) -> int:
-        return lib.uh_resume(tid, STEP_SYSCALL if want_exit else CONT, sig, ffi.NULL)
+        cont = self._mode.get(tid, CONT) if self._mode else CONT
+        return lib.uh_resume(tid, STEP_SYSCALL if want_exit else cont, sig, ffi.NULL)
 
     def listen(self, tid: int) -> int:
         return lib.uh_resume(tid, LISTEN, 0, ffi.NULL)
@@ -327,3 +345,43 @@ class PtracePlatform(Platform):
 
     def set_sigmask(self, tid: int, mask: int) -> int:
         return lib.uh_setsigmask(tid, mask)
+
+    # ------------------------------------------------------ guest ptrace
+    def step_mode(self, tid: int, mode: int) -> None:
+        if mode == Platform.STEP_SYSCALL:
+            self._mode[tid] = STEP_SYSCALL
+        elif mode == Platform.STEP_SINGLE:
+            self._mode[tid] = SINGLESTEP
+        else:
+            self._mode.pop(tid, None)
+
+    def regs(self, tid: int) -> bytearray | None:
+        regs = ffi.new("struct user_regs_struct *")
+        if lib.uh_getregs(tid, regs) < 0:
+            return None
+        return bytearray(ffi.buffer(regs))
+
+    def set_regs(self, tid: int, regs: bytes) -> int:
+        buf = ffi.new("struct user_regs_struct *")
+        ffi.memmove(buf, bytes(regs), ffi.sizeof(buf[0]))
+        return lib.uh_setregs(tid, buf)
+
+    def raw_ptrace(self, req: int, tid: int, addr: int, data: int) -> tuple[int, int]:
+        out = ffi.new("long *")
+        r = lib.uh_ptrace(req, tid, addr & U64, data & U64, out)
+        return r, out[0]
+
+    def ptrace_mem(self, req: int, tid: int, other: int, buf: bytearray, *, iovec: bool = False,
+                   buf_in_addr: bool = False) -> tuple[int, int]:
+        cbuf = ffi.from_buffer(buf)
+        ptr = int(ffi.cast("uintptr_t", cbuf))
+        if iovec:
+            iov = ffi.new("unsigned long[2]", [ptr, len(buf)])
+            r, _ = self.raw_ptrace(req, tid, other, int(ffi.cast("uintptr_t", iov)))
+            return r, int(iov[1])
+        if buf_in_addr:
+            return self.raw_ptrace(req, tid, ptr, other)[0], len(buf)
+        return self.raw_ptrace(req, tid, other, ptr)[0], len(buf)
+
+    def interrupt(self, tid: int) -> int:
+        return lib.uh_interrupt(tid)
