@@ -19,7 +19,8 @@ What is kept, as in security/keys/:
     keyrings, through keyrings it may search, grants the possessor bits.
 keyctl operations served: GET_KEYRING_ID, JOIN_SESSION_KEYRING, UPDATE,
 REVOKE, CHOWN, SETPERM, DESCRIBE, CLEAR, LINK, UNLINK, SEARCH, READ,
-SET_TIMEOUT, INVALIDATE, GET_SECURITY (an empty label).  The others
+SET_TIMEOUT, INVALIDATE, GET_SECURITY (an empty label), SESSION_TO_PARENT
+(keyctl new_session) and CAPABILITIES.  The others
 (instantiation, request-key authority, DH, public keys, persistent keyrings,
 moving, restrictions) are EOPNOTSUPP, as for an unknown operation.
 request_key never calls out to /sbin/request-key: a key not found is ENOKEY.
@@ -55,7 +56,9 @@ OVERFLOW_GID = 65534
 
 (GET_KEYRING_ID, JOIN_SESSION_KEYRING, UPDATE, REVOKE, CHOWN, SETPERM, DESCRIBE, CLEAR, LINK_OP,
  UNLINK, SEARCH_OP, READ_OP) = range(12)
-SET_TIMEOUT, GET_SECURITY, INVALIDATE = 15, 17, 21
+SET_TIMEOUT, GET_SECURITY, SESSION_TO_PARENT, INVALIDATE, CAPABILITIES = 15, 17, 18, 21, 31
+# KEYCTL_CAPABILITIES' answer: CAPS0_CAPABILITIES | CAPS0_INVALIDATE; CAPS1_NS_KEYRING_NAME (names are the sandbox's)
+CAPS = bytes([0x01 | 0x20, 0x01])
 
 TYPES = ("user", "keyring")
 USER_MAX = 32767
@@ -541,6 +544,29 @@ def _invalidate(task, store, ident, _a3, _a4, _a5):
     return 0
 
 
+def _session_to_parent(task, store, _a2, _a3, _a4, _a5):
+    """keyctl(SESSION_TO_PARENT): the parent takes the caller's session keyring (keyctl
+    new_session uses it).  Linux refuses a parent with other uids than the caller's."""
+    ses = _session(task, store)
+    if ses is None:
+        ses = _session(task, store, install=True)
+    parent = task.process.parent
+    if parent is None or not parent.alive:    # (Linux's check is of the host's init, not the guest's)
+        raise KernelError(errno.EPERM, "no parent that may take the session keyring")
+    mine, theirs = task.creds, parent.creds
+    if (theirs.euid, theirs.suid, theirs.ruid) != (mine.euid, mine.euid, mine.euid) and mine.euid != 0:
+        raise KernelError(errno.EPERM, "the parent has other uids")
+    if (theirs.egid, theirs.sgid, theirs.rgid) != (mine.egid, mine.egid, mine.egid) and mine.euid != 0:
+        raise KernelError(errno.EPERM, "the parent has other gids")
+    parent.session_keyring = ses
+    return 0
+
+
+def _capabilities(task, store, buf, buflen, _a4, _a5):
+    """keyctl(CAPABILITIES): what this keyring implementation supports (keyctl supports)."""
+    return _copy_out(task, buf, buflen, CAPS, partial=True)
+
+
 def _s32(v: int) -> int:
     v &= 0xFFFFFFFF
     return v - (1 << 32) if v & 0x80000000 else v
@@ -550,5 +576,6 @@ OPS = {
     GET_KEYRING_ID: _get_keyring_id, JOIN_SESSION_KEYRING: _join, UPDATE: _update, REVOKE: _revoke,
     CHOWN: _chown, SETPERM: _setperm, DESCRIBE: _describe, CLEAR: _clear, LINK_OP: _link_op,
     UNLINK: _unlink, SEARCH_OP: _search_op, READ_OP: _read, SET_TIMEOUT: _set_timeout,
-    GET_SECURITY: _get_security, INVALIDATE: _invalidate,
+    GET_SECURITY: _get_security, SESSION_TO_PARENT: _session_to_parent, INVALIDATE: _invalidate,
+    CAPABILITIES: _capabilities,
 }
