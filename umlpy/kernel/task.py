@@ -53,6 +53,7 @@ class Process:
         # Virtual scheduling (syscalls/thread.py), None while the host's own applies:
         self.vnice: int | None = None                     # the nice value the guest set
         self.vsched: tuple[int, int, bool] | None = None  # (SCHED_FIFO/RR, priority, reset on fork)
+        self.vioprio = 0                                  # the I/O priority the guest set (syscalls/ioprio.py)
         self.pidfd: int | None = None
         self.session_keyring: int | None = None   # its session keyring's serial (syscalls/keys.py)
         if parent is not None:
@@ -64,6 +65,7 @@ class Process:
         """fork: the child gets the forking process's virtual nice value and policy
         (a real-time policy with SCHED_RESET_ON_FORK becomes the host's)."""
         self.vnice = forker.vnice
+        self.vioprio = forker.vioprio
         self.vsched = forker.vsched if forker.vsched is not None and not forker.vsched[2] else None
 
     def open_pidfd(self, pidfd_open) -> None:

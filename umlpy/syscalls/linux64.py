@@ -17,7 +17,7 @@ from __future__ import annotations
 from errno import ENOSYS, EPERM
 
 from umlpy.kernel.table import SyscallTable, deny, native, serve
-from umlpy.syscalls import attrs, fd, identity, inotify, keys, mm, mount, names, net, sysvipc, thread, uts, xattr
+from umlpy.syscalls import attrs, fd, identity, inotify, ioprio, keys, mm, mount, names, net, sysvipc, thread, uts, xattr
 from umlpy.syscalls import exec as exec_
 from umlpy.syscalls import open as open_
 from umlpy.syscalls import ptrace as ptrace_
@@ -322,8 +322,8 @@ TABLE = SyscallTable([
           partial="common operations (syscalls/keys.py); instantiation, request-key authority, DH, "
                   "pkey, persistent keyrings, MOVE and RESTRICT_KEYRING are EOPNOTSUPP; thread and process "
                   "keyrings survive execve"),
-    deny(251, "ioprio_set", ENOSYS, "not implemented"),
-    deny(252, "ioprio_get", ENOSYS, "not implemented"),
+    serve(251, "ioprio_set", ioprio.ioprio_set, partial="virtual, per process (Linux: per thread)"),
+    serve(252, "ioprio_get", ioprio.ioprio_get, partial="virtual, per process (Linux: per thread)"),
     native(253, "inotify_init", OWN_FDS),
     serve(254, "inotify_add_watch", inotify.inotify_add_watch,
           partial="a watch on a rootfs file that is later copied up keeps watching the lower copy"),
