@@ -17,7 +17,7 @@ from __future__ import annotations
 from errno import ENOSYS, EPERM
 
 from umlpy.kernel.table import SyscallTable, deny, native, serve
-from umlpy.syscalls import attrs, fd, identity, inotify, ioprio, keys, mm, mount, names, net, sysvipc, thread, uts, xattr
+from umlpy.syscalls import attrs, fd, fileattr, identity, inotify, ioprio, keys, mm, mount, names, net, sysvipc, thread, uts, xattr
 from umlpy.syscalls import exec as exec_
 from umlpy.syscalls import open as open_
 from umlpy.syscalls import ptrace as ptrace_
@@ -194,10 +194,10 @@ TABLE = SyscallTable([
     serve(133, "mknod", names.mknod, partial="regular files, FIFOs and sockets; device nodes are EPERM"),
     deny(134, "uselib", ENOSYS, "obsolete"),
     native(135, "personality", OWN_PROCESS),
-    deny(136, "ustat", ENOSYS, "obsolete"),
+    serve(136, "ustat", fileattr.ustat),
     serve(137, "statfs", stat_.statfs, partial="the backing host file system's figures; fixed for virtual ones"),
     serve(138, "fstatfs", stat_.fstatfs, partial="the backing host file system's figures; fixed for virtual ones"),
-    deny(139, "sysfs", ENOSYS, "obsolete"),
+    serve(139, "sysfs", fileattr.sysfs),
     serve(140, "getpriority", thread.getpriority,
           partial="PRIO_PROCESS nice values are virtual (the host's only go up); "
                   "PRIO_PGRP only for the caller's group, and PRIO_USER over guest processes, read the host's"),
@@ -458,8 +458,10 @@ TABLE = SyscallTable([
     deny(465, "listxattrat", ENOSYS, "not implemented yet"),
     deny(466, "removexattrat", ENOSYS, "not implemented yet"),
     deny(467, "open_tree_attr", EPERM, "only mount(2) and umount2(2) are supported inside the sandbox"),
-    deny(468, "file_getattr", ENOSYS, "not implemented yet"),
-    deny(469, "file_setattr", ENOSYS, "not implemented yet"),
+    serve(468, "file_getattr", fileattr.file_getattr,
+          partial="no inode attribute flags on the sandbox's file systems: EOPNOTSUPP after Linux's checks"),
+    serve(469, "file_setattr", fileattr.file_setattr,
+          partial="no inode attribute flags on the sandbox's file systems: EOPNOTSUPP after Linux's checks"),
 ])
 
 lookup = TABLE.lookup
