@@ -34,6 +34,8 @@ OWN_PROCESS = "affects only the calling process"
 OWN_SIGNALS = "signal state of the calling thread"
 OWN_LIMITS = "limits and usage of the caller"
 OWN_RANDOM = "randomness for the caller"
+OWN_PIDS = ("the guest runs in a PID namespace of its own on the host (csrc/spawn.c), whose ids "
+            "are the guest's ids (kernel/pidns.py): the host kernel's answer is the guest kernel's")
 OWN_IPC = ("POSIX message queues live in the sandbox's own IPC namespace: a queue's name is "
            "looked up there, never in a file system")
 OWN_SYSV = ("SysV IPC objects live in the sandbox's own IPC namespace; the id's access was checked "
@@ -86,7 +88,7 @@ TABLE = SyscallTable([
     native(36, "getitimer", OWN_CLOCKS),
     native(37, "alarm", OWN_CLOCKS),
     native(38, "setitimer", OWN_CLOCKS),
-    serve(39, "getpid", thread.getpid),
+    native(39, "getpid", OWN_PIDS),
     native(40, "sendfile", OWN_FDS),
     serve(41, "socket", net.socket_),
     serve(42, "connect", net.connect),
@@ -247,7 +249,7 @@ TABLE = SyscallTable([
     deny(183, "afs_syscall", ENOSYS, "obsolete"),
     deny(184, "tuxcall", ENOSYS, "obsolete"),
     deny(185, "security", ENOSYS, "obsolete"),
-    serve(186, "gettid", thread.gettid),
+    native(186, "gettid", OWN_PIDS),
     native(187, "readahead", OWN_FDS),
     serve(188, "setxattr", xattr.setxattr, partial=XATTR_NOTE),
     serve(189, "lsetxattr", xattr.lsetxattr, partial=XATTR_NOTE),

@@ -114,18 +114,9 @@ def vfork(task):
 
 
 # ------------------------------------------------------------------ ids
-@syscall("getpid", EMULATE)
-def getpid(task):
-    """getpid(2): the guest pid of the calling process."""
-    return task.process.pid
-
-
-@syscall("gettid", EMULATE)
-def gettid(task):
-    """gettid(2): the guest id of the calling thread."""
-    return task.tid
-
-
+# getpid and gettid are native (syscalls/linux64.py, OWN_PIDS): the guest's
+# PID namespace on the host gives the guest's ids.  getppid stays here, where
+# the guest kernel's idea of the parent (its adopter) is the answer.
 @syscall("getppid", EMULATE)
 def getppid(task):
     """getppid(2): the guest pid of the parent; 0 for guest init."""
