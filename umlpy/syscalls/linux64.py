@@ -14,10 +14,10 @@ names and the run report.  A number the ABI does not have is denied with ENOSYS.
 """
 from __future__ import annotations
 
-from errno import ENOSYS, EPERM
+from errno import ENOSYS, EOPNOTSUPP, EPERM
 
 from umlpy.kernel.table import SyscallTable, deny, native, serve
-from umlpy.syscalls import attrs, fd, fileattr, identity, inotify, ioprio, keys, mm, mount, names, net, sysvipc, thread, uts, xattr
+from umlpy.syscalls import attrs, fanotify, fd, fileattr, identity, inotify, ioprio, keys, mm, mount, names, net, sysvipc, thread, uts, xattr
 from umlpy.syscalls import exec as exec_
 from umlpy.syscalls import open as open_
 from umlpy.syscalls import ptrace as ptrace_
@@ -41,6 +41,10 @@ OWN_IPC = ("POSIX message queues live in the sandbox's own IPC namespace: a queu
 OWN_SYSV = ("SysV IPC objects live in the sandbox's own IPC namespace; the id's access was checked "
             "by the guest kernel when the caller got it (*get, shmat), not again at each operation "
             "(a stop costs ~15 us, the call ~0.5 us: docs/design.md)")
+# Features refused with ENOSYS, "not supported", so that programs fall back (the still-denied list):
+IO_URING = ("io_uring is not supported: its submissions would run syscalls the interception never "
+            "sees; programs fall back to ordinary calls")
+LANDLOCK = "Landlock is not supported, as on a kernel built without it; programs run without its rules"
 OWN_AIO = ("Linux AIO acts on descriptors and memory the guest already owns, as pread/pwrite/fsync/poll do: "
            "the context is a mapping in the caller's own address space, found by id in its own mm only, and "
            "IOCB_FLAG_RESFD names one of its own eventfds; the events reserved count against the host's "
@@ -225,7 +229,8 @@ TABLE = SyscallTable([
     native(160, "setrlimit", OWN_LIMITS),
     serve(161, "chroot", names.chroot),
     native(162, "sync", OWN_FDS),
-    deny(163, "acct", EPERM, "host administration is not allowed"),
+    deny(163, "acct", EPERM, "process accounting writes records through the host kernel; refused as "
+         "Linux refuses a caller without CAP_SYS_PACCT"),
     deny(164, "settimeofday", EPERM, "the sandbox may not set the host's clocks"),
     serve(165, "mount", mount.mount,
           partial="tmpfs, proc, devtmpfs, binds of guest directories and read-only remounts only"),
@@ -368,13 +373,18 @@ TABLE = SyscallTable([
     native(295, "preadv", OWN_FDS),
     native(296, "pwritev", OWN_FDS),
     serve(297, "rt_tgsigqueueinfo", signal_.rt_tgsigqueueinfo),
-    deny(298, "perf_event_open", EPERM, "perf events are not allowed"),
+    deny(298, "perf_event_open", EPERM, "perf events observe the host's CPUs and kernel; refused as Linux "
+         "refuses an unprivileged caller (kernel.perf_event_paranoid)"),
     native(299, "recvmmsg", OWN_SOCKETS),
-    deny(300, "fanotify_init", EPERM, "fanotify is not supported"),
-    deny(301, "fanotify_mark", EPERM, "fanotify is not supported"),
+    deny(300, "fanotify_init", EPERM, "an fanotify group watches whole host mounts; refused as Linux "
+         "refuses a caller without CAP_SYS_ADMIN"),
+    serve(301, "fanotify_mark", fanotify.fanotify_mark,
+          partial="no descriptor can be an fanotify group: EBADF for a closed fd, else EINVAL"),
     serve(302, "prlimit64", thread.prlimit64),
-    deny(303, "name_to_handle_at", EPERM, "file handles name host files outside the guest VFS"),
-    deny(304, "open_by_handle_at", EPERM, "file handles name host files outside the guest VFS"),
+    deny(303, "name_to_handle_at", EOPNOTSUPP, "a file handle names a host inode; the sandbox's file "
+         "systems give none, as a file system without export operations"),
+    deny(304, "open_by_handle_at", EPERM, "a file handle would open a host inode outside the guest VFS; "
+         "refused as Linux refuses a caller without CAP_DAC_READ_SEARCH"),
     deny(305, "clock_adjtime", EPERM, "the sandbox may not set the host's clocks"),
     native(306, "syncfs", OWN_FDS),
     native(307, "sendmmsg", OWN_SOCKETS),
@@ -394,7 +404,8 @@ TABLE = SyscallTable([
     deny(320, "kexec_file_load", EPERM, "the sandbox cannot replace the kernel"),
     deny(321, "bpf", EPERM, "bpf programs are not allowed"),
     serve(322, "execveat", exec_.execveat),
-    deny(323, "userfaultfd", EPERM, "userfaultfd is not allowed"),
+    deny(323, "userfaultfd", EPERM, "user-space page-fault handling is not offered; refused as Linux "
+         "refuses an unprivileged caller (vm.unprivileged_userfaultfd=0)"),
     native(324, "membarrier", OWN_MEMORY),
     serve(325, "mlock2", mm.mlock2,
           partial="guest root's locks past the host's RLIMIT_MEMLOCK are accepted but not made"),
@@ -408,9 +419,9 @@ TABLE = SyscallTable([
     native(333, "io_pgetevents", OWN_AIO),
     native(334, "rseq", OWN_MEMORY),
     serve(424, "pidfd_send_signal", signal_.pidfd_send_signal),
-    deny(425, "io_uring_setup", ENOSYS, "io_uring bypasses syscall interception"),
-    deny(426, "io_uring_enter", ENOSYS, "io_uring bypasses syscall interception"),
-    deny(427, "io_uring_register", ENOSYS, "io_uring bypasses syscall interception"),
+    deny(425, "io_uring_setup", ENOSYS, IO_URING),
+    deny(426, "io_uring_enter", ENOSYS, IO_URING),
+    deny(427, "io_uring_register", ENOSYS, IO_URING),
     deny(428, "open_tree", EPERM, "only mount(2) and umount2(2) are supported inside the sandbox"),
     deny(429, "move_mount", EPERM, "only mount(2) and umount2(2) are supported inside the sandbox"),
     deny(430, "fsopen", EPERM, "only mount(2) and umount2(2) are supported inside the sandbox"),
@@ -431,9 +442,9 @@ TABLE = SyscallTable([
     native(441, "epoll_pwait2", OWN_FDS),
     deny(442, "mount_setattr", EPERM, "only mount(2) and umount2(2) are supported inside the sandbox"),
     deny(443, "quotactl_fd", EPERM, "host administration is not allowed"),
-    deny(444, "landlock_create_ruleset", ENOSYS, "landlock is not supported"),
-    deny(445, "landlock_add_rule", ENOSYS, "landlock is not supported"),
-    deny(446, "landlock_restrict_self", ENOSYS, "landlock is not supported"),
+    deny(444, "landlock_create_ruleset", ENOSYS, LANDLOCK),
+    deny(445, "landlock_add_rule", ENOSYS, LANDLOCK),
+    deny(446, "landlock_restrict_self", ENOSYS, LANDLOCK),
     native(447, "memfd_secret", OWN_MEMORY),
     deny(448, "process_mrelease", EPERM, "not supported"),
     native(449, "futex_waitv", OWN_MEMORY),
