@@ -213,8 +213,18 @@ def test_other_users_cannot_peek(sandbox):
 
 
 def test_read_only(sandbox):
-    r = sh(sandbox, "echo x > /proc/uptime; echo rc=$?; echo y > /proc/sys/kernel/hostname; echo rc=$?")
+    r = sh(sandbox, "echo x > /proc/uptime; echo rc=$?; echo y > /proc/sys/kernel/ostype; echo rc=$?")
     assert r.stdout.split() == [b"rc=1", b"rc=1"]
+
+
+def test_hostname_sysctl_is_writable_by_root(sandbox):
+    """/proc/sys/kernel/hostname and domainname: guest root writes them (up to the first
+    newline), uname follows, sethostname shows in the file; others may not write."""
+    text = out(sandbox, "echo box2 > /proc/sys/kernel/hostname; uname -n; hostname box3; "
+                        "cat /proc/sys/kernel/hostname; printf 'dom\\nx' > /proc/sys/kernel/domainname; "
+                        "cat /proc/sys/kernel/domainname; cat /proc/sys/kernel/tainted; "
+                        "su -s /bin/sh nobody -c 'echo no > /proc/sys/kernel/hostname'; echo rc=$?; hostname")
+    assert text.split() == ["box2", "box3", "dom", "0", "rc=1", "box3"]
 
 
 # --------------------------------------------------------- threads

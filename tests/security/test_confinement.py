@@ -554,9 +554,9 @@ def test_ptrace_namespaces_and_host_administration_are_refused(box, cc):
             kill(c, SIGKILL); waitpid(c, NULL, 0);
             T("pivot_root", syscall(SYS_pivot_root, "/tmp", "/tmp"));
             T("unshare_user", unshare(CLONE_NEWUSER));
-            T("unshare_mnt", unshare(CLONE_NEWNS));
-            T("setns", setns(0, 0));
-            T("clone_newns", syscall(SYS_clone, CLONE_NEWNS | SIGCHLD, 0, 0, 0, 0));
+            T("unshare_net", unshare(CLONE_NEWNET));     /* UTS and mount namespaces are the guest kernel's */
+            T("setns", setns(0, 0));                     /* not a namespace fd */
+            T("clone_newnet", syscall(SYS_clone, CLONE_NEWNET | SIGCHLD, 0, 0, 0, 0));
             T("open_by_handle_at", syscall(SYS_open_by_handle_at, AT_FDCWD, (void *)0, O_RDONLY));
             T("name_to_handle_at", syscall(SYS_name_to_handle_at, AT_FDCWD, "/", (void *)0, (void *)0, 0));
             T("io_uring_setup", syscall(SYS_io_uring_setup, 8, (void *)0));
@@ -572,7 +572,7 @@ def test_ptrace_namespaces_and_host_administration_are_refused(box, cc):
             return 0; }""").stdout)
     assert out == {"traceme": "EPERM", "attach_child": "EPERM", "seize_parent": "EPERM",
                    "pivot_root": "EPERM", "unshare_user": "EPERM",
-                   "unshare_mnt": "EPERM", "setns": "EPERM", "clone_newns": "EPERM",
+                   "unshare_net": "EPERM", "setns": "EINVAL", "clone_newnet": "EPERM",
                    "open_by_handle_at": "EPERM", "name_to_handle_at": "EPERM",
                    "io_uring_setup": "ENOSYS", "bpf": "EPERM", "kexec_load": "EPERM",
                    "init_module": "EPERM", "perf_event_open": "EPERM", "reboot": "EPERM",

@@ -27,6 +27,8 @@ from umlpy.abi.errno import KernelError
 from umlpy.abi.linux import (
     CLONE_CHILD_SETTID,
     CLONE_FS,
+    CLONE_NEWNS,
+    CLONE_NEWUTS,
     CLONE_PARENT,
     CLONE_PARENT_SETTID,
     CLONE_THREAD,
@@ -38,6 +40,7 @@ from umlpy.kernel.ipc import SysvIpc
 from umlpy.kernel.limits import KNOWN as KNOWN_LIMITS
 from umlpy.kernel.limits import Enforcement, default_disk, show
 from umlpy.kernel.loader import prepare_exec
+from umlpy.kernel.namespaces import NsProxy
 from umlpy.kernel.pidns import PidNamespace
 from umlpy.kernel.ptrace import GuestPtrace
 from umlpy.kernel.task import FsContext, Process, Task
@@ -275,6 +278,7 @@ class Kernel:
         self.report.add_process({"pid": proc.pid, "ppid": 0, "execs": []})
         self.report_exec(proc)
         task = Task(self, proc.pid, pid, proc, fs)
+        task.ns = NsProxy.initial(self.hostname, self.domainname, self.vfs.mounts)
         proc.threads[task.tid] = task
         self.pidns.processes[proc.pid] = proc
         self.pidns.add_task(task)
@@ -360,6 +364,7 @@ class Kernel:
             if ev.kind not in (EXITED, KILLED):
                 self._early.add(ev.tid)            # a child before its parent's event
             return
+        self.vfs.mounts = task.ns.mnt.table       # paths are looked up in its mount namespace
         k = ev.kind
         if task.ptrace is not None and self.gptrace.on_stop(task, ev):
             return                                 # a ptrace-stop of a guest tracer's tracee
@@ -427,8 +432,7 @@ class Kernel:
 
     def translate_siginfo(self, task: Task, sig: int) -> None:
         """A signal about to be delivered names its sender: by a guest pid (no namespace: a
-        host pid, made a guest pid here), and by host uid: make it the sender's guest real uid
-        (Linux's si_uid is the sender's real uid)."""
+        host pid, made a guest pid here), and by host uid: make it the sender's guest euid."""
         info = self.platform.get_siginfo(task.host_tid)
         if info is None:
             return
@@ -437,7 +441,7 @@ class Kernel:
             return
         guest = self.pidns.from_native(int.from_bytes(info[16:20], "little", signed=True))
         sender = self.pidns.processes.get(guest)
-        uid = sender.creds.ruid if sender is not None else 0
+        uid = sender.creds.euid if sender is not None else 0
         info[16:20] = guest.to_bytes(4, "little", signed=True)
         info[20:24] = uid.to_bytes(4, "little")
         self.platform.set_siginfo(task.host_tid, info)
@@ -456,15 +460,14 @@ class Kernel:
             proc = Process(gtid, host_tid, pp)
             proc.inherit_scheduling(parent.process)
             proc.session_keyring = parent.process.session_keyring     # fork keeps the session keyring
-            # Credentials (capabilities too) and dumpability are the forker's, even
-            # with CLONE_PARENT, where the parent of record is another process.
-            proc.creds, proc.dumpable = parent.process.creds.copy(), parent.process.dumpable
             proc.start_time = time.time()
             proc.open_pidfd(host.pidfd_open)
             self.pidns.processes[gtid] = proc
             self.report.add_process({"pid": gtid, "ppid": pp.pid, "execs": []})
         fs = parent.fs if flags & CLONE_FS else parent.fs.copy()
         child = Task(self, gtid, host_tid, proc, fs)
+        # clone's CLONE_NEWUTS/CLONE_NEWNS (checked, and hidden from the host, by syscalls/namespace.py)
+        child.ns = parent.ns.replaced(uts=bool(flags & CLONE_NEWUTS), mnt=bool(flags & CLONE_NEWNS))
         proc.threads[gtid] = child
         self.pidns.add_task(child)
         # Without a PID namespace, the host wrote its own tid where the guest

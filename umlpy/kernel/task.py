@@ -19,6 +19,7 @@ from umlpy.kernel.creds import Creds
 
 if TYPE_CHECKING:
     from umlpy.kernel.kernel import Kernel
+    from umlpy.kernel.namespaces import NsProxy
 
 
 @dataclass
@@ -50,9 +51,6 @@ class Process:
         self.alive = True
         self.reaped = False
         self.killed_by = 0          # guest init: the signal whose default action we took for it
-        # prctl(PR_SET_DUMPABLE), and cleared when the ids change (creds.py): a
-        # non-dumpable process's /proc files are root's, and ptrace access needs CAP_SYS_PTRACE.
-        self.dumpable = True
         # Virtual scheduling (syscalls/thread.py), None while the host's own applies:
         self.vnice: int | None = None                     # the nice value the guest set
         self.vsched: tuple[int, int, bool] | None = None  # (SCHED_FIFO/RR, priority, reset on fork)
@@ -62,7 +60,6 @@ class Process:
         if parent is not None:
             parent.children.add(self)
             self.creds = parent.creds.copy()
-            self.dumpable = parent.dumpable
             self.argv, self.exe, self.comm = parent.argv, parent.exe, parent.comm
 
     def inherit_scheduling(self, forker: "Process") -> None:
@@ -97,6 +94,7 @@ class Task:
         self.host_tid = host_tid
         self.process = process
         self.fs = fs
+        self.ns: NsProxy = None          # type: ignore[assignment]  # its namespaces: set by the kernel
         self.call: Any = None            # dispatch.Call while a multi-stop syscall runs
         self.clone_args: tuple | None = None   # (flags, parent_tid ptr, child_tid ptr) of a pending clone
         self.started = False             # its first stop was seen and it was resumed

@@ -5,6 +5,13 @@ changes only what the guest's path walk finds; the host's mounts are never
 touched.  Supported: new tmpfs, proc and devtmpfs instances, bind mounts of
 any guest directory (MS_BIND), and remounting a mount read-only or
 read-write (MS_REMOUNT).  Only guest root may mount.
+
+The table is the caller's mount namespace's (kernel/namespaces.py).  Every
+mount is private: nothing propagates between namespaces.  A change of
+propagation type (MS_PRIVATE, MS_SLAVE, MS_UNBINDABLE, MS_SHARED, as
+`unshare -m` makes of "/") is checked as Linux checks it and then changes
+nothing: private is what every mount already is, and MS_SHARED's peer groups
+are not modelled.
 """
 from __future__ import annotations
 
@@ -22,6 +29,8 @@ from umlpy.kernel.table import EMULATE, Path, Ptr, syscall
 from umlpy.vfs.mount import Mount
 
 MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC = 0x1, 0x20, 0x1000, 0x4000
+MS_UNBINDABLE, MS_PRIVATE, MS_SLAVE, MS_SHARED = 1 << 17, 1 << 18, 1 << 19, 1 << 20
+MS_PROPAGATION = MS_UNBINDABLE | MS_PRIVATE | MS_SLAVE | MS_SHARED
 MNT_FORCE, MNT_DETACH, UMOUNT_NOFOLLOW = 0x1, 0x2, 0x8
 
 
@@ -55,6 +64,11 @@ def mount(task, source: Ptr, target: Path, fstype: Ptr, flags: Ptr, data: Ptr):
         m = table.find(where.path)
         m.readonly = bool(flags & MS_RDONLY)
         return 0
+    if flags & MS_PROPAGATION and not flags & MS_BIND:
+        kinds = flags & MS_PROPAGATION
+        if kinds & (kinds - 1) or not table.is_mount_point(where.path):
+            raise KernelError(errno.EINVAL, "one propagation type, on a mount point")
+        return 0                             # every mount is private already
     if flags & MS_BIND:
         src = existing(resolve_at(task, AT_FDCWD, _opt_str(task, source)))
         if src.st.is_dir != where.st.is_dir:

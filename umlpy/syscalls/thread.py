@@ -31,16 +31,9 @@ from umlpy.abi.linux import (
     SIGCHLD,
     WNOWAIT,
 )
-from umlpy.abi.linux import (
-    CAP_SYS_NICE,
-    CAP_SYS_RESOURCE,
-    PTRACE_MODE_ATTACH_REALCREDS,
-    PTRACE_MODE_READ_REALCREDS,
-)
-from umlpy.kernel.creds import require_ptrace
-from umlpy.kernel.fdpath import dup_fd, guest_fd
-from umlpy.kernel.requests import InstallFd, Native
+from umlpy.kernel.requests import Native
 from umlpy.kernel.table import EMULATE, REWRITE, Ptr, UInt, syscall
+from umlpy.syscalls import namespace
 
 
 def _translate_tid(task, r: int) -> int:
@@ -49,8 +42,6 @@ def _translate_tid(task, r: int) -> int:
 
 # ------------------------------------------------------------- creation
 def _start_clone(task, flags: int, ptid: int, ctid: int):
-    if flags & CLONE_NAMESPACES:
-        raise KernelError(errno.EPERM, "namespaces cannot be created inside the sandbox")
     limit = task.kernel.config.limits.get("processes")
     if limit is not None and len(task.kernel.pidns.tasks) >= limit:   # tasks: threads count too
         raise KernelError(errno.EAGAIN, f"the sandbox's limit of {limit} tasks is reached")
@@ -73,9 +64,11 @@ def clone(task, flags: Ptr, stack: Ptr, ptid: Ptr, ctid: Ptr, tls: Ptr):
     a killed supervisor.  (clone3 is refused for the same reason: its flags
     are in guest memory, which another thread may change after our check;
     see its row in linux64.py.)"""
+    # CLONE_NEW*: EINVAL/EPERM here; kernel.new_child gives the child its namespaces
+    host_flags = namespace.check_clone(task, flags) & ~CLONE_UNTRACED    # the host sees none
     then = _start_clone(task, flags, ptid, ctid)
-    if flags & CLONE_UNTRACED:
-        return Native(args={0: flags & ~CLONE_UNTRACED}, then=then)
+    if host_flags != flags:
+        return Native(args={0: host_flags}, then=then)
     return Native(then=then)
 
 
@@ -86,19 +79,21 @@ UNSHARE_FLAGS = (CLONE_THREAD | CLONE_FS | CLONE_SIGHAND | CLONE_VM | CLONE_FILE
 @syscall("unshare", REWRITE)
 def unshare(task, flags: int):
     """unshare(2): stop sharing the fd table, the fs context (root, cwd, umask) or the
-    SysV semaphore undo list with other threads and processes.  The host unshares its
-    own copies; for CLONE_FS the guest kernel's record of root and cwd is copied too.
-    New namespaces are not built yet: EPERM, as for a caller without the privilege."""
+    SysV semaphore undo list with other threads and processes, or make new namespaces.
+    The host unshares its own copies; for CLONE_FS the guest kernel's record of root
+    and cwd is copied too.  New UTS and mount namespaces are the guest kernel's, the
+    other kinds are refused (syscalls/namespace.py)."""
     if flags & ~UNSHARE_FLAGS & 0xFFFFFFFF or flags < 0:
         raise KernelError(errno.EINVAL, f"unknown unshare flags {flags:#x}")
-    if flags & CLONE_NAMESPACES:
-        raise KernelError(errno.EPERM, "namespaces cannot be created inside the sandbox yet")
+    host_flags = namespace.check_unshare(task, flags)
 
     def done(r: int) -> int:
-        if r == 0 and flags & CLONE_FS:
+        if r == 0 and host_flags & CLONE_FS:
             task.fs = task.fs.copy()
+        if r == 0:
+            namespace.apply_unshare(task, flags)
         return r
-    return Native(then=done)
+    return Native(args={0: host_flags} if host_flags != flags else None, then=done)
 
 
 @syscall("fork", REWRITE)
@@ -114,9 +109,18 @@ def vfork(task):
 
 
 # ------------------------------------------------------------------ ids
-# getpid and gettid are native (syscalls/linux64.py, OWN_PIDS): the guest's
-# PID namespace on the host gives the guest's ids.  getppid stays here, where
-# the guest kernel's idea of the parent (its adopter) is the answer.
+@syscall("getpid", EMULATE)
+def getpid(task):
+    """getpid(2): the guest pid of the calling process."""
+    return task.process.pid
+
+
+@syscall("gettid", EMULATE)
+def gettid(task):
+    """gettid(2): the guest id of the calling thread."""
+    return task.tid
+
+
 @syscall("getppid", EMULATE)
 def getppid(task):
     """getppid(2): the guest pid of the parent; 0 for guest init."""
@@ -272,48 +276,6 @@ def pidfd_open(task, pid: int, flags: UInt):
     return Native(args={0: native_pid(task, pid)})
 
 
-def pidfd_target(task, pidfd: int):
-    """The guest process a pidfd the guest holds refers to (EBADF: not a pidfd;
-    ESRCH: the process is gone).  The host shows a pidfd's pid in its fdinfo."""
-    with guest_fd(task, pidfd) as hfd:
-        try:
-            with open(f"/proc/self/fdinfo/{hfd}") as f:
-                host = next((int(l.split()[1]) for l in f if l.startswith("Pid:")), None)
-        except (OSError, ValueError):
-            host = None
-    if host is None:
-        raise KernelError(errno.EBADF, f"fd {pidfd} is not a pidfd")
-    proc = task.kernel.pidns.processes.get(task.kernel.pidns.to_guest(host)) if host > 0 else None
-    if proc is None or proc.reaped:
-        raise KernelError(errno.ESRCH, "the pidfd's process has exited")
-    return proc
-
-
-@syscall("pidfd_getfd", EMULATE)
-def pidfd_getfd(task, pidfd: int, targetfd: int, flags: UInt):
-    """pidfd_getfd(2): a duplicate of another guest process's fd `targetfd`, close-on-exec,
-    if the caller may trace it (ptrace_may_access ATTACH with real ids: EPERM).  The
-    supervisor takes it out of the target with its own pidfd and hands it over."""
-    if flags:
-        raise KernelError(errno.EINVAL, f"flags {flags:#x}")
-    proc = pidfd_target(task, pidfd)
-    require_ptrace(task, proc, PTRACE_MODE_ATTACH_REALCREDS, "pidfd_getfd")
-    thread = next(iter(proc.threads.values()), None)
-    if thread is None or not proc.alive:
-        raise KernelError(errno.EBADF, "the process has exited: it holds no files")
-    return InstallFd(dup_fd(thread, targetfd), cloexec=True)
-
-
-def peer_process(task, pid: int):
-    """The guest process that thread `pid` belongs to (a zombie too; ESRCH if none)."""
-    ns = task.kernel.pidns
-    t = ns.task(pid)
-    proc = t.process if t is not None else ns.processes.get(pid)
-    if proc is None or proc.reaped:
-        raise KernelError(errno.ESRCH, f"no thread {pid} in the sandbox")
-    return proc
-
-
 # ------------------------------------------- process groups and sessions
 def _pid_arg(task, pid: int) -> int:
     return 0 if pid == 0 else native_pid(task, pid)
@@ -363,22 +325,8 @@ def setsid(task):
 # --------------------------------------------- limits and scheduling
 @syscall("prlimit64", REWRITE)
 def prlimit64(task, pid: int, resource: int, new: Ptr, old: Ptr):
-    """prlimit64(2): resource limits of a guest process.  Another process's need the
-    caller's real ids to be all of its uids and gids, or CAP_SYS_RESOURCE (EPERM),
-    checked after the resource (EINVAL), the new limits (EFAULT) and the pid (ESRCH)."""
-    if not pid:
-        return Native()
-    if not 0 <= resource < 16:                    # RLIM_NLIMITS
-        raise KernelError(errno.EINVAL, f"no resource {resource}")
-    if new:
-        task.read(new, 16)
-    native = _pid_arg(task, pid)
-    t = task.kernel.pidns.task(pid)
-    me, it = task.creds, peer_process(task, pid).creds
-    if t is not task and not (me.ruid == it.ruid == it.euid == it.suid and me.rgid == it.rgid == it.egid == it.sgid) \
-            and not me.has(CAP_SYS_RESOURCE):
-        raise KernelError(errno.EPERM, f"the limits of process {pid} belong to another user")
-    return Native(args={0: native})
+    """prlimit64(2): resource limits of a guest process."""
+    return Native(args={0: _pid_arg(task, pid)}) if pid else Native()
 
 
 
@@ -427,7 +375,6 @@ def sched_setscheduler(task, pid: int, policy: int, param: Ptr):
     pol = policy & ~SCHED_RESET_ON_FORK
     if pol not in (SCHED_FIFO, SCHED_RR):
         proc = _param_target(task, pid, param)
-        _may_schedule(task, proc)
         proc.vsched = None
         return _host_sched(task, pid)
     if param == 0 or pid < 0:
@@ -438,16 +385,11 @@ def sched_setscheduler(task, pid: int, policy: int, param: Ptr):
     return 0
 
 
-def _may_schedule(task, proc) -> None:
-    """check_same_owner: another user's process needs CAP_SYS_NICE (EPERM)."""
-    me, them = task.creds, proc.creds
-    if me.euid not in (them.ruid, them.euid) and not me.has(CAP_SYS_NICE):
-        raise KernelError(errno.EPERM, f"process {proc.pid} belongs to another user")
-
-
 def _may_realtime(task, proc, prio: int) -> None:
-    _may_schedule(task, proc)
-    if not task.creds.has(CAP_SYS_NICE):
+    me, them = task.creds, proc.creds
+    if me.euid != 0 and me.euid not in (them.ruid, them.euid):
+        raise KernelError(errno.EPERM, f"process {proc.pid} belongs to another user")
+    if me.euid != 0:
         try:
             rlim = resource.prlimit(proc.host_pid, resource.RLIMIT_RTPRIO)[0]
         except OSError:
@@ -470,7 +412,6 @@ def sched_getscheduler(task, pid: int):
 def sched_setparam(task, pid: int, param: Ptr):
     """sched_setparam(2): the priority within the current policy."""
     proc = _param_target(task, pid, param)
-    _may_schedule(task, proc)
     if proc.vsched is None:
         return _host_sched(task, pid)
     pol, _, reset = proc.vsched
@@ -489,26 +430,14 @@ def sched_getparam(task, pid: int, param: Ptr):
     return 0
 
 
-@syscall("sched_getaffinity", REWRITE, names=("sched_rr_get_interval", "sched_getattr"))
+@syscall("sched_setaffinity", REWRITE, names=(
+    "sched_getaffinity", "sched_rr_get_interval", "sched_setattr", "sched_getattr"))
 def sched_of_pid(task, pid: int, a1: Ptr, a2: Ptr):
     """sched_*(2): scheduling of a guest process (pid translated); a negative pid is
     EINVAL, before the lookup (ESRCH), as in Linux."""
     if pid < 0:
         raise KernelError(errno.EINVAL, f"pid {pid} is negative")
     return Native(args={0: _pid_arg(task, pid)}) if pid else Native()
-
-
-@syscall("sched_setaffinity", REWRITE, names=("sched_setattr",))
-def sched_set_of_pid(task, pid: int, a1: Ptr, a2: Ptr):
-    """sched_setaffinity(2), sched_setattr(2): as the getters, and another user's
-    process needs CAP_SYS_NICE (EPERM)."""
-    if pid < 0:
-        raise KernelError(errno.EINVAL, f"pid {pid} is negative")
-    if not pid:
-        return Native()
-    native = _pid_arg(task, pid)
-    _may_schedule(task, peer_process(task, pid))
-    return Native(args={0: native})
 
 
 SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_IDLE, SCHED_DEADLINE = 0, 1, 2, 3, 5, 6
@@ -564,9 +493,9 @@ def _set_nice(task, proc, nice: int) -> None:
     lowering the value needs privilege or RLIMIT_NICE (EACCES)."""
     me, them = task.creds, proc.creds
     nice = max(-20, min(19, nice))
-    if me.euid not in (them.ruid, them.euid) and not me.has(CAP_SYS_NICE):
+    if me.euid != 0 and me.euid not in (them.ruid, them.euid):
         raise KernelError(errno.EPERM, f"process {proc.pid} belongs to another user")
-    if nice < _nice_of(task, proc) and not me.has(CAP_SYS_NICE):
+    if nice < _nice_of(task, proc) and me.euid != 0:
         try:
             rlim = resource.prlimit(proc.host_pid, resource.RLIMIT_NICE)[0]
         except OSError:
@@ -644,22 +573,13 @@ def setpriority(task, which: int, who: int, prio: int):
 
 @syscall("kcmp", REWRITE)
 def kcmp(task, pid1: int, pid2: int, type_: int, idx1: Ptr, idx2: Ptr):
-    """kcmp(2): compare kernel objects of two guest processes; both must be within the
-    caller's ptrace reach (PTRACE_MODE_READ_REALCREDS: EPERM)."""
-    args = {0: native_pid(task, pid1), 1: native_pid(task, pid2)}
-    for pid in (pid1, pid2):
-        require_ptrace(task, peer_process(task, pid), PTRACE_MODE_READ_REALCREDS, "kcmp")
-    return Native(args=args)
+    """kcmp(2): compare kernel objects of two guest processes."""
+    return Native(args={0: native_pid(task, pid1), 1: native_pid(task, pid2)})
 
 
 @syscall("process_vm_readv", REWRITE, names=("process_vm_writev",))
 def process_vm_readv(task, pid: int, a1: Ptr, a2: Ptr, a3: Ptr, a4: Ptr, a5: Ptr):
-    """process_vm_readv(2)/writev: memory of another guest process (pid translated), if
-    the caller may trace it (PTRACE_MODE_ATTACH_REALCREDS: EPERM, after EINVAL for flags)."""
-    if a5:
-        raise KernelError(errno.EINVAL, f"flags {a5:#x}")
-    native = native_pid(task, pid)
-    require_ptrace(task, peer_process(task, pid), PTRACE_MODE_ATTACH_REALCREDS, "process_vm_*")
-    return Native(args={0: native})
+    """process_vm_readv(2)/writev: memory of another guest process (pid translated)."""
+    return Native(args={0: native_pid(task, pid)})
 
 

@@ -1,18 +1,20 @@
 """System identity: the machine's names (uname, sethostname, setdomainname) and sysinfo.
 
-The sandbox has its own hostname and domain name, and its own view of
-system information (sysinfo counts guest processes).
+The names are the caller's UTS namespace's (kernel/namespaces.py): the
+sandbox's own, or one that guest root made with unshare(CLONE_NEWUTS).
+sysinfo is the sandbox's own view of the system (its uptime, its processes).
 """
 from __future__ import annotations
 
 import errno
 import os
-import time
 
 from umlpy.abi.errno import KernelError
 from umlpy.abi.linux import UTS_LEN
 from umlpy.abi.structs import SYSINFO
+from umlpy.kernel import figures
 from umlpy.kernel.table import EMULATE, Ptr, syscall
+from umlpy.syscalls.namespace import sys_admin
 
 
 def _field(s: str) -> bytes:
@@ -23,14 +25,15 @@ def _field(s: str) -> bytes:
 def uname(task, buf: Ptr):
     """uname(2): Linux on x86_64, with the sandbox's hostname and domain name."""
     host = os.uname()
-    data = b"".join(_field(x) for x in ("Linux", task.kernel.hostname, host.release,
-                                         host.version, "x86_64", task.kernel.domainname))
+    uts = task.ns.uts
+    data = b"".join(_field(x) for x in ("Linux", uts.hostname, host.release,
+                                         host.version, "x86_64", uts.domainname))
     task.write(buf, data)
     return 0
 
 
 def _set_name(task, name: int, length: int) -> str:
-    if task.creds.euid != 0:
+    if not sys_admin(task):
         raise KernelError(errno.EPERM)
     if length < 0 or length > UTS_LEN - 1:
         raise KernelError(errno.EINVAL)
@@ -40,27 +43,26 @@ def _set_name(task, name: int, length: int) -> str:
 @syscall("sethostname", EMULATE)
 def sethostname(task, name: Ptr, length: int):
     """sethostname(2): rename the sandbox (never the host)."""
-    task.kernel.hostname = _set_name(task, name, length)
+    task.ns.uts.set("hostname", _set_name(task, name, length))
     return 0
 
 
 @syscall("setdomainname", EMULATE)
 def setdomainname(task, name: Ptr, length: int):
     """setdomainname(2): the sandbox's NIS domain name."""
-    task.kernel.domainname = _set_name(task, name, length)
+    task.ns.uts.set("domainname", _set_name(task, name, length))
     return 0
 
 
 @syscall("sysinfo", EMULATE)
 def sysinfo(task, info: Ptr):
-    """sysinfo(2): uptime of the sandbox, host memory, and the number of guest processes."""
+    """sysinfo(2): the sandbox's uptime, memory (its limit and use, as /proc/meminfo:
+    kernel/figures.py) and number of guest processes; the host's load averages."""
     k = task.kernel
-    uptime = int(time.time() - k.boot_time)
+    uptime = int(figures.uptime(k))
     load = [int(x * 65536) for x in os.getloadavg()]
-    pages = os.sysconf("SC_PHYS_PAGES")
-    avail = os.sysconf("SC_AVPHYS_PAGES")
-    psize = os.sysconf("SC_PAGE_SIZE")
+    mem = figures.memory(k)
     nprocs = sum(1 for p in k.pidns.processes.values() if p.alive)
-    task.write(info, SYSINFO.pack(uptime, *load, pages * psize, avail * psize,
-                                  0, 0, 0, 0, nprocs, 0, 0, 1))
+    task.write(info, SYSINFO.pack(uptime, *load, mem.total, mem.free, mem.shared, 0,
+                                  mem.swap_total, mem.swap_free, nprocs, 0, 0, 1))
     return 0

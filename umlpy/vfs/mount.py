@@ -5,7 +5,8 @@ longest mount point that is a prefix of it.  "/" is always mounted.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import weakref
+from dataclasses import dataclass, replace
 
 from umlpy.vfs.fs import FileSystem
 
@@ -29,6 +30,18 @@ class Mount:
 class MountTable:
     def __init__(self) -> None:
         self.mounts: list[Mount] = []
+        # Tables copied from this one (mount namespaces) share its file systems:
+        # closing any table closes every file system of all of them, once.
+        self._family: weakref.WeakSet[MountTable] = weakref.WeakSet([self])
+
+    def copy(self) -> "MountTable":
+        """A new table with the same mounts (new records, the same file systems):
+        a new mount namespace.  Changes to one are not seen in the other."""
+        new = MountTable()
+        new.mounts = [replace(m) for m in self.mounts]
+        new._family = self._family
+        self._family.add(new)
+        return new
 
     def add(self, mount: Mount) -> None:
         self.mounts = [m for m in self.mounts if m.point != mount.point]
@@ -61,5 +74,9 @@ class MountTable:
         return out
 
     def close(self) -> None:
-        for m in self.mounts:
-            m.fs.close()
+        seen: set[int] = set()
+        for table in list(self._family):
+            for m in table.mounts:
+                if id(m.fs) not in seen:
+                    seen.add(id(m.fs))
+                    m.fs.close()

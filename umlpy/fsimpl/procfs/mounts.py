@@ -11,18 +11,18 @@ from __future__ import annotations
 import os
 
 
-def mounts(kernel) -> bytes:
-    """The text of /proc/PID/mounts."""
+def mounts(kernel, table=None) -> bytes:
+    """The text of /proc/PID/mounts (`table`: the process's mount namespace's)."""
     lines = []
-    for m in _mount_list(kernel):
+    for m in _mount_list(kernel, table):
         fstype = m.fstype or m.fs.name
         lines.append(f"{_source(m)} {_escape(m.point)} {fstype} {_opts(m)} 0 0")
     return os.fsencode("\n".join(lines) + "\n")     # mount points are guest bytes
 
 
-def mountinfo(kernel) -> bytes:
-    """The text of /proc/PID/mountinfo."""
-    ms = _mount_list(kernel)
+def mountinfo(kernel, table=None) -> bytes:
+    """The text of /proc/PID/mountinfo (`table`: the process's mount namespace's)."""
+    ms = _mount_list(kernel, table)
     ids = {m.point: 20 + i for i, m in enumerate(ms)}
     lines = []
     for i, m in enumerate(ms):
@@ -44,8 +44,8 @@ def mountinfo(kernel) -> bytes:
     return os.fsencode("\n".join(lines) + "\n")     # mount points are guest bytes
 
 
-def _mount_list(kernel) -> list:
-    ms = list(kernel.vfs.mounts.mounts)
+def _mount_list(kernel, table=None) -> list:
+    ms = list((table or kernel.vfs.mounts).mounts)
     ms.sort(key=lambda m: (m.point != "/", m.point.count("/"), m.point))
     return ms
 

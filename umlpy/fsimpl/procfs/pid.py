@@ -16,8 +16,8 @@ session and tpgid becomes a guest id (an id outside the sandbox becomes 0),
 TracerPid is 0 and a ptrace stop reads as sleeping, the credentials,
 capabilities and auxv ids are the virtual ones, and our own seccomp filter
 is not counted.  environ, auxv, maps, smaps, the exe, cwd and root links
-and fd/ need ptrace access to the process (kernel/creds.py may_ptrace; a
-non-dumpable process's files are root's).  comm and oom_score_adj are writable: they open the host's file of
+and fd/ need ptrace access to the process (the reader is root or the same
+user).  comm and oom_score_adj are writable: they open the host's file of
 the same thread.
 """
 from __future__ import annotations
@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Callable
 from umlpy.fsimpl.procfs.fd import FdDirs
 from umlpy.fsimpl.procfs.maps import translate_maps
 from umlpy.fsimpl.procfs.mounts import mountinfo, mounts
+from umlpy.fsimpl.procfs.ns import ns_node
 from umlpy.fsimpl.procfs.net import net_node
 from umlpy.fsimpl.procfs.nodes import Context, Node, View, const, dir_node, file_node, link_node, read_host
 from umlpy.vfs.fs import DT_DIR, DT_LNK, DT_REG, fail
@@ -96,15 +97,14 @@ class PidDirs:
         if not view.thread:
             out.append(("task", DT_DIR))
         out.append(("net", DT_DIR))
+        out.append(("ns", DT_DIR))
         return out
 
     # ---------------------------------------------------------- lookup
     def node(self, view: View, rest: list[str]) -> Node:
         """The node at `rest` below the directory `view` shows."""
         proc = view.proc
-        # task_dump_owner: a non-dumpable process's files belong to root
-        uid, gid = (proc.creds.euid, proc.creds.egid) if proc.dumpable else (0, 0)
-        owner = dict(uid=uid, gid=gid, time=proc.start_time or self.kernel.boot_time)
+        owner = dict(uid=proc.creds.euid, gid=proc.creds.egid, time=proc.start_time or self.kernel.boot_time)
         if not rest:
             return dir_node(lambda: self._entries(view), **owner)
         name, more = rest[0], rest[1:]
@@ -119,6 +119,8 @@ class PidDirs:
             return self.fds.node(view, name, more, owner)
         if name == "net":
             return net_node(view, more, owner)
+        if name == "ns":
+            return ns_node(self.ctx, view, more, owner)
         if more or name not in PID_FILES:
             raise fail(errno.ENOENT)
         return self._file(view, name, owner)
@@ -142,9 +144,9 @@ class PidDirs:
         if name in ("maps", "smaps"):
             return file_node(lambda: self._guarded(view, lambda: self._maps(view, name)), **owner)
         if name == "mounts":
-            return file_node(lambda: mounts(self.kernel), **owner)
+            return file_node(lambda: mounts(self.kernel, self._mount_table(view)), **owner)
         if name == "mountinfo":
-            return file_node(lambda: mountinfo(self.kernel), **owner)
+            return file_node(lambda: mountinfo(self.kernel, self._mount_table(view)), **owner)
         if name == "limits":
             return file_node(lambda: self._host(view, "limits"), **owner)
         if name == "cgroup":
@@ -162,6 +164,10 @@ class PidDirs:
         if name == "root":
             return link_node(lambda: self._magic(view, lambda: for_reader(view.task.fs.root)), **owner)
         raise fail(errno.ENOENT)
+
+    def _mount_table(self, view: View):
+        """The mount table of the shown thread's mount namespace (None: the reader's)."""
+        return view.task.ns.mnt.table if view.alive and view.task.ns is not None else None
 
     # ----------------------------------------------- access and host facts
     def _guarded(self, view: View, make: Callable[[], bytes]) -> bytes:
@@ -275,6 +281,9 @@ class PidDirs:
         ppid, pgrp, sid, _ = self._ids(view)
         fields = self._host_stat_fields(view)
         state = self._state(view, fields[0] if fields else "S")
+        last_cap = int((read_host("/proc/sys/kernel/cap_last_cap") or b"40").strip() or 40)
+        full = f"{(1 << (last_cap + 1)) - 1:016x}"
+        eff = full if c.euid == 0 else "0" * 16
         umask = task.fs.umask if task is not None else 0o022
         groups = "".join(f"{g} " for g in c.groups) or " "
         nthreads = len(proc.threads) if view.alive else 1
@@ -287,19 +296,19 @@ class PidDirs:
             "Pid": str(view.ident),
             "PPid": str(ppid),
             "TracerPid": "0",
-            "Uid": f"{c.ruid}\t{c.euid}\t{c.suid}\t{c.fsuid}",
-            "Gid": f"{c.rgid}\t{c.egid}\t{c.sgid}\t{c.fsgid}",
+            "Uid": f"{c.ruid}\t{c.euid}\t{c.suid}\t{c.euid}",
+            "Gid": f"{c.rgid}\t{c.egid}\t{c.sgid}\t{c.egid}",
             "Groups": groups,
             "NStgid": str(proc.pid),
             "NSpid": str(view.ident),
             "NSpgid": str(pgrp),
             "NSsid": str(sid),
             "Threads": str(nthreads),
-            "CapInh": f"{c.cap_inh:016x}",
-            "CapPrm": f"{c.cap_prm:016x}",
-            "CapEff": f"{c.cap_eff:016x}",
-            "CapBnd": f"{c.cap_bnd:016x}",
-            "CapAmb": f"{c.cap_amb:016x}",
+            "CapInh": "0" * 16,
+            "CapPrm": eff,
+            "CapEff": eff,
+            "CapBnd": full,
+            "CapAmb": "0" * 16,
             "NoNewPrivs": "0",
             "Seccomp": "2" if filters else "0",
             "Seccomp_filters": str(filters),

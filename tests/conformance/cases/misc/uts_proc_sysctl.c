@@ -3,7 +3,6 @@
  * sethostname the file shows the new name (with a newline); root may write
  * the file, and gethostname then returns what was written (a trailing
  * newline is dropped). The case puts the names back at the end.
- * gap: /proc/sys/kernel/hostname and domainname are read-only in umlpy's /proc (EACCES on open for writing) (issue 8)
  * root: /proc/sys files belong to the initial user namespace's root; root of a user namespace may not open them for writing
  */
 #include "case.h"

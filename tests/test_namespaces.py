@@ -1,0 +1,129 @@
+"""UTS and mount namespaces inside the sandbox, and the sandbox's own system figures.
+
+Guest root makes new UTS and mount namespaces on the guest kernel's own
+tables (kernel/namespaces.py, syscalls/namespace.py): util-linux's unshare
+and nsenter from the Debian rootfs, busybox's unshare in the default one.
+What the tests assert is what the guest printed: a hostname set in a new UTS
+namespace is not the parent's, a tmpfs mounted in a new mount namespace is
+not in the parent's, /proc/PID/ns links are equal exactly for processes that
+share a namespace, and the guest's /proc/meminfo and sysinfo(2) show the
+sandbox's memory limit (kernel/figures.py).
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+
+import pytest
+
+from umlpy import Sandbox
+from umlpy.image import importer
+
+
+def sh(sb: Sandbox, script: str, timeout: float = 20) -> subprocess.CompletedProcess:
+    return sb.run(["sh", "-c", script], timeout=timeout)
+
+
+def out(sb: Sandbox, script: str) -> str:
+    r = sh(sb, script)
+    assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
+    return r.stdout.decode()
+
+
+@pytest.fixture(scope="module")
+def busybox():
+    with Sandbox(hostname="box") as sb:
+        yield sb
+
+
+@pytest.fixture(scope="module")
+def debian():
+    root = importer.lookup("debian")
+    if root is None or not (root / "usr/bin/unshare").exists():
+        why = "no Debian rootfs 'debian' with util-linux: run .ci/debian-rootfs"
+        if os.environ.get("CI"):
+            pytest.fail(why)
+        pytest.skip(why)
+    with Sandbox(rootfs=root, hostname="box") as sb:
+        yield sb
+
+
+# ------------------------------------------------------------------ UTS
+def test_unshare_uts_busybox(busybox):
+    text = out(busybox, "unshare -u sh -c 'hostname inner; hostname; uname -n; "
+                        "cat /proc/sys/kernel/hostname'; hostname")
+    assert text.split() == ["inner"] * 3 + ["box"]
+
+
+def test_unshare_uts_util_linux(debian):
+    text = out(debian, "unshare -u sh -c 'hostname x; hostname'; hostname")
+    assert text.split() == ["x", "box"]
+
+
+def test_nsenter_joins_a_uts_namespace(debian):
+    """nsenter opens /proc/PID/ns/uts and calls setns(2) with it."""
+    text = out(debian, "unshare -u sh -c 'hostname other; sleep 3' & sleep 0.5; "
+                       "nsenter -t $! -u hostname; hostname; kill $!")
+    assert text.split() == ["other", "box"]
+
+
+def test_unprivileged_unshare_is_eperm(debian):
+    r = sh(debian, "su -s /bin/sh nobody -c 'unshare -u true'; echo rc=$?")
+    assert b"rc=1" in r.stdout and b"Operation not permitted" in r.stderr
+
+
+def test_other_namespace_kinds_are_refused(debian):
+    r = sh(debian, "unshare -n true; echo rc=$?; unshare -p -f true; echo rc=$?; "
+                   "unshare -i true; echo rc=$?")
+    assert r.stdout.split() == [b"rc=1"] * 3
+    assert r.stderr.count(b"Operation not permitted") == 3
+
+
+# ---------------------------------------------------------------- mount
+def test_unshare_mount_util_linux(debian):
+    text = out(debian, """
+        unshare -m sh -c 'mount -t tmpfs t /mnt && touch /mnt/inside && ls /mnt &&
+                          grep -c " /mnt " /proc/self/mounts'
+        ls /mnt | wc -l; grep -c " /mnt " /proc/self/mounts; true""")
+    assert text.split() == ["inside", "1", "0", "0"]
+
+
+def test_unshare_mount_busybox_umount_stays_inside(busybox):
+    """An umount in the new namespace leaves the parent's mount where it was."""
+    text = out(busybox, "unshare -m sh -c 'umount /tmp && grep -c \" /tmp \" /proc/mounts'; "
+                        "grep -c ' /tmp ' /proc/mounts; true")
+    assert text.split() == ["0", "1"]
+
+
+def test_ns_links(busybox):
+    """Equal ids for processes sharing a namespace; a new one after unshare; stat's inode is the id."""
+    text = out(busybox, "readlink /proc/self/ns/uts; readlink /proc/$$/ns/uts; unshare -u readlink /proc/self/ns/uts; "
+                        "readlink /proc/self/ns/mnt; unshare -m readlink /proc/self/ns/mnt; "
+                        "stat -L -c %i /proc/$$/ns/uts; ls /proc/self/ns | tr '\\n' ' '")
+    lines = text.splitlines()
+    uts1, uts2, uts3, mnt1, mnt2, ino, kinds = lines
+    assert uts1 == uts2 and re.fullmatch(r"uts:\[\d+\]", uts1)
+    assert uts3 != uts1 and uts3.startswith("uts:[")
+    assert mnt1 != mnt2 and mnt1.startswith("mnt:[")
+    assert ino == uts1[5:-1]
+    assert kinds.split() == ["cgroup", "ipc", "mnt", "net", "pid", "pid_for_children", "time",
+                             "time_for_children", "user", "uts"]
+
+
+# ------------------------------------------------------- system figures
+def test_meminfo_and_sysinfo_show_the_memory_limit():
+    with Sandbox(limits={"memory": "256M"}) as sb:
+        text = out(sb, "grep MemTotal /proc/meminfo; free | sed -n 2p; grep -c . /proc/loadavg")
+    lines = text.splitlines()
+    assert lines[0].split() == ["MemTotal:", "262144", "kB"]
+    assert lines[1].split()[1] == "262144"           # busybox free reads sysinfo(2)
+    assert lines[2] == "1"
+
+
+def test_loadavg_names_the_guests_last_pid(busybox):
+    text = out(busybox, "true; cat /proc/loadavg; echo $$")
+    fields, me = text.splitlines()
+    running, total = fields.split()[3].split("/")
+    assert 1 <= int(running) <= int(total)
+    assert int(fields.split()[4]) > int(me)          # cat's pid: the newest
