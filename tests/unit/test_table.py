@@ -112,8 +112,7 @@ def test_partial_and_error_rows_say_why():
             assert row.note, f"{row.name}: a {row.support.value} row needs a note"
         if row.cls is DENY:
             assert row.support is Support.ERROR and row.errno > 0, row.name
-    assert TABLE.lookup(126).support is Support.PARTIAL          # capset models nothing
-    assert TABLE.lookup(122).support is Support.PARTIAL          # setfsuid
+    assert TABLE.lookup(126).support is Support.PARTIAL          # capset: no file capabilities
 
 
 def test_registration_rejects_an_unknown_annotation():

@@ -22,6 +22,8 @@ from umlpy.kernel.requests import Inject, InstallFd, Native, Wait
 from umlpy.kernel.table import DECODERS, DENY
 from umlpy.platform.interface import INJECT, REWRITE_ARGS
 
+_MASK64 = (1 << 64) - 1
+
 if TYPE_CHECKING:
     from umlpy.kernel.kernel import Kernel
     from umlpy.kernel.table import Row
@@ -214,14 +216,19 @@ class Dispatcher:
 
     def _run_native(self, task: "Task", call: Call, regs, req: Native) -> None:
         call.then = req.then
-        if req.args:
+        args = req.args
+        if args and all(v & _MASK64 == call.args[i] & _MASK64 for i, v in args.items()):
+            # The translation changed nothing (guest ids are the host namespace's,
+            # most often): no registers to write, none to restore at an exit stop.
+            args = None
+        if args:
             if REWRITE_ARGS not in self.platform.capabilities:
                 return self._refuse(task, call, regs, "rewrite arguments", False)
             self._keep(call, regs)               # the guest's own arguments, for the exit
             call.restore = True
         need_exit = call.restore or call.then is not None or self.k.tracing
         task.call = call if need_exit else None
-        self.platform.pass_through(task.host_tid, regs, req.args, want_exit=need_exit)
+        self.platform.pass_through(task.host_tid, regs, args, want_exit=need_exit)
 
     def _refuse(self, task: "Task", call: Call, regs, what: str, at_exit: bool) -> None:
         """The handler asked for what this platform cannot do: fail the call, say why."""

@@ -432,7 +432,8 @@ class Kernel:
 
     def translate_siginfo(self, task: Task, sig: int) -> None:
         """A signal about to be delivered names its sender: by a guest pid (no namespace: a
-        host pid, made a guest pid here), and by host uid: make it the sender's guest euid."""
+        host pid, made a guest pid here), and by host uid: make it the sender's guest real uid
+        (Linux's si_uid is the sender's real uid)."""
         info = self.platform.get_siginfo(task.host_tid)
         if info is None:
             return
@@ -441,7 +442,7 @@ class Kernel:
             return
         guest = self.pidns.from_native(int.from_bytes(info[16:20], "little", signed=True))
         sender = self.pidns.processes.get(guest)
-        uid = sender.creds.euid if sender is not None else 0
+        uid = sender.creds.ruid if sender is not None else 0
         info[16:20] = guest.to_bytes(4, "little", signed=True)
         info[20:24] = uid.to_bytes(4, "little")
         self.platform.set_siginfo(task.host_tid, info)
@@ -460,6 +461,9 @@ class Kernel:
             proc = Process(gtid, host_tid, pp)
             proc.inherit_scheduling(parent.process)
             proc.session_keyring = parent.process.session_keyring     # fork keeps the session keyring
+            # Credentials (capabilities too) and dumpability are the forker's, even
+            # with CLONE_PARENT, where the parent of record is another process.
+            proc.creds, proc.dumpable = parent.process.creds.copy(), parent.process.dumpable
             proc.start_time = time.time()
             proc.open_pidfd(host.pidfd_open)
             self.pidns.processes[gtid] = proc

@@ -49,9 +49,13 @@ class ExecPlan:
         proc.argv = self.guest_argv
         proc.comm = os.fsencode(os.path.basename(self.name or self.exe))[:15]
         # execve(2): "the effective IDs are copied to the saved set-user-ID and
-        # saved set-group-ID" (there are no set-id bits to honour here).
+        # saved set-group-ID" (there are no set-id bits to honour here), and the
+        # capability sets follow Linux's rules for a file without capabilities
+        # (creds.py).  A process whose effective ids are not its real ones stays
+        # non-dumpable (begin_new_exec).
         c = proc.creds
-        c.suid, c.sgid = c.euid, c.egid
+        c.on_exec()
+        proc.dumpable = c.euid == c.ruid and c.egid == c.rgid
 
 
 def _read_head(fd: int, n: int = 256) -> bytes:

@@ -51,6 +51,9 @@ class Process:
         self.alive = True
         self.reaped = False
         self.killed_by = 0          # guest init: the signal whose default action we took for it
+        # prctl(PR_SET_DUMPABLE), and cleared when the ids change (creds.py): a
+        # non-dumpable process's /proc files are root's, and ptrace access needs CAP_SYS_PTRACE.
+        self.dumpable = True
         # Virtual scheduling (syscalls/thread.py), None while the host's own applies:
         self.vnice: int | None = None                     # the nice value the guest set
         self.vsched: tuple[int, int, bool] | None = None  # (SCHED_FIFO/RR, priority, reset on fork)
@@ -60,6 +63,7 @@ class Process:
         if parent is not None:
             parent.children.add(self)
             self.creds = parent.creds.copy()
+            self.dumpable = parent.dumpable
             self.argv, self.exe, self.comm = parent.argv, parent.exe, parent.comm
 
     def inherit_scheduling(self, forker: "Process") -> None:

@@ -12,7 +12,17 @@ import stat as S
 import time
 
 from umlpy.abi.errno import KernelError
-from umlpy.abi.linux import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, NOCHANGE, UTIME_NOW, UTIME_OMIT
+from umlpy.abi.linux import (
+    AT_EMPTY_PATH,
+    AT_FDCWD,
+    AT_SYMLINK_NOFOLLOW,
+    CAP_CHOWN,
+    CAP_FOWNER,
+    CAP_FSETID,
+    NOCHANGE,
+    UTIME_NOW,
+    UTIME_OMIT,
+)
 from umlpy.abi.structs import TIMESPEC_PAIR, TIMEVAL_PAIR, UTIMBUF
 from umlpy.kernel.creds import W_OK, require
 from umlpy.kernel.fdpath import existing, guest_fd, resolve_at
@@ -47,7 +57,8 @@ def _not_path_only(task, fd: int) -> None:
 
 
 def _owner_or_root(task, st: Stat) -> None:
-    if task.creds.euid not in (0, st.uid):
+    """inode_owner_or_capable: the file-system uid owns it, or CAP_FOWNER."""
+    if task.creds.fsuid != st.uid and not task.creds.has(CAP_FOWNER):
         raise KernelError(errno.EPERM)
 
 
@@ -60,7 +71,7 @@ def do_chmod(task, dirfd, path, mode, flags) -> int:
     _owner_or_root(task, lk.st)
     mode &= 0o7777
     c = task.creds
-    if c.euid != 0 and lk.st.gid != c.egid and lk.st.gid not in c.groups:
+    if not c.has(CAP_FSETID) and lk.st.gid != c.fsgid and lk.st.gid not in c.groups:
         mode &= ~S.S_ISGID                   # chmod(2): not a member of the file's group
     lk.mount.fs.chmod(lk.rel, mode)
     return 0
@@ -95,7 +106,7 @@ def fchmod(task, fd: int, mode: UInt):
 def do_chown(task, dirfd: int, path: str, uid: int, gid: int, flags: int) -> int:
     """chown(2)'s rules.  Ids are unsigned 32-bit; (uid_t)-1 leaves one unchanged.
 
-    Root may give any owner and group.  The owner may only change the group,
+    CAP_CHOWN may give any owner and group.  The owner may only change the group,
     to one of its own groups.  On a non-directory, every chown (even to the
     same values, even -1, -1) clears set-user-ID, and set-group-ID where
     group-execute is set, for root too.
@@ -106,11 +117,11 @@ def do_chown(task, dirfd: int, path: str, uid: int, gid: int, flags: int) -> int
     st, c = lk.st, task.creds
     new_uid = st.uid if uid == NOCHANGE else uid
     new_gid = st.gid if gid == NOCHANGE else gid
-    if c.euid != 0:                          # chown_ok, chgrp_ok: only what changes is checked
-        owner = c.euid == st.uid
+    if not c.has(CAP_CHOWN):                 # chown_ok, chgrp_ok: only what changes is checked
+        owner = c.fsuid == st.uid
         if uid != NOCHANGE and not (owner and uid == st.uid):
-            raise KernelError(errno.EPERM, "only root may give a file away")
-        if gid != NOCHANGE and not (owner and (gid == st.gid or gid == c.egid or gid in c.groups)):
+            raise KernelError(errno.EPERM, "giving a file away needs CAP_CHOWN")
+        if gid != NOCHANGE and not (owner and (gid == st.gid or gid == c.fsgid or gid in c.groups)):
             raise KernelError(errno.EPERM, "the owner may only choose one of its own groups")
     lk.mount.fs.chown(lk.rel, new_uid, new_gid)
     if not st.is_dir:                        # chown_common: ATTR_KILL_SUID, and SGID if group-exec
@@ -181,9 +192,16 @@ def _fsize_limit(task) -> int | float:
     return float("inf")
 
 
-def _set_times(task, lk, at: int | None, mt: int | None) -> int:
+def _set_times(task, lk, at: int | None, mt: int | None, touch: bool = False) -> int:
+    """may_setattr: explicit times need ownership or CAP_FOWNER (EPERM); `touch` (times
+    NULL, or both UTIME_NOW) needs that or write permission (EACCES)."""
     if lk.mount.readonly:
         raise KernelError(errno.EROFS)
+    c = task.creds
+    if c.fsuid != lk.st.uid and not c.has(CAP_FOWNER):
+        if not touch:
+            raise KernelError(errno.EPERM, "setting times needs ownership or CAP_FOWNER")
+        require(task, lk.st, W_OK)
     lk.mount.fs.utimens(lk.rel, at, mt)
     return 0
 
@@ -193,8 +211,11 @@ def utimensat(task, dirfd: int, path: Ptr, times: Ptr, flags: int):
     """utimensat(2): set access/modification times (NULL path: the fd itself)."""
     now = time.time_ns()
     at = mt = now
+    touch = True
     if times != 0:                           # do_utimes: the times are checked first
         a_s, a_ns, m_s, m_ns = TIMESPEC_PAIR.unpack(task.read(times, TIMESPEC_PAIR.size))
+        if a_ns == m_ns == UTIME_OMIT:
+            return 0                         # "nothing to do, we must not even check the path"
 
         def pick(s: int, ns: int) -> int | None:
             if ns == UTIME_NOW:
@@ -205,6 +226,7 @@ def utimensat(task, dirfd: int, path: Ptr, times: Ptr, flags: int):
                 raise KernelError(errno.EINVAL, "tv_nsec out of range")
             return s * 10**9 + ns
         at, mt = pick(a_s, a_ns), pick(m_s, m_ns)
+        touch = a_ns == m_ns == UTIME_NOW
     if path == 0:
         if flags:                            # do_utimes_fd
             raise KernelError(errno.EINVAL, "flags with a NULL path")
@@ -212,7 +234,7 @@ def utimensat(task, dirfd: int, path: Ptr, times: Ptr, flags: int):
     else:
         _check_flags(flags, "utimensat")
         lk = _path_or_fd(task, dirfd, os.fsdecode(task.read_str(path)), flags)
-    return _set_times(task, lk, at, mt)
+    return _set_times(task, lk, at, mt, touch)
 
 
 def _timevals(task, times: int) -> tuple[int, int]:
@@ -229,7 +251,8 @@ def _timevals(task, times: int) -> tuple[int, int]:
 @syscall("futimesat", EMULATE)
 def futimesat(task, dirfd: int, path: Path, times: Ptr):
     """futimesat(2): utimes relative to a directory fd."""
-    return _set_times(task, existing(resolve_at(task, dirfd, path)), *_timevals(task, times))
+    return _set_times(task, existing(resolve_at(task, dirfd, path)), *_timevals(task, times),
+                      touch=times == 0)
 
 
 @syscall("utimes", EMULATE)
@@ -244,7 +267,7 @@ def utime(task, path: Path, times: Ptr):
     lk = existing(resolve_at(task, AT_FDCWD, path))
     if times == 0:
         now = time.time_ns()
-        return _set_times(task, lk, now, now)
+        return _set_times(task, lk, now, now, touch=True)
     a, m = UTIMBUF.unpack(task.read(times, UTIMBUF.size))
     return _set_times(task, lk, a * 10**9, m * 10**9)
 

@@ -14,10 +14,10 @@ names and the run report.  A number the ABI does not have is denied with ENOSYS.
 """
 from __future__ import annotations
 
-from errno import ENOSYS, EPERM
+from errno import ENOSYS, EOPNOTSUPP, EPERM
 
 from umlpy.kernel.table import SyscallTable, deny, native, serve
-from umlpy.syscalls import attrs, fd, fileattr, identity, inotify, ioprio, keys, mm, mount, names, net, sysvipc, thread, uts, xattr
+from umlpy.syscalls import attrs, fanotify, fd, fileattr, identity, inotify, ioprio, keys, mm, mount, names, net, sysvipc, thread, uts, xattr
 from umlpy.syscalls import exec as exec_
 from umlpy.syscalls import open as open_
 from umlpy.syscalls import ptrace as ptrace_
@@ -35,11 +35,17 @@ OWN_PROCESS = "affects only the calling process"
 OWN_SIGNALS = "signal state of the calling thread"
 OWN_LIMITS = "limits and usage of the caller"
 OWN_RANDOM = "randomness for the caller"
+OWN_PIDS = ("the guest runs in a PID namespace of its own on the host (csrc/spawn.c), whose ids "
+            "are the guest's ids (kernel/pidns.py): the host kernel's answer is the guest kernel's")
 OWN_IPC = ("POSIX message queues live in the sandbox's own IPC namespace: a queue's name is "
            "looked up there, never in a file system")
 OWN_SYSV = ("SysV IPC objects live in the sandbox's own IPC namespace; the id's access was checked "
             "by the guest kernel when the caller got it (*get, shmat), not again at each operation "
             "(a stop costs ~15 us, the call ~0.5 us: docs/design.md)")
+# Features refused with ENOSYS, "not supported", so that programs fall back (the still-denied list):
+IO_URING = ("io_uring is not supported: its submissions would run syscalls the interception never "
+            "sees; programs fall back to ordinary calls")
+LANDLOCK = "Landlock is not supported, as on a kernel built without it; programs run without its rules"
 OWN_AIO = ("Linux AIO acts on descriptors and memory the guest already owns, as pread/pwrite/fsync/poll do: "
            "the context is a mapping in the caller's own address space, found by id in its own mm only, and "
            "IOCB_FLAG_RESFD names one of its own eventfds; the events reserved count against the host's "
@@ -87,7 +93,7 @@ TABLE = SyscallTable([
     native(36, "getitimer", OWN_CLOCKS),
     native(37, "alarm", OWN_CLOCKS),
     native(38, "setitimer", OWN_CLOCKS),
-    serve(39, "getpid", thread.getpid),
+    native(39, "getpid", OWN_PIDS),
     native(40, "sendfile", OWN_FDS),
     serve(41, "socket", net.socket_),
     serve(42, "connect", net.connect),
@@ -174,18 +180,13 @@ TABLE = SyscallTable([
     serve(119, "setresgid", identity.setresgid),
     serve(120, "getresgid", identity.getresgid),
     serve(121, "getpgid", thread.getpgid),
-    serve(122, "setfsuid", identity.setfsuid,
-          partial="the file-system uid decides access checks and new files' owners; "
-                  "ownership checks (chmod, utime, O_NOATIME) still look at the effective uid"),
-    serve(123, "setfsgid", identity.setfsgid,
-          partial="the file-system gid decides access checks and new files' group; "
-                  "ownership checks still look at the effective ids"),
+    serve(122, "setfsuid", identity.setfsuid),
+    serve(123, "setfsgid", identity.setfsgid),
     serve(124, "getsid", thread.getsid),
-    serve(125, "capget", identity.capget,
-          partial="capabilities follow the uids only (set*uid's rules: effective with euid 0, "
-                  "permitted while any uid is 0); the pid is ignored"),
+    serve(125, "capget", identity.capget),
     serve(126, "capset", identity.capset,
-          partial="accepted for guest root and ignored: capabilities are not modelled"),
+          partial="capabilities are the guest kernel's: its own checks use them, the host's never "
+                  "see them; no file capabilities at execve"),
     native(127, "rt_sigpending", OWN_SIGNALS),
     serve(128, "rt_sigtimedwait", signal_.rt_sigtimedwait),
     serve(129, "rt_sigqueueinfo", signal_.rt_sigqueueinfo),
@@ -223,13 +224,14 @@ TABLE = SyscallTable([
     deny(154, "modify_ldt", ENOSYS, "16-bit segments are not supported"),
     deny(155, "pivot_root", EPERM, "only mount(2) and umount2(2) are supported inside the sandbox"),
     deny(156, "_sysctl", ENOSYS, "obsolete"),
-    native(157, "prctl", OWN_PROCESS),
+    serve(157, "prctl", identity.prctl),
     native(158, "arch_prctl", OWN_MEMORY),
     deny(159, "adjtimex", EPERM, "the sandbox may not set the host's clocks"),
     native(160, "setrlimit", OWN_LIMITS),
     serve(161, "chroot", names.chroot),
     native(162, "sync", OWN_FDS),
-    deny(163, "acct", EPERM, "host administration is not allowed"),
+    deny(163, "acct", EPERM, "process accounting writes records through the host kernel; refused as "
+         "Linux refuses a caller without CAP_SYS_PACCT"),
     deny(164, "settimeofday", EPERM, "the sandbox may not set the host's clocks"),
     serve(165, "mount", mount.mount,
           partial="tmpfs, proc, devtmpfs, binds of guest directories and read-only remounts only"),
@@ -253,7 +255,7 @@ TABLE = SyscallTable([
     deny(183, "afs_syscall", ENOSYS, "obsolete"),
     deny(184, "tuxcall", ENOSYS, "obsolete"),
     deny(185, "security", ENOSYS, "obsolete"),
-    serve(186, "gettid", thread.gettid),
+    native(186, "gettid", OWN_PIDS),
     native(187, "readahead", OWN_FDS),
     serve(188, "setxattr", xattr.setxattr, partial=XATTR_NOTE),
     serve(189, "lsetxattr", xattr.lsetxattr, partial=XATTR_NOTE),
@@ -270,7 +272,7 @@ TABLE = SyscallTable([
     serve(200, "tkill", signal_.tkill),
     native(201, "time", OWN_CLOCKS),
     native(202, "futex", OWN_MEMORY),
-    serve(203, "sched_setaffinity", thread.sched_of_pid),
+    serve(203, "sched_setaffinity", thread.sched_set_of_pid),
     serve(204, "sched_getaffinity", thread.sched_of_pid),
     deny(205, "set_thread_area", ENOSYS, "obsolete"),
     native(206, "io_setup", OWN_AIO),
@@ -373,13 +375,18 @@ TABLE = SyscallTable([
     native(295, "preadv", OWN_FDS),
     native(296, "pwritev", OWN_FDS),
     serve(297, "rt_tgsigqueueinfo", signal_.rt_tgsigqueueinfo),
-    deny(298, "perf_event_open", EPERM, "perf events are not allowed"),
+    deny(298, "perf_event_open", EPERM, "perf events observe the host's CPUs and kernel; refused as Linux "
+         "refuses an unprivileged caller (kernel.perf_event_paranoid)"),
     native(299, "recvmmsg", OWN_SOCKETS),
-    deny(300, "fanotify_init", EPERM, "fanotify is not supported"),
-    deny(301, "fanotify_mark", EPERM, "fanotify is not supported"),
+    deny(300, "fanotify_init", EPERM, "an fanotify group watches whole host mounts; refused as Linux "
+         "refuses a caller without CAP_SYS_ADMIN"),
+    serve(301, "fanotify_mark", fanotify.fanotify_mark,
+          partial="no descriptor can be an fanotify group: EBADF for a closed fd, else EINVAL"),
     serve(302, "prlimit64", thread.prlimit64),
-    deny(303, "name_to_handle_at", EPERM, "file handles name host files outside the guest VFS"),
-    deny(304, "open_by_handle_at", EPERM, "file handles name host files outside the guest VFS"),
+    deny(303, "name_to_handle_at", EOPNOTSUPP, "a file handle names a host inode; the sandbox's file "
+         "systems give none, as a file system without export operations"),
+    deny(304, "open_by_handle_at", EPERM, "a file handle would open a host inode outside the guest VFS; "
+         "refused as Linux refuses a caller without CAP_DAC_READ_SEARCH"),
     deny(305, "clock_adjtime", EPERM, "the sandbox may not set the host's clocks"),
     native(306, "syncfs", OWN_FDS),
     native(307, "sendmmsg", OWN_SOCKETS),
@@ -391,7 +398,7 @@ TABLE = SyscallTable([
     serve(311, "process_vm_writev", thread.process_vm_readv),
     serve(312, "kcmp", thread.kcmp),
     deny(313, "finit_module", EPERM, "kernel modules are not allowed"),
-    serve(314, "sched_setattr", thread.sched_of_pid),
+    serve(314, "sched_setattr", thread.sched_set_of_pid),
     serve(315, "sched_getattr", thread.sched_of_pid),
     serve(316, "renameat2", names.renameat2,
           partial="RENAME_WHITEOUT is refused (a device node); RENAME_EXCHANGE not of names from the image"),
@@ -401,7 +408,8 @@ TABLE = SyscallTable([
     deny(320, "kexec_file_load", EPERM, "the sandbox cannot replace the kernel"),
     deny(321, "bpf", EPERM, "bpf programs are not allowed"),
     serve(322, "execveat", exec_.execveat),
-    deny(323, "userfaultfd", EPERM, "userfaultfd is not allowed"),
+    deny(323, "userfaultfd", EPERM, "user-space page-fault handling is not offered; refused as Linux "
+         "refuses an unprivileged caller (vm.unprivileged_userfaultfd=0)"),
     native(324, "membarrier", OWN_MEMORY),
     serve(325, "mlock2", mm.mlock2,
           partial="guest root's locks past the host's RLIMIT_MEMLOCK are accepted but not made"),
@@ -415,9 +423,9 @@ TABLE = SyscallTable([
     native(333, "io_pgetevents", OWN_AIO),
     native(334, "rseq", OWN_MEMORY),
     serve(424, "pidfd_send_signal", signal_.pidfd_send_signal),
-    deny(425, "io_uring_setup", ENOSYS, "io_uring bypasses syscall interception"),
-    deny(426, "io_uring_enter", ENOSYS, "io_uring bypasses syscall interception"),
-    deny(427, "io_uring_register", ENOSYS, "io_uring bypasses syscall interception"),
+    deny(425, "io_uring_setup", ENOSYS, IO_URING),
+    deny(426, "io_uring_enter", ENOSYS, IO_URING),
+    deny(427, "io_uring_register", ENOSYS, IO_URING),
     deny(428, "open_tree", EPERM, "only mount(2) and umount2(2) are supported inside the sandbox"),
     deny(429, "move_mount", EPERM, "only mount(2) and umount2(2) are supported inside the sandbox"),
     deny(430, "fsopen", EPERM, "only mount(2) and umount2(2) are supported inside the sandbox"),
@@ -432,15 +440,15 @@ TABLE = SyscallTable([
     deny(435, "clone3", ENOSYS, "flags in guest memory cannot be checked safely: use clone"),
     native(436, "close_range", OWN_FDS),
     serve(437, "openat2", open_.openat2),
-    deny(438, "pidfd_getfd", EPERM, "taking another process's descriptors is not supported"),
+    serve(438, "pidfd_getfd", thread.pidfd_getfd),
     serve(439, "faccessat2", stat_.faccessat2),
     deny(440, "process_madvise", EPERM, "not supported"),
     native(441, "epoll_pwait2", OWN_FDS),
     deny(442, "mount_setattr", EPERM, "only mount(2) and umount2(2) are supported inside the sandbox"),
     deny(443, "quotactl_fd", EPERM, "host administration is not allowed"),
-    deny(444, "landlock_create_ruleset", ENOSYS, "landlock is not supported"),
-    deny(445, "landlock_add_rule", ENOSYS, "landlock is not supported"),
-    deny(446, "landlock_restrict_self", ENOSYS, "landlock is not supported"),
+    deny(444, "landlock_create_ruleset", ENOSYS, LANDLOCK),
+    deny(445, "landlock_add_rule", ENOSYS, LANDLOCK),
+    deny(446, "landlock_restrict_self", ENOSYS, LANDLOCK),
     native(447, "memfd_secret", OWN_MEMORY),
     deny(448, "process_mrelease", EPERM, "not supported"),
     native(449, "futex_waitv", OWN_MEMORY),

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import errno
 
+from umlpy.abi.linux import CAP_IPC_LOCK, PTRACE_MODE_READ_REALCREDS
+from umlpy.kernel.creds import require_ptrace
 from umlpy.kernel.requests import Native
 from umlpy.kernel.table import REWRITE, Long, Ptr, UInt, ULong, syscall
 
@@ -17,9 +19,14 @@ PAGE = 4096
 
 @syscall("get_robust_list", REWRITE)
 def get_robust_list(task, pid: int, head: Ptr, size: Ptr):
-    """get_robust_list(2): of the caller, or of a guest thread (tid translated)."""
-    from umlpy.syscalls.thread import native_pid
-    return Native(args={0: native_pid(task, pid)}) if pid else Native()
+    """get_robust_list(2): of the caller, or of a guest thread (tid translated) that
+    the caller may inspect (PTRACE_MODE_READ_REALCREDS: EPERM)."""
+    from umlpy.syscalls.thread import native_pid, peer_process
+    if not pid:
+        return Native()
+    native = native_pid(task, pid)
+    require_ptrace(task, peer_process(task, pid), PTRACE_MODE_READ_REALCREDS, "get_robust_list")
+    return Native(args={0: native})
 
 
 # ------------------------------------------------------------------ mlock
@@ -49,7 +56,7 @@ def _mapped(task, start: int, end: int) -> bool:
 
 def _root_lock(task, start: int, length: int):
     def back(r: int) -> int:
-        if r in (-errno.ENOMEM, -errno.EPERM) and task.creds.euid == 0:
+        if r in (-errno.ENOMEM, -errno.EPERM) and task.creds.has(CAP_IPC_LOCK):
             lo = start & ~(PAGE - 1)
             hi = (start + length + PAGE - 1) & ~(PAGE - 1)
             if hi >= lo and _mapped(task, lo, hi):
@@ -74,7 +81,7 @@ def mlock2(task, addr: Ptr, length: ULong, flags: UInt):
 def mlockall(task, flags: Long):
     """mlockall(2): natively; for guest root a refusal by RLIMIT_MEMLOCK is lifted (see above)."""
     def back(r: int) -> int:
-        if r in (-errno.ENOMEM, -errno.EPERM) and task.creds.euid == 0:
+        if r in (-errno.ENOMEM, -errno.EPERM) and task.creds.has(CAP_IPC_LOCK):
             return 0
         return r
     return Native(then=back)

@@ -11,7 +11,7 @@ import socket
 import stat as S
 
 from umlpy.abi.errno import KernelError
-from umlpy.abi.linux import AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW
+from umlpy.abi.linux import AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, CAP_MKNOD, CAP_SYS_CHROOT
 from umlpy.kernel.creds import X_OK, may_access, owned_by_caller, require_dir_change
 from umlpy.kernel.fdpath import dir_of, existing, fd_path, resolve_at
 from umlpy.kernel.table import EMULATE, Path, Ptr, UInt, syscall
@@ -208,7 +208,7 @@ def do_rename(task, olddirfd, old, newdirfd, new, flags) -> int:
         raise KernelError(errno.EINVAL, "RENAME_NOREPLACE with RENAME_EXCHANGE")
     if flags & RENAME_WHITEOUT and flags & RENAME_EXCHANGE:
         raise KernelError(errno.EINVAL, "RENAME_WHITEOUT with RENAME_EXCHANGE")
-    if flags & RENAME_WHITEOUT and task.creds.euid != 0:
+    if flags & RENAME_WHITEOUT and not task.creds.has(CAP_MKNOD):
         raise KernelError(errno.EPERM, "RENAME_WHITEOUT needs CAP_MKNOD")
     if old == "" or new == "":
         raise KernelError(errno.ENOENT)
@@ -331,9 +331,8 @@ def mknodat(task, dirfd: int, path: Path, mode: UInt, dev: UInt):
 
 
 def may_mknod_device(task) -> bool:
-    """capable(CAP_MKNOD).  Until the guest kernel models capabilities, guest
-    root (effective uid 0) has them all and nobody else has any."""
-    return task.creds.euid == 0
+    """capable(CAP_MKNOD)."""
+    return task.creds.has(CAP_MKNOD)
 
 
 def _mksock(lk, perm: int) -> None:
@@ -412,12 +411,15 @@ def getcwd(task, buf: Ptr, size: Ptr):
 
 @syscall("chroot", EMULATE)
 def chroot(task, path: Path):
-    """chroot(2): change the guest root of this process (guest root only)."""
-    if task.creds.euid != 0:
-        raise KernelError(errno.EPERM)
+    """chroot(2): change the guest root of this process: a directory the caller may
+    search, then CAP_SYS_CHROOT (EPERM), in Linux's order."""
     lk = existing(resolve_at(task, AT_FDCWD, path))
     if not lk.st.is_dir:
         raise KernelError(errno.ENOTDIR)
+    if not may_access(task, lk.st, X_OK):
+        raise KernelError(errno.EACCES)
+    if not task.creds.has(CAP_SYS_CHROOT):
+        raise KernelError(errno.EPERM, "chroot needs CAP_SYS_CHROOT")
     task.fs.root = lk.path
     return 0
 

@@ -14,6 +14,7 @@ import stat as S
 from umlpy.abi.errno import KernelError
 from umlpy.abi.linux import (
     AT_FDCWD,
+    CAP_FOWNER,
     O_TMPFILE,
     RESOLVE_BENEATH,
     RESOLVE_CACHED,
@@ -88,17 +89,16 @@ def do_open(task, dirfd: int, path: str, flags: int, mode: int, *, resolve: int 
     if flags & os.O_PATH:
         return InstallFd(kernel.vfs.open_path(lk, flags), cloexec=bool(flags & os.O_CLOEXEC))
     created = lk.st is None
-    if task.creds.euid != 0:
-        if created:
-            if flags & os.O_CREAT:
-                require_dir_change(task, lk)
-        else:
-            acc = flags & os.O_ACCMODE
-            want = (R_OK if acc in (os.O_RDONLY, os.O_RDWR) else 0) | \
-                (W_OK if acc in (os.O_WRONLY, os.O_RDWR) or flags & os.O_TRUNC else 0)
-            require(task, lk.st, want)
-            if flags & O_NOATIME and task.creds.euid != lk.st.uid:
-                raise KernelError(errno.EPERM, "O_NOATIME on a file the caller does not own")
+    if created:
+        if flags & os.O_CREAT:
+            require_dir_change(task, lk)
+    else:
+        acc = flags & os.O_ACCMODE
+        want = (R_OK if acc in (os.O_RDONLY, os.O_RDWR) else 0) | \
+            (W_OK if acc in (os.O_WRONLY, os.O_RDWR) or flags & os.O_TRUNC else 0)
+        require(task, lk.st, want)
+        if flags & O_NOATIME and task.creds.fsuid != lk.st.uid and not task.creds.has(CAP_FOWNER):
+            raise KernelError(errno.EPERM, "O_NOATIME on a file the caller does not own")
     if not created and (S.S_ISCHR(lk.st.mode) or S.S_ISBLK(lk.st.mode)) and lk.mount.fs.name != "devtmpfs":
         return InstallFd(_open_device(task, lk.st, host_flags), cloexec=bool(flags & os.O_CLOEXEC))
     if not created and S.S_ISFIFO(lk.st.mode) and not flags & os.O_NONBLOCK \

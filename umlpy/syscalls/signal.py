@@ -4,6 +4,9 @@ Signal delivery is the host kernel's: handlers, masks, alternate stacks and
 sigreturn need no translation.  Sending a signal names a process, so kill,
 tgkill, tkill, rt_*sigqueueinfo and pidfd_send_signal translate guest ids
 and, as in a PID namespace, drop the signals guest init has no handler for.
+The host sees every guest process as one uid, so the guest kernel checks
+Linux's rule itself before a signal goes out (check_kill_permission:
+kernel/creds.py may_signal, and SIGCONT within a session).
 The one waiting call that reports a sender, rt_sigtimedwait, has that
 sender's pid translated in its result.
 """
@@ -14,11 +17,13 @@ import os
 import signal
 
 from umlpy.abi.errno import ERESTARTNOHAND, KernelError
-from umlpy.abi.linux import CLD_CONTINUED, CLD_EXITED, NSIG, SI_TKILL, SI_USER, SIGCHLD
+from umlpy.abi.linux import CAP_KILL, CLD_CONTINUED, CLD_EXITED, NSIG, SI_TKILL, SI_USER, SIGCHLD
+from umlpy.abi.numbers import NUMBERS
+from umlpy.kernel.creds import may_signal
 from umlpy.kernel.fdpath import guest_fd
-from umlpy.kernel.requests import Native
+from umlpy.kernel.requests import Inject, Native
 from umlpy.kernel.table import REWRITE, Ptr, UInt, syscall
-from umlpy.syscalls.thread import native_group, native_pid
+from umlpy.syscalls.thread import native_group, native_pid, peer_process, pidfd_target
 
 
 SI_QUEUE = -1                       # sent by sigqueue() (rt_sigqueueinfo)
@@ -59,6 +64,44 @@ def rt_sigtimedwait(task, set_: Ptr, info: Ptr, timeout: Ptr, size: Ptr):
 
 
 # ------------------------------------------------------------- signals
+def may_send(task, proc, sig: int) -> bool:
+    """check_kill_permission: may the caller signal guest process `proc`?  SIGCONT
+    needs only the same session."""
+    if may_signal(task, proc):
+        return True
+    if sig == signal.SIGCONT:
+        try:
+            return os.getsid(proc.host_pid) == os.getsid(task.process.host_pid)
+        except OSError:
+            return False
+    return False
+
+
+def _check_send(task, proc, sig: int) -> None:
+    if not may_send(task, proc, sig):
+        raise KernelError(errno.EPERM, f"process {proc.pid} belongs to another user (no CAP_KILL)")
+
+
+def _group_members(task, host_pgid: int) -> list:
+    out = []
+    for proc in list(task.kernel.pidns.processes.values()):
+        try:
+            if proc.alive and os.getpgid(proc.host_pid) == host_pgid:
+                out.append(proc)
+        except OSError:
+            continue
+    return out
+
+
+def _kill_each(task, procs: list, sig: int):
+    """A group kill some of whose members the caller may not signal: each of the
+    others gets it by a kill the guest itself makes (so the sender is the caller)."""
+    ns = task.kernel.pidns
+    for proc in procs:
+        yield Inject(NUMBERS["kill"], (ns.to_native(proc.pid), sig))
+    return 0
+
+
 def init_ignores(task, sig: int) -> bool:
     """Guest init only gets the signals it has a handler for, as in a PID namespace."""
     init = task.kernel.init
@@ -110,9 +153,12 @@ def kill(task, pid: int, sig: int):
     bad_sig = sig < 0 or sig > NSIG
     if pid == -1:
         # "every process we may signal" is every guest process but init and us.
-        count = 0
+        count = refused = 0
         for proc in list(task.kernel.pidns.processes.values()):
             if proc.alive and proc.pid != 1 and proc is not task.process:
+                if not bad_sig and not may_send(task, proc, sig):
+                    refused += 1
+                    continue
                 if sig and not bad_sig:
                     try:
                         os.kill(proc.host_pid, sig)
@@ -121,15 +167,24 @@ def kill(task, pid: int, sig: int):
                 count += 1
         if count and bad_sig:
             raise KernelError(errno.EINVAL, f"no signal {sig}")
-        return 0 if count else -errno.ESRCH
+        return 0 if count else -errno.EPERM if refused else -errno.ESRCH
     target = _kill_target(task, pid)
     if bad_sig:
         raise KernelError(errno.EINVAL, f"no signal {sig}")
+    if pid > 0:
+        _check_send(task, peer_process(task, pid), sig)
     if pid == 1 and init_ignores(task, sig):
         return 0
     group = None
     if target <= 0:
         group = task.kernel.pidns.to_host(-pid) if pid < 0 else os.getpgid(task.process.host_pid)
+        if not task.creds.has(CAP_KILL):
+            members = _group_members(task, group)
+            allowed = [p for p in members if may_send(task, p, sig)]
+            if not allowed:
+                raise KernelError(errno.EPERM, "every process of the group belongs to another user")
+            if len(allowed) < len(members):
+                return _kill_each(task, [p for p in allowed if not _spares_init(task, p, sig)], sig)
     if group is not None and init_ignores(task, sig) and _init_in_group(task, group):
         return _signal_group_but_init(task, group, sig)
     if init_kills_itself(task, sig) and (pid == 1 or (group is not None and _init_in_group(task, group))):
@@ -183,6 +238,8 @@ def _to_thread(task, tgid: int, tid: int, sig: int):
     t = task.kernel.pidns.task(tid)
     if t is None or t.process.pid != tgid:
         raise KernelError(errno.ESRCH)
+    if 0 <= sig <= NSIG:
+        _check_send(task, t.process, sig)
     if _spares_init(task, t.process, sig):
         return 0
     if t.process is task.process and init_kills_itself(task, sig):
@@ -205,6 +262,8 @@ def tkill(task, tid: int, sig: int):
     t = task.kernel.pidns.task(tid)
     if t is None:
         raise KernelError(errno.ESRCH)
+    if 0 <= sig <= NSIG:
+        _check_send(task, t.process, sig)
     if _spares_init(task, t.process, sig):
         return 0
     if t.process is task.process and init_kills_itself(task, sig):
@@ -223,6 +282,8 @@ def rt_sigqueueinfo(task, pid: int, sig: int, info: Ptr):
     if (code >= 0 or code == SI_TKILL) and pid != task.process.pid:
         raise KernelError(errno.EPERM, "a queued signal may not pose as sent by kill or the kernel")
     native = native_pid(task, pid)
+    if 0 <= sig <= NSIG:
+        _check_send(task, peer_process(task, pid), sig)
     if _spares_init(task, task.kernel.pidns.processes.get(pid), sig):
         return 0
     if pid == task.process.pid and init_kills_itself(task, sig):
@@ -237,18 +298,51 @@ def rt_tgsigqueueinfo(task, tgid: int, tid: int, sig: int, info: Ptr):
     return _to_thread(task, tgid, tid, sig)
 
 
+PIDFD_SIGNAL_FLAGS = 0x7         # PIDFD_SIGNAL_THREAD, _THREAD_GROUP, _PROCESS_GROUP
+
+
+def _proc_dir_target(task, fd: int):
+    """The guest process a /proc/PID directory fd names (Linux accepts one as a pidfd),
+    or None if `fd` is something else."""
+    with guest_fd(task, fd) as hfd:
+        path, st = task.kernel.vfs.path_of_host_fd(hfd)
+    if path is None or not os.path.basename(path).isdigit():
+        return None
+    try:
+        lk = task.kernel.vfs.resolve(path, follow=False)
+    except KernelError:
+        return None
+    if lk.mount.fstype != "proc" or lk.rel.strip("/") != os.path.basename(path):
+        return None
+    proc = task.kernel.pidns.processes.get(int(os.path.basename(path)))
+    if proc is None or not proc.alive:
+        raise KernelError(errno.ESRCH, "the process has exited")
+    return proc
+
+
 @syscall("pidfd_send_signal", REWRITE)
 def pidfd_send_signal(task, pidfd: int, sig: int, info: Ptr, flags: UInt):
-    """pidfd_send_signal(2): natively (a guest can only hold pidfds of guest processes),
-    but a signal guest init does not handle is dropped, as for kill()."""
-    init = task.kernel.init
-    if init is not None and 0 < sig <= NSIG and init_ignores(task, sig):
-        with guest_fd(task, pidfd) as hfd:
-            try:
-                with open(f"/proc/self/fdinfo/{hfd}") as f:
-                    target = next((int(l.split()[1]) for l in f if l.startswith("Pid:")), None)
-            except (OSError, ValueError):
-                target = None
-        if target == init.host_pid:
-            return 0
-    return Native()
+    """pidfd_send_signal(2): to the process of a pidfd, or of a /proc/PID directory fd,
+    if the caller may signal it (EPERM), and dropped if guest init does not handle it,
+    as for kill().  A pidfd's signal goes natively; a /proc/PID fd's is a kill (or
+    rt_sigqueueinfo with `info`) the guest makes to that pid."""
+    if flags & ~PIDFD_SIGNAL_FLAGS or bin(flags).count("1") > 1:
+        raise KernelError(errno.EINVAL, f"flags {flags:#x}")
+    proc = _proc_dir_target(task, pidfd)
+    target = proc if proc is not None else pidfd_target(task, pidfd)
+    if 0 <= sig <= NSIG:
+        _check_send(task, target, sig)
+    if _spares_init(task, target, sig):
+        return 0
+    if proc is None:
+        return Native()
+    if flags:
+        raise KernelError(errno.EINVAL, "PIDFD_SIGNAL_* flags with a /proc/PID fd")
+    native = task.kernel.pidns.to_native(proc.pid)
+    if info:
+        return _inject(NUMBERS["rt_sigqueueinfo"], (native, sig, info))
+    return _inject(NUMBERS["kill"], (native, sig))
+
+
+def _inject(nr: int, args: tuple):
+    return (yield Inject(nr, args))

@@ -20,6 +20,7 @@ from umlpy.abi.linux import (
     NAME_MAX,
     OVERLAYFS_SUPER_MAGIC,
     PROC_SUPER_MAGIC,
+    SECBIT_NO_SETUID_FIXUP,
     ST_FLAGS,
     ST_RDONLY,
     STATX__RESERVED,
@@ -130,7 +131,9 @@ def do_access(task, dirfd: int, path: str, mode: int, flags: int) -> int:
     if not flags & AT_EACCESS:               # access(2) asks about the real ids
         c = c.copy()
         c.euid, c.egid = c.ruid, c.rgid
-        c.fsuid, c.fsgid = c.ruid, c.rgid    # access_override_creds: the fs ids are the real ids
+        c.fsuid, c.fsgid = c.ruid, c.rgid    # access_override_creds: the fs ids are the real ids,
+        if not c.securebits & SECBIT_NO_SETUID_FIXUP:     # and root's capabilities the permitted ones
+            c.cap_eff = c.cap_prm if c.ruid == 0 else 0
     if not c.permits(lk.st, mode):
         raise KernelError(errno.EACCES)
     return 0

@@ -31,7 +31,15 @@ from umlpy.abi.linux import (
     SIGCHLD,
     WNOWAIT,
 )
-from umlpy.kernel.requests import Native
+from umlpy.abi.linux import (
+    CAP_SYS_NICE,
+    CAP_SYS_RESOURCE,
+    PTRACE_MODE_ATTACH_REALCREDS,
+    PTRACE_MODE_READ_REALCREDS,
+)
+from umlpy.kernel.creds import require_ptrace
+from umlpy.kernel.fdpath import dup_fd, guest_fd
+from umlpy.kernel.requests import InstallFd, Native
 from umlpy.kernel.table import EMULATE, REWRITE, Ptr, UInt, syscall
 from umlpy.syscalls import namespace
 
@@ -109,18 +117,9 @@ def vfork(task):
 
 
 # ------------------------------------------------------------------ ids
-@syscall("getpid", EMULATE)
-def getpid(task):
-    """getpid(2): the guest pid of the calling process."""
-    return task.process.pid
-
-
-@syscall("gettid", EMULATE)
-def gettid(task):
-    """gettid(2): the guest id of the calling thread."""
-    return task.tid
-
-
+# getpid and gettid are native (syscalls/linux64.py, OWN_PIDS): the guest's
+# PID namespace on the host gives the guest's ids.  getppid stays here, where
+# the guest kernel's idea of the parent (its adopter) is the answer.
 @syscall("getppid", EMULATE)
 def getppid(task):
     """getppid(2): the guest pid of the parent; 0 for guest init."""
@@ -276,6 +275,48 @@ def pidfd_open(task, pid: int, flags: UInt):
     return Native(args={0: native_pid(task, pid)})
 
 
+def pidfd_target(task, pidfd: int):
+    """The guest process a pidfd the guest holds refers to (EBADF: not a pidfd;
+    ESRCH: the process is gone).  The host shows a pidfd's pid in its fdinfo."""
+    with guest_fd(task, pidfd) as hfd:
+        try:
+            with open(f"/proc/self/fdinfo/{hfd}") as f:
+                host = next((int(l.split()[1]) for l in f if l.startswith("Pid:")), None)
+        except (OSError, ValueError):
+            host = None
+    if host is None:
+        raise KernelError(errno.EBADF, f"fd {pidfd} is not a pidfd")
+    proc = task.kernel.pidns.processes.get(task.kernel.pidns.to_guest(host)) if host > 0 else None
+    if proc is None or proc.reaped:
+        raise KernelError(errno.ESRCH, "the pidfd's process has exited")
+    return proc
+
+
+@syscall("pidfd_getfd", EMULATE)
+def pidfd_getfd(task, pidfd: int, targetfd: int, flags: UInt):
+    """pidfd_getfd(2): a duplicate of another guest process's fd `targetfd`, close-on-exec,
+    if the caller may trace it (ptrace_may_access ATTACH with real ids: EPERM).  The
+    supervisor takes it out of the target with its own pidfd and hands it over."""
+    if flags:
+        raise KernelError(errno.EINVAL, f"flags {flags:#x}")
+    proc = pidfd_target(task, pidfd)
+    require_ptrace(task, proc, PTRACE_MODE_ATTACH_REALCREDS, "pidfd_getfd")
+    thread = next(iter(proc.threads.values()), None)
+    if thread is None or not proc.alive:
+        raise KernelError(errno.EBADF, "the process has exited: it holds no files")
+    return InstallFd(dup_fd(thread, targetfd), cloexec=True)
+
+
+def peer_process(task, pid: int):
+    """The guest process that thread `pid` belongs to (a zombie too; ESRCH if none)."""
+    ns = task.kernel.pidns
+    t = ns.task(pid)
+    proc = t.process if t is not None else ns.processes.get(pid)
+    if proc is None or proc.reaped:
+        raise KernelError(errno.ESRCH, f"no thread {pid} in the sandbox")
+    return proc
+
+
 # ------------------------------------------- process groups and sessions
 def _pid_arg(task, pid: int) -> int:
     return 0 if pid == 0 else native_pid(task, pid)
@@ -325,8 +366,22 @@ def setsid(task):
 # --------------------------------------------- limits and scheduling
 @syscall("prlimit64", REWRITE)
 def prlimit64(task, pid: int, resource: int, new: Ptr, old: Ptr):
-    """prlimit64(2): resource limits of a guest process."""
-    return Native(args={0: _pid_arg(task, pid)}) if pid else Native()
+    """prlimit64(2): resource limits of a guest process.  Another process's need the
+    caller's real ids to be all of its uids and gids, or CAP_SYS_RESOURCE (EPERM),
+    checked after the resource (EINVAL), the new limits (EFAULT) and the pid (ESRCH)."""
+    if not pid:
+        return Native()
+    if not 0 <= resource < 16:                    # RLIM_NLIMITS
+        raise KernelError(errno.EINVAL, f"no resource {resource}")
+    if new:
+        task.read(new, 16)
+    native = _pid_arg(task, pid)
+    t = task.kernel.pidns.task(pid)
+    me, it = task.creds, peer_process(task, pid).creds
+    if t is not task and not (me.ruid == it.ruid == it.euid == it.suid and me.rgid == it.rgid == it.egid == it.sgid) \
+            and not me.has(CAP_SYS_RESOURCE):
+        raise KernelError(errno.EPERM, f"the limits of process {pid} belong to another user")
+    return Native(args={0: native})
 
 
 
@@ -375,6 +430,7 @@ def sched_setscheduler(task, pid: int, policy: int, param: Ptr):
     pol = policy & ~SCHED_RESET_ON_FORK
     if pol not in (SCHED_FIFO, SCHED_RR):
         proc = _param_target(task, pid, param)
+        _may_schedule(task, proc)
         proc.vsched = None
         return _host_sched(task, pid)
     if param == 0 or pid < 0:
@@ -385,11 +441,16 @@ def sched_setscheduler(task, pid: int, policy: int, param: Ptr):
     return 0
 
 
-def _may_realtime(task, proc, prio: int) -> None:
+def _may_schedule(task, proc) -> None:
+    """check_same_owner: another user's process needs CAP_SYS_NICE (EPERM)."""
     me, them = task.creds, proc.creds
-    if me.euid != 0 and me.euid not in (them.ruid, them.euid):
+    if me.euid not in (them.ruid, them.euid) and not me.has(CAP_SYS_NICE):
         raise KernelError(errno.EPERM, f"process {proc.pid} belongs to another user")
-    if me.euid != 0:
+
+
+def _may_realtime(task, proc, prio: int) -> None:
+    _may_schedule(task, proc)
+    if not task.creds.has(CAP_SYS_NICE):
         try:
             rlim = resource.prlimit(proc.host_pid, resource.RLIMIT_RTPRIO)[0]
         except OSError:
@@ -412,6 +473,7 @@ def sched_getscheduler(task, pid: int):
 def sched_setparam(task, pid: int, param: Ptr):
     """sched_setparam(2): the priority within the current policy."""
     proc = _param_target(task, pid, param)
+    _may_schedule(task, proc)
     if proc.vsched is None:
         return _host_sched(task, pid)
     pol, _, reset = proc.vsched
@@ -430,14 +492,26 @@ def sched_getparam(task, pid: int, param: Ptr):
     return 0
 
 
-@syscall("sched_setaffinity", REWRITE, names=(
-    "sched_getaffinity", "sched_rr_get_interval", "sched_setattr", "sched_getattr"))
+@syscall("sched_getaffinity", REWRITE, names=("sched_rr_get_interval", "sched_getattr"))
 def sched_of_pid(task, pid: int, a1: Ptr, a2: Ptr):
     """sched_*(2): scheduling of a guest process (pid translated); a negative pid is
     EINVAL, before the lookup (ESRCH), as in Linux."""
     if pid < 0:
         raise KernelError(errno.EINVAL, f"pid {pid} is negative")
     return Native(args={0: _pid_arg(task, pid)}) if pid else Native()
+
+
+@syscall("sched_setaffinity", REWRITE, names=("sched_setattr",))
+def sched_set_of_pid(task, pid: int, a1: Ptr, a2: Ptr):
+    """sched_setaffinity(2), sched_setattr(2): as the getters, and another user's
+    process needs CAP_SYS_NICE (EPERM)."""
+    if pid < 0:
+        raise KernelError(errno.EINVAL, f"pid {pid} is negative")
+    if not pid:
+        return Native()
+    native = _pid_arg(task, pid)
+    _may_schedule(task, peer_process(task, pid))
+    return Native(args={0: native})
 
 
 SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_IDLE, SCHED_DEADLINE = 0, 1, 2, 3, 5, 6
@@ -493,9 +567,9 @@ def _set_nice(task, proc, nice: int) -> None:
     lowering the value needs privilege or RLIMIT_NICE (EACCES)."""
     me, them = task.creds, proc.creds
     nice = max(-20, min(19, nice))
-    if me.euid != 0 and me.euid not in (them.ruid, them.euid):
+    if me.euid not in (them.ruid, them.euid) and not me.has(CAP_SYS_NICE):
         raise KernelError(errno.EPERM, f"process {proc.pid} belongs to another user")
-    if nice < _nice_of(task, proc) and me.euid != 0:
+    if nice < _nice_of(task, proc) and not me.has(CAP_SYS_NICE):
         try:
             rlim = resource.prlimit(proc.host_pid, resource.RLIMIT_NICE)[0]
         except OSError:
@@ -573,13 +647,22 @@ def setpriority(task, which: int, who: int, prio: int):
 
 @syscall("kcmp", REWRITE)
 def kcmp(task, pid1: int, pid2: int, type_: int, idx1: Ptr, idx2: Ptr):
-    """kcmp(2): compare kernel objects of two guest processes."""
-    return Native(args={0: native_pid(task, pid1), 1: native_pid(task, pid2)})
+    """kcmp(2): compare kernel objects of two guest processes; both must be within the
+    caller's ptrace reach (PTRACE_MODE_READ_REALCREDS: EPERM)."""
+    args = {0: native_pid(task, pid1), 1: native_pid(task, pid2)}
+    for pid in (pid1, pid2):
+        require_ptrace(task, peer_process(task, pid), PTRACE_MODE_READ_REALCREDS, "kcmp")
+    return Native(args=args)
 
 
 @syscall("process_vm_readv", REWRITE, names=("process_vm_writev",))
 def process_vm_readv(task, pid: int, a1: Ptr, a2: Ptr, a3: Ptr, a4: Ptr, a5: Ptr):
-    """process_vm_readv(2)/writev: memory of another guest process (pid translated)."""
-    return Native(args={0: native_pid(task, pid)})
+    """process_vm_readv(2)/writev: memory of another guest process (pid translated), if
+    the caller may trace it (PTRACE_MODE_ATTACH_REALCREDS: EPERM, after EINVAL for flags)."""
+    if a5:
+        raise KernelError(errno.EINVAL, f"flags {a5:#x}")
+    native = native_pid(task, pid)
+    require_ptrace(task, peer_process(task, pid), PTRACE_MODE_ATTACH_REALCREDS, "process_vm_*")
+    return Native(args={0: native})
 
 

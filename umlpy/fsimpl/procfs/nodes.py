@@ -17,6 +17,8 @@ import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
+from umlpy.abi.linux import PTRACE_MODE_READ_FSCREDS
+from umlpy.kernel.creds import may_ptrace
 from umlpy.platform.host import memfd
 from umlpy.vfs.fs import DT_DIR, DT_REG, Stat, fail
 
@@ -162,10 +164,9 @@ class Context:
         return path
 
     def may_inspect(self, proc: "Process") -> bool:
-        """ptrace_may_access, on virtual credentials: root, or the same user."""
+        """ptrace_may_access(PTRACE_MODE_READ_FSCREDS), on virtual credentials
+        (kernel/creds.py): the same user, or CAP_SYS_PTRACE."""
         t = self.current()
         if t is None:
             return True
-        me, it = t.creds, proc.creds
-        return me.euid == 0 or (me.euid == it.ruid == it.euid == it.suid
-                                and me.egid == it.rgid == it.egid == it.sgid)
+        return may_ptrace(t, proc, PTRACE_MODE_READ_FSCREDS)

@@ -16,8 +16,8 @@ session and tpgid becomes a guest id (an id outside the sandbox becomes 0),
 TracerPid is 0 and a ptrace stop reads as sleeping, the credentials,
 capabilities and auxv ids are the virtual ones, and our own seccomp filter
 is not counted.  environ, auxv, maps, smaps, the exe, cwd and root links
-and fd/ need ptrace access to the process (the reader is root or the same
-user).  comm and oom_score_adj are writable: they open the host's file of
+and fd/ need ptrace access to the process (kernel/creds.py may_ptrace; a
+non-dumpable process's files are root's).  comm and oom_score_adj are writable: they open the host's file of
 the same thread.
 """
 from __future__ import annotations
@@ -104,7 +104,9 @@ class PidDirs:
     def node(self, view: View, rest: list[str]) -> Node:
         """The node at `rest` below the directory `view` shows."""
         proc = view.proc
-        owner = dict(uid=proc.creds.euid, gid=proc.creds.egid, time=proc.start_time or self.kernel.boot_time)
+        # task_dump_owner: a non-dumpable process's files belong to root
+        uid, gid = (proc.creds.euid, proc.creds.egid) if proc.dumpable else (0, 0)
+        owner = dict(uid=uid, gid=gid, time=proc.start_time or self.kernel.boot_time)
         if not rest:
             return dir_node(lambda: self._entries(view), **owner)
         name, more = rest[0], rest[1:]
@@ -281,9 +283,6 @@ class PidDirs:
         ppid, pgrp, sid, _ = self._ids(view)
         fields = self._host_stat_fields(view)
         state = self._state(view, fields[0] if fields else "S")
-        last_cap = int((read_host("/proc/sys/kernel/cap_last_cap") or b"40").strip() or 40)
-        full = f"{(1 << (last_cap + 1)) - 1:016x}"
-        eff = full if c.euid == 0 else "0" * 16
         umask = task.fs.umask if task is not None else 0o022
         groups = "".join(f"{g} " for g in c.groups) or " "
         nthreads = len(proc.threads) if view.alive else 1
@@ -296,19 +295,19 @@ class PidDirs:
             "Pid": str(view.ident),
             "PPid": str(ppid),
             "TracerPid": "0",
-            "Uid": f"{c.ruid}\t{c.euid}\t{c.suid}\t{c.euid}",
-            "Gid": f"{c.rgid}\t{c.egid}\t{c.sgid}\t{c.egid}",
+            "Uid": f"{c.ruid}\t{c.euid}\t{c.suid}\t{c.fsuid}",
+            "Gid": f"{c.rgid}\t{c.egid}\t{c.sgid}\t{c.fsgid}",
             "Groups": groups,
             "NStgid": str(proc.pid),
             "NSpid": str(view.ident),
             "NSpgid": str(pgrp),
             "NSsid": str(sid),
             "Threads": str(nthreads),
-            "CapInh": "0" * 16,
-            "CapPrm": eff,
-            "CapEff": eff,
-            "CapBnd": full,
-            "CapAmb": "0" * 16,
+            "CapInh": f"{c.cap_inh:016x}",
+            "CapPrm": f"{c.cap_prm:016x}",
+            "CapEff": f"{c.cap_eff:016x}",
+            "CapBnd": f"{c.cap_bnd:016x}",
+            "CapAmb": f"{c.cap_amb:016x}",
             "NoNewPrivs": "0",
             "Seccomp": "2" if filters else "0",
             "Seccomp_filters": str(filters),
