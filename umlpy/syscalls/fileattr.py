@@ -8,8 +8,8 @@ So file_getattr and file_setattr answer what Linux answers for a file system
 without them, EOPNOTSUPP, after Linux's own checks in Linux's order (fs/file_attr.c):
 flags, the struct's size, the struct itself (file_setattr), then the path.
 
-sysfs(2) lists the file system types the guest kernel can mount (mount.py's
-types), and ustat(2) answers for the devices of the guest's mounts.
+sysfs(2) lists the guest's file system types (by the rule of its
+/proc/filesystems), and ustat(2) answers for the devices of the guest's mounts.
 """
 from __future__ import annotations
 
