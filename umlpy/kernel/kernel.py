@@ -58,7 +58,7 @@ _DEFAULT_IGNORE = frozenset({signal.SIGCHLD, signal.SIGURG, signal.SIGWINCH, sig
 ENTRY, EXIT, NEW_THREAD, EXEC, SIGNAL, GROUP_STOP, START, EXITED, KILLED = (
     Kind.ENTRY, Kind.EXIT, Kind.NEW_THREAD, Kind.EXEC, Kind.SIGNAL, Kind.GROUP_STOP, Kind.START,
     Kind.EXITED, Kind.KILLED)
-SYSCALL_ENTRY = Kind.SYSCALL_ENTRY
+SYSCALL_ENTRY, EXITING = Kind.SYSCALL_ENTRY, Kind.EXITING
 
 
 @dataclass
@@ -400,6 +400,8 @@ class Kernel:
                 self.platform.resume(task.host_tid, want_exit=task.call is not None)
         elif k == SYSCALL_ENTRY:                   # no longer guest-traced: nothing to stop for
             self.platform.resume(task.host_tid, want_exit=True)
+        elif k == EXITING:                         # a guest tracer's PTRACE_O_TRACEEXIT, not ours
+            self.platform.resume(task.host_tid)
         else:
             self.on_death(task, ev)
 

@@ -29,8 +29,8 @@ Where the stops come from:
                         first stop
 
 Limits (see docs/design.md, "Guest ptrace"): a tracer is a process, not one
-of its threads; PTRACE_O_TRACEEXIT, TRACEVFORKDONE and TRACESECCOMP are
-accepted but never produce their event; the real parent may see a traced
+of its threads; PTRACE_O_TRACEVFORKDONE and TRACESECCOMP are accepted but
+never produce their event; the real parent may see a traced
 child's exit before the tracer does.
 """
 from __future__ import annotations
@@ -96,6 +96,9 @@ class Tracee:
         self.first = False                       # auto-attached: its first stop is a ptrace-stop
         self.siginfo: bytes | None = None        # PTRACE_SETSIGINFO at a stop without a host siginfo
         self.event_msg = 0
+        self.exits_traced = False                # the host reports its exit first (EXITING)
+        self.exec_wait = 0                       # syscalls left to wait for ld.so to map the program
+        self.exec_mapped = False                 # ld.so has mapped (some of) the program's file
 
     @property
     def stopped(self) -> bool:
@@ -169,6 +172,10 @@ class GuestPtrace:
         t.siginfo = None
         if stop.kind == EVENT:
             t.event_msg = stop.msg
+        if not t.exits_traced and host_state == TRAP:
+            # PTRACE_O_TRACEEXIT needs the host's exit event; asked for only now that
+            # the thread is stopped (the host accepts options from a stopped tracee).
+            t.exits_traced = self.platform.trace_exits(task.host_tid) == 0
         self.notify(t.tracer.process)
 
     def notify(self, tracer: "Process") -> None:
@@ -195,6 +202,8 @@ class GuestPtrace:
         from umlpy.platform.interface import Kind
         t = task.ptrace
         k = ev.kind
+        if t.exec_wait and k in (Kind.SYSCALL_ENTRY, Kind.EXIT) and task.call is None:
+            return self._exec_progress(task, ev)
         if k == Kind.SYSCALL_ENTRY:
             if task.call is not None:            # a syscall the supervisor injects
                 self.platform.resume(task.host_tid, want_exit=True)
@@ -244,13 +253,30 @@ class GuestPtrace:
         if k == Kind.EXEC:
             self.k.on_exec(task, ev)
             former = self.k.pidns.from_native(ev.msg) if ev.msg != ev.tid else task.tid
+            plan = getattr(task.call, "plan", None)
             if t.options & O_TRACEEXEC:
                 self.hold(task, Stop(EVENT, signal.SIGTRAP << 8 | 0x7F | EVENT_EXEC << 16,
                                      signal.SIGTRAP, former), self._resumer(task))
+            elif not t.seized and plan is not None and b"--argv0" in plan.host_argv:
+                # The legacy SIGTRAP after a successful execve, of a program the
+                # host runs through ld.so: it comes once ld.so has mapped the
+                # program, for a debugger reading /proc/PID/auxv then finds the
+                # program's entry point (gdb relocates a PIE by it), as it would
+                # right after Linux's exec.  Until then, its syscalls are watched.
+                t.exec_wait = 64
+                self.platform.step_mode(task.host_tid, RUN_SYSCALL)
+                self.platform.resume(task.host_tid, want_exit=task.call is not None)
             else:
                 if not t.seized:                 # the legacy SIGTRAP after a successful execve
                     host.tgkill(task.process.host_pid, task.host_tid, signal.SIGTRAP)
                 self.platform.resume(task.host_tid, want_exit=task.call is not None)
+            return True
+        if k == Kind.EXITING:
+            if t.options & O_TRACEEXIT:
+                self.hold(task, Stop(EVENT, signal.SIGTRAP << 8 | 0x7F | EVENT_EXIT << 16, signal.SIGTRAP,
+                                     ev.msg), self._resumer(task))
+            else:
+                self.platform.resume(task.host_tid)
             return True
         if k == Kind.NEW_THREAD:
             flags = task.clone_args[0] if task.clone_args else SIGCHLD
@@ -264,6 +290,33 @@ class GuestPtrace:
                 self.platform.resume(task.host_tid, want_exit=task.call is not None)
             return True
         return False
+
+    def _exec_progress(self, task: "Task", ev: "Event") -> bool:
+        """A syscall stop while ld.so maps the program it was exec'd for (see EXEC).
+        ld.so maps the program with one mmap of the file, then its segments over
+        it (mmap, mprotect); the first other syscall after that (the close of
+        the file) ends the mapping: at its exit, the SIGTRAP stop.  (A debugger
+        inserting a breakpoint earlier would see it replaced by a segment.)"""
+        from umlpy.platform.interface import Kind
+        t = task.ptrace
+        t.exec_wait -= 1
+        if ev.kind == Kind.SYSCALL_ENTRY:
+            if t.exec_wait > 0:
+                self.platform.resume(task.host_tid, want_exit=True)
+                return True
+        else:
+            nr = ev.nr
+            if nr == 9 and ev.args[4] & 0xFFFFFFFF != 0xFFFFFFFF:
+                t.exec_mapped = True             # the program's file, mapped
+            if t.exec_wait > 0 and (not t.exec_mapped or nr in (9, 10)):
+                self.platform.resume(task.host_tid)
+                return True
+        t.exec_wait = 0
+        t.exec_mapped = False
+        self.platform.step_mode(task.host_tid, t.mode)
+        self.hold(task, Stop(SIGNAL_STOP, signal.SIGTRAP << 8 | 0x7F, signal.SIGTRAP), self._resumer(task))
+        t.siginfo = _siginfo(signal.SIGTRAP, 0, 0, 0)
+        return True
 
     def _exit_stop(self, task: "Task") -> None:
         """A syscall-exit-stop: the registers show the syscall's number again (the

@@ -35,6 +35,7 @@ class Kind(enum.IntEnum):
     EXITED = 8         # it is gone: exit status `sig`
     KILLED = 9         # it is gone: killed by signal `sig`
     SYSCALL_ENTRY = 10  # it entered any syscall (only while `step_mode` asks for syscall stops)
+    EXITING = 11       # it is about to exit with wait status `msg` (only after `trace_exits`)
 
 
 # capabilities a platform may have
@@ -191,6 +192,10 @@ class Platform(ABC):
         """A host ptrace request whose data (or, with `buf_in_addr`, addr) points at `buf`
         (through an iovec if `iovec`), filled or read in place: (0 or -errno, bytes used)."""
         return -38, 0
+
+    def trace_exits(self, tid: int) -> int:
+        """Report the stopped thread's (and its future children's) exits as EXITING first."""
+        return -38
 
     def interrupt(self, tid: int) -> int:
         """Make a running thread stop (a START event) as soon as it can."""

@@ -158,7 +158,7 @@ TABLE = SyscallTable([
     serve(99, "sysinfo", uts.sysinfo, partial="load averages are the host's"),
     native(100, "times", OWN_LIMITS),
     serve(101, "ptrace", ptrace_.ptrace, partial="emulated for guest tracers on guest tracees "
-          "(kernel/ptrace.py); PTRACE_O_TRACEEXIT, TRACEVFORKDONE and TRACESECCOMP give no event; "
+          "(kernel/ptrace.py); PTRACE_O_TRACEVFORKDONE and TRACESECCOMP give no event; "
           "SYSCALL_EMU, PEEKSIGINFO and the seccomp-filter requests are EIO"),
     serve(102, "getuid", identity.getuid),
     deny(103, "syslog", EPERM, "host administration is not allowed"),

@@ -51,9 +51,10 @@ STATUS_COPY = re.compile(
     r"Mems_allowed\w*|voluntary_ctxt_switches|nonvoluntary_ctxt_switches|"
     r"tagged_addr_ctrl|Mems\w*)$")
 AT_UID, AT_EUID, AT_GID, AT_EGID = 11, 12, 13, 14
+AT_PHDR, AT_PHNUM, AT_BASE, AT_ENTRY = 3, 5, 7, 9
 PID_FILES = ("cmdline", "comm", "status", "stat", "statm", "environ", "maps", "smaps",
              "mounts", "mountinfo", "limits", "cgroup", "auxv", "oom_score_adj",
-             "exe", "cwd", "root", "fd", "fdinfo")
+             "exe", "cwd", "root", "fd", "fdinfo", "mem")
 
 
 class PidDirs:
@@ -158,6 +159,8 @@ class PidDirs:
         if name == "oom_score_adj":
             return file_node(lambda: self._host(view, "oom_score_adj", "0\n"), perm=0o644,
                              writer=lambda fl: self._host_open(view, "oom_score_adj", fl), **owner)
+        if name == "mem":
+            return file_node(lambda: b"", perm=0o600, opener=lambda fl: self._mem_open(view, fl), **owner)
         for_reader = self.ctx.for_reader
         if name == "exe":
             return link_node(lambda: self._magic(view, lambda: for_reader(view.proc.exe)), **owner)
@@ -170,6 +173,20 @@ class PidDirs:
     def _mount_table(self, view: View):
         """The mount table of the shown thread's mount namespace (None: the reader's)."""
         return view.task.ns.mnt.table if view.alive and view.task.ns is not None else None
+
+    def _mem_open(self, view: View, flags: int) -> int:
+        """/proc/PID/mem: the host's own file of that process, opened by the supervisor
+        (its host tracer) once the guest's ptrace rule allows it; reads and writes
+        then run natively, with the host's semantics (a debugger's breakpoint
+        may write to read-only text).  The rule is checked at open, as Linux's mem_open."""
+        if not view.alive:
+            raise fail(errno.ENOENT)
+        if not self.ctx.may_inspect(view.proc):
+            raise fail(errno.EACCES)
+        try:
+            return os.open(f"{view.host}/mem", flags & os.O_ACCMODE | os.O_CLOEXEC | os.O_NOFOLLOW)
+        except OSError as e:
+            raise fail(e.errno or errno.EIO)
 
     # ----------------------------------------------- access and host facts
     def _guarded(self, view: View, make: Callable[[], bytes]) -> bytes:
@@ -338,11 +355,47 @@ class PidDirs:
         raw = self._host(view, "auxv")
         c = view.proc.creds
         fix = {AT_UID: c.ruid, AT_EUID: c.euid, AT_GID: c.rgid, AT_EGID: c.egid}
+        fix.update(self._program_auxv(view, raw))
         out = bytearray()
         for i in range(0, len(raw) - 15, 16):
             key, val = struct.unpack_from("<QQ", raw, i)
             out += struct.pack("<QQ", key, fix.get(key, val))
         return bytes(out)
+
+    def _program_auxv(self, view: View, raw: bytes) -> dict[int, int]:
+        """The entries that name the program, as a direct exec would have them.
+
+        The host exec'd the guest's ld.so with the program as its argument
+        (kernel/loader.py), so the host's copy names ld.so: its entry point
+        and program headers, and no interpreter base.  ld.so corrects the
+        copy in the process's memory once it has mapped the program; a
+        debugger reading this file (gdb relocates a PIE with AT_ENTRY, finds
+        the dynamic linker with AT_BASE) needs those values.  The live copy
+        is found by AT_RANDOM's value, which only it and the host's share."""
+        keys = [struct.unpack_from("<QQ", raw, i) for i in range(0, len(raw) - 15, 16)]
+        where = next((i for i, (k, _) in enumerate(keys) if k == AT_RANDOM), None)
+        task = view.task
+        if where is None or task is None or not view.alive:
+            return {}
+        random = keys[where][1]
+        stack = self.kernel.platform.read(task.host_tid, random & ~0xFFF, 0x1000) or b""
+        needle = struct.pack("<QQ", AT_RANDOM, random)
+        for addr in (random & ~0xFFF, (random & ~0xFFF) - 0x1000, (random & ~0xFFF) - 0x2000):
+            chunk = self.kernel.platform.read(task.host_tid, addr, 0x1000 + 16 * len(keys)) or b""
+            at = chunk.find(needle)
+            if at >= 0 and at >= 16 * where:
+                stack = chunk[at - 16 * where:at - 16 * where + 16 * len(keys)]
+                break
+        else:
+            return {}
+        live = dict(struct.unpack_from("<QQ", stack, i) for i in range(0, len(stack) - 15, 16))
+        host = dict(keys)
+        if live.get(AT_ENTRY) == host.get(AT_ENTRY):
+            return {}                       # not started through ld.so
+        out = {k: live[k] for k in (AT_PHDR, AT_PHNUM, AT_ENTRY, AT_EXECFN) if k in live}
+        if not host.get(AT_BASE) and AT_PHDR in host:
+            out[AT_BASE] = host[AT_PHDR] & ~0xFFF    # ld.so's own headers: its load address
+        return out
 
     def _maps(self, view: View, name: str) -> bytes:
         return translate_maps(self.ctx, self._host(view, name))

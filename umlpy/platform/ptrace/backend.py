@@ -96,7 +96,7 @@ class PtraceEvent(Event):
 _SIMPLE_KINDS = {EXITED: Kind.EXITED, KILLED: Kind.KILLED, SECCOMP: Kind.ENTRY, SIGNAL: Kind.SIGNAL,
                  GROUP_STOP: Kind.GROUP_STOP, INTERRUPT: Kind.START}
 _EVENT_KINDS = {EVENT_FORK: Kind.NEW_THREAD, EVENT_VFORK: Kind.NEW_THREAD, EVENT_CLONE: Kind.NEW_THREAD,
-                EVENT_EXEC: Kind.EXEC}
+                EVENT_EXEC: Kind.EXEC, EVENT_EXIT: Kind.EXITING}
 
 
 class PtracePlatform(Platform):
@@ -385,3 +385,6 @@ class PtracePlatform(Platform):
 
     def interrupt(self, tid: int) -> int:
         return lib.uh_interrupt(tid)
+
+    def trace_exits(self, tid: int) -> int:
+        return self.raw_ptrace(0x4200, tid, 0, PTRACE_OPTIONS | 0x40)[0]     # PTRACE_O_TRACEEXIT
