@@ -35,8 +35,9 @@ dispatch of a path to the part of the tree that serves it.
   system.py   cpuinfo, meminfo, uptime, loadavg, stat, ... and /proc/sys
   sysvipc.py  /proc/sysvipc/{msg,sem,shm}
 
-Not provided, among others: /proc/PID/mem, /proc/PID/io, and
-writes under /proc/sys.
+Not provided, among others: /proc/PID/mem and /proc/PID/io.  Writable
+under /proc/sys: only the files system.py makes with `Sysctl` (kernel/hostname
+and domainname).
 """
 from __future__ import annotations
 
