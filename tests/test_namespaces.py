@@ -127,3 +127,15 @@ def test_loadavg_names_the_guests_last_pid(busybox):
     running, total = fields.split()[3].split("/")
     assert 1 <= int(running) <= int(total)
     assert int(fields.split()[4]) > int(me)          # cat's pid: the newest
+
+
+def test_cpus_and_uptime_are_the_sandboxes(busybox):
+    """/proc/cpuinfo and /proc/stat list the CPUs the sandbox may use (by host number);
+    /proc/uptime counts from the sandbox's start."""
+    allowed = sorted(os.sched_getaffinity(0))
+    text = out(busybox, "grep ^processor /proc/cpuinfo | tr -d ' \\t'; grep -o '^cpu[0-9]*' /proc/stat; "
+                        "cut -d' ' -f1 /proc/uptime")
+    lines = text.split()
+    assert [l for l in lines if l.startswith("processor")] == [f"processor:{n}" for n in allowed]
+    assert [l for l in lines if l.startswith("cpu")] == ["cpu"] + [f"cpu{n}" for n in allowed]
+    assert 0 <= float(lines[-1]) < 60
