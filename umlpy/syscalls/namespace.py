@@ -12,10 +12,11 @@ permission decision):
     one, in the host's view) -- user namespaces are not modelled;
   * CLONE_NEWIPC: EPERM.  SysV IPC objects and message queues are the host
     kernel's, in the sandbox's own host IPC namespace; a new one would need
-    the host's CAP_SYS_ADMIN, which the guest (host uid 65534 as root, an
-    ordinary user's user namespace rootless) does not have in the namespace
-    owning that IPC namespace, and a per-process one would split the
-    sandbox's queues from the supervisor's view of them;
+    CAP_SYS_ADMIN in the user namespace owning that IPC namespace, and the
+    guest task has no capability at all in the host's view (checked: CapEff
+    0 as host uid 65534, root mode and rootless alike, with no_new_privs).
+    The supervisor could make one for it, but the guest kernel's SysV
+    records (kernel/ipc.py) and /dev/mqueue are per sandbox, not per namespace;
   * CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWCGROUP, CLONE_NEWTIME: EPERM.
 
 setns(2) takes an fd of /proc/PID/ns/{uts,mnt} (procfs/ns.py) and joins that
