@@ -89,6 +89,13 @@ def test_unshare_mount_util_linux(debian):
     assert text.split() == ["inside", "1", "0", "0"]
 
 
+def test_nsenter_joins_a_mount_namespace(debian):
+    """nsenter -m: setns(2) with /proc/PID/ns/mnt; the caller then sees that namespace's mounts."""
+    text = out(debian, "unshare -m sh -c 'mount -t tmpfs t /mnt && touch /mnt/z && sleep 3' & sleep 0.5; "
+                       "nsenter -t $! -m ls /mnt; ls /mnt | wc -l; kill $!")
+    assert text.split() == ["z", "0"]
+
+
 def test_unshare_mount_busybox_umount_stays_inside(busybox):
     """An umount in the new namespace leaves the parent's mount where it was."""
     text = out(busybox, "unshare -m sh -c 'umount /tmp && grep -c \" /tmp \" /proc/mounts'; "
