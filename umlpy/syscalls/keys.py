@@ -24,7 +24,7 @@ SET_TIMEOUT, INVALIDATE, GET_SECURITY (an empty label), SESSION_TO_PARENT
 (instantiation, request-key authority, DH, public keys, persistent keyrings,
 moving, restrictions) are EOPNOTSUPP, as for an unknown operation.
 request_key never calls out to /sbin/request-key: a key not found is ENOKEY.
-No key quotas are kept; thread and process keyrings survive execve.
+No key quotas are kept.  execve drops the thread and process keyrings.
 """
 from __future__ import annotations
 
@@ -92,8 +92,18 @@ class KeyStore:
     def __init__(self) -> None:
         self.keys: dict[int, Key] = {}
         self.user_rings: dict[int, tuple[int, int]] = {}          # uid -> (_uid.N, _uid_ses.N)
-        self.threads: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()    # Task -> _tid
-        self.processes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Process -> _pid
+        # Task -> (_tid, argv), Process -> (_pid, argv): execve drops both keyrings, and each
+        # exec gives the process a new argv list (kernel/loader.py), so a keyring recorded
+        # with another argv than the process has now belongs to an image that is gone.
+        self.threads: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self.processes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def own_ring(self, table: weakref.WeakKeyDictionary, owner, proc) -> int | None:
+        """The thread's or process's keyring, if it has one since its last execve."""
+        entry = table.get(owner)
+        if entry is None or entry[1] is not proc.argv or entry[0] not in self.keys:
+            return None
+        return entry[0]
 
     def new(self, type_: str, desc: str, uid: int, gid: int, perm: int, payload: bytes = b"") -> Key:
         while True:                                   # Linux's serials are random, above 3
@@ -157,7 +167,8 @@ def _join_session(task, store: KeyStore, name: str | None) -> int:
 def _roots(task, store: KeyStore) -> list[int]:
     """Where a search of the caller's keyrings starts: thread, process, session (or user-session)."""
     out = []
-    for ring in (store.threads.get(task), store.processes.get(task.process)):
+    for ring in (store.own_ring(store.threads, task, task.process),
+                 store.own_ring(store.processes, task.process, task.process)):
         if ring is not None and ring in store.keys:
             out.append(ring)
     ses = _session(task, store)
@@ -202,19 +213,19 @@ def _lookup(task, store: KeyStore, ident: int, need: int, create: bool = False,
     c = task.creds
     if ident < 0:
         if ident == THREAD_RING:
-            serial = store.threads.get(task)
-            if serial is None or serial not in store.keys:
+            serial = store.own_ring(store.threads, task, task.process)
+            if serial is None:
                 if not create:
                     raise KernelError(errno.ENOKEY)
                 serial = store.new("keyring", "_tid", c.fsuid, c.fsgid, OWN_RING_PERM).serial
-                store.threads[task] = serial
+                store.threads[task] = (serial, task.process.argv)
         elif ident == PROCESS_RING:
-            serial = store.processes.get(task.process)
-            if serial is None or serial not in store.keys:
+            serial = store.own_ring(store.processes, task.process, task.process)
+            if serial is None:
                 if not create:
                     raise KernelError(errno.ENOKEY)
                 serial = store.new("keyring", "_pid", c.fsuid, c.fsgid, OWN_RING_PERM).serial
-                store.processes[task.process] = serial
+                store.processes[task.process] = (serial, task.process.argv)
         elif ident == SESSION_RING:
             serial = _session(task, store)
             if serial is None:

@@ -323,8 +323,7 @@ TABLE = SyscallTable([
     serve(249, "request_key", keys.request_key, partial="no upcall to /sbin/request-key: a missing key is ENOKEY"),
     serve(250, "keyctl", keys.keyctl,
           partial="common operations (syscalls/keys.py); instantiation, request-key authority, DH, "
-                  "pkey, persistent keyrings, MOVE and RESTRICT_KEYRING are EOPNOTSUPP; thread and process "
-                  "keyrings survive execve"),
+                  "pkey, persistent keyrings, MOVE and RESTRICT_KEYRING are EOPNOTSUPP"),
     serve(251, "ioprio_set", ioprio.ioprio_set, partial="virtual, per process (Linux: per thread)"),
     serve(252, "ioprio_get", ioprio.ioprio_get, partial="virtual, per process (Linux: per thread)"),
     native(253, "inotify_init", OWN_FDS),
