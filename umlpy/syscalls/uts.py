@@ -57,12 +57,12 @@ def setdomainname(task, name: Ptr, length: int):
 @syscall("sysinfo", EMULATE)
 def sysinfo(task, info: Ptr):
     """sysinfo(2): the sandbox's uptime, memory (its limit and use, as /proc/meminfo:
-    kernel/figures.py) and number of guest processes; the host's load averages."""
+    kernel/figures.py) and number of guest tasks; the host's load averages."""
     k = task.kernel
     uptime = int(figures.uptime(k))
     load = [int(x * 65536) for x in os.getloadavg()]
     mem = figures.memory(k)
-    nprocs = sum(1 for p in k.pidns.processes.values() if p.alive)
+    nprocs = len(k.pidns.tasks)          # Linux's si.procs is nr_threads: threads count
     task.write(info, SYSINFO.pack(uptime, *load, mem.total, mem.free, mem.shared, 0,
                                   mem.swap_total, mem.swap_free, nprocs, 0, 0, 1))
     return 0
