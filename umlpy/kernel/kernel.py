@@ -34,6 +34,7 @@ from umlpy.abi.linux import (
     CLONE_THREAD,
     SIGCHLD,
 )
+from umlpy.kernel import coredump
 from umlpy.kernel.creds import Creds
 from umlpy.kernel.dispatch import Call, Dispatcher
 from umlpy.kernel.ipc import SysvIpc
@@ -181,6 +182,7 @@ class Kernel:
         self.hostname = config.hostname
         self.domainname = "(none)"
         self.sysvipc = SysvIpc()                   # guest owners of SysV IPC objects (kernel/ipc.py)
+        self.core = coredump.CoreSettings()        # /proc/sys/kernel/core_pattern, core_uses_pid
         self.tracing = config.trace is not None
         self.report = Report()
         self.boot_time = time.time()
@@ -272,6 +274,7 @@ class Kernel:
         self._enforce_limits(pid)
         proc = Process(self.pidns.alloc(pid, self.platform.native_tid(pid)), pid, None)
         proc.creds = creds
+        proc.core_limit = self.enforcement.guest_core_limit()
         proc.start_time = time.time()
         proc.open_pidfd(host.pidfd_open)
         plan.apply(proc)
@@ -386,6 +389,7 @@ class Kernel:
             if self.tracing:
                 self.trace_line(f"[pid {task.tid}] --- {_signame(ev.sig)} ---")
             sig = ev.sig
+            coredump.on_signal(self, task, sig)             # its default action may dump core
             if task.process is self.init and self.pidns.native_ids:
                 sig = self.init_default_action(task, sig)
             self.platform.resume(task.host_tid, want_exit=task.call is not None, sig=sig)
@@ -466,6 +470,7 @@ class Kernel:
             # Credentials (capabilities too) and dumpability are the forker's, even
             # with CLONE_PARENT, where the parent of record is another process.
             proc.creds, proc.dumpable = parent.process.creds.copy(), parent.process.dumpable
+            proc.core_limit = parent.process.core_limit       # rlimits are the forker's
             proc.start_time = time.time()
             proc.open_pidfd(host.pidfd_open)
             self.pidns.processes[gtid] = proc
@@ -537,6 +542,8 @@ class Kernel:
         proc.exit_status = (ev.sig << 8) if ev.kind == Kind.EXITED else ev.sig
         if proc.killed_by and ev.kind == Kind.KILLED and ev.sig == signal.SIGKILL:
             proc.exit_status = proc.killed_by           # init_default_action's SIGKILL
+        if proc.core_dumped and ev.kind == Kind.KILLED:
+            proc.exit_status |= coredump.WCOREFLAG      # the guest kernel dumped it; the host did not
         entry = self._report_entry(proc)
         if entry is not None:
             entry["status"] = os.waitstatus_to_exitcode(proc.exit_status)

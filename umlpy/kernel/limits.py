@@ -44,6 +44,7 @@ from umlpy.abi.errno import KernelError
 from umlpy.platform import cgroup as cgroups
 
 UNLIMITED = resource.RLIM_INFINITY
+RLIM_INFINITY64 = (1 << 64) - 1        # RLIM_INFINITY as the guest reads it: an unsigned 64-bit word
 KNOWN = ("memory", "cpu", "processes", "disk")
 # Per-process limits that used to be --limit names: where they went.
 MOVED = {"file_size": "fsize", "open_files": "nofile"}
@@ -268,6 +269,10 @@ class Enforcement:
             cg.add(pid)
             missing = cg.missing
         rlimits = {ULIMITS[n]: v for n, v in self.ulimits.items()}
+        # The host never dumps a guest's core (its core_pattern could run a host
+        # program): RLIMIT_CORE is 0 on the host, and the guest's is virtual
+        # (guest_core_limit, kernel/coredump.py).
+        rlimits[ULIMITS["core"]] = (0, 0)
         for name, limit in self.limits.items():
             res = wanted.get(name)
             if res is None:
@@ -279,6 +284,13 @@ class Enforcement:
             extra = self._fallback(name, limit, rlimits)
             self.how[name] = f"guest kernel: {extra} (no cgroup: {missing[res]})"
         set_rlimits(pid, rlimits, self.uid, self.gid)
+
+    def guest_core_limit(self) -> tuple[int, int]:
+        """Guest init's virtual RLIMIT_CORE: --ulimit core=..., else the supervisor's own
+        (what a program started from here would inherit); infinity as 2**64-1."""
+        value = self.ulimits.get("core") or resource.getrlimit(ULIMITS["core"])
+        soft, hard = (RLIM_INFINITY64 if v in (-1, UNLIMITED) else v for v in value)
+        return soft, hard
 
     def _cgroup_words(self, name: str, res: str) -> str:
         where = self.cgroup.where(res)

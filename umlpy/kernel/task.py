@@ -54,6 +54,9 @@ class Process:
         # prctl(PR_SET_DUMPABLE), and cleared when the ids change (creds.py): a
         # non-dumpable process's /proc files are root's, and ptrace access needs CAP_SYS_PTRACE.
         self.dumpable = True
+        # The guest's RLIMIT_CORE (soft, hard), virtual: the host's is 0 (kernel/coredump.py).
+        self.core_limit: tuple[int, int] = parent.core_limit if parent is not None else (0, 0)
+        self.core_dumped = False    # the guest kernel wrote its core: wait statuses say WCOREDUMP
         # Virtual scheduling (syscalls/thread.py), None while the host's own applies:
         self.vnice: int | None = None                     # the nice value the guest set
         self.vsched: tuple[int, int, bool] | None = None  # (SCHED_FIFO/RR, priority, reset on fork)

@@ -18,6 +18,7 @@ from errno import ENOSYS, EOPNOTSUPP, EPERM
 
 from umlpy.kernel.table import SyscallTable, deny, native, serve
 from umlpy.syscalls import attrs, fanotify, fd, fileattr, identity, inotify, ioprio, keys, mm, mount, names, net, sysvipc, thread, uts, xattr
+from umlpy.syscalls import rlimit
 from umlpy.syscalls import exec as exec_
 from umlpy.syscalls import open as open_
 from umlpy.syscalls import ptrace as ptrace_
@@ -153,7 +154,7 @@ TABLE = SyscallTable([
     serve(94, "lchown", attrs.lchown),
     serve(95, "umask", names.umask),
     native(96, "gettimeofday", OWN_CLOCKS),
-    native(97, "getrlimit", OWN_LIMITS),
+    serve(97, "getrlimit", rlimit.getrlimit),
     native(98, "getrusage", OWN_LIMITS),
     serve(99, "sysinfo", uts.sysinfo, partial="load averages are the host's"),
     native(100, "times", OWN_LIMITS),
@@ -227,7 +228,7 @@ TABLE = SyscallTable([
     serve(157, "prctl", identity.prctl),
     native(158, "arch_prctl", OWN_MEMORY),
     deny(159, "adjtimex", EPERM, "the sandbox may not set the host's clocks"),
-    native(160, "setrlimit", OWN_LIMITS),
+    serve(160, "setrlimit", rlimit.setrlimit),
     serve(161, "chroot", names.chroot),
     native(162, "sync", OWN_FDS),
     deny(163, "acct", EPERM, "process accounting writes records through the host kernel; refused as "

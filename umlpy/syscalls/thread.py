@@ -37,11 +37,13 @@ from umlpy.abi.linux import (
     PTRACE_MODE_ATTACH_REALCREDS,
     PTRACE_MODE_READ_REALCREDS,
 )
+from umlpy.kernel.coredump import RLIMIT_CORE, fix_wait_status, fix_waitid_info
 from umlpy.kernel.creds import require_ptrace
 from umlpy.kernel.fdpath import dup_fd, guest_fd
 from umlpy.kernel.requests import InstallFd, Native
 from umlpy.kernel.table import EMULATE, REWRITE, Ptr, UInt, syscall
 from umlpy.syscalls import namespace
+from umlpy.syscalls.rlimit import prlimit_core
 
 
 def _translate_tid(task, r: int) -> int:
@@ -228,6 +230,7 @@ def wait4(task, pid: int, status: Ptr, options: int, rusage: Ptr):
     def back(r: int) -> int:
         if r > 0:
             g = task.kernel.pidns.from_native(r)
+            fix_wait_status(task, g, status)        # WCOREDUMP, which the host did not set
             _reaped(task, g)
             return g
         return r
@@ -259,6 +262,7 @@ def waitid(task, idtype: int, id: UInt, infop: Ptr, options: int, rusage: Ptr):
                     g = task.kernel.pidns.from_native(npid)
                     if g != npid:
                         task.write(infop + 16, g.to_bytes(4, "little", signed=True))
+                    fix_waitid_info(task, g, infop)         # CLD_DUMPED, which the host did not say
                     if not options & WNOWAIT:
                         _reaped(task, g)
             except KernelError:
@@ -368,7 +372,10 @@ def setsid(task):
 def prlimit64(task, pid: int, resource: int, new: Ptr, old: Ptr):
     """prlimit64(2): resource limits of a guest process.  Another process's need the
     caller's real ids to be all of its uids and gids, or CAP_SYS_RESOURCE (EPERM),
-    checked after the resource (EINVAL), the new limits (EFAULT) and the pid (ESRCH)."""
+    checked after the resource (EINVAL), the new limits (EFAULT) and the pid (ESRCH).
+    RLIMIT_CORE is the guest kernel's own (syscalls/rlimit.py)."""
+    if resource == RLIMIT_CORE:
+        return prlimit_core(task, pid, new, old)
     if not pid:
         return Native()
     if not 0 <= resource < 16:                    # RLIM_NLIMITS
