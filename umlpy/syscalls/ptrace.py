@@ -286,9 +286,9 @@ def _siginfo(task, target, t) -> bytes:
             return bytes(buf)
         return gp._siginfo(stop.sig, 0, 0, 0)
     if stop.kind == gp.GROUP_STOP:
-        if t.seized:
-            raise KernelError(errno.EINVAL, "a group-stop has no siginfo")
-        return gp._siginfo(stop.sig, 0, 0, 0)
+        if not t.seized:
+            raise KernelError(errno.EINVAL, "a group-stop of a tracee not seized has no siginfo")
+        return gp._siginfo(stop.sig, stop.status >> 8, target.tid, target.creds.ruid)
     return gp._siginfo(signal.SIGTRAP, stop.status >> 8, target.tid, target.creds.ruid)
 
 
