@@ -218,6 +218,18 @@ class SystemFiles:
         return Sysctl(read=lambda: os.fsencode(self._uts().get(field) + "\n"), bind=bind,
                       may_write=lambda: self.kernel.current_task.creds.euid == 0)
 
+    def _core_sysctl(self, name: str) -> Sysctl:
+        """kernel/core_pattern and core_uses_pid: the sandbox's own (kernel/coredump.py),
+        written by guest root; the host's are never read nor written."""
+        core = self.kernel.core
+
+        def read() -> bytes:
+            pattern, uses_pid = core.current()
+            return (pattern if name == "core_pattern" else str(uses_pid).encode()) + b"\n"
+        store = core.set_pattern if name == "core_pattern" else core.set_uses_pid
+        return Sysctl(read=read, bind=lambda: (core.pending, store),
+                      may_write=lambda: self.kernel.current_task.creds.euid == 0)
+
     def _sys_tree(self) -> dict:
         def host(path: str, default: str = "0\n") -> Callable[[], bytes]:
             return host_copy("/proc/sys/" + path, default)
@@ -225,6 +237,8 @@ class SystemFiles:
             "kernel": {
                 "hostname": self._uts_sysctl("hostname"),
                 "domainname": self._uts_sysctl("domainname"),
+                "core_pattern": self._core_sysctl("core_pattern"),
+                "core_uses_pid": self._core_sysctl("core_uses_pid"),
                 "tainted": const("0\n"),
                 "ostype": const("Linux\n"),
                 "osrelease": lambda: (os.uname().release + "\n").encode(),
