@@ -33,6 +33,7 @@ class PidNamespace:
         self.processes: dict[int, "Process"] = {}  # live or zombie processes by guest pid
         self._h2g: dict[int, int] = {}             # every id handed out, host -> guest
         self._g2h: dict[int, int] = {}             # and guest -> host
+        self.last = 0                              # the id handed out last (/proc/loadavg)
 
     def alloc(self, host_id: int, native_id: int | None) -> int:
         """A guest id for new thread `host_id`: `native_id`, its id in the guest's host
@@ -55,6 +56,7 @@ class PidNamespace:
             self._g2h.pop(old, None)
         self._h2g[host_id] = gid
         self._g2h[gid] = host_id
+        self.last = gid
         return gid
 
     def add_task(self, task: "Task") -> None:

@@ -159,9 +159,9 @@ class SystemFiles:
         return ("\n\n".join(keep) + "\n\n").encode() if keep else host.encode()
 
     def _guest_counts(self) -> tuple[int, int]:
+        """(live guest tasks, the guest id handed out last)."""
         pidns = self.kernel.pidns
-        ids = list(pidns.by_guest) + list(pidns.processes)
-        return len(pidns.by_guest), max(ids) if ids else 0
+        return len(pidns.by_guest), pidns.last
 
     def _loadavg(self) -> bytes:
         host = (read_host("/proc/loadavg") or b"0.00 0.00 0.00").split()
