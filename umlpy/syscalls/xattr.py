@@ -15,8 +15,8 @@ to read), in a sticky directory only by its owner, and with the file's read
 or write permission; trusted.* only with CAP_SYS_ADMIN (EPERM to write,
 ENODATA to read, left out of lists); writing security.* needs CAP_SYS_ADMIN
 too (CAP_SETFCAP for security.capability); system.* (POSIX ACLs) and unknown
-prefixes are EOPNOTSUPP.  Until the guest kernel models capabilities, guest
-root (effective uid 0) has them all (`_capable`).
+prefixes are EOPNOTSUPP.  The capabilities are the caller's effective set
+(kernel/creds.py).
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ import os
 import stat as S
 
 from umlpy.abi.errno import KernelError
-from umlpy.abi.linux import AT_FDCWD
+from umlpy.abi.linux import AT_FDCWD, CAP_FOWNER, CAP_SETFCAP, CAP_SYS_ADMIN
 from umlpy.fsimpl.vmeta import XATTR_CREATE, XATTR_NAME_MAX, XATTR_REPLACE, XATTR_SIZE_MAX
 from umlpy.kernel.creds import R_OK, W_OK, require
 from umlpy.kernel.fdpath import existing, guest_fd, resolve_at
@@ -35,11 +35,6 @@ from umlpy.vfs.vfs import Lookup
 XATTR_LIST_MAX = 65536
 USER, TRUSTED, SECURITY, SYSTEM = "user.", "trusted.", "security.", "system."
 CAPS = "security.capability"
-
-
-def _capable(task) -> bool:
-    """capable(CAP_SYS_ADMIN) (and CAP_SETFCAP, CAP_FOWNER): guest root, for now."""
-    return task.creds.euid == 0
 
 
 def _name(task, ptr: int) -> str:
@@ -76,19 +71,20 @@ def _permission(task, lk: Lookup, name: str, write: bool) -> None:
     """xattr_permission and the capability module's setxattr/removexattr hooks."""
     st = lk.st
     if name.startswith((SECURITY, SYSTEM)):
-        if write and name.startswith(SECURITY) and not _capable(task):
-            raise KernelError(errno.EPERM, "security.* needs CAP_SYS_ADMIN")
+        if write and name.startswith(SECURITY) and \
+                not task.creds.has(CAP_SETFCAP if name == CAPS else CAP_SYS_ADMIN):
+            raise KernelError(errno.EPERM, "security.* needs CAP_SYS_ADMIN (security.capability: CAP_SETFCAP)")
         return
     if name.startswith(TRUSTED):
-        if not _capable(task):
+        if not task.creds.has(CAP_SYS_ADMIN):
             raise KernelError(errno.EPERM if write else errno.ENODATA, "trusted.* needs CAP_SYS_ADMIN")
         return
     if name.startswith(USER):
         if not (st.is_reg or st.is_dir):
             raise KernelError(errno.EPERM if write else errno.ENODATA,
                               "user.* only on regular files and directories")
-        if st.is_dir and st.mode & S.S_ISVTX and write and not _capable(task) \
-                and task.creds.fsuid != st.uid:
+        if st.is_dir and st.mode & S.S_ISVTX and write and task.creds.fsuid != st.uid \
+                and not task.creds.has(CAP_FOWNER):                    # inode_owner_or_capable
             raise KernelError(errno.EPERM, "a sticky directory's owner only")
     require(task, st, W_OK if write else R_OK)
 
@@ -179,7 +175,7 @@ def fsetxattr(task, fd: int, name: Ptr, value: Ptr, size: Ptr, flags: int):
 def do_listxattr(task, call: str, target: int, buf: int, size: int) -> int:
     lk = _lookup(task, call, target)
     names = sorted(lk.mount.fs.listxattr(lk.rel))
-    if not _capable(task):                  # simple_xattr_list: trusted.* for CAP_SYS_ADMIN only
+    if not task.creds.has(CAP_SYS_ADMIN):   # simple_xattr_list: trusted.* for CAP_SYS_ADMIN only
         names = [n for n in names if not n.startswith(TRUSTED)]
     data = b"".join(n.encode("latin-1") + b"\0" for n in names)
     size = min(size, XATTR_LIST_MAX)
