@@ -30,6 +30,8 @@ import re
 
 from umlpy.abi.errno import KernelError
 from umlpy.abi.linux import (
+    CAP_SYS_ADMIN,
+    CAP_SYS_CHROOT,
     CLONE_FS,
     CLONE_NEWCGROUP,
     CLONE_NEWIPC,
@@ -44,16 +46,11 @@ from umlpy.abi.linux import (
     CLONE_THREAD,
     CLONE_VM,
 )
+from umlpy.kernel.creds import capable
 from umlpy.kernel.fdpath import guest_fd
 from umlpy.kernel.namespaces import MountNamespace, UtsNamespace
 from umlpy.kernel.table import EMULATE, syscall
 
-try:        # TODO(issue 8): the capability model, when kernel/creds.py has it
-    from umlpy.kernel.creds import capable as _capable    # type: ignore[attr-defined]
-except ImportError:
-    _capable = None
-
-CAP_SYS_ADMIN = 21                           # <linux/capability.h>
 MODELLED = CLONE_NEWUTS | CLONE_NEWNS
 REFUSED = CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWTIME
 # setns's nstype: 0 (any) or the CLONE_NEW* flag of the fd's kind
@@ -64,11 +61,8 @@ NS_PATH = re.compile(r"/ns/([a-z_]+):\[(\d+)\]$")
 
 
 def sys_admin(task) -> bool:
-    """CAP_SYS_ADMIN in the caller's user namespace (the sandbox's only one):
-    the capability model's answer where there is one, else guest root's."""
-    if _capable is not None:
-        return bool(_capable(task, CAP_SYS_ADMIN))
-    return task.creds.euid == 0
+    """CAP_SYS_ADMIN in the caller's user namespace (the sandbox's only one)."""
+    return capable(task, CAP_SYS_ADMIN)
 
 
 def _permitted(task, flags: int) -> None:
@@ -146,6 +140,8 @@ def setns(task, fd: int, nstype: int):
     if not sys_admin(task):
         raise KernelError(errno.EPERM, "joining a namespace needs CAP_SYS_ADMIN")
     if isinstance(target, MountNamespace):
+        if not capable(task, CAP_SYS_CHROOT):
+            raise KernelError(errno.EPERM, "joining a mount namespace needs CAP_SYS_CHROOT too")
         fs = task.fs
         if any(t.fs is fs for t in task.kernel.pidns.tasks.values() if t is not task):
             raise KernelError(errno.EINVAL, "the fs context is shared with another thread")
