@@ -111,6 +111,17 @@ def test_guest_has_a_terminal(session):
     assert session.exit()[0] == 0
 
 
+def test_the_terminal_is_the_sandboxs_own_pts_0(session):
+    """As in a container, the console is a pty of the sandbox's own devpts: `tty`
+    names it, /proc shows it, and it is the only pty in /dev/pts."""
+    assert session.cmd("tty") == "/dev/pts/0\n"
+    assert session.cmd("readlink /proc/self/fd/0; readlink /proc/$$/fd/2") == "/dev/pts/0\n/dev/pts/0\n"
+    assert session.cmd("ls /dev/pts") == "0     ptmx\n"
+    # /dev/tty is the same terminal (5,0 as a node), and stat agrees with fstat
+    assert session.cmd("stat -c '%t:%T' /dev/tty /dev/pts/0") == "5:0\n88:0\n"
+    assert session.cmd("[ /dev/pts/0 -ef /proc/self/fd/0 ] && echo same") == "same\n"
+
+
 def test_ctrl_c_interrupts_foreground_command_not_the_sandbox(session):
     session.child.sendline("sleep 100")
     time.sleep(0.5)

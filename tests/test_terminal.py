@@ -133,8 +133,8 @@ def test_on_a_terminal_the_guest_gets_a_pty_of_its_own(rootfs):
                   rows=33, cols=101)
     out, status = finish(child)
     assert status == 0, out
-    # The guest's terminal, by its guest name: not the host's /dev/pts/N.
-    assert out.splitlines() == ["all-tty", "33 101", "/dev/console", "hi"]
+    # The guest's terminal, by its guest name: the sandbox's own pts 0, not the host's /dev/pts/N.
+    assert out.splitlines() == ["all-tty", "33 101", "/dev/pts/0", "hi"]
 
 
 def test_the_window_size_follows_the_host_window(rootfs):

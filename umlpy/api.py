@@ -25,9 +25,10 @@ import tempfile
 import threading
 import weakref
 from pathlib import Path
-from typing import IO, Mapping, Sequence
+from typing import IO, Callable, Mapping, Sequence
 
 from umlpy.abi.errno import KernelError
+from umlpy.fsimpl.devfs import Devpts
 from umlpy.fsimpl.layout import build_vfs
 from umlpy.fsimpl.persist import PersistError
 from umlpy.abi.linux import RESOLVE_IN_ROOT
@@ -186,6 +187,23 @@ def parse_user(rootfs: str | os.PathLike, spec: str) -> tuple[Creds, str | None]
 
 
 SYSCALL_TABLE = linux64.TABLE      # what `umlpy syscalls` prints
+
+
+def console_ptys() -> tuple[Devpts, Callable[[], tuple[int, int, str]]]:
+    """The sandbox's devpts instance, made before the sandbox, and the console's pty
+    maker (terminal.Console's `openpty`): a pty of that instance, which the guest
+    sees as /dev/pts/0 as in a container; a host pty where the host gives no
+    instance (the guest then sees its terminal as /dev/console).  Pass the
+    instance on as Config.devpts."""
+    devpts = Devpts()
+
+    def openpty() -> tuple[int, int, str]:
+        try:
+            return devpts.openpty()
+        except (OSError, KernelError):
+            master, slave = os.openpty()
+            return master, slave, os.ttyname(slave)
+    return devpts, openpty
 
 
 def new_kernel(config: Config) -> Kernel:

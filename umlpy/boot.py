@@ -27,6 +27,7 @@ from umlpy.api import (
     Config,
     LaunchError,
     Stopper,
+    console_ptys,
     exit_code,
     launch,
     print_report,
@@ -122,8 +123,10 @@ def boot(*, report: bool = False, stop_timeout: float = DEFAULT_STOP_TIMEOUT, **
     if interactive:
         env.setdefault("TERM", os.environ.get("TERM", "xterm"))
         env.setdefault("HOSTNAME", config.get("hostname", "umlpy"))
-    with Console(tty=interactive) as console:
-        cfg = Config(**config, env=env, stdio=console.stdio, tty=console.tty_path, log_denied=None)
+    devpts, openpty = console_ptys()
+    with Console(tty=interactive, openpty=openpty) as console:
+        cfg = Config(**config, env=env, stdio=console.stdio, tty=console.tty_path, devpts=devpts,
+                     log_denied=None)
         shell = login_shell(Path(cfg.rootfs), cfg.user.ruid if cfg.user is not None else 0)
         kernel, status = run_on_console(console, cfg, shell, "boot", stop_timeout)
     if kernel is None:

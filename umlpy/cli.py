@@ -35,6 +35,7 @@ from umlpy.api import (
     ULIMITS_HELP,
     Config,
     ConfigError,
+    console_ptys,
     default_rootfs,
     exit_code,
     parse_limits,
@@ -247,11 +248,12 @@ def cmd_run(ns) -> int:
             raise UsageError(f"cannot write the trace to {ns.trace}: {e.strerror}")
     try:
         # A pty of its own with -t, or by default when stdin and stdout are terminals.
-        with Console(tty=ns.tty or (os.isatty(0) and os.isatty(1))) as console:
+        devpts, openpty = console_ptys()
+        with Console(tty=ns.tty or (os.isatty(0) and os.isatty(1)), openpty=openpty) as console:
             stderr = console.text(sys.stderr)        # CR LF while the terminal is raw
             trace = trace_file or (stderr if ns.trace else None)
             cfg = Config(**kw, trace=trace, strict=trace is not None, log_denied=stderr,
-                         stdio=console.stdio, tty=console.tty_path)
+                         stdio=console.stdio, tty=console.tty_path, devpts=devpts)
             kernel, status = run_on_console(console, cfg, cmd, f"run {cmd[0]}", ns.stop_timeout)
     finally:
         if trace_file is not None:

@@ -62,7 +62,7 @@ import termios
 import threading
 import tty
 from contextlib import contextmanager
-from typing import Self
+from typing import Callable, Self
 
 
 class NotATerminal(Exception):
@@ -100,6 +100,11 @@ def in_foreground(fd: int) -> bool:
         return True
 
 
+def _host_openpty() -> tuple[int, int, str]:
+    master, slave = os.openpty()
+    return master, slave, os.ttyname(slave)
+
+
 def _write_all(fd: int, data: bytes) -> None:
     while data:
         data = data[os.write(fd, data):]
@@ -116,10 +121,14 @@ class Console:
                 status = kernel.run()
 
     `tty` asks for tty mode (see the module docstring); the caller has
-    checked that stdin is a terminal (`NotATerminal` otherwise).
+    checked that stdin is a terminal (`NotATerminal` otherwise).  `openpty`
+    makes the guest's pty: (master, slave, path of the slave); by default a
+    host pty, but the sandbox's own devpts gives the guest a terminal that
+    is its /dev/pts/0, as in a container.
     """
 
-    def __init__(self, *, tty: bool = False) -> None:
+    def __init__(self, *, tty: bool = False,
+                 openpty: Callable[[], tuple[int, int, str]] | None = None) -> None:
         self.tty = tty
         self.stdio: tuple[int, int, int] = (0, 1, 2)
         self.tty_path: str | None = None      # the guest's controlling terminal, in tty mode
@@ -140,7 +149,7 @@ class Console:
         stdio = [0, 1, 2]
         try:
             if tty or outs:
-                self._master, slave = os.openpty()
+                self._master, slave, slave_path = (openpty or _host_openpty)()
                 self._guest_ends.append(slave)
                 for fd in outs:
                     stdio[fd] = slave
@@ -148,7 +157,7 @@ class Console:
                 copy_winsize(outs[0] if outs else self._term_in, self._master)
                 if tty:
                     stdio[0] = slave
-                    self.tty_path = os.ttyname(slave)
+                    self.tty_path = slave_path
                     self._in_w = self._master
                 else:
                     # Output only: the host terminal (not raw) translates

@@ -11,7 +11,10 @@ newinstance semantics), made on first use and mounted nowhere
 (platform.host.detached_devpts): a guest's ptys are numbered from 0, and no
 pty of the host or of another sandbox is in it, so /dev/pts/N can only ever
 name one of the sandbox's own.  The pty is the host kernel's, so line
-discipline, job control and hangups are Linux's own.
+discipline, job control and hangups are Linux's own.  One instance serves the
+whole sandbox (`Devpts`): every devtmpfs mount of it, and the console that
+`umlpy run -t` and `umlpy boot` give the guest, which is thus /dev/pts/0 in
+the guest, as in a container, and what `tty` prints.
 
 Every node has a fixed inode number from one table (the root 1, then the
 entries in listing order), so numbers are distinct and the same in every run.
@@ -19,11 +22,14 @@ entries in listing order), so numbers are distinct and the same in every run.
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import stat as S
+import struct
 import time
 
 from umlpy.platform import host as host_calls
+from umlpy.abi.linux import TIOCGPTN, TIOCSPTLCK
 from umlpy.vfs.fs import DT_CHR, DT_DIR, DT_LNK, FileSystem, Stat, fail
 
 HOST_DEVICES = ("null", "zero", "full", "random", "urandom")
@@ -49,29 +55,73 @@ INODES = {name: ino for ino, name in enumerate(("", *HOST_DEVICES, *TERMINALS, *
                                                start=1)}
 
 
+class Devpts:
+    """A sandbox's devpts instance, made on first use and mounted nowhere."""
+
+    def __init__(self) -> None:
+        self.fd = -1
+        self.dev: int | None = None       # its st_dev, once made
+
+    @property
+    def made(self) -> bool:
+        return self.fd >= 0
+
+    def path(self, name: str) -> str:
+        """Our path of `name` (ptmx, a slave's number, or "" for the root) in it."""
+        if self.fd < 0:
+            try:
+                self.fd = host_calls.detached_devpts()
+            except OSError as e:
+                raise fail(errno.ENODEV, f"no devpts instance: {e.strerror}") from None
+            self.dev = os.fstat(self.fd).st_dev
+        return f"{host_calls.fd_path(self.fd)}/{name}"
+
+    def openpty(self) -> tuple[int, int, str]:
+        """A new pty pair of the instance, unlocked: (master, slave, our path of the
+        slave), both fds O_NOCTTY and close-on-exec; raises OSError."""
+        master = os.open(self.path("ptmx"), os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
+        try:
+            fcntl.ioctl(master, TIOCSPTLCK, struct.pack("i", 0))
+            n = struct.unpack("i", fcntl.ioctl(master, TIOCGPTN, b"\0" * 4))[0]
+            path = self.path(str(n))
+            return master, os.open(path, os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC), path
+        except BaseException:
+            os.close(master)
+            raise
+
+    def guest_name(self, st: os.stat_result) -> str | None:
+        """/dev/pts/N for a slave of this instance (devpts numbers slave N's inode
+        N + 3: fs/devpts/inode.c), /dev/ptmx for its master; None for anything else."""
+        if self.dev is None or st.st_dev != self.dev or not S.S_ISCHR(st.st_mode):
+            return None
+        return "/dev/ptmx" if st.st_ino == 2 else f"/dev/pts/{st.st_ino - 3}"
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+    __del__ = close
+
+
 class DevFS(FileSystem):
     name = "devtmpfs"
     readonly = True
 
-    def __init__(self, tty: str | None) -> None:
+    def __init__(self, tty: str | None, devpts: Devpts | None = None) -> None:
         self.tty = tty
         self.t0 = time.time_ns()
-        self._devpts = -1                 # the devpts instance, once a guest wants a pty
+        self._own = devpts is None        # else the sandbox's, shared (Config.devpts)
+        self.devpts = devpts if devpts is not None else Devpts()
 
     def close(self) -> None:
-        if self._devpts >= 0:
-            os.close(self._devpts)
-            self._devpts = -1
+        if self._own:
+            self.devpts.close()
 
     # ------------------------------------------------------- the ptys
     def _pts_path(self, name: str) -> str:
         """Our path of `name` (ptmx or a slave's number) in the sandbox's devpts."""
-        if self._devpts < 0:
-            try:
-                self._devpts = host_calls.detached_devpts()
-            except OSError as e:
-                raise fail(errno.ENODEV, f"no devpts instance: {e.strerror}") from None
-        return f"{host_calls.fd_path(self._devpts)}/{name}"
+        return self.devpts.path(name)
 
     @staticmethod
     def _pts_name(name: str) -> str | None:
@@ -132,7 +182,7 @@ class DevFS(FileSystem):
     def listdir(self, rel: str) -> list[tuple[str, int, int]]:
         name = rel.strip("/")
         if name == "pts":
-            if self._devpts < 0:             # no pty yet: an empty instance has only ptmx
+            if not self.devpts.made:         # no pty yet: an empty instance has only ptmx
                 return [("ptmx", DT_CHR, self._pts_stat("ptmx").ino)]
             entries = sorted(os.listdir(self._pts_path("")), key=lambda n: (not n.isdigit(), n.zfill(12)))
             return [(n, DT_CHR, self._pts_stat(n).ino) for n in entries]
@@ -141,6 +191,9 @@ class DevFS(FileSystem):
         names = [(n, DT_CHR) for n in HOST_DEVICES + TERMINALS + ("ptmx",)]
         names += [(n, DT_LNK) for n in LINKS] + [("pts", DT_DIR)]
         return [(n, t, self.lstat("/" + n).ino) for n, t in names]
+
+    def alias(self, rel: str) -> bool:
+        return rel.strip("/") in TERMINALS     # the terminal is named by its pty
 
     def open(self, rel: str, flags: int, mode: int) -> int:
         name = rel.strip("/")

@@ -18,7 +18,7 @@ import stat as S
 from typing import TYPE_CHECKING
 
 from umlpy.abi.errno import KernelError
-from umlpy.fsimpl.devfs import DevFS
+from umlpy.fsimpl.devfs import DevFS, Devpts
 from umlpy.fsimpl.hostfs import HostFS
 from umlpy.fsimpl.overlay import OverlayFS
 from umlpy.fsimpl.persist import PersistDir
@@ -57,7 +57,9 @@ def build_vfs(kernel: Kernel) -> VFS:
         raise
     try:
         mt.add(Mount("/proc", ProcFS(kernel), source="proc", fstype="proc"))
-        mt.add(Mount("/dev", DevFS(cfg.tty), source="devtmpfs", fstype="devtmpfs"))
+        if cfg.devpts is None:               # one instance for every /dev of the sandbox
+            cfg.devpts = Devpts()
+        mt.add(Mount("/dev", DevFS(cfg.tty, cfg.devpts), source="devtmpfs", fstype="devtmpfs"))
         mt.add(Mount("/sys", SysFS(kernel.boot_time), readonly=True, source="sysfs", fstype="sysfs"))
         mt.add(Mount("/sys/fs/cgroup", CgroupFS(kernel), readonly=True, source="cgroup2",
                      fstype="cgroup2"))

@@ -75,6 +75,7 @@ class Config:
     strict: bool = False
     stdio: tuple[int, int, int] = (0, 1, 2)
     tty: str | None = None          # host path of the guest's controlling terminal
+    devpts: object | None = None    # fsimpl.devfs.Devpts: the sandbox's ptys, shared by /dev and its console
     host_uid: int = NOBODY          # host credentials the guest runs with
     cpu: int | str | None = "auto"  # pin supervisor and guest to this CPU ("auto": the current one)
     log_denied: TextIO | None = None

@@ -45,7 +45,7 @@ def _new_fs(task, fstype: str):
     if fstype == "proc":
         return ProcFS(kernel)
     if fstype == "devtmpfs":
-        return DevFS(kernel.config.tty)
+        return DevFS(kernel.config.tty, kernel.config.devpts)
     raise KernelError(errno.ENODEV, f"file system type {fstype!r} is not available")
 
 

@@ -125,7 +125,7 @@ def _open_device(task, st, flags: int) -> int:
     name = served_device(st.mode, st.rdev)
     if name is None:
         raise KernelError(errno.ENXIO, "no such device")
-    return DevFS(task.kernel.config.tty).open("/" + name, flags, 0)
+    return DevFS(task.kernel.config.tty, task.kernel.config.devpts).open("/" + name, flags, 0)
 
 
 def _open_fifo(task, lk, flags: int, cloexec: bool) -> Wait:

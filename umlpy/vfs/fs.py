@@ -167,6 +167,11 @@ class FileSystem:
         raise fail(errno.EROFS if self.readonly else errno.EPERM)
 
     # Extended attributes: a file system that keeps none supports none.
+    def alias(self, rel: str) -> bool:
+        """Does an open of `rel` give an object named elsewhere (/dev/tty, the
+        caller's terminal)?  Then the object is not remembered by this name."""
+        return False
+
     def getxattr(self, rel: str, name: str) -> bytes:
         raise fail(errno.EOPNOTSUPP)
 

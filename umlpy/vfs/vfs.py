@@ -214,7 +214,7 @@ class VFS:
         if lk.mount.readonly and (acc != os.O_RDONLY or flags & os.O_TRUNC):
             raise KernelError(errno.EROFS)
         fd = lk.mount.fs.open(lk.rel, flags & ~(os.O_CREAT | os.O_EXCL), mode)
-        return self.register(fd, lk.path)
+        return fd if lk.mount.fs.alias(lk.rel) else self.register(fd, lk.path)
 
     def open_path(self, lk: Lookup, flags: int) -> int:
         """O_PATH: a descriptor that only names the object.

@@ -98,6 +98,9 @@ class FdDirs:
                     path, hst = self.kernel.vfs.path_of_host_fd(hfd)
                 finally:
                     os.close(hfd)
+                pts = self.kernel.config.devpts
+                if pts is not None and (name := pts.guest_name(hst)) is not None:
+                    return name                  # the console, which no guest open named
                 if path is not None:
                     return self.ctx.for_reader(path) + deleted
         bare = host.removesuffix(" (deleted)")
