@@ -13,8 +13,8 @@ net.py):
 
   * every pid, tgid, ppid, pgrp, session and tpgid becomes a guest id (an id
     outside the sandbox becomes 0) -- the guest never sees a host pid;
-  * TracerPid is always 0 and a ptrace stop ("t") is reported as sleeping:
-    the supervisor is invisible;
+  * TracerPid is 0 and the supervisor's ptrace stops ("t") read as sleeping:
+    the supervisor is invisible (a guest tracer's pid and stops are shown);
   * paths (maps, fd links) become guest paths, mapped back through the
     mount table's host directories; a host path we cannot map is dropped
     (maps) or shown as an opaque "host:[ino]" (fd links), never leaked;

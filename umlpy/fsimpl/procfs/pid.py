@@ -13,7 +13,8 @@ What only the host knows (the state letter, memory use, signal masks,
 limits, the environment, the aux vector) is read from the host's /proc
 directory of the process or thread and translated: every pid, ppid, pgrp,
 session and tpgid becomes a guest id (an id outside the sandbox becomes 0),
-TracerPid is 0 and a ptrace stop reads as sleeping, the credentials,
+TracerPid is a guest tracer's pid (kernel/ptrace.py), else 0, and the
+supervisor's ptrace stops read as sleeping, the credentials,
 capabilities and auxv ids are the virtual ones, and our own seccomp filter
 is not counted.  environ, auxv, maps, smaps, the exe, cwd and root links
 and fd/ need ptrace access to the process (kernel/creds.py may_ptrace; a
@@ -300,6 +301,8 @@ class PidDirs:
         ppid, pgrp, sid, _ = self._ids(view)
         fields = self._host_stat_fields(view)
         state = self._state(view, fields[0] if fields else "S")
+        if task is not None and task.ptrace is not None and task.ptrace.stop is not None:
+            state = "t (tracing stop)"                 # held for its guest tracer (kernel/ptrace.py)
         umask = task.fs.umask if task is not None else 0o022
         groups = "".join(f"{g} " for g in c.groups) or " "
         nthreads = len(proc.threads) if view.alive else 1
@@ -311,7 +314,7 @@ class PidDirs:
             "Ngid": "0",
             "Pid": str(view.ident),
             "PPid": str(ppid),
-            "TracerPid": "0",
+            "TracerPid": str(task.ptrace.tracer.process.pid if task is not None and task.ptrace else 0),
             "Uid": f"{c.ruid}\t{c.euid}\t{c.suid}\t{c.fsuid}",
             "Gid": f"{c.rgid}\t{c.egid}\t{c.sgid}\t{c.fsgid}",
             "Groups": groups,
