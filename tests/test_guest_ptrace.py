@@ -165,3 +165,11 @@ def test_attach_to_init_from_another_user_is_eperm(debian):
                    text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == ["init EPERM", "own child 0 True"], r.stdout
+
+
+def test_ptrace_always_stops_in_the_supervisor():
+    """ptrace is served by the guest kernel: the seccomp filter never lets it run natively,
+    in any argument form (a native ptrace could attach to a host process)."""
+    from umlpy.syscalls.linux64 import TABLE
+    assert 101 not in TABLE.native_numbers()
+    assert TABLE.lookup(101).handler is not None

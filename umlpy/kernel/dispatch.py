@@ -282,10 +282,11 @@ class Dispatcher:
                 result = ERESTARTNOINTR          # always restart: Linux never fails open with EINTR
             state = call.saved
         self.k.trace_done(task, call, result)
-        if at_exit and task.ptrace is not None and task.ptrace.wants_exit_stop():
-            # A guest tracer asked for syscall stops: the exit stop is its (kernel/ptrace.py).
-            self.platform.complete(task.host_tid, state, result, at_exit=True, hold=True)
-            return self.k.gptrace.exit_stop_after(task, call.nr)
+        if task.ptrace is not None and self.k.gptrace.stops_after(task, at_exit):
+            # A guest tracer's stop comes now: the syscall-exit-stop it asked for, or
+            # an INTERRUPT that came during the call (kernel/ptrace.py).
+            self.platform.complete(task.host_tid, state, result, at_exit=at_exit, hold=True)
+            return self.k.gptrace.after_call(task, call.nr, at_exit)
         self.platform.complete(task.host_tid, state, result, at_exit=at_exit)
 
 

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Callable
 
 from umlpy.abi.linux import CLONE_THREAD, CLONE_UNTRACED, CLONE_VFORK, SIGCHLD
 from umlpy.platform import host
+from umlpy.platform.interface import Kind
 
 if TYPE_CHECKING:
     from umlpy.kernel.kernel import Kernel
@@ -103,9 +104,6 @@ class Tracee:
     @property
     def stopped(self) -> bool:
         return self.stop is not None
-
-    def wants_exit_stop(self) -> bool:
-        return self.mode == RUN_SYSCALL
 
 
 class GuestPtrace:
@@ -199,11 +197,22 @@ class GuestPtrace:
     def on_stop(self, task: "Task", ev: "Event") -> bool:
         """A host stop of a traced thread: True if it became (or stays) a ptrace-stop
         here, False if the stop loop serves it as for any thread."""
-        from umlpy.platform.interface import Kind
         t = task.ptrace
         k = ev.kind
         if t.exec_wait and k in (Kind.SYSCALL_ENTRY, Kind.EXIT) and task.call is None:
             return self._exec_progress(task, ev)
+        call = task.call
+        if call is not None and (call.gen is not None or call.restore) and k in _ASYNC_STOPS:
+            # The thread is in the middle of a call the supervisor runs in steps
+            # (injected syscalls, rewritten arguments): its registers are the
+            # supervisor's, and the next syscall it makes passes unchecked as
+            # part of that call.  A tracer must neither see nor change them, so
+            # such a stop is not a ptrace-stop (SIGSTOP is delivered as usual;
+            # an INTERRUPT is asked for again, to trap once the call is done).
+            if k == Kind.START and t.interrupt:
+                self.platform.resume(task.host_tid, want_exit=True)   # served by after_call
+                return True
+            return False
         if k == Kind.SYSCALL_ENTRY:
             if task.call is not None:            # a syscall the supervisor injects
                 self.platform.resume(task.host_tid, want_exit=True)
@@ -297,7 +306,6 @@ class GuestPtrace:
         it (mmap, mprotect); the first other syscall after that (the close of
         the file) ends the mapping: at its exit, the SIGTRAP stop.  (A debugger
         inserting a breakpoint earlier would see it replaced by a segment.)"""
-        from umlpy.platform.interface import Kind
         t = task.ptrace
         t.exec_wait -= 1
         if ev.kind == Kind.SYSCALL_ENTRY:
@@ -329,10 +337,21 @@ class GuestPtrace:
                 self.platform.set_regs(task.host_tid, regs)
         self.hold(task, Stop(SYSCALL_EXIT, self._syscall_status(t), signal.SIGTRAP), self._resumer(task))
 
-    def exit_stop_after(self, task: "Task", nr: int) -> None:
-        """The dispatcher finished a syscall at its exit stop and left the thread
-        stopped there (its registers written): the syscall-exit-stop."""
-        task.ptrace.entry_nr = nr if task.ptrace.entry_nr < 0 else task.ptrace.entry_nr
+    def stops_after(self, task: "Task", at_exit: bool) -> bool:
+        """Does the tracer get a ptrace-stop where the dispatcher finishes a call?"""
+        t = task.ptrace
+        return t.interrupt or (at_exit and t.mode == RUN_SYSCALL)
+
+    def after_call(self, task: "Task", nr: int, at_exit: bool) -> None:
+        """The dispatcher finished a syscall and left the thread stopped (its result
+        written): a PTRACE_INTERRUPT that came during the call, or the syscall-exit-stop."""
+        t = task.ptrace
+        if t.interrupt:
+            t.interrupt = False
+            self.hold(task, Stop(INTERRUPT, signal.SIGTRAP << 8 | 0x7F | EVENT_STOP << 16, signal.SIGTRAP),
+                      self._resumer(task))
+            return
+        t.entry_nr = nr if t.entry_nr < 0 else t.entry_nr
         self._exit_stop(task)
 
     def first_stop(self, task: "Task") -> bool:
@@ -364,7 +383,6 @@ class GuestPtrace:
 
     def on_death(self, task: "Task", ev: "Event") -> None:
         """A thread is gone: its tracer learns it; a tracer's tracees are let go."""
-        from umlpy.platform.interface import Kind
         proc = task.process
         t = task.ptrace
         if t is not None:
@@ -415,6 +433,8 @@ class GuestPtrace:
 
 
 _EVENT_OPTION = {EVENT_FORK: O_TRACEFORK, EVENT_VFORK: O_TRACEVFORK, EVENT_CLONE: O_TRACECLONE}
+
+_ASYNC_STOPS = frozenset({Kind.SIGNAL, Kind.GROUP_STOP, Kind.START})
 
 
 def _clone_event(flags: int) -> int:

@@ -240,9 +240,11 @@ class PtracePlatform(Platform):
         return new
 
     def complete(self, tid: int, state, result: int, *, at_exit: bool, hold: bool = False) -> int:
-        if hold:                                 # a guest tracer's syscall-exit-stop: stay stopped
+        if hold:                                 # a guest tracer's ptrace-stop: stay stopped
             if state is None:
                 return 0
+            if not at_exit:
+                state.orig_rax = U64
             state.rax = result & U64
             return lib.uh_setregs(tid, state)
         cont = self._mode.get(tid, CONT) if self._mode else CONT
