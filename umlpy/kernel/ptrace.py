@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 from umlpy.abi.linux import CLONE_THREAD, CLONE_UNTRACED, CLONE_VFORK, SIGCHLD
+from umlpy.kernel import coredump
 from umlpy.platform import host
 from umlpy.platform.interface import Kind
 
@@ -188,7 +189,12 @@ class GuestPtrace:
 
     def _resumer(self, task: "Task") -> Callable[[int], object]:
         tid = task.host_tid
-        return lambda sig: self.platform.resume(tid, want_exit=task.call is not None, sig=sig)
+
+        def resume(sig: int) -> object:
+            if sig:                          # the tracer delivers it: its default action may dump core
+                coredump.on_signal(self.k, task, sig)
+            return self.platform.resume(tid, want_exit=task.call is not None, sig=sig)
+        return resume
 
     def _syscall_status(self, t: Tracee) -> int:
         sig = signal.SIGTRAP | (0x80 if t.options & O_TRACESYSGOOD else 0)
