@@ -66,6 +66,7 @@ RUN, RUN_SYSCALL, RUN_STEP = 0, 1, 2
 # a group-stop the platform answered with PTRACE_LISTEN (it must be
 # interrupted into a trap before it can be resumed another way).
 TRAP, LISTENING = 0, 1
+MAX_EXITS = 4096        # exits of a tracer's tracees kept until it waits
 
 
 @dataclass
@@ -398,7 +399,10 @@ class GuestPtrace:
             # The real parent's own wait reaps a process's host zombie: the
             # tracer that is also the parent sees that exit natively.
             if not (last and task.tid == proc.pid and proc.parent is tracer):
-                self.exits.setdefault(tracer, []).append((task.tid, status))
+                exits = self.exits.setdefault(tracer, [])
+                exits.append((task.tid, status))
+                if len(exits) > MAX_EXITS:           # a tracer that never waits: bounded, as
+                    del exits[0]                     # Linux's zombies are by the pid space
                 self.notify(tracer)
             self._forget(task)
         if len(proc.threads) <= 1 and proc in self.tracees:
