@@ -26,6 +26,7 @@ kind, which the caller is in already: joining it changes nothing.
 from __future__ import annotations
 
 import errno
+import os
 import re
 
 from umlpy.abi.errno import KernelError
@@ -122,7 +123,10 @@ def setns(task, fd: int, nstype: int):
     """setns(2): join the namespace that an fd of /proc/PID/ns/* names."""
     with guest_fd(task, fd) as hfd:
         path, _ = task.kernel.vfs.path_of_host_fd(hfd)
-    m = NS_PATH.search(path or "")
+        # and it is the memfd procfs made for that open (procfs/ns.py), not a
+        # file the guest named "uts:[N]" in a directory called ns
+        made_by_procfs = os.readlink(f"/proc/self/fd/{hfd}").startswith("/memfd:proc:ns:")
+    m = NS_PATH.search(path or "") if made_by_procfs else None
     if m is None or m.group(1) not in NSTYPE:
         raise KernelError(errno.EINVAL, "not a namespace file descriptor (a pidfd is not accepted)")
     kind, ident = m.group(1), int(m.group(2))

@@ -4,7 +4,7 @@
  * gives the same inode, the ID, on nsfs's device; after unshare the link
  * names another namespace.  setns with an fd of such a file joins that
  * namespace; an nstype that does not match the fd is EINVAL, and a file that
- * is no namespace is EINVAL too.
+ * is no namespace is EINVAL too, even one named like a namespace link's target.
  * differs: ^link -- the namespace ids are the host kernel's numbers natively
  */
 #include "case.h"
@@ -55,6 +55,14 @@ int main(void)
     int plain = open("/proc/self/status", O_RDONLY);
     SHOW("setns a plain file", setns(plain, 0));
     close(plain);
+    char fake[64];
+    mkdir("/tmp/ns", 0755);
+    snprintf(fake, sizeof fake, "/tmp/ns/%s", uts);       /* a file named like the link's target */
+    int f = open(fake, O_CREAT | O_RDONLY, 0644);
+    SHOW("setns a file named uts:[ID]", setns(f, 0));
+    close(f);
+    unlink(fake);
+    rmdir("/tmp/ns");
 
     pid_t ppid = getpid();
     int pipefd[2];
