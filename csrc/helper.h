@@ -118,4 +118,5 @@ int uh_pidfd_getfd(int pidfd, int fd);
 int uh_kill_tid(int tgid, int tid, int sig);
 int uh_detached_mount(const char *fstype, const char *options, int userns);
 int uh_inotify_add_watch(int fd, const char *path, uint32_t mask);
+int uh_netns_socket(int userns_fd, int netns_fd, int domain, int type, int protocol);
 #endif

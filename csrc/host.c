@@ -201,3 +201,51 @@ int uh_detached_mount(const char *fstype, const char *options, int userns)
 {
     return userns ? fs_via_userns(fstype, options) : make_fs(fstype, options);
 }
+
+/* In the child of uh_netns_socket: enter the namespaces, make the socket,
+ * send it back (or an errno byte). */
+static void netns_child(int sock, int userns_fd, int netns_fd, int domain, int type, int protocol)
+{
+    int r = 0;
+    if (userns_fd >= 0 && setns(userns_fd, CLONE_NEWUSER) < 0)
+        r = -errno;
+    if (r == 0 && setns(netns_fd, CLONE_NEWNET) < 0)
+        r = -errno;
+    if (r == 0 && (r = socket(domain, type | SOCK_CLOEXEC, protocol)) < 0)
+        r = -errno;
+    if (r >= 0 && send_fd(sock, r) == 0)
+        _exit(0);
+    unsigned char e = r < 0 && -r < 256 ? -r : EIO;
+    if (write(sock, &e, 1) != 1) { /* the parent sees EOF */ }
+    _exit(1);
+}
+
+/* A socket in the network namespace `netns_fd` (a /proc/PID/ns/net fd),
+ * made by a short-lived child that enters it: first, if `userns_fd` >= 0,
+ * the user namespace owning it (rootless mode: the supervisor's uid owns
+ * that namespace, so the child gains its capabilities there).  The socket
+ * keeps its namespace and its maker's credentials, so the supervisor may
+ * configure the guest's own interfaces through it (SIOCSIF*), and only
+ * those.  Returns the fd or -errno. */
+int uh_netns_socket(int userns_fd, int netns_fd, int domain, int type, int protocol)
+{
+    int sv[2], status, fd;
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+        return -errno;
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(sv[0]); close(sv[1]);
+        return -e;
+    }
+    if (pid == 0) {
+        close(sv[0]);
+        netns_child(sv[1], userns_fd, netns_fd, domain, type, protocol);
+    }
+    close(sv[1]);
+    fd = recv_fd(sv[0]);
+    close(sv[0]);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    return fd;
+}

@@ -122,6 +122,26 @@ def _detached_mount(fstype: str, options: str) -> int:
     return r
 
 
+def netns_socket(host_pid: int, family: int, type_: int, protocol: int = 0) -> int:
+    """A socket of the supervisor's in the network namespace of guest process `host_pid`
+    (close-on-exec); raises OSError.  Rootless, the guest's network namespace
+    belongs to its user namespace, which the supervisor's uid owns: the socket is
+    made by a child that enters that first, so that the supervisor may configure
+    the guest's interfaces through it, and nothing else."""
+    fds = []
+    try:
+        fds.append(os.open(f"/proc/{host_pid}/ns/net", os.O_RDONLY | os.O_CLOEXEC))
+        if not privileged():
+            fds.append(os.open(f"/proc/{host_pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC))
+        r = lib.uh_netns_socket(fds[1] if len(fds) > 1 else -1, fds[0], family, type_, protocol)
+    finally:
+        for fd in fds:
+            os.close(fd)
+    if r < 0:
+        raise OSError(-r, f"a socket in the guest's network namespace: {os.strerror(-r)}")
+    return r
+
+
 def fd_path(fd: int) -> str:
     """A path that names the directory `fd` for this process's calls, also from
     other threads and from a child before it execs (for a mount that is mounted nowhere)."""

@@ -72,6 +72,7 @@ from umlpy.abi.structs import DIRENT64_HEAD, DIRENT_HEAD
 from umlpy.kernel.fdpath import dup_fd, guest_fd
 from umlpy.kernel.requests import Native
 from umlpy.kernel.table import DECODERS, EMULATE, REWRITE, Ptr, UInt, syscall
+from umlpy.syscalls import netdev
 from umlpy.platform.interface import ArgRule
 from umlpy.vfs.fs import DT_DIR
 
@@ -291,6 +292,8 @@ def ioctl(task, fd: int, request: UInt, arg: Ptr):
                                   guest.to_bytes(4, "little", signed=True))
     if request in (TIOCSCTTY, TIOCNOTTY):
         return Native()
+    if request in netdev.REQUESTS:            # interface configuration, guest root's
+        return netdev.ioctl(task, fd, request, arg)
     dup_fd_check(task, fd)                    # a closed fd is EBADF whatever the request
     if request == FS_IOC_GETFLAGS:
         raise KernelError(errno.ENOTTY)
