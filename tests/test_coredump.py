@@ -34,12 +34,17 @@ int main(int argc, char **argv) {
 """
 
 WAITER = r"""
+static volatile int chld_code;
+static void on_chld(int sig, siginfo_t *si, void *ctx) { chld_code = si->si_code; }
 int main(int argc, char **argv) {
+    struct sigaction sa = {.sa_sigaction = on_chld, .sa_flags = SA_SIGINFO};
+    sigaction(SIGCHLD, &sa, NULL);
     pid_t p = fork();
     if (p == 0) { execv(argv[1], argv + 1); _exit(127); }
     int st;
     waitpid(p, &st, 0);
     printf("signaled=%d sig=%d coredump=%d\n", WIFSIGNALED(st), WTERMSIG(st), WCOREDUMP(st) ? 1 : 0);
+    printf("sigchld=%s\n", chld_code == CLD_DUMPED ? "CLD_DUMPED" : chld_code == CLD_KILLED ? "CLD_KILLED" : "?");
     p = fork();
     if (p == 0) { execv(argv[1], argv + 1); _exit(127); }
     siginfo_t si;
@@ -110,12 +115,14 @@ def test_wait_status_says_core_dumped(sb, build):
     r = sh(sb, f"cd /tmp && ulimit -c unlimited && {waiter} {prog} && {waiter} {prog} abort")
     lines = r.stdout.splitlines()
     assert "signaled=1 sig=11 coredump=1" in lines, r.stdout
+    assert "sigchld=CLD_DUMPED" in lines                     # the parent's SIGCHLD says so too
     assert "code=CLD_DUMPED status=11" in lines
     assert "signaled=1 sig=6 coredump=1" in lines
     assert "code=CLD_DUMPED status=6" in lines
     # Without a core limit: no file, no WCOREDUMP.
     r = sh(sb, f"mkdir /tmp/none && cd /tmp/none && ulimit -c 0 && {waiter} {prog}; ls -A")
     assert "signaled=1 sig=11 coredump=0" in r.stdout and "code=CLD_KILLED status=11" in r.stdout
+    assert "sigchld=CLD_KILLED" in r.stdout
     assert "core" not in r.stdout.splitlines()
 
 

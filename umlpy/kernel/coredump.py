@@ -53,6 +53,7 @@ import signal
 import stat as S
 import struct
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -90,6 +91,17 @@ class CoreSettings:
     pattern: bytes = b"core"
     uses_pid: int = 0
     pending: list = field(default_factory=list)
+    # Guest pids that dumped core lately, for the SIGCHLD their parent may get only
+    # after it reaped them (the Process is gone then): see Kernel.translate_siginfo.
+    recent: deque = field(default_factory=lambda: deque(maxlen=32))
+
+    def dumped(self, proc, pid: int) -> bool:
+        """Did process `pid` (`proc`, None once reaped) dump core?  Asked once per
+        death (its SIGCHLD comes once), so the record goes: the pid may be reused."""
+        lately = pid in self.recent
+        if lately:
+            self.recent.remove(pid)
+        return proc.core_dumped if proc is not None else lately
 
     def current(self) -> tuple[bytes, int]:
         for take in list(self.pending):
@@ -126,6 +138,8 @@ def on_signal(kernel, task: Task, sig: int) -> None:
         return
     try:
         proc.core_dumped = write_core(kernel, task, sig, limit)
+        if proc.core_dumped:
+            kernel.core.recent.append(proc.pid)
     except KernelError as e:
         _note(kernel, task, f"no core dump: {os.strerror(e.errno)} ({e})")
     except OSError as e:

@@ -452,6 +452,8 @@ class Kernel:
         uid = sender.creds.ruid if sender is not None else 0
         info[16:20] = guest.to_bytes(4, "little", signed=True)
         info[20:24] = uid.to_bytes(4, "little")
+        if sig == signal.SIGCHLD and code == coredump.CLD_KILLED and self.core.dumped(sender, guest):
+            info[8:12] = coredump.CLD_DUMPED.to_bytes(4, "little")   # the guest kernel dumped its core
         self.platform.set_siginfo(task.host_tid, info)
 
     # ---------------------------------------------------------- events
