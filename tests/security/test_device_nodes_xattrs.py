@@ -9,6 +9,7 @@ Runs as root and as an ordinary user.
 from __future__ import annotations
 
 import os
+import shutil
 import stat as S
 
 from conftest import builder, kv, run
@@ -93,3 +94,10 @@ def test_device_nodes_and_xattrs_never_reach_the_host(rootfs, progs, cc, tmp_pat
     with Sandbox(rootfs=rootfs, mounts=[(str(progs), "/t", "ro")], persist=persist) as sb:
         again = kv(run(sb, [check]).stdout)
     assert again == {"sda": "1,8:0", "mem": "1,1:1", "mem_open": "ENXIO", "user": "6", "caplen": "20"}, again
+    # A copy of the persist directory (new inode numbers) finds them by path.
+    copy = tmp_path / "copy"
+    shutil.copytree(persist, copy, symlinks=True, ignore=shutil.ignore_patterns("lock"))
+    assert os.lstat(copy / "upper/root/f").st_ino != os.lstat(upper / "root/f").st_ino
+    with Sandbox(rootfs=rootfs, mounts=[(str(progs), "/t", "ro")], persist=copy) as sb:
+        copied = kv(run(sb, [check]).stdout)
+    assert copied == again, copied
