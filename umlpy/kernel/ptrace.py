@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from umlpy.kernel.task import Process, Task
     from umlpy.platform.interface import Event
 
+CLONE_PTRACE = 0x00002000      # clone(2): the child is traced too, if the caller is
 # PTRACE_O_* (include/uapi/linux/ptrace.h)
 O_TRACESYSGOOD, O_TRACEFORK, O_TRACEVFORK, O_TRACECLONE, O_TRACEEXEC = 0x1, 0x2, 0x4, 0x8, 0x10
 O_TRACEVFORKDONE, O_TRACEEXIT, O_TRACESECCOMP, O_EXITKILL, O_SUSPEND_SECCOMP = (
@@ -299,7 +300,8 @@ class GuestPtrace:
             self.k.new_child(task, ev.msg)
             child = self.k.pidns.tasks.get(ev.msg)
             event = _clone_event(flags)
-            if child is not None and child.ptrace is not None and t.options & _EVENT_OPTION[event]:
+            if child is not None and child.ptrace is not None and t.options & _EVENT_OPTION[event] \
+                    and not flags & CLONE_UNTRACED:
                 self.hold(task, Stop(EVENT, signal.SIGTRAP << 8 | 0x7F | event << 16, signal.SIGTRAP,
                                      child.tid), self._resumer(task))
             else:
@@ -381,9 +383,10 @@ class GuestPtrace:
     def new_child(self, parent: "Task", child: "Task", flags: int) -> None:
         """Auto-attach: a child made while its parent's tracer asked for the event."""
         t = parent.ptrace
-        if t is None or flags & CLONE_UNTRACED:
+        if t is None:
             return
-        if not t.options & _EVENT_OPTION[_clone_event(flags)]:
+        reported = not flags & CLONE_UNTRACED and t.options & _EVENT_OPTION[_clone_event(flags)]
+        if not reported and not flags & CLONE_PTRACE:   # CLONE_PTRACE: traced, no event
             return
         c = self.attach(t.tracer, child, t.seized, t.options)
         c.first = True
