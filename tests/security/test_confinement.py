@@ -575,7 +575,7 @@ def test_ptrace_namespaces_and_host_administration_are_refused(box, cc):
     assert out == {"traceme": "EPERM", "attach_child": "0", "seize_parent": "ESRCH",
                    "pivot_root": "EPERM", "unshare_user": "EPERM",
                    "unshare_net": "EPERM", "setns": "EINVAL", "clone_newnet": "EPERM",
-                   "open_by_handle_at": "EPERM", "name_to_handle_at": "EPERM",
+                   "open_by_handle_at": "EPERM", "name_to_handle_at": "EOPNOTSUPP",
                    "io_uring_setup": "ENOSYS", "bpf": "EPERM", "kexec_load": "EPERM",
                    "init_module": "EPERM", "perf_event_open": "EPERM", "reboot": "EPERM",
                    "settimeofday": "EPERM", "unknown_nr": "ENOSYS", "sock_packet": "EAFNOSUPPORT",
