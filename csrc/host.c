@@ -140,40 +140,10 @@ static int recv_fd(int sock)
     return fd;
 }
 
-/* In the child of fs_via_userns: a user namespace where our ids map to
- * themselves (so that the supervisor, outside, may create files in the
- * tmpfs: their owner must be mapped in the tmpfs's namespace), a mount
- * namespace it owns, the tmpfs.  Sends the fd, or an errno byte. */
-static void fs_child(int sock, const char *fstype, const char *options, unsigned uid, unsigned gid)
-{
-    char line[64];
-    int r;
-    /* A non-dumpable supervisor's child's /proc/self files are root's. */
-    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-    if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
-        r = -errno;
-    else {
-        snprintf(line, sizeof line, "%u %u 1\n", uid, uid);
-        r = write_proc_self("uid_map", line) < 0 ? -errno : 0;
-        if (r == 0 && write_proc_self("setgroups", "deny") < 0)
-            r = -errno;
-        snprintf(line, sizeof line, "%u %u 1\n", gid, gid);
-        if (r == 0 && write_proc_self("gid_map", line) < 0)
-            r = -errno;
-        if (r == 0)
-            r = make_fs(fstype, options);
-    }
-    if (r >= 0 && send_fd(sock, r) == 0)
-        _exit(0);
-    unsigned char e = r < 0 && -r < 256 ? -r : EIO;
-    if (write(sock, &e, 1) != 1) { /* the parent sees EOF */ }
-    _exit(1);
-}
-
-/* The same for a supervisor without privilege (rootless mode): made
- * by a short-lived child in a user namespace of its own.  A detached mount
- * is in no mount table, so it outlives that namespace as long as its fd. */
-static int fs_via_userns(const char *fstype, const char *options)
+/* Run `make(arg)` in a short-lived child and return the fd it made, or
+ * -errno: what takes a namespace the multithreaded supervisor cannot enter
+ * itself.  The child sends the fd back over SCM_RIGHTS, or an errno byte. */
+static int fd_from_child(int (*make)(void *), void *arg)
 {
     int sv[2], status, fd;
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
@@ -186,7 +156,12 @@ static int fs_via_userns(const char *fstype, const char *options)
     }
     if (pid == 0) {
         close(sv[0]);
-        fs_child(sv[1], fstype, options, geteuid(), getegid());
+        int r = make(arg);
+        if (r >= 0 && send_fd(sv[1], r) == 0)
+            _exit(0);
+        unsigned char e = r < 0 && -r < 256 ? -r : EIO;
+        if (write(sv[1], &e, 1) != 1) { /* the parent sees EOF */ }
+        _exit(1);
     }
     close(sv[1]);
     fd = recv_fd(sv[0]);
@@ -196,28 +171,57 @@ static int fs_via_userns(const char *fstype, const char *options)
     return fd;
 }
 
+struct fs_spec { const char *fstype, *options; };
+
+/* In the child of fs_via_userns: a user namespace where our ids map to
+ * themselves (so that the supervisor, outside, may create files in the
+ * tmpfs: their owner must be mapped in the tmpfs's namespace), a mount
+ * namespace it owns, the tmpfs. */
+static int fs_in_userns(void *arg)
+{
+    const struct fs_spec *fs = arg;
+    unsigned uid = geteuid(), gid = getegid();
+    char line[64];
+    /* A non-dumpable supervisor's child's /proc/self files are root's. */
+    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+    if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
+        return -errno;
+    snprintf(line, sizeof line, "%u %u 1\n", uid, uid);
+    if (write_proc_self("uid_map", line) < 0 || write_proc_self("setgroups", "deny") < 0)
+        return -errno;
+    snprintf(line, sizeof line, "%u %u 1\n", gid, gid);
+    if (write_proc_self("gid_map", line) < 0)
+        return -errno;
+    return make_fs(fs->fstype, fs->options);
+}
+
+/* The same for a supervisor without privilege (rootless mode): made
+ * by a short-lived child in a user namespace of its own.  A detached mount
+ * is in no mount table, so it outlives that namespace as long as its fd. */
+static int fs_via_userns(const char *fstype, const char *options)
+{
+    struct fs_spec fs = { fstype, options };
+    return fd_from_child(fs_in_userns, &fs);
+}
+
 /* A file system of type `fstype` (tmpfs, devpts) mounted nowhere; see make_fs. */
 int uh_detached_mount(const char *fstype, const char *options, int userns)
 {
     return userns ? fs_via_userns(fstype, options) : make_fs(fstype, options);
 }
 
-/* In the child of uh_netns_socket: enter the namespaces, make the socket,
- * send it back (or an errno byte). */
-static void netns_child(int sock, int userns_fd, int netns_fd, int domain, int type, int protocol)
+struct netns_spec { int userns_fd, netns_fd, domain, type, protocol; };
+
+/* In the child of uh_netns_socket: enter the namespaces, make the socket. */
+static int socket_in_netns(void *arg)
 {
-    int r = 0;
-    if (userns_fd >= 0 && setns(userns_fd, CLONE_NEWUSER) < 0)
-        r = -errno;
-    if (r == 0 && setns(netns_fd, CLONE_NEWNET) < 0)
-        r = -errno;
-    if (r == 0 && (r = socket(domain, type | SOCK_CLOEXEC, protocol)) < 0)
-        r = -errno;
-    if (r >= 0 && send_fd(sock, r) == 0)
-        _exit(0);
-    unsigned char e = r < 0 && -r < 256 ? -r : EIO;
-    if (write(sock, &e, 1) != 1) { /* the parent sees EOF */ }
-    _exit(1);
+    const struct netns_spec *n = arg;
+    if (n->userns_fd >= 0 && setns(n->userns_fd, CLONE_NEWUSER) < 0)
+        return -errno;
+    if (setns(n->netns_fd, CLONE_NEWNET) < 0)
+        return -errno;
+    int fd = socket(n->domain, n->type | SOCK_CLOEXEC, n->protocol);
+    return fd < 0 ? -errno : fd;
 }
 
 /* A socket in the network namespace `netns_fd` (a /proc/PID/ns/net fd),
@@ -229,23 +233,6 @@ static void netns_child(int sock, int userns_fd, int netns_fd, int domain, int t
  * those.  Returns the fd or -errno. */
 int uh_netns_socket(int userns_fd, int netns_fd, int domain, int type, int protocol)
 {
-    int sv[2], status, fd;
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-        return -errno;
-    pid_t pid = fork();
-    if (pid < 0) {
-        int e = errno;
-        close(sv[0]); close(sv[1]);
-        return -e;
-    }
-    if (pid == 0) {
-        close(sv[0]);
-        netns_child(sv[1], userns_fd, netns_fd, domain, type, protocol);
-    }
-    close(sv[1]);
-    fd = recv_fd(sv[0]);
-    close(sv[0]);
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    return fd;
+    struct netns_spec n = { userns_fd, netns_fd, domain, type, protocol };
+    return fd_from_child(socket_in_netns, &n);
 }
