@@ -52,6 +52,8 @@ OWN_AIO = ("Linux AIO acts on descriptors and memory the guest already owns, as 
            "IOCB_FLAG_RESFD names one of its own eventfds; the events reserved count against the host's "
            "fs.aio-max-nr, shared with the host")
 
+MKNOD_NOTE = ("a device node is the guest kernel's record over an empty host file (fsimpl/vmeta.py): it opens as "
+              "the device /dev serves under its number (1:3 1:5 1:7 1:8 1:9 5:0 5:1), any other is ENXIO; none in /dev")
 XATTR_NOTE = ("virtual: the guest kernel's records (fsimpl/vmeta.py), never on a host file; user.*, "
               "trusted.* and security.*, not system.* (no POSIX ACLs); none on proc, sys and /dev")
 TABLE = SyscallTable([
@@ -194,7 +196,7 @@ TABLE = SyscallTable([
     native(130, "rt_sigsuspend", OWN_SIGNALS),
     native(131, "sigaltstack", OWN_SIGNALS),
     serve(132, "utime", attrs.utime),
-    serve(133, "mknod", names.mknod, partial="regular files, FIFOs and sockets; device nodes are EPERM"),
+    serve(133, "mknod", names.mknod, partial=MKNOD_NOTE),
     deny(134, "uselib", ENOSYS, "obsolete"),
     native(135, "personality", OWN_PROCESS),
     serve(136, "ustat", fileattr.ustat),
@@ -334,7 +336,7 @@ TABLE = SyscallTable([
     deny(256, "migrate_pages", EPERM, "NUMA page moves are not supported"),
     serve(257, "openat", open_.openat),
     serve(258, "mkdirat", names.mkdirat),
-    serve(259, "mknodat", names.mknodat, partial="regular files, FIFOs and sockets; device nodes are EPERM"),
+    serve(259, "mknodat", names.mknodat, partial=MKNOD_NOTE),
     serve(260, "fchownat", attrs.fchownat),
     serve(261, "futimesat", attrs.futimesat),
     serve(262, "newfstatat", stat_.newfstatat),
