@@ -34,6 +34,13 @@ from umlpy.fsimpl.persist import PersistError
 from umlpy.abi.linux import RESOLVE_IN_ROOT
 from umlpy.kernel.creds import Creds
 from umlpy.kernel.kernel import NOBODY, REPORT_CAP, Config, Kernel, Report
+from umlpy.kernel.network import (  # noqa: F401 (parse_*: for cli)
+    NetworkError,
+    NetworkSpec,
+    parse_mode,
+    parse_publish,
+    parse_rule,
+)
 from umlpy.kernel.limits import (  # noqa: F401 (help: for cli)
     LIMITS_HELP,
     ULIMITS_HELP,
@@ -214,7 +221,7 @@ def new_kernel(config: Config) -> Kernel:
     try:
         return Kernel(config, platform=PtracePlatform(), table=SYSCALL_TABLE, build_vfs=build_vfs,
                       formatter=trace_format)
-    except PersistError as e:
+    except (PersistError, NetworkError) as e:
         raise ConfigError(str(e)) from None
 
 
@@ -228,6 +235,21 @@ class LaunchError(Exception):
     def __init__(self, message: str, status: int) -> None:
         super().__init__(message)
         self.status = status
+
+
+def network_spec(network: str = "none", publish: Sequence[str] = (), allow_net: Sequence[str] = (),
+                 deny_net: Sequence[str] = ()) -> NetworkSpec:
+    """The sandbox's network from the command line's words: --network MODE, -p SPEC...,
+    --allow-net RULE..., --deny-net RULE... (kernel/network.py).  ConfigError if one is bad."""
+    try:
+        spec = NetworkSpec(parse_mode(network), [parse_publish(p) for p in publish],
+                           [parse_rule(r) for r in allow_net], [parse_rule(r) for r in deny_net])
+    except NetworkError as e:
+        raise ConfigError(str(e)) from None
+    if spec.mode == "none" and (spec.allow or spec.deny):
+        raise ConfigError("--allow-net and --deny-net need --network user: with --network none "
+                          "nothing leaves the sandbox")
+    return spec
 
 
 def check_workdir(kernel: Kernel) -> None:
@@ -293,6 +315,9 @@ def print_report(report: Report, out: IO[str] | None = None) -> None:
         w(f"  ... and {n} more {what.replace('_', ' ')} (the report keeps the first {REPORT_CAP})\n")
     if report.mode:
         w(f"  mode {report.mode}\n")
+    for d in report.network:
+        w(f"  net {d['verdict']:7} {d['proto']} {d['address']}:{d['port']}  "
+          f"{d['packets']} packets, {d['bytes']} bytes out\n")
     for name, how in report.limits.items():
         w(f"  limit {name:10} {how}\n")
     for name, what in report.limit_hit.items():
@@ -484,7 +509,9 @@ class Sandbox:
                  trace: IO[str] | None = None, strict: bool = False, cpu: int | str | None = "auto",
                  host_uid: int = NOBODY, limits: Mapping[str, int | str | None] | None = None,
                  ulimits: Mapping[str, int | str | tuple] | None = None,
-                 tmpfs: Sequence[str] = (), user: str | int | None = None) -> None:
+                 tmpfs: Sequence[str] = (), user: str | int | None = None,
+                 network: str = "none", publish: Sequence[str] = (), allow_net: Sequence[str] = (),
+                 deny_net: Sequence[str] = ()) -> None:
         self.rootfs = resolve_rootfs(rootfs) if rootfs is not None else default_rootfs()
         if not self.rootfs.is_dir():
             raise SandboxError(f"rootfs {self.rootfs} is not a directory "
@@ -499,6 +526,9 @@ class Sandbox:
             self.env["HOME"] = home
         self.cwd, self.hostname, self.trace, self.strict = cwd, hostname, trace, strict
         self.cpu, self.host_uid = cpu, host_uid
+        # "none" (lo only), "user" (outbound through slirp4netns, under the policy);
+        # publish: ["[HOSTIP:]HOSTPORT:GUESTPORT[/tcp|/udp]", ...] (kernel/network.py)
+        self.network = network_spec(network, publish, allow_net, deny_net)
         self._own_persist = persist is None
         self._running: set[Stopper] = set()
         if self._own_persist:
@@ -563,7 +593,7 @@ class Sandbox:
                      hostname=self.hostname, persist=self.persist, trace=self.trace,
                      strict=self.strict or self.trace is not None, stdio=stdio, cpu=self.cpu,
                      host_uid=self.host_uid, limits=self.limits, ulimits=self.ulimits, tmpfs=self.tmpfs,
-                     storage=self._storage, user=self.user)
+                     storage=self._storage, user=self.user, network=self.network)
         for k, v in overrides.items():
             setattr(cfg, k, v)
         return cfg

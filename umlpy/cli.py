@@ -34,6 +34,7 @@ from umlpy.api import (
     SYSCALL_TABLE,
     ULIMITS_HELP,
     Config,
+    network_spec,
     ConfigError,
     console_ptys,
     default_rootfs,
@@ -90,6 +91,18 @@ def _add_sandbox_options(p: argparse.ArgumentParser, *, rootfs_positional: bool 
                         f"(default {DEFAULT_STOP_TIMEOUT:g}); a second signal kills it at once")
     p.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE", help=LIMITS_HELP)
     p.add_argument("--ulimit", action="append", default=[], metavar="NAME=SOFT[:HARD]", help=ULIMITS_HELP)
+    p.add_argument("-p", "--publish", action="append", default=[],
+                   metavar="[HOSTIP:]HOSTPORT:GUESTPORT[/tcp|/udp]",
+                   help="publish a guest port on the host (on 127.0.0.1 unless HOSTIP says otherwise)")
+    p.add_argument("--network", default="none", metavar="none|user",
+                   help="none (the default): lo only; user: outbound TCP/UDP through slirp4netns, "
+                        "public addresses allowed, private and link-local ones denied")
+    p.add_argument("--allow-net", action="append", default=[], metavar="CIDR[:PORT[-PORT]][/tcp|/udp]",
+                   help="allow these destinations (--network user); once one is given, only "
+                        "allowed ones are reachable; 127.0.0.1 means the host's loopback, which the "
+                        "guest reaches at 10.0.2.2 (host.umlpy.internal)")
+    p.add_argument("--deny-net", action="append", default=[], metavar="CIDR[:PORT[-PORT]][/tcp|/udp]",
+                   help="deny these destinations (wins over --allow-net)")
     p.add_argument("--tmpfs", action="append", default=[], metavar="PATH[:size=SIZE,mode=MODE]",
                    help="mount a tmpfs of its own at PATH (default size 64M; --tmpfs /tmp:size=1G gives "
                         "/tmp its own, apart from --limit disk)")
@@ -214,12 +227,14 @@ def _config_kwargs(ns) -> dict:
         user, home = parse_user(rootfs, ns.user) if ns.user else (None, None)
     except ValueError as e:
         raise UsageError(str(e))
+    network = network_spec(ns.network, ns.publish, ns.allow_net, ns.deny_net)   # ConfigError: status 2
     env = _env(ns.env, image.get("Env"))
     if home is not None and not any(p.startswith("HOME=") for p in ns.env):
         env["HOME"] = home                   # the user's own, as su - would
     return {"rootfs": rootfs, "binds": binds, "env": env, "cwd": ns.workdir,
             "hostname": ns.hostname, "persist": Path(ns.persist) if ns.persist else None,
-            "cpu": ns.cpu, "limits": limits, "ulimits": ulimits, "tmpfs": tmpfs, "user": user}
+            "cpu": ns.cpu, "limits": limits, "ulimits": ulimits, "tmpfs": tmpfs, "user": user,
+            "network": network}
 
 
 def _pair(text: str, option: str) -> tuple[str, str]:

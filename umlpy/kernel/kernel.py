@@ -41,6 +41,7 @@ from umlpy.kernel.ipc import SysvIpc
 from umlpy.kernel.limits import KNOWN as KNOWN_LIMITS
 from umlpy.kernel.limits import Enforcement, default_disk, show
 from umlpy.kernel.loader import prepare_exec
+from umlpy.kernel.network import Network, NetworkSpec
 from umlpy.kernel.namespaces import NsProxy
 from umlpy.kernel.pidns import PidNamespace
 from umlpy.kernel.ptrace import GuestPtrace
@@ -84,6 +85,7 @@ class Config:
     tmpfs: list[tuple[str, int, int]] = field(default_factory=list)     # (guest path, size, mode): own tmpfs
     storage: str | None = None      # a directory on size-limited storage to keep this run's state in
     user: Creds | None = None       # guest init's (virtual) credentials; None: root
+    network: NetworkSpec | None = None   # mode, published ports, outbound policy (kernel/network.py)
 
 
 def _remove_stale_state(parent: str) -> None:
@@ -144,6 +146,8 @@ class Report:
     limit_hit: dict[str, str] = field(default_factory=dict)  # limit the sandbox ran into -> what happened
     usage: dict[str, float] = field(default_factory=dict)    # cpu_seconds, memory_peak (bytes), tasks_peak
     mode: str = ""                  # root or rootless, and the host uid the guest runs as
+    network: list[dict] = field(default_factory=list)   # outbound destinations: address, proto, port,
+                                                        # verdict, packets, bytes (kernel/network.py)
 
     def add_process(self, entry: dict) -> None:
         if len(self.processes) < REPORT_CAP:
@@ -208,9 +212,16 @@ class Kernel:
         os.mkdir(self.empty_root, 0o555)
         self.enforcement = Enforcement(config.limits, config.ulimits, self.host_uid, self.host_uid)
         self.enforcement.how["disk"] = self._disk_how
+        self.network = None
         try:
             self.vfs = build_vfs(self)
+            spec = config.network
+            if spec is not None and (spec.mode != "none" or spec.publish):
+                # Published ports are bound now: one in use fails before any guest exists.
+                self.network = Network(spec, rootless=self.rootless, host_uid=self.host_uid)
         except BaseException:
+            if getattr(self, "vfs", None) is not None:
+                self.vfs.close()
             self._drop_state()
             raise
 
@@ -273,6 +284,13 @@ class Kernel:
         finally:
             os.close(plan.fd)
         self._enforce_limits(pid)
+        if self.network is not None:
+            try:
+                self.network.start(pid)
+            except BaseException:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                raise
         proc = Process(self.pidns.alloc(pid, self.platform.native_tid(pid)), pid, None)
         proc.creds = creds
         proc.core_limit = self.enforcement.guest_core_limit()
@@ -480,6 +498,7 @@ class Kernel:
             self.report.add_process({"pid": gtid, "ppid": pp.pid, "execs": []})
         fs = parent.fs if flags & CLONE_FS else parent.fs.copy()
         child = Task(self, gtid, host_tid, proc, fs)
+        child.no_new_privs, child.seccomp_mode = parent.no_new_privs, parent.seccomp_mode
         # clone's CLONE_NEWUTS/CLONE_NEWNS (checked, and hidden from the host, by syscalls/namespace.py)
         child.ns = parent.ns.replaced(uts=bool(flags & CLONE_NEWUTS), mnt=bool(flags & CLONE_NEWNS))
         proc.threads[gtid] = child
@@ -594,6 +613,9 @@ class Kernel:
         self.vfs.close()
         self._drop_state()
         self.end_limits()
+        if self.network is not None:
+            self.network.close()
+            self.report.network = self.network.destinations
 
     def end_limits(self) -> None:
         """Read what the limits saw into the report, and remove the sandbox's cgroups."""

@@ -1,0 +1,188 @@
+"""The sandbox's network (issue 9): published ports, --network modes, the outbound policy.
+
+Every test reaches only servers it starts itself: a guest server published
+on the host's loopback, or a host server on loopback with an explicit
+--allow-net rule.  `ss -ltnu` is compared before and after: nothing but the
+published ports ever listens on the host, and nothing is left behind.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from umlpy import Sandbox
+
+REPO = Path(__file__).resolve().parent.parent
+UMLPY = [sys.executable, "-m", "umlpy"]
+ROOT = os.geteuid() == 0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def listening() -> set[str]:
+    """The host's listening TCP and UDP sockets, as `ss -ltnu` shows them."""
+    out = subprocess.run(["ss", "-Hltnu"], capture_output=True, text=True).stdout
+    return {" ".join(line.split()[i] for i in (0, 4)) for line in out.splitlines() if line.strip()}
+
+
+def fetch(url: str, deadline: float = 20.0) -> bytes:
+    """GET `url`, retrying while the guest server is not up yet."""
+    end = time.monotonic() + deadline
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=3) as r:
+                return r.read()
+        except OSError:
+            if time.monotonic() > end:
+                raise
+            time.sleep(0.2)
+
+
+def helpers_of(pid: int) -> list[str]:
+    """Processes whose parent is `pid` (a left-over forwarder or engine would show here)."""
+    out = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(pid)], capture_output=True, text=True)
+    return [line for line in out.stdout.splitlines() if line.strip()]
+
+
+def test_publish_serves_a_guest_http_server_on_host_loopback(rootfs):
+    port, guest_port = free_port(), 8080
+    before = listening()
+    script = f"echo hello-from-guest > /tmp/index.html; cd /tmp; exec httpd -f -p {guest_port}"
+    p = subprocess.Popen([*UMLPY, "run", "--rootfs", str(rootfs), "-p", f"{port}:{guest_port}",
+                          "--", "sh", "-c", script],
+                         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert fetch(f"http://127.0.0.1:{port}/index.html") == b"hello-from-guest\n"
+        during = listening()
+        assert during - before == {f"tcp 127.0.0.1:{port}"}        # the published port, nothing else
+        # the forwarder runs as the sandbox's host uid, not as root
+        (line,) = [h for h in helpers_of(p.pid) if "-I /proc/self/fd/" in h]
+        uid = os.stat(f"/proc/{line.split()[0]}").st_uid
+        assert uid == (65534 if ROOT else os.geteuid())
+    finally:
+        p.terminate()
+        p.communicate(timeout=30)
+    assert helpers_of(p.pid) == []
+    assert listening() - before == set()
+
+
+def test_port_in_use_is_one_error_line_and_status_2_before_the_guest_starts(rootfs, tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        r = subprocess.run([*UMLPY, "run", "--rootfs", str(rootfs), "-v", f"{tmp_path}:/out",
+                            "-p", f"{port}:80", "--", "touch", "/out/ran"],
+                           cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2
+    assert r.stderr == f"umlpy: error: cannot publish 127.0.0.1:{port}/tcp: Address already in use\n"
+    assert not (tmp_path / "ran").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--network", "host"], "--network host is refused: it would give the guest the host's own sockets"),
+    (["--network", "bridge"], "bad --network 'bridge'"),
+    (["-p", "80"], "bad -p '80'"),
+    (["-p", "8080:0"], "bad guest port '0'"),
+    (["-p", "8080:80/sctp"], "the protocol is tcp or udp"),
+    (["-p", "nohost:8080:80"], "'nohost' is not an IP address"),
+    (["--network", "user", "--allow-net", "10.0.0.0/33"], "bad network rule '10.0.0.0/33'"),
+    (["--allow-net", "192.0.2.1"], "--allow-net and --deny-net need --network user"),
+])
+def test_bad_network_options_are_usage_errors(rootfs, args, message):
+    r = subprocess.run([*UMLPY, "run", "--rootfs", str(rootfs), *args, "--", "true"],
+                       cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2
+    assert r.stderr.startswith("umlpy: error: ") and message in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_publish_udp_through_the_python_api(rootfs, cc, progs):
+    """A UDP echo server in the guest, published with Sandbox(publish=[...]/udp)."""
+    prog = cc("udp_echo", """
+        #include <stdio.h>
+        #include <string.h>
+        #include <arpa/inet.h>
+        #include <sys/socket.h>
+        int main(void) {
+            int s = socket(AF_INET, SOCK_DGRAM, 0);
+            struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(5353)};
+            if (bind(s, (void *)&a, sizeof a)) { perror("bind"); return 1; }
+            puts("ready"); fflush(stdout);
+            for (int i = 0; i < 3; i++) {
+                char buf[100]; struct sockaddr_in from; socklen_t len = sizeof from;
+                ssize_t n = recvfrom(s, buf, sizeof buf, 0, (void *)&from, &len);
+                sendto(s, buf, n, 0, (void *)&from, len);
+            }
+            return 0;
+        }
+    """)
+    port = free_port()
+    import threading
+    with Sandbox(rootfs=rootfs, mounts=[(str(progs), "/t", "ro")],
+                 publish=[f"{port}:5353/udp"]) as sb:
+        result = {}
+        t = threading.Thread(target=lambda: result.update(r=sb.run([prog], timeout=30)))
+        t.start()
+        got = []
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as c:
+            c.settimeout(0.5)
+            end = time.monotonic() + 20
+            while len(got) < 3 and time.monotonic() < end:
+                c.sendto(f"ping{len(got)}".encode(), ("127.0.0.1", port))
+                try:
+                    got.append(c.recv(100))
+                except TimeoutError:
+                    pass
+        t.join(30)
+    assert got == [b"ping0", b"ping1", b"ping2"]
+    assert result["r"].returncode == 0
+
+
+@pytest.mark.skipif(not ROOT, reason="ports below 1024 in the guest's namespace are set up as root only")
+def test_guest_root_binds_port_80_and_publishes_it(rootfs):
+    port = free_port()
+    p = subprocess.Popen([*UMLPY, "run", "--rootfs", str(rootfs), "-p", f"{port}:80", "--", "sh", "-c",
+                          "echo low > /tmp/i.html; cd /tmp; exec httpd -f -p 80"],
+                         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert fetch(f"http://127.0.0.1:{port}/i.html") == b"low\n"
+    finally:
+        p.terminate()
+        p.communicate(timeout=30)
+    assert helpers_of(p.pid) == []
+
+
+@pytest.fixture(scope="module")
+def debian():
+    from umlpy.image import importer
+    root = importer.lookup("debian")
+    if root is None:
+        pytest.skip("no Debian rootfs 'debian' in the store: run .ci/debian-rootfs")
+    return root
+
+
+def test_python_http_server_in_debian_serves_the_host(debian):
+    """The headline: umlpy run -p PORT:80 --rootfs debian -- python3 -m http.server 80."""
+    port, guest = free_port(), (80 if ROOT else 8000)
+    p = subprocess.Popen([*UMLPY, "run", "--rootfs", "debian", "-w", "/etc", "-p", f"{port}:{guest}",
+                          "--", "python3", "-m", "http.server", str(guest)],
+                         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert b"debian" in fetch(f"http://127.0.0.1:{port}/os-release", deadline=60).lower()
+        r = subprocess.run(["curl", "-s", f"http://127.0.0.1:{port}/hostname"], capture_output=True,
+                           timeout=30)
+        assert r.returncode == 0
+    finally:
+        p.terminate()
+        p.communicate(timeout=30)

@@ -1,0 +1,479 @@
+"""The sandbox's network: its mode, published ports, outbound policy and report.
+
+The host kernel moves the bytes; this module only wires a sandbox's own
+network namespace (made by csrc/spawn.c with `lo` only) to the outside,
+once guest init exists and before it runs its first instruction:
+
+* `-p [HOSTIP:]HOSTPORT:GUESTPORT[/tcp|/udp]`: the supervisor binds the host
+  sockets when the Kernel is made (a port in use is a NetworkError, before
+  any guest exists), then starts the forwarder (kernel/netfwd.py) *inside*
+  the sandbox's namespace with `nsenter`, as the sandbox's host uid, and
+  hands it those sockets.  It accepts on the host and connects to
+  127.0.0.1:GUESTPORT in the sandbox.  It works in every network mode.
+* `--network user`: slirp4netns (see docs/design.md, "Network", for why not
+  pasta here) gives the sandbox an `eth0` (10.0.2.100/24, gateway 10.0.2.2,
+  DNS forwarder 10.0.2.3) and carries its TCP/UDP out through host sockets.
+* Policy (`--allow-net`, `--deny-net`): nftables rules in the sandbox's own
+  namespace, on the output hook, so connect, sendto, sendmsg and sendmmsg
+  all stay native calls; a refused destination gets an ICMP
+  "administratively prohibited" (connect: EHOSTUNREACH... see docs) or a
+  TCP reset, the same way every time.  Dynamic nft sets with counters
+  remember each destination (address, protocol, port) with its verdict and
+  bytes sent, read into the run report at the end.
+
+Everything this module starts is a child of the supervisor that ends when
+the sandbox's `close()` runs (or when the supervisor dies: the forwarder at
+end of file on its control socket, slirp4netns at its --exit-fd).
+"""
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+
+MODES = ("none", "user")
+GUEST_ADDR, GATEWAY, DNS_ADDR = "10.0.2.100", "10.0.2.2", "10.0.2.3"   # slirp4netns's defaults
+HOST_ALIAS = "host.umlpy.internal"           # the host's loopback, when a rule allows it
+METADATA = ipaddress.ip_network("169.254.169.254/32")
+# Denied by default in user mode: private, shared (CGNAT), loopback, link-local, and the rest of
+# what is not the public internet (RFC 6890: "this network", multicast, reserved).
+DEFAULT_DENY = [ipaddress.ip_network(n) for n in (
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+    "192.168.0.0/16", "224.0.0.0/3", "::1/128", "fc00::/7", "fe80::/10", "ff00::/8")]
+REPORT_DESTINATIONS = 1000      # per verdict: the size of each nft set (the kernel drops the rest)
+
+
+class NetworkError(ValueError):
+    """A network setting is wrong or cannot be had (a port in use, no engine)."""
+
+
+@dataclass(frozen=True)
+class Publish:
+    host_ip: str
+    host_port: int
+    guest_port: int
+    proto: str = "tcp"
+
+    def __str__(self) -> str:
+        return f"{self.host_ip}:{self.host_port}:{self.guest_port}/{self.proto}"
+
+
+@dataclass(frozen=True)
+class Rule:
+    net: ipaddress.IPv4Network | ipaddress.IPv6Network
+    ports: tuple[int, int] | None = None
+    proto: str | None = None           # "tcp", "udp", or None for both
+    text: str = ""
+
+    def __str__(self) -> str:
+        return self.text or str(self.net)
+
+
+@dataclass
+class NetworkSpec:
+    """What the sandbox's network is (Config.network)."""
+    mode: str = "none"
+    publish: list[Publish] = field(default_factory=list)
+    allow: list[Rule] = field(default_factory=list)
+    deny: list[Rule] = field(default_factory=list)
+
+
+def _port(text: str, what: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise NetworkError(f"bad {what} {text!r}: expected a port number from 1 to 65535")
+    return int(text)
+
+
+def parse_publish(spec: str) -> Publish:
+    """-p [HOSTIP:]HOSTPORT:GUESTPORT[/tcp|/udp] (docker's form; HOSTIP default 127.0.0.1)."""
+    body, _, proto = spec.partition("/")
+    proto = proto or "tcp"
+    if proto not in ("tcp", "udp"):
+        raise NetworkError(f"bad -p {spec!r}: the protocol is tcp or udp")
+    if body.startswith("["):                       # [::1]:8080:80
+        host_ip, _, rest = body[1:].partition("]")
+        rest = rest.lstrip(":")
+    else:
+        parts = body.split(":")
+        host_ip, rest = (parts[0], ":".join(parts[1:])) if len(parts) == 3 else ("127.0.0.1", body)
+    ports = rest.split(":")
+    if len(ports) != 2:
+        raise NetworkError(f"bad -p {spec!r}: expected [HOSTIP:]HOSTPORT:GUESTPORT[/tcp|/udp]")
+    try:
+        host_ip = str(ipaddress.ip_address(host_ip or "0.0.0.0"))
+    except ValueError:
+        raise NetworkError(f"bad -p {spec!r}: {host_ip!r} is not an IP address") from None
+    return Publish(host_ip, _port(ports[0], "host port"), _port(ports[1], "guest port"), proto)
+
+
+def parse_rule(spec: str) -> Rule:
+    """--allow-net/--deny-net CIDR[:PORT[-PORT]][/proto]: an address or network (IPv6 in
+    brackets when a port follows), an optional port range and protocol (tcp, udp)."""
+    body, proto = spec, None
+    if body.endswith(("/tcp", "/udp")):
+        body, proto = body[:-4], body[-3:]
+    ports = None
+    if body.startswith("["):
+        addr, _, rest = body[1:].partition("]")
+        port_text = rest[1:] if rest.startswith(":") else None
+        if rest and port_text is None:
+            raise NetworkError(f"bad network rule {spec!r}: expected [IPV6/LEN]:PORT")
+    elif body.count(":") == 1:
+        addr, port_text = body.split(":")
+    else:
+        addr, port_text = body, None
+    if port_text:
+        lo, _, hi = port_text.partition("-")
+        ports = (_port(lo, "port"), _port(hi or lo, "port"))
+        if ports[0] > ports[1]:
+            raise NetworkError(f"bad network rule {spec!r}: the port range is backwards")
+    try:
+        net = ipaddress.ip_network(addr, strict=False)
+    except ValueError:
+        raise NetworkError(f"bad network rule {spec!r}: expected CIDR[:PORT[-PORT]][/tcp|/udp]") from None
+    return Rule(net, ports, proto, spec)
+
+
+def parse_mode(value: str) -> str:
+    if value == "host":
+        raise NetworkError("--network host is refused: it would give the guest the host's own "
+                           "sockets (every address and port of the host, its loopback services "
+                           "included); use --network user, and -p to publish a port")
+    if value not in MODES:
+        raise NetworkError(f"bad --network {value!r}: expected none (the default) or user")
+    return value
+
+
+# ------------------------------------------------------------------ nftables
+def _match(rule: Rule, *, loopback_as_gateway: bool) -> list[str]:
+    """The nft match expressions of one rule (one line per protocol it names)."""
+    net = rule.net
+    if loopback_as_gateway and net.version == 4 and net.subnet_of(ipaddress.ip_network("127.0.0.0/8")):
+        net = ipaddress.ip_network(f"{GATEWAY}/32")     # slirp4netns: the host's loopback is the gateway
+    fam = "ip" if net.version == 4 else "ip6"
+    lines = []
+    for proto in ([rule.proto] if rule.proto else ["tcp", "udp"] if rule.ports else [None]):
+        m = f"{fam} daddr {net}"
+        if proto:
+            m += f" meta l4proto {proto}"
+        if rule.ports:
+            lo, hi = rule.ports
+            m += f" th dport {lo}" if lo == hi else f" th dport {lo}-{hi}"
+        lines.append(m)
+    return lines
+
+
+def nft_ruleset(spec: NetworkSpec, *, host_loopback: bool) -> str:
+    """The sandbox's outbound policy as an nft script (table inet umlpy, output hook).
+
+    Order: the loopback interface and replies to what was allowed; the DNS
+    forwarder; --deny-net; --allow-net; the metadata address; the default
+    deny list; then public destinations, allowed unless some --allow-net
+    rule was given (then the allow rules are the whole list)."""
+    sets = "".join(
+        f"  set {v}{fam} {{ type {t} . inet_proto . inet_service; size {REPORT_DESTINATIONS}; "
+        f"flags dynamic; counter; }}\n"
+        for v in ("allowed", "denied") for fam, t in (("4", "ipv4_addr"), ("6", "ipv6_addr")))
+    rules = ['oif "lo" accept', "ct state established,related accept",
+             f"ip daddr {DNS_ADDR} meta l4proto {{ tcp, udp }} th dport 53 jump allow"]
+    for r in spec.deny:
+        rules += [f"{m} jump deny" for m in _match(r, loopback_as_gateway=host_loopback)]
+    for r in spec.allow:
+        rules += [f"{m} jump allow" for m in _match(r, loopback_as_gateway=host_loopback)]
+    rules.append(f"ip daddr {METADATA} jump deny")
+    for n in DEFAULT_DENY:
+        rules.append(f"{'ip' if n.version == 4 else 'ip6'} daddr {n} jump deny")
+    if host_loopback:
+        rules.append(f"ip daddr {GATEWAY} jump deny")       # the host loopback but what was allowed
+    rules.append("jump deny" if spec.allow else "jump allow")
+    record = ("meta nfproto ipv4 update @{v}4 {{ ip daddr . meta l4proto . th dport }}\n"
+              "    meta nfproto ipv6 update @{v}6 {{ ip6 daddr . meta l4proto . th dport }}\n")
+    body = "\n".join(f"    {r}" for r in rules)
+    return (f"table inet umlpy {{\n{sets}"
+            f"  chain allow {{\n    {record.format(v='allowed')}    accept\n  }}\n"
+            f"  chain deny {{\n    {record.format(v='denied')}"
+            f"    meta l4proto tcp reject with tcp reset\n"
+            f"    reject with icmpx admin-prohibited\n  }}\n"
+            f"  chain out {{\n    type filter hook output priority 0; policy accept;\n{body}\n  }}\n}}\n")
+
+
+def _set_elements(doc: dict, verdict: str) -> list[dict]:
+    out = []
+    for item in doc.get("nftables", []):
+        s = item.get("set")
+        if not s:
+            continue
+        for e in s.get("elem", []):
+            elem = e.get("elem", e) if isinstance(e, dict) else e
+            val = elem.get("val") if isinstance(elem, dict) else elem
+            counter = elem.get("counter", {}) if isinstance(elem, dict) else {}
+            parts = val.get("concat") if isinstance(val, dict) else None
+            if not parts or len(parts) != 3:
+                continue
+            out.append({"address": parts[0], "proto": parts[1], "port": parts[2], "verdict": verdict,
+                        "packets": counter.get("packets", 0), "bytes": counter.get("bytes", 0)})
+    return out
+
+
+def _python() -> str:
+    """An interpreter the sandbox's uid can run: the system's (ours may live in a home
+    directory that uid cannot enter, as root's pyenv does), else ours."""
+    for candidate in ("/usr/bin/python3", "/usr/local/bin/python3"):
+        if os.access(candidate, os.X_OK):
+            return candidate
+    return sys.executable
+
+
+# ------------------------------------------------------------------ the sandbox's network
+class Network:
+    """One sandbox's network: made with the Kernel (ports bound), started on guest
+    init's first stop (`start`), closed with the Kernel (`close`)."""
+
+    def __init__(self, spec: NetworkSpec, *, rootless: bool, host_uid: int) -> None:
+        self.spec, self.rootless, self.host_uid = spec, rootless, host_uid
+        self.sockets: list[tuple[socket.socket, Publish]] = []
+        self.procs: list[subprocess.Popen] = []
+        self.ns_fds: list[int] = []
+        self.control: socket.socket | None = None
+        self.exit_w = -1
+        self.destinations: list[dict] = []
+        self.how = ""
+        self._keeper: threading.Thread | None = None
+        if spec.mode == "user":
+            self._check_engine()
+        try:
+            for pub in spec.publish:
+                self.sockets.append((self._bind(pub), pub))
+        except BaseException:
+            self.close()
+            raise
+
+    def _check_engine(self) -> None:
+        if shutil.which("slirp4netns") is None:
+            raise NetworkError("--network user needs slirp4netns (apt install slirp4netns)")
+        if self.rootless and not os.access("/dev/net/tun", os.R_OK | os.W_OK):
+            raise NetworkError("--network user needs /dev/net/tun to be open to this user (it is mode "
+                               f"{os.stat('/dev/net/tun').st_mode & 0o777:o} here; most distributions "
+                               "make it 666)" if os.path.exists("/dev/net/tun") else
+                               "--network user needs /dev/net/tun (the tun module)")
+        if self.policy_wanted() and shutil.which("nft") is None:
+            raise NetworkError("--network user enforces its policy with nftables: install nft")
+
+    def policy_wanted(self) -> bool:
+        return self.spec.mode == "user"
+
+    @staticmethod
+    def _bind(pub: Publish) -> socket.socket:
+        family = socket.AF_INET6 if ":" in pub.host_ip else socket.AF_INET
+        kind = socket.SOCK_STREAM if pub.proto == "tcp" else socket.SOCK_DGRAM
+        s = socket.socket(family, kind)
+        try:
+            if kind == socket.SOCK_STREAM:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)    # as servers do: TIME_WAIT is no use
+            s.bind((pub.host_ip, pub.host_port))
+            if kind == socket.SOCK_STREAM:
+                s.listen(128)
+        except OSError as e:
+            s.close()
+            raise NetworkError(f"cannot publish {pub.host_ip}:{pub.host_port}/{pub.proto}: "
+                               f"{e.strerror}") from None
+        return s
+
+    # -------------------------------------------------------------- start
+    def _nsenter(self) -> tuple[list[str], list[int]]:
+        """`nsenter` into the sandbox's network namespace (and its user namespace, rootless)
+        by the descriptors start() opened, as the sandbox's host uid."""
+        net = self.ns_fds[0]
+        argv = ["nsenter", f"--net=/proc/self/fd/{net}"]
+        if self.rootless:
+            argv += [f"--user=/proc/self/fd/{self.ns_fds[1]}", "--preserve-credentials"]
+        else:
+            argv += [f"--setuid={self.host_uid}", f"--setgid={self.host_uid}"]
+        return argv, list(self.ns_fds)
+
+    def start(self, pid: int) -> None:
+        """Guest init `pid` exists (stopped before its first instruction): wire its namespace.
+
+        The helpers are the children of a keeper thread of their own, which lives
+        until close(): the calling thread is the ptrace tracer, whose waitpid(__WALL |
+        __WNOTHREAD) must see guests only; and the children of a thread that ends go
+        to another thread of the process, the tracer maybe."""
+        failed: list[BaseException] = []
+        ready = threading.Event()
+        self._stop = threading.Event()
+
+        def keep() -> None:
+            try:
+                self._start(pid)
+            except BaseException as e:
+                failed.append(e)
+            ready.set()
+            self._stop.wait()
+            self._end_helpers()
+        self._keeper = threading.Thread(target=keep, name="umlpy-network", daemon=True)
+        self._keeper.start()
+        ready.wait()
+        if failed:
+            raise failed[0]
+
+    def _start(self, pid: int) -> None:
+        # Held until close(): the namespaces outlive the guest until the counters are read.
+        self.ns_fds.append(os.open(f"/proc/{pid}/ns/net", os.O_RDONLY | os.O_CLOEXEC))
+        if self.rootless:
+            self.ns_fds.append(os.open(f"/proc/{pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC))
+        self._low_ports()
+        if self.spec.mode == "user":
+            self._start_engine(pid)
+            self._install_policy(pid)
+        if self.sockets:
+            self._start_forwarder(pid)
+
+    def _low_ports(self) -> None:
+        """Let the guest bind ports below 1024 in its own namespace, as the root it thinks it
+        is (`python3 -m http.server 80`): net.ipv4.ip_unprivileged_port_start=0 is a setting
+        of that namespace alone.  As root only: rootless, the guest's uid holds no capability
+        in its user namespace to set it (csrc/spawn.c could, before it drops them)."""
+        if self.rootless:
+            return
+        r = subprocess.run(["nsenter", f"--net=/proc/self/fd/{self.ns_fds[0]}", "--",
+                            "sysctl", "-qw", "net.ipv4.ip_unprivileged_port_start=0"],
+                           pass_fds=self.ns_fds[:1], capture_output=True, timeout=20)
+        if r.returncode != 0:
+            self.how += f" (ports below 1024: not settable: {r.stderr.decode(errors='replace').strip()})"
+
+    def _start_forwarder(self, pid: int) -> None:
+        argv, fds = self._nsenter()
+        mine, theirs = socket.socketpair()
+        self.control = mine
+        # The script by a memfd, not its path: the sandbox's uid may not read our install directory.
+        code = os.memfd_create("umlpy-netfwd", os.MFD_CLOEXEC)
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "netfwd.py"), "rb") as f:
+            os.write(code, f.read())
+        specs = [f"{s.fileno()}:{p.proto}:{p.guest_port}" for s, p in self.sockets]
+        pass_fds = fds + [code, theirs.fileno()] + [s.fileno() for s, _ in self.sockets]
+        try:
+            proc = subprocess.Popen(argv + ["--", _python(), "-I", f"/proc/self/fd/{code}",
+                                            str(theirs.fileno()), *specs],
+                                    pass_fds=pass_fds, stdin=subprocess.DEVNULL, close_fds=True)
+        finally:
+            os.close(code)
+        self.procs.append(proc)
+        theirs.close()
+        for s, _ in self.sockets:          # the forwarder holds them now
+            s.close()
+        self.sockets = [(None, p) for _, p in self.sockets]
+        mine.settimeout(10)
+        try:
+            ok = mine.recv(1) == b"r"
+        except OSError:
+            ok = False
+        if not ok:
+            raise NetworkError("the port forwarder did not start (see the line above)")
+
+    def _start_engine(self, pid: int) -> None:
+        """slirp4netns for the namespace: eth0 10.0.2.100/24, route via 10.0.2.2, DNS at 10.0.2.3."""
+        net = self.ns_fds[0]
+        ready_r, ready_w = os.pipe2(os.O_CLOEXEC)
+        exit_r, self.exit_w = os.pipe2(os.O_CLOEXEC)
+        argv = ["slirp4netns", "--configure", "--mtu=65520", "--enable-sandbox", "--enable-seccomp",
+                f"--ready-fd={ready_w}", f"--exit-fd={exit_r}", "--netns-type=path"]
+        fds = [net, ready_w, exit_r]
+        if not self.host_loopback():
+            argv.append("--disable-host-loopback")
+        if self.rootless:
+            fds.append(self.ns_fds[1])
+            argv.append(f"--userns-path=/proc/self/fd/{self.ns_fds[1]}")
+        argv += [f"/proc/self/fd/{net}", "eth0"]
+        try:
+            proc = subprocess.Popen(argv, pass_fds=fds, stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        finally:
+            os.close(ready_w)
+            os.close(exit_r)
+        self.procs.append(proc)
+        try:
+            ok = os.read(ready_r, 1) == b"1"
+        finally:
+            os.close(ready_r)
+        if not ok:
+            err = proc.stderr.read().decode(errors="replace").strip().splitlines() if proc.poll() is not None else []
+            raise NetworkError(f"slirp4netns did not start: {err[-1] if err else 'no reason given'}")
+        self.how = ("slirp4netns (root mode: it starts as root to join the namespace, then holds no "
+                    "capability but CAP_NET_BIND_SERVICE, in an empty mount namespace, under seccomp)"
+                    if not self.rootless else "slirp4netns, as our own uid")
+
+    def host_loopback(self) -> bool:
+        """Does a rule allow the host's loopback (reached at the gateway address)?"""
+        lo = ipaddress.ip_network("127.0.0.0/8")
+        return any(r.net.version == 4 and r.net.subnet_of(lo) for r in self.spec.allow)
+
+    def _nft(self, args: list[str], script: str | None = None) -> str:
+        argv, fds = self._nsenter()
+        if self.rootless:       # nft needs CAP_NET_ADMIN in the guest's user namespace, and no more
+            argv += ["--", "setpriv", "--inh-caps=+net_admin", "--ambient-caps=+net_admin", "nft", *args]
+        else:
+            argv = argv[:2] + ["--", "nft", *args]        # root: nft as root, in the sandbox's netns only
+        r = subprocess.run(argv, input=script, text=True, capture_output=True, pass_fds=fds, timeout=20)
+        if r.returncode != 0:
+            raise NetworkError(f"nft: {r.stderr.strip()}")
+        return r.stdout
+
+    def _install_policy(self, pid: int) -> None:
+        self._nft(["-f", "-"], nft_ruleset(self.spec, host_loopback=self.host_loopback()))
+
+    # -------------------------------------------------------------- end
+    def read_destinations(self) -> list[dict]:
+        if self.spec.mode != "user" or not self.ns_fds:
+            return []
+        out = []
+        for verdict in ("allowed", "denied"):
+            for fam in "46":
+                try:
+                    doc = json.loads(self._nft(["-j", "list", "set", "inet", "umlpy", f"{verdict}{fam}"]))
+                except (NetworkError, ValueError, OSError, subprocess.SubprocessError):
+                    continue
+                out += _set_elements(doc, verdict)
+        return out
+
+    def _end_helpers(self) -> None:
+        if self.control is not None:
+            self.control.close()         # the forwarder ends at end of file
+            self.control = None
+        if self.exit_w >= 0:
+            os.close(self.exit_w)        # slirp4netns ends when its --exit-fd closes
+            self.exit_w = -1
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            if proc.stderr is not None:
+                proc.stderr.close()
+        self.procs = []
+
+    def close(self) -> None:
+        """Stop what start() started; read the policy's counters first."""
+        try:
+            self.destinations = self.read_destinations()
+        except Exception:
+            self.destinations = []
+        if self._keeper is not None:
+            self._stop.set()
+            self._keeper.join(timeout=10)
+            self._keeper = None
+        else:
+            self._end_helpers()
+        for s, _ in self.sockets:
+            if s is not None:
+                s.close()
+        self.sockets = []
+        for fd in self.ns_fds:
+            os.close(fd)
+        self.ns_fds = []
