@@ -45,6 +45,9 @@ class Process:
         self.argv: list[bytes] = []
         self.exe = "/"
         self.comm = b""
+        # The host's name for its threads right after its last execve (syscalls/exec.py):
+        # a thread whose host name is still this one has the guest name `comm`.
+        self.exec_host_comm = b""
         self.creds = Creds()
         self.start_time = 0.0
         self.exit_signal = SIGCHLD
@@ -68,6 +71,7 @@ class Process:
             self.creds = parent.creds.copy()
             self.dumpable = parent.dumpable
             self.argv, self.exe, self.comm = parent.argv, parent.exe, parent.comm
+            self.exec_host_comm = parent.exec_host_comm
 
     def inherit_scheduling(self, forker: "Process") -> None:
         """fork: the child gets the forking process's virtual nice value and policy
@@ -109,6 +113,10 @@ class Task:
         self.masked_handovers = 0        # fd hand-overs to do with signals held off
         self.ptrace: Any = None          # kernel/ptrace.Tracee while a guest tracer traces it
         self.group_stop_sig = 0          # the signal of the group-stop it is in (LISTENed)
+        # Its own no_new_privs and seccomp mode (syscalls/procattr.py): the host's are the
+        # supervisor's.  Inherited by the threads and children it makes, kept across execve.
+        self.no_new_privs = False
+        self.seccomp_mode = 0
 
     # Convenience for handlers: guest memory of this thread.
     def read(self, addr: int, size: int) -> bytes:

@@ -122,6 +122,14 @@ def do_execve(task, path: str, argv_p: int, envp_p: int, opened: tuple[int, str]
         yield Inject(NUMBERS["munmap"], (addr, length))
         yield Inject(NUMBERS["close"], (fd,))
         return r
+    # The host named the thread after what it exec'd (ld.so, a descriptor), not
+    # after `path`: remember that name, so that PR_GET_NAME and /proc/PID/comm
+    # give the guest's (Process.comm) until the guest renames it (syscalls/procattr.py).
+    try:
+        with open(f"/proc/{task.host_tid}/comm", "rb", buffering=0) as f:
+            task.process.exec_host_comm = f.read().rstrip(b"\n")
+    except OSError:
+        pass
     return 0
 
 

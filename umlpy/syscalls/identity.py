@@ -45,6 +45,7 @@ from umlpy.abi.structs import CAP_DATA, CAP_HEADER
 from umlpy.kernel.creds import CAP_FULL, Creds, cap_valid
 from umlpy.kernel.requests import Native
 from umlpy.kernel.table import EMULATE, REWRITE, ArgRule, Ptr, UInt, ULong, syscall
+from umlpy.syscalls import procattr
 
 
 @syscall("getuid", EMULATE)
@@ -314,7 +315,7 @@ def capset(task, hdr: Ptr, data: Ptr):
 # The prctl options that concern credentials stop here; every other runs natively.
 PRCTL_CRED_OPTIONS = frozenset({PR_GET_DUMPABLE, PR_SET_DUMPABLE, PR_GET_KEEPCAPS, PR_SET_KEEPCAPS,
                                 PR_CAPBSET_READ, PR_CAPBSET_DROP, PR_GET_SECUREBITS,
-                                PR_SET_SECUREBITS, PR_CAP_AMBIENT})
+                                PR_SET_SECUREBITS, PR_CAP_AMBIENT}) | procattr.PRCTL_OPTIONS
 SUID_DUMP_DISABLE, SUID_DUMP_USER = 0, 1
 # Newer securebits (Linux 6.14: SECBIT_EXEC_RESTRICT_FILE, SECBIT_EXEC_DENY_INTERACTIVE
 # and their locks) are accepted and read back, without effect here.
@@ -369,6 +370,8 @@ def prctl(task, option: int, arg2: ULong, arg3: ULong, arg4: ULong, arg5: ULong)
         return 0
     if option == PR_CAP_AMBIENT:
         return _ambient(task, arg2, arg3, arg4, arg5)
+    if option in procattr.PRCTL_OPTIONS:          # no_new_privs, seccomp, the thread's name
+        return procattr.prctl(task, option, arg2, arg3, arg4, arg5)
     return Native()
 
 

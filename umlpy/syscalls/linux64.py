@@ -26,6 +26,7 @@ from umlpy.syscalls import signal as signal_
 from umlpy.syscalls import stat as stat_
 from umlpy.syscalls import time as time_
 from umlpy.syscalls import namespace
+from umlpy.syscalls import procattr
 
 # Why a native call is safe to run with no stop: it acts only on what the caller already owns.
 OWN_FDS = "works on descriptors the guest already owns"
@@ -404,7 +405,9 @@ TABLE = SyscallTable([
     serve(315, "sched_getattr", thread.sched_of_pid),
     serve(316, "renameat2", names.renameat2,
           partial="RENAME_WHITEOUT is refused (a device node); RENAME_EXCHANGE not of names from the image"),
-    native(317, "seccomp", OWN_PROCESS),
+    serve(317, "seccomp", procattr.seccomp,
+          partial="filters install on top of the supervisor's; strict mode is EINVAL and "
+                  "SECCOMP_FILTER_FLAG_NEW_LISTENER EBUSY (a listener could let calls past the supervisor)"),
     native(318, "getrandom", OWN_RANDOM),
     native(319, "memfd_create", OWN_FDS),
     deny(320, "kexec_file_load", EPERM, "the sandbox cannot replace the kernel"),

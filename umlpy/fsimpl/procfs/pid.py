@@ -245,6 +245,8 @@ class PidDirs:
         if not host:
             return fallback
         host = host.rstrip(b"\n")
+        if view.proc.exec_host_comm:          # the host's name since the exec is not the guest's
+            return fallback if host == view.proc.exec_host_comm else host
         try:
             exe = os.readlink(f"/proc/{view.proc.host_pid}/exe")
         except OSError:
@@ -328,8 +330,8 @@ class PidDirs:
             "CapEff": f"{c.cap_eff:016x}",
             "CapBnd": f"{c.cap_bnd:016x}",
             "CapAmb": f"{c.cap_amb:016x}",
-            "NoNewPrivs": "0",
-            "Seccomp": "2" if filters else "0",
+            "NoNewPrivs": str(int(task.no_new_privs)) if task is not None else "0",
+            "Seccomp": str(task.seccomp_mode if task is not None else 0),
             "Seccomp_filters": str(filters),
         }
 

@@ -3,7 +3,6 @@
  * PR_SET_NO_NEW_PRIVS with 1 sets it for good (0 again is EINVAL), and a
  * child inherits it; unused arguments must be 0 (EINVAL). PR_SET_NAME and
  * PR_GET_NAME round-trip a 15-byte name.
- * gap: prctl runs natively, so the guest sees the supervisor's no_new_privs=1 and seccomp mode 2 (filter) (issue 8)
  */
 #include "case.h"
 #include <sys/prctl.h>

@@ -1,7 +1,6 @@
 /* After execve(2) the thread's name (PR_GET_NAME, /proc/self/comm) is the last
  * component of the path execve was given, so a program run as /proc/self/exe
  * is called "exe", whatever its file is named.
- * gap: PR_GET_NAME after an exec gives the host's name for the file, not the path's (issue 8)
  */
 #include "case.h"
 #include <sys/prctl.h>

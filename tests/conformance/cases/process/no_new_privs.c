@@ -1,7 +1,6 @@
 /* prctl(PR_GET_NO_NEW_PRIVS) is 0 in a process nobody set it for; once
  * PR_SET_NO_NEW_PRIVS sets it, it is inherited by children and cannot be undone
  * (EINVAL); arguments other than 1 in the second position are EINVAL.
- * gap: the guest sees no_new_privs=1, the supervisor's own setting (issue 8)
  */
 #include "case.h"
 #include <sys/prctl.h>
