@@ -103,6 +103,7 @@ class Tracee:
         self.exits_traced = False                # the host reports its exit first (EXITING)
         self.exec_wait = 0                       # syscalls left to wait for ld.so to map the program
         self.exec_mapped = False                 # ld.so has mapped (some of) the program's file
+        self.exec_stops: list[Stop] = []         # an exec's stops still to come
 
     @property
     def stopped(self) -> bool:
@@ -268,21 +269,25 @@ class GuestPtrace:
                 return True
             return False
         if k == Kind.EXEC:
+            former = task.tid                    # before a non-leader's exec renames it
             self.k.on_exec(task, ev)
-            former = self.k.pidns.from_native(ev.msg) if ev.msg != ev.tid else task.tid
             plan = getattr(task.call, "plan", None)
-            if t.options & O_TRACEEXEC:
-                self.hold(task, Stop(EVENT, signal.SIGTRAP << 8 | 0x7F | EVENT_EXEC << 16,
-                                     signal.SIGTRAP, former), self._resumer(task))
-            elif not t.seized and plan is not None and b"--argv0" in plan.host_argv:
-                # The legacy SIGTRAP after a successful execve, of a program the
-                # host runs through ld.so: it comes once ld.so has mapped the
-                # program, for a debugger reading /proc/PID/auxv then finds the
-                # program's entry point (gdb relocates a PIE by it), as it would
-                # right after Linux's exec.  Until then, its syscalls are watched.
+            if plan is not None and b"--argv0" in plan.host_argv:
+                # The host runs the program through ld.so, which maps it only
+                # now; Linux's exec has mapped it before any stop.  So the
+                # stops of this exec (the event, the legacy SIGTRAP, execve's
+                # exit stop) come once ld.so has mapped the program: a debugger
+                # then finds its entry point in /proc/PID/auxv (gdb relocates a
+                # PIE by it) and puts breakpoints where no segment will be
+                # mapped over them, and a syscall tracer is not shown ld.so's
+                # open/mmap/close of the program, which Linux's exec never makes.
                 t.exec_wait = 64
+                t.exec_stops = self._exec_stops(task, former, call_nr=task.call.nr)
                 self.platform.step_mode(task.host_tid, RUN_SYSCALL)
                 self.platform.resume(task.host_tid, want_exit=task.call is not None)
+            elif t.options & O_TRACEEXEC:
+                self.hold(task, Stop(EVENT, signal.SIGTRAP << 8 | 0x7F | EVENT_EXEC << 16,
+                                     signal.SIGTRAP, former), self._resumer(task))
             else:
                 if not t.seized:                 # the legacy SIGTRAP after a successful execve
                     host.tgkill(task.process.host_pid, task.host_tid, signal.SIGTRAP)
@@ -331,11 +336,54 @@ class GuestPtrace:
         t.exec_wait = 0
         t.exec_mapped = False
         self.platform.step_mode(task.host_tid, t.mode)
-        self.hold(task, Stop(SIGNAL_STOP, signal.SIGTRAP << 8 | 0x7F, signal.SIGTRAP), self._resumer(task))
-        t.siginfo = _siginfo(signal.SIGTRAP, 0, 0, 0)
+        self._next_exec_stop(task)
         return True
 
-    def _exit_stop(self, task: "Task") -> None:
+    def _exec_stops(self, task: "Task", former: int, call_nr: int) -> list:
+        """The ptrace-stops an execve makes, in Linux's order: PTRACE_EVENT_EXEC (with
+        PTRACE_O_TRACEEXEC), the syscall-exit-stop (after PTRACE_SYSCALL), the legacy
+        SIGTRAP (neither seized nor PTRACE_O_TRACEEXEC)."""
+        t = task.ptrace
+        stops = []
+        if t.options & O_TRACEEXEC:
+            stops.append(Stop(EVENT, signal.SIGTRAP << 8 | 0x7F | EVENT_EXEC << 16, signal.SIGTRAP, former))
+        if t.mode == RUN_SYSCALL:
+            stops.append(Stop(SYSCALL_EXIT, self._syscall_status(t), signal.SIGTRAP, call_nr))
+        elif not t.seized and not t.options & O_TRACEEXEC:
+            stops.append(Stop(SIGNAL_STOP, signal.SIGTRAP << 8 | 0x7F, signal.SIGTRAP))
+        return stops
+
+    def _next_exec_stop(self, task: "Task") -> None:
+        """Present the next of an exec's delayed stops, or resume the thread."""
+        t = task.ptrace
+        if not t.exec_stops:
+            self.platform.resume(task.host_tid)
+            return
+        stop = t.exec_stops.pop(0)
+        if stop.kind == SYSCALL_EXIT:
+            t.entry_nr = stop.msg
+            stop.msg = 0
+            self._exit_stop(task, resume=self._after_exec_stop(task))
+            return
+        self.hold(task, stop, self._after_exec_stop(task) if stop.kind != SIGNAL_STOP or t.exec_stops
+                  else self._resumer(task))
+        if stop.kind == SIGNAL_STOP:
+            t.siginfo = _siginfo(signal.SIGTRAP, 0, 0, 0)
+
+    def _after_exec_stop(self, task: "Task") -> Callable[[int], object]:
+        def go(sig: int) -> None:
+            t = task.ptrace
+            if t is None:
+                return
+            if t.exec_stops and t.exec_stops[0].kind == SYSCALL_EXIT and t.mode != RUN_SYSCALL:
+                t.exec_stops.pop(0)              # resumed with PTRACE_CONT: no exit stop
+            if t.exec_stops:
+                self._next_exec_stop(task)
+            else:
+                self.platform.resume(task.host_tid, sig=sig)
+        return go
+
+    def _exit_stop(self, task: "Task", resume: Callable[[int], object] | None = None) -> None:
         """A syscall-exit-stop: the registers show the syscall's number again (the
         supervisor skipped an emulated call with orig_rax = -1)."""
         t = task.ptrace
@@ -344,11 +392,14 @@ class GuestPtrace:
             if int.from_bytes(regs[120:128], "little") != t.entry_nr:
                 regs[120:128] = t.entry_nr.to_bytes(8, "little")
                 self.platform.set_regs(task.host_tid, regs)
-        self.hold(task, Stop(SYSCALL_EXIT, self._syscall_status(t), signal.SIGTRAP), self._resumer(task))
+        self.hold(task, Stop(SYSCALL_EXIT, self._syscall_status(t), signal.SIGTRAP),
+                  resume or self._resumer(task))
 
     def stops_after(self, task: "Task", at_exit: bool) -> bool:
         """Does the tracer get a ptrace-stop where the dispatcher finishes a call?"""
         t = task.ptrace
+        if t.exec_wait:
+            return False                         # an exec's stops come later (see EXEC)
         return t.interrupt or (at_exit and t.mode == RUN_SYSCALL)
 
     def after_call(self, task: "Task", nr: int, at_exit: bool) -> None:
