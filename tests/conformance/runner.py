@@ -162,15 +162,21 @@ class Roots:
         argv = ["unshare", *user, "--fork", "--pid", "--mount", "--uts", "--ipc", "--net",
                 f"--mount-proc={root}/proc", "sh", "-c", setup, prog]
         host_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-        r = subprocess.run(argv, capture_output=True, text=True, env={"PATH": host_path},
-                           timeout=TIMEOUT, cwd="/")
+        try:
+            r = subprocess.run(argv, capture_output=True, text=True, env={"PATH": host_path},
+                               timeout=TIMEOUT, cwd="/")
+        except subprocess.TimeoutExpired as e:
+            return -1, _text(e.stdout) + f"[timed out after {TIMEOUT} s]"
         return r.returncode, r.stdout + (f"[stderr] {r.stderr}" if r.stderr else "")
 
     def umlpy(self, prog: str) -> tuple[int, str]:
-        from umlpy import Sandbox
+        from umlpy import Sandbox, SandboxTimeout
         if self._sandbox is None:
             self._sandbox = Sandbox(rootfs=self.root, env=ENV)
-        r = self._sandbox.run([prog], text=True, timeout=TIMEOUT, cwd="/")
+        try:
+            r = self._sandbox.run([prog], text=True, timeout=TIMEOUT, cwd="/")
+        except SandboxTimeout as e:                 # a failure of this case, not of the run
+            return -1, _text(e.output) + f"[timed out after {TIMEOUT} s]"
         return r.returncode, r.stdout + (f"[stderr] {r.stderr}" if r.stderr else "")
 
     def run(self, case: Case) -> Result:
@@ -181,6 +187,13 @@ class Roots:
         if self._sandbox is not None:
             self._sandbox.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _text(out) -> str:
+    """What a timed-out run had printed (bytes, str or None)."""
+    if isinstance(out, bytes):
+        return out.decode(errors="replace")
+    return out or ""
 
 
 def table(results: list[Result]) -> str:
