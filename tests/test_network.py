@@ -186,3 +186,155 @@ def test_python_http_server_in_debian_serves_the_host(debian):
     finally:
         p.terminate()
         p.communicate(timeout=30)
+
+
+# ---------------------------------------------------------------- --network user
+USER_MODE_OK = ROOT or os.access("/dev/net/tun", os.R_OK | os.W_OK)
+
+
+def needs_user_mode():
+    if not USER_MODE_OK:
+        pytest.skip("--network user needs /dev/net/tun open to this user (mode "
+                    f"{os.stat('/dev/net/tun').st_mode & 0o777:o} here)")
+
+
+@pytest.mark.skipif(USER_MODE_OK, reason="/dev/net/tun is usable here")
+def test_user_mode_without_tun_access_says_why(rootfs):
+    r = subprocess.run([*UMLPY, "run", "--rootfs", str(rootfs), "--network", "user", "--", "true"],
+                       cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2
+    assert r.stderr.startswith("umlpy: error: --network user needs /dev/net/tun")
+
+
+@pytest.fixture
+def host_server():
+    """An HTTP server on the host's loopback, started by the test: (port, stop)."""
+    import http.server
+    import threading
+
+    class Hello(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = b"hello from the host\n"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hello)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    yield srv.server_address[1]
+    srv.shutdown()
+    srv.server_close()
+
+
+GET = "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc {host} {port}"
+
+
+def test_user_mode_guest_view_eth0_route_resolv_hosts(rootfs):
+    needs_user_mode()
+    with Sandbox(rootfs=rootfs, network="user", hostname="box1") as sb:
+        r = sb.run(["sh", "-c", "ip -4 addr show eth0; ip route; cat /etc/resolv.conf; hostname -i"],
+                   text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "inet 10.0.2.100/24" in r.stdout
+    assert "default via 10.0.2.2 dev eth0" in r.stdout
+    assert "nameserver 10.0.2.3" in r.stdout
+    assert r.stdout.strip().endswith("10.0.2.100")
+
+
+def test_user_mode_host_loopback_needs_an_allow_rule(rootfs, host_server):
+    needs_user_mode()
+    port = host_server
+    script = (GET.format(host="host.umlpy.internal", port=port) + "; echo rc=$?; "
+              + GET.format(host="10.0.2.2", port=port + 1 if port < 65535 else 1) + "; echo rc2=$?")
+    with Sandbox(rootfs=rootfs, network="user", allow_net=[f"127.0.0.1:{port}/tcp"]) as sb:
+        r = sb.run(["sh", "-c", script], text=True, timeout=60)
+    assert "hello from the host" in r.stdout and "rc=0" in r.stdout
+    assert "Connection refused" in r.stderr           # the other port: a TCP reset, the same every time
+    dest = {(d["address"], d["port"]): d for d in r.report.network}
+    assert dest[("10.0.2.2", port)]["verdict"] == "allowed"
+    assert dest[("10.0.2.2", port)]["bytes"] > 60
+    assert dest[("10.0.2.2", port + 1 if port < 65535 else 1)]["verdict"] == "denied"
+    # without the rule, the host's loopback is not reachable at all
+    with Sandbox(rootfs=rootfs, network="user") as sb:
+        r = sb.run(["sh", "-c", GET.format(host="10.0.2.2", port=port)], text=True, timeout=60)
+    assert "hello from the host" not in r.stdout and "Connection refused" in r.stderr
+
+
+@pytest.fixture(scope="module")
+def test_host():
+    """A test host in a network namespace of the test's own, joined to the host by a veth
+    pair, on TEST-NET-2 (198.51.100.0/24: this VM's own eth0 is on TEST-NET-1), running an
+    HTTP server on 198.51.100.2:8080.  Needs root (ip netns)."""
+    if not ROOT:
+        pytest.skip("a test host in a network namespace of its own needs root (ip netns)")
+    ns, host_if, ns_if = f"umlpy-t{os.getpid()}", f"umt{os.getpid() % 100000}h", f"umt{os.getpid() % 100000}n"
+    cmds = [["ip", "netns", "add", ns], ["ip", "link", "add", host_if, "type", "veth", "peer", "name", ns_if],
+            ["ip", "link", "set", ns_if, "netns", ns], ["ip", "addr", "add", "198.51.100.1/24", "dev", host_if],
+            ["ip", "link", "set", host_if, "up"],
+            ["ip", "netns", "exec", ns, "ip", "addr", "add", "198.51.100.2/24", "dev", ns_if],
+            ["ip", "netns", "exec", ns, "ip", "link", "set", ns_if, "up"],
+            ["ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up"]]
+    try:
+        for c in cmds:
+            subprocess.run(c, check=True, capture_output=True)
+        srv = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-m", "http.server", "--bind",
+                                "198.51.100.2", "8080", "--directory", str(REPO / "docs")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        end = time.monotonic() + 20
+        while True:
+            try:
+                with socket.create_connection(("198.51.100.2", 8080), timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > end:
+                    raise
+                time.sleep(0.1)
+        yield "198.51.100.2"
+        srv.terminate()
+        srv.wait()
+    finally:
+        subprocess.run(["ip", "link", "del", host_if], capture_output=True)
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+
+
+def test_user_mode_reaches_a_public_test_host_and_deny_net_refuses_it(rootfs, test_host):
+    before = listening()
+    get = GET.format(host=test_host, port=8080) + " | head -1; echo rc=$?"
+    with Sandbox(rootfs=rootfs, network="user") as sb:
+        r = sb.run(["sh", "-c", get], text=True, timeout=60)
+    assert "HTTP/1.0 200 OK" in r.stdout
+    for rule in (test_host, f"{test_host}:8080", f"{test_host}:8000-8100/tcp", "198.51.100.0/24"):
+        with Sandbox(rootfs=rootfs, network="user", deny_net=[rule]) as sb:
+            r = sb.run(["sh", "-c", get], text=True, timeout=60)
+        assert "200 OK" not in r.stdout and "Connection refused" in r.stderr, rule
+        assert [(d["address"], d["port"], d["verdict"]) for d in r.report.network
+                if d["proto"] == "tcp"] == [(test_host, 8080, "denied")]
+    # an allow rule makes the allow list the whole list: the test host only on the port it names
+    with Sandbox(rootfs=rootfs, network="user", allow_net=[f"{test_host}:9999"]) as sb:
+        r = sb.run(["sh", "-c", get], text=True, timeout=60)
+    assert "200 OK" not in r.stdout
+    assert listening() == before
+
+
+def test_user_mode_private_and_metadata_addresses_are_denied_by_default(rootfs):
+    needs_user_mode()
+    script = "; ".join(f"nc -w 2 {a} 80 </dev/null; echo {a}=$?" for a in
+                       ("10.1.2.3", "192.168.1.1", "172.16.0.1", "169.254.169.254", "100.64.0.1"))
+    with Sandbox(rootfs=rootfs, network="user") as sb:
+        r = sb.run(["sh", "-c", script], text=True, timeout=60)
+    assert r.stderr.count("Connection refused") == 5, r.stderr
+    assert {d["address"] for d in r.report.network if d["verdict"] == "denied"} == \
+        {"10.1.2.3", "192.168.1.1", "172.16.0.1", "169.254.169.254", "100.64.0.1"}
+
+
+def test_user_mode_engine_runs_without_privilege_and_ends_with_the_sandbox(rootfs):
+    needs_user_mode()
+    with Sandbox(rootfs=rootfs, network="user") as sb:
+        r = sb.run(["sh", "-c", "ls /proc/net/ >/dev/null; echo ok"], text=True, timeout=60)
+    assert r.stdout == "ok\n"
+    out = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(os.getpid())], capture_output=True, text=True)
+    assert "slirp4netns" not in out.stdout and "-I /proc/self/fd" not in out.stdout

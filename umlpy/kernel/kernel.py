@@ -291,6 +291,7 @@ class Kernel:
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
                 raise
+            self._network_files()
         proc = Process(self.pidns.alloc(pid, self.platform.native_tid(pid)), pid, None)
         proc.creds = creds
         proc.core_limit = self.enforcement.guest_core_limit()
@@ -312,6 +313,29 @@ class Kernel:
             self.trace_line(f"[pid {proc.pid}] execve({json.dumps(plan.exe)}, [{argv_s}]) = 0")
         self.platform.resume(pid)
         return proc
+
+    def _network_files(self) -> None:
+        """/etc/hosts and /etc/resolv.conf for the sandbox's network, in the guest's view
+        (the writable layer: the rootfs is never written)."""
+        def read(path: str) -> str | None:
+            try:
+                lk = self.vfs.resolve(path)
+                if lk.st is None:
+                    return None
+                fd = lk.mount.fs.open(lk.rel, os.O_RDONLY | os.O_CLOEXEC, 0)
+            except (KernelError, OSError):
+                return None
+            with open(fd, "rb") as f:
+                return f.read(1 << 16).decode(errors="replace")
+        for path, text in self.network.guest_files(read, self.hostname).items():
+            try:
+                lk = self.vfs.resolve(path)
+                fd = lk.mount.fs.open(lk.rel, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+            except (KernelError, OSError) as e:
+                self.report.internal_errors.append(f"cannot write the guest's {path}: {e}")
+                continue
+            with open(fd, "wb") as f:
+                f.write(text.encode())
 
     def _enforce_limits(self, pid: int) -> None:
         """Guest init `pid` is stopped at its first exec: put it under the sandbox's limits."""

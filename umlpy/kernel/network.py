@@ -180,7 +180,8 @@ def nft_ruleset(spec: NetworkSpec, *, host_loopback: bool) -> str:
         f"  set {v}{fam} {{ type {t} . inet_proto . inet_service; size {REPORT_DESTINATIONS}; "
         f"flags dynamic; counter; }}\n"
         for v in ("allowed", "denied") for fam, t in (("4", "ipv4_addr"), ("6", "ipv6_addr")))
-    rules = ['oif "lo" accept', "ct state established,related accept",
+    rules = ['oif "lo" accept', "ct state established,related jump allow",    # counted, per destination
+             "ip6 daddr ff02::/16 meta l4proto ipv6-icmp accept",    # the kernel's own MLD/ND on eth0
              f"ip daddr {DNS_ADDR} meta l4proto {{ tcp, udp }} th dport 53 jump allow"]
     for r in spec.deny:
         rules += [f"{m} jump deny" for m in _match(r, loopback_as_gateway=host_loopback)]
@@ -192,8 +193,8 @@ def nft_ruleset(spec: NetworkSpec, *, host_loopback: bool) -> str:
     if host_loopback:
         rules.append(f"ip daddr {GATEWAY} jump deny")       # the host loopback but what was allowed
     rules.append("jump deny" if spec.allow else "jump allow")
-    record = ("meta nfproto ipv4 update @{v}4 {{ ip daddr . meta l4proto . th dport }}\n"
-              "    meta nfproto ipv6 update @{v}6 {{ ip6 daddr . meta l4proto . th dport }}\n")
+    record = ("meta nfproto ipv4 meta l4proto {{ tcp, udp }} update @{v}4 {{ ip daddr . meta l4proto . th dport }}\n"
+              "    meta nfproto ipv6 meta l4proto {{ tcp, udp }} update @{v}6 {{ ip6 daddr . meta l4proto . th dport }}\n")
     body = "\n".join(f"    {r}" for r in rules)
     return (f"table inet umlpy {{\n{sets}"
             f"  chain allow {{\n    {record.format(v='allowed')}    accept\n  }}\n"
@@ -426,6 +427,51 @@ class Network:
 
     def _install_policy(self, pid: int) -> None:
         self._nft(["-f", "-"], nft_ruleset(self.spec, host_loopback=self.host_loopback()))
+
+    # -------------------------------------------------------------- the guest's files
+    def guest_files(self, read, hostname: str) -> dict[str, str]:
+        """/etc/hosts and /etc/resolv.conf for the guest's view, given the rootfs's own
+        (`read(path)`: its text or None).  A rootfs's /etc/hosts is kept, with the
+        sandbox's own names added; its resolv.conf is kept while the policy lets one
+        of its nameservers be reached, else replaced by the engine's forwarder."""
+        if self.spec.mode != "user":
+            return {}
+        out = {}
+        hosts = read("/etc/hosts")
+        ours = f"{GUEST_ADDR}\t{hostname}\n"
+        if self.host_loopback():
+            ours += f"{GATEWAY}\t{HOST_ALIAS}\n"
+        if hosts is None:
+            hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+        out["/etc/hosts"] = hosts + ("" if hosts.endswith("\n") or not hosts else "\n") + \
+            "# added by umlpy for --network user\n" + ours
+        resolv = read("/etc/resolv.conf")
+        servers = [line.split()[1] for line in (resolv or "").splitlines()
+                   if line.startswith("nameserver") and len(line.split()) > 1]
+        if not any(self.allows(a, 53) for a in servers):
+            out["/etc/resolv.conf"] = (f"# umlpy --network user: the DNS forwarder of slirp4netns, which asks "
+                                       f"the host's resolvers\nnameserver {DNS_ADDR}\n")
+        return out
+
+    def allows(self, address: str, port: int) -> bool:
+        """Would the policy let a UDP packet to address:port out?  (the nft rules' order)"""
+        try:
+            a = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        if str(a) == DNS_ADDR and port == 53:
+            return True
+
+        def hit(r: Rule) -> bool:
+            return a in r.net and (r.ports is None or r.ports[0] <= port <= r.ports[1]) \
+                and r.proto in (None, "udp")
+        if any(hit(r) for r in self.spec.deny):
+            return False
+        if any(hit(r) for r in self.spec.allow):
+            return True
+        if a in METADATA or any(a in n for n in DEFAULT_DENY if n.version == a.version):
+            return False
+        return not self.spec.allow
 
     # -------------------------------------------------------------- end
     def read_destinations(self) -> list[dict]:
