@@ -118,28 +118,74 @@ class GuestPtrace:
         self.platform = kernel.platform
         self.tracees: dict["Process", set["Task"]] = {}      # tracer process -> its tracees
         # Exits of tracees the tracer waits for itself (the real parent reaps
-        # the host's zombie natively): tracer -> [(tid, status)].
-        self.exits: dict["Process", list[tuple[int, int]]] = {}
+        # the host's zombie natively): tracer -> [(tid, status, process or None)].
+        self.exits: dict["Process", list[tuple[int, int, "Process | None"]]] = {}
+        # Children whose exit goes to their tracer first (Linux's order): real
+        # parent -> those traced by another process, alive or exited and not yet
+        # waited for by the tracer.  Such a parent waits in Python too.
+        self.guarded: dict["Process", set["Process"]] = {}
 
     @property
     def active(self) -> bool:
-        return bool(self.tracees) or bool(self.exits)
+        return bool(self.tracees) or bool(self.exits) or bool(self.guarded)
 
     def traces(self, proc: "Process") -> bool:
-        """Has `proc` tracees, or exits of former tracees to report?"""
-        return proc in self.tracees or proc in self.exits
+        """Must `proc`'s wait be served here: it has tracees, exits of former tracees
+        to report, or children whose exit their tracer must see first?"""
+        return proc in self.tracees or proc in self.exits or proc in self.guarded
+
+    def _guard(self, task: "Task", on: bool) -> None:
+        """Track a traced process whose real parent is not its tracer."""
+        proc = task.process
+        parent = proc.parent
+        if parent is None or task.tid != proc.pid:
+            return
+        if on:
+            if task.ptrace is not None and task.ptrace.tracer.process is not parent:
+                self.guarded.setdefault(parent, set()).add(proc)
+                self.wait_here(parent)
+        else:
+            kids = self.guarded.get(parent)
+            if kids is not None:
+                kids.discard(proc)
+                if not kids:
+                    del self.guarded[parent]
+
+    def _release(self, proc: "Process | None") -> None:
+        """The tracer has seen `proc`'s exit: its real parent may reap it now."""
+        if proc is None or proc.parent is None:
+            return
+        kids = self.guarded.get(proc.parent)
+        if kids is not None:
+            kids.discard(proc)
+            if not kids:
+                del self.guarded[proc.parent]
+
+    def wait_here(self, proc: "Process") -> None:
+        """`proc` must wait in Python from now on: a thread of it blocked in the
+        host's wait4/waitid is interrupted (PTRACE_INTERRUPT); the host restarts
+        the call (-ERESTARTSYS, no handler runs), and the stop loop serves it."""
+        for t in list(proc.threads.values()):
+            if t.call is not None and t.call.nr in (61, 247) and t not in self.k.waiting:
+                self.platform.interrupt(t.host_tid)
+
+    def guarded_children(self, parent: "Process") -> set:
+        return self.guarded.get(parent, set())
 
     # ------------------------------------------------------------ relations
     def attach(self, tracer: "Task", task: "Task", seized: bool, options: int) -> Tracee:
         t = Tracee(task, tracer, seized, options)
         task.ptrace = t
         self.tracees.setdefault(tracer.process, set()).add(task)
+        self._guard(task, True)
         return t
 
-    def _forget(self, task: "Task") -> None:
+    def _forget(self, task: "Task", dead: bool = False) -> None:
         t = task.ptrace
         if t is None:
             return
+        if not dead:
+            self._guard(task, False)             # detached: its parent waits as usual
         task.ptrace = None
         self.platform.step_mode(task.host_tid, RUN)
         s = self.tracees.get(t.tracer.process)
@@ -454,11 +500,12 @@ class GuestPtrace:
             # tracer that is also the parent sees that exit natively.
             if not (last and task.tid == proc.pid and proc.parent is tracer):
                 exits = self.exits.setdefault(tracer, [])
-                exits.append((task.tid, status))
+                held = proc if last and task.tid == proc.pid else None
+                exits.append((task.tid, status, held))
                 if len(exits) > MAX_EXITS:           # a tracer that never waits: bounded, as
-                    del exits[0]                     # Linux's zombies are by the pid space
+                    self._release(exits.pop(0)[2])   # Linux's zombies are by the pid space
                 self.notify(tracer)
-            self._forget(task)
+            self._forget(task, dead=last)
         if len(proc.threads) <= 1 and proc in self.tracees:
             for tracee in list(self.tracees.get(proc, ())):
                 if tracee.ptrace.options & O_EXITKILL:
@@ -468,7 +515,9 @@ class GuestPtrace:
                     self.detach(tracee, 0)
             self.tracees.pop(proc, None)
         if len(proc.threads) <= 1:
-            self.exits.pop(proc, None)
+            for _, _, held in self.exits.pop(proc, ()):
+                self._release(held)              # a dead tracer waits for nothing
+            self.guarded.pop(proc, None)
 
     # ------------------------------------------------------------------ wait
     def wait_for(self, tracer: "Process", pid: int, nowait: bool) -> tuple[int, int, int] | None:
@@ -481,19 +530,20 @@ class GuestPtrace:
                 return task.tid, t.stop.status, 4        # CLD_TRAPPED
         exits = self.exits.get(tracer)
         if exits:
-            for i, (tid, status) in enumerate(exits):
+            for i, (tid, status, held) in enumerate(exits):
                 if pid <= 0 or tid == pid:
                     if not nowait:
                         del exits[i]
                         if not exits:
                             del self.exits[tracer]
+                        self._release(held)
                     return tid, status, 1 if status & 0x7F == 0 else 2   # CLD_EXITED / KILLED
         return None
 
     def has_tracee(self, tracer: "Process", pid: int) -> bool:
         """Could `tracer`'s wait for `pid` be answered by a tracee (now or later)?"""
         return any(_matches(t, pid) for t in self.tracees.get(tracer, ())) or \
-            any(pid <= 0 or tid == pid for tid, _ in self.exits.get(tracer, ()))
+            any(pid <= 0 or tid == pid for tid, _, _ in self.exits.get(tracer, ()))
 
 
 _EVENT_OPTION = {EVENT_FORK: O_TRACEFORK, EVENT_VFORK: O_TRACEVFORK, EVENT_CLONE: O_TRACECLONE}
