@@ -27,6 +27,7 @@ from umlpy.syscalls import stat as stat_
 from umlpy.syscalls import time as time_
 from umlpy.syscalls import namespace
 from umlpy.syscalls import procattr
+from umlpy.syscalls import admin
 
 # Why a native call is safe to run with no stop: it acts only on what the caller already owns.
 OWN_FDS = "works on descriptors the guest already owns"
@@ -165,7 +166,8 @@ TABLE = SyscallTable([
           "(kernel/ptrace.py); PTRACE_O_TRACEVFORKDONE and TRACESECCOMP give no event; "
           "SYSCALL_EMU, PEEKSIGINFO and the seccomp-filter requests are EIO"),
     serve(102, "getuid", identity.getuid),
-    deny(103, "syslog", EPERM, "host administration is not allowed"),
+    serve(103, "syslog", admin.syslog,
+          partial="Linux's checks (CAP_SYSLOG, the action, its arguments), then EPERM: the host's log is not the sandbox's"),
     serve(104, "getgid", identity.getgid),
     serve(105, "setuid", identity.setuid),
     serve(106, "setgid", identity.setgid),
@@ -242,7 +244,8 @@ TABLE = SyscallTable([
     serve(166, "umount2", mount.umount2, partial="the guest's own mount table only"),
     deny(167, "swapon", EPERM, "swap is the host's"),
     deny(168, "swapoff", EPERM, "swap is the host's"),
-    deny(169, "reboot", EPERM, "the sandbox cannot reboot the host"),
+    serve(169, "reboot", admin.reboot,
+          partial="as in a PID namespace: a restart, halt or power-off ends the sandbox (init killed by SIGHUP/SIGINT)"),
     serve(170, "sethostname", uts.sethostname),
     serve(171, "setdomainname", uts.setdomainname),
     deny(172, "iopl", EPERM, "host administration is not allowed"),

@@ -214,6 +214,9 @@ def _reaped(task, guest: int) -> None:
 @syscall("wait4", REWRITE)
 def wait4(task, pid: int, status: Ptr, options: int, rusage: Ptr):
     """wait4(2): the host waits; pids are translated both ways."""
+    _wait_args(options, _WAIT4_OPTIONS)
+    if pid == -2**31:
+        raise KernelError(errno.ESRCH, "-INT_MIN is not a pid")    # kernel_wait4
     args = {}
     ns = task.kernel.pidns
     if pid > 0:
@@ -237,9 +240,25 @@ def wait4(task, pid: int, status: Ptr, options: int, rusage: Ptr):
     return Native(args=args or None, then=back)
 
 
+# Linux's checks of a wait's arguments, before any lookup (kernel_wait4, kernel_waitid).
+_WAIT_COMMON = 0x1 | 0x8 | 0x20000000 | 0x40000000 | 0x80000000   # WNOHANG WCONTINUED __WNOTHREAD __WALL __WCLONE
+_WAIT4_OPTIONS = _WAIT_COMMON | 0x2                                   # WUNTRACED
+_WAITID_OPTIONS = _WAIT_COMMON | 0x2 | 0x4 | 0x01000000               # WSTOPPED WEXITED WNOWAIT
+
+
+def _wait_args(options: int, known: int) -> None:
+    if options & ~known & 0xFFFFFFFF:
+        raise KernelError(errno.EINVAL, f"unknown wait options {options:#x}")
+
+
 @syscall("waitid", REWRITE)
 def waitid(task, idtype: int, id: UInt, infop: Ptr, options: int, rusage: Ptr):
     """waitid(2): the host waits; the id and siginfo's si_pid are translated."""
+    _wait_args(options, _WAITID_OPTIONS)
+    if not options & 0xE:                                           # WEXITED, WSTOPPED, WCONTINUED
+        raise KernelError(errno.EINVAL, "waitid needs WEXITED, WSTOPPED or WCONTINUED")
+    if idtype not in (0, P_PID, P_PGID, 3) or id >= 2**31 or (idtype == P_PID and id == 0):
+        raise KernelError(errno.EINVAL, f"waitid idtype {idtype}, id {id}")     # 0: P_ALL, 3: P_PIDFD
     args = {}
     ns = task.kernel.pidns
     if idtype == P_PID:
