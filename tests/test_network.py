@@ -338,3 +338,17 @@ def test_user_mode_engine_runs_without_privilege_and_ends_with_the_sandbox(rootf
     assert r.stdout == "ok\n"
     out = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(os.getpid())], capture_output=True, text=True)
     assert "slirp4netns" not in out.stdout and "-I /proc/self/fd" not in out.stdout
+
+
+def test_proc_net_unix_and_tcp_are_the_sandboxs(debian):
+    script = ("import socket; s = socket.socket(socket.AF_UNIX); s.bind('/tmp/sock1'); s.listen()\n"
+              "t = socket.socket(); t.bind(('127.0.0.1', 4444)); t.listen()\n"
+              "print(open('/proc/net/unix').read()); print(open('/proc/net/tcp').read())")
+    with Sandbox(rootfs=debian) as sb:
+        r = sb.run(["python3", "-c", script], text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    unix = [line.split()[-1] for line in r.stdout.splitlines() if line.endswith("/tmp/sock1")]
+    assert unix == ["/tmp/sock1"]                 # the guest's path, not the supervisor's alias
+    assert "/proc/self/fd" not in r.stdout
+    assert "0100007F:115C 00000000:0000 0A" in r.stdout      # 127.0.0.1:4444 LISTEN, and nothing of the host's
+    assert len([line for line in r.stdout.splitlines() if " 0A " in line]) == 1
