@@ -123,6 +123,19 @@ def test_gdb_batch_session(sb, debian):
     assert re.search(r"^\[Inferior 1 \(process \d+\) exited normally\]$", out, re.M), out
 
 
+def test_strace_attaches_to_a_running_process(sb, debian):
+    """strace -p: PTRACE_SEIZE + PTRACE_INTERRUPT of a process that is already running
+    (blocked in nanosleep), its syscalls from then on, and its exit."""
+    need(debian, "strace")
+    script = "sleep 1.5 & p=$!; sleep 0.3; strace -p $p; wait $p; echo status=$?"
+    r = sb.run(["bash", "-c", script], text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "status=0\n", r.stdout
+    assert re.search(r"^strace: Process \d+ attached$", r.stderr, re.M), r.stderr
+    assert re.search(r"^exit_group\(0\)\s+= \?$", r.stderr, re.M), r.stderr
+    assert r.stderr.rstrip().endswith("+++ exited with 0 +++"), r.stderr
+
+
 PTRACE = textwrap.dedent("""\
     import ctypes, errno, os, signal, sys
     libc = ctypes.CDLL(None, use_errno=True)

@@ -103,6 +103,7 @@ class Tracee:
         self.exits_traced = False                # the host reports its exit first (EXITING)
         self.exec_wait = 0                       # syscalls left to wait for ld.so to map the program
         self.exec_mapped = False                 # ld.so has mapped (some of) the program's file
+        self.exec_stops: list[Stop] = []         # an exec's stops still to come
 
     @property
     def stopped(self) -> bool:
@@ -117,28 +118,74 @@ class GuestPtrace:
         self.platform = kernel.platform
         self.tracees: dict["Process", set["Task"]] = {}      # tracer process -> its tracees
         # Exits of tracees the tracer waits for itself (the real parent reaps
-        # the host's zombie natively): tracer -> [(tid, status)].
-        self.exits: dict["Process", list[tuple[int, int]]] = {}
+        # the host's zombie natively): tracer -> [(tid, status, process or None)].
+        self.exits: dict["Process", list[tuple[int, int, "Process | None"]]] = {}
+        # Children whose exit goes to their tracer first (Linux's order): real
+        # parent -> those traced by another process, alive or exited and not yet
+        # waited for by the tracer.  Such a parent waits in Python too.
+        self.guarded: dict["Process", set["Process"]] = {}
 
     @property
     def active(self) -> bool:
-        return bool(self.tracees) or bool(self.exits)
+        return bool(self.tracees) or bool(self.exits) or bool(self.guarded)
 
     def traces(self, proc: "Process") -> bool:
-        """Has `proc` tracees, or exits of former tracees to report?"""
-        return proc in self.tracees or proc in self.exits
+        """Must `proc`'s wait be served here: it has tracees, exits of former tracees
+        to report, or children whose exit their tracer must see first?"""
+        return proc in self.tracees or proc in self.exits or proc in self.guarded
+
+    def _guard(self, task: "Task", on: bool) -> None:
+        """Track a traced process whose real parent is not its tracer."""
+        proc = task.process
+        parent = proc.parent
+        if parent is None or task.tid != proc.pid:
+            return
+        if on:
+            if task.ptrace is not None and task.ptrace.tracer.process is not parent:
+                self.guarded.setdefault(parent, set()).add(proc)
+                self.wait_here(parent)
+        else:
+            kids = self.guarded.get(parent)
+            if kids is not None:
+                kids.discard(proc)
+                if not kids:
+                    del self.guarded[parent]
+
+    def _release(self, proc: "Process | None") -> None:
+        """The tracer has seen `proc`'s exit: its real parent may reap it now."""
+        if proc is None or proc.parent is None:
+            return
+        kids = self.guarded.get(proc.parent)
+        if kids is not None:
+            kids.discard(proc)
+            if not kids:
+                del self.guarded[proc.parent]
+
+    def wait_here(self, proc: "Process") -> None:
+        """`proc` must wait in Python from now on: a thread of it blocked in the
+        host's wait4/waitid is interrupted (PTRACE_INTERRUPT); the host restarts
+        the call (-ERESTARTSYS, no handler runs), and the stop loop serves it."""
+        for t in list(proc.threads.values()):
+            if t.call is not None and t.call.nr in (61, 247) and t not in self.k.waiting:
+                self.platform.interrupt(t.host_tid)
+
+    def guarded_children(self, parent: "Process") -> set:
+        return self.guarded.get(parent, set())
 
     # ------------------------------------------------------------ relations
     def attach(self, tracer: "Task", task: "Task", seized: bool, options: int) -> Tracee:
         t = Tracee(task, tracer, seized, options)
         task.ptrace = t
         self.tracees.setdefault(tracer.process, set()).add(task)
+        self._guard(task, True)
         return t
 
-    def _forget(self, task: "Task") -> None:
+    def _forget(self, task: "Task", dead: bool = False) -> None:
         t = task.ptrace
         if t is None:
             return
+        if not dead:
+            self._guard(task, False)             # detached: its parent waits as usual
         task.ptrace = None
         self.platform.step_mode(task.host_tid, RUN)
         s = self.tracees.get(t.tracer.process)
@@ -268,21 +315,25 @@ class GuestPtrace:
                 return True
             return False
         if k == Kind.EXEC:
+            former = task.tid                    # before a non-leader's exec renames it
             self.k.on_exec(task, ev)
-            former = self.k.pidns.from_native(ev.msg) if ev.msg != ev.tid else task.tid
             plan = getattr(task.call, "plan", None)
-            if t.options & O_TRACEEXEC:
-                self.hold(task, Stop(EVENT, signal.SIGTRAP << 8 | 0x7F | EVENT_EXEC << 16,
-                                     signal.SIGTRAP, former), self._resumer(task))
-            elif not t.seized and plan is not None and b"--argv0" in plan.host_argv:
-                # The legacy SIGTRAP after a successful execve, of a program the
-                # host runs through ld.so: it comes once ld.so has mapped the
-                # program, for a debugger reading /proc/PID/auxv then finds the
-                # program's entry point (gdb relocates a PIE by it), as it would
-                # right after Linux's exec.  Until then, its syscalls are watched.
+            if plan is not None and b"--argv0" in plan.host_argv:
+                # The host runs the program through ld.so, which maps it only
+                # now; Linux's exec has mapped it before any stop.  So the
+                # stops of this exec (the event, the legacy SIGTRAP, execve's
+                # exit stop) come once ld.so has mapped the program: a debugger
+                # then finds its entry point in /proc/PID/auxv (gdb relocates a
+                # PIE by it) and puts breakpoints where no segment will be
+                # mapped over them, and a syscall tracer is not shown ld.so's
+                # open/mmap/close of the program, which Linux's exec never makes.
                 t.exec_wait = 64
+                t.exec_stops = self._exec_stops(task, former, call_nr=task.call.nr)
                 self.platform.step_mode(task.host_tid, RUN_SYSCALL)
                 self.platform.resume(task.host_tid, want_exit=task.call is not None)
+            elif t.options & O_TRACEEXEC:
+                self.hold(task, Stop(EVENT, signal.SIGTRAP << 8 | 0x7F | EVENT_EXEC << 16,
+                                     signal.SIGTRAP, former), self._resumer(task))
             else:
                 if not t.seized:                 # the legacy SIGTRAP after a successful execve
                     host.tgkill(task.process.host_pid, task.host_tid, signal.SIGTRAP)
@@ -331,11 +382,54 @@ class GuestPtrace:
         t.exec_wait = 0
         t.exec_mapped = False
         self.platform.step_mode(task.host_tid, t.mode)
-        self.hold(task, Stop(SIGNAL_STOP, signal.SIGTRAP << 8 | 0x7F, signal.SIGTRAP), self._resumer(task))
-        t.siginfo = _siginfo(signal.SIGTRAP, 0, 0, 0)
+        self._next_exec_stop(task)
         return True
 
-    def _exit_stop(self, task: "Task") -> None:
+    def _exec_stops(self, task: "Task", former: int, call_nr: int) -> list:
+        """The ptrace-stops an execve makes, in Linux's order: PTRACE_EVENT_EXEC (with
+        PTRACE_O_TRACEEXEC), the syscall-exit-stop (after PTRACE_SYSCALL), the legacy
+        SIGTRAP (neither seized nor PTRACE_O_TRACEEXEC)."""
+        t = task.ptrace
+        stops = []
+        if t.options & O_TRACEEXEC:
+            stops.append(Stop(EVENT, signal.SIGTRAP << 8 | 0x7F | EVENT_EXEC << 16, signal.SIGTRAP, former))
+        if t.mode == RUN_SYSCALL:
+            stops.append(Stop(SYSCALL_EXIT, self._syscall_status(t), signal.SIGTRAP, call_nr))
+        elif not t.seized and not t.options & O_TRACEEXEC:
+            stops.append(Stop(SIGNAL_STOP, signal.SIGTRAP << 8 | 0x7F, signal.SIGTRAP))
+        return stops
+
+    def _next_exec_stop(self, task: "Task") -> None:
+        """Present the next of an exec's delayed stops, or resume the thread."""
+        t = task.ptrace
+        if not t.exec_stops:
+            self.platform.resume(task.host_tid)
+            return
+        stop = t.exec_stops.pop(0)
+        if stop.kind == SYSCALL_EXIT:
+            t.entry_nr = stop.msg
+            stop.msg = 0
+            self._exit_stop(task, resume=self._after_exec_stop(task))
+            return
+        self.hold(task, stop, self._after_exec_stop(task) if stop.kind != SIGNAL_STOP or t.exec_stops
+                  else self._resumer(task))
+        if stop.kind == SIGNAL_STOP:
+            t.siginfo = _siginfo(signal.SIGTRAP, 0, 0, 0)
+
+    def _after_exec_stop(self, task: "Task") -> Callable[[int], object]:
+        def go(sig: int) -> None:
+            t = task.ptrace
+            if t is None:
+                return
+            if t.exec_stops and t.exec_stops[0].kind == SYSCALL_EXIT and t.mode != RUN_SYSCALL:
+                t.exec_stops.pop(0)              # resumed with PTRACE_CONT: no exit stop
+            if t.exec_stops:
+                self._next_exec_stop(task)
+            else:
+                self.platform.resume(task.host_tid, sig=sig)
+        return go
+
+    def _exit_stop(self, task: "Task", resume: Callable[[int], object] | None = None) -> None:
         """A syscall-exit-stop: the registers show the syscall's number again (the
         supervisor skipped an emulated call with orig_rax = -1)."""
         t = task.ptrace
@@ -344,11 +438,14 @@ class GuestPtrace:
             if int.from_bytes(regs[120:128], "little") != t.entry_nr:
                 regs[120:128] = t.entry_nr.to_bytes(8, "little")
                 self.platform.set_regs(task.host_tid, regs)
-        self.hold(task, Stop(SYSCALL_EXIT, self._syscall_status(t), signal.SIGTRAP), self._resumer(task))
+        self.hold(task, Stop(SYSCALL_EXIT, self._syscall_status(t), signal.SIGTRAP),
+                  resume or self._resumer(task))
 
     def stops_after(self, task: "Task", at_exit: bool) -> bool:
         """Does the tracer get a ptrace-stop where the dispatcher finishes a call?"""
         t = task.ptrace
+        if t.exec_wait:
+            return False                         # an exec's stops come later (see EXEC)
         return t.interrupt or (at_exit and t.mode == RUN_SYSCALL)
 
     def after_call(self, task: "Task", nr: int, at_exit: bool) -> None:
@@ -403,11 +500,12 @@ class GuestPtrace:
             # tracer that is also the parent sees that exit natively.
             if not (last and task.tid == proc.pid and proc.parent is tracer):
                 exits = self.exits.setdefault(tracer, [])
-                exits.append((task.tid, status))
+                held = proc if last and task.tid == proc.pid else None
+                exits.append((task.tid, status, held))
                 if len(exits) > MAX_EXITS:           # a tracer that never waits: bounded, as
-                    del exits[0]                     # Linux's zombies are by the pid space
+                    self._release(exits.pop(0)[2])   # Linux's zombies are by the pid space
                 self.notify(tracer)
-            self._forget(task)
+            self._forget(task, dead=last)
         if len(proc.threads) <= 1 and proc in self.tracees:
             for tracee in list(self.tracees.get(proc, ())):
                 if tracee.ptrace.options & O_EXITKILL:
@@ -417,7 +515,9 @@ class GuestPtrace:
                     self.detach(tracee, 0)
             self.tracees.pop(proc, None)
         if len(proc.threads) <= 1:
-            self.exits.pop(proc, None)
+            for _, _, held in self.exits.pop(proc, ()):
+                self._release(held)              # a dead tracer waits for nothing
+            self.guarded.pop(proc, None)
 
     # ------------------------------------------------------------------ wait
     def wait_for(self, tracer: "Process", pid: int, nowait: bool) -> tuple[int, int, int] | None:
@@ -430,19 +530,20 @@ class GuestPtrace:
                 return task.tid, t.stop.status, 4        # CLD_TRAPPED
         exits = self.exits.get(tracer)
         if exits:
-            for i, (tid, status) in enumerate(exits):
+            for i, (tid, status, held) in enumerate(exits):
                 if pid <= 0 or tid == pid:
                     if not nowait:
                         del exits[i]
                         if not exits:
                             del self.exits[tracer]
+                        self._release(held)
                     return tid, status, 1 if status & 0x7F == 0 else 2   # CLD_EXITED / KILLED
         return None
 
     def has_tracee(self, tracer: "Process", pid: int) -> bool:
         """Could `tracer`'s wait for `pid` be answered by a tracee (now or later)?"""
         return any(_matches(t, pid) for t in self.tracees.get(tracer, ())) or \
-            any(pid <= 0 or tid == pid for tid, _ in self.exits.get(tracer, ()))
+            any(pid <= 0 or tid == pid for tid, _, _ in self.exits.get(tracer, ()))
 
 
 _EVENT_OPTION = {EVENT_FORK: O_TRACEFORK, EVENT_VFORK: O_TRACEVFORK, EVENT_CLONE: O_TRACECLONE}

@@ -38,7 +38,6 @@ AUDIT_ARCH_X86_64 = 0xC000003E
 WNOHANG, WUNTRACED, WEXITED, WCONTINUED = 1, 2, 4, 8
 WNOTHREAD, WCLONE, WALL = 0x20000000, 0x80000000, 0x40000000
 _SIG_MAX = 64
-WAIT4_NR, WAITID_NR = 61, 247
 
 
 def _tracer_of_request(task, pid: int, request: int, *, need_stop: bool = True):
@@ -200,11 +199,8 @@ def _traceme(task):
     tracer = parent.threads.get(parent.pid) or next(iter(parent.threads.values()))
     task.kernel.gptrace.attach(tracer, task, False, 0)
     # A thread of the parent blocked in the host's wait4/waitid would never
-    # hear of our ptrace-stops: interrupt it; the host restarts the call
-    # (-ERESTARTSYS, no handler runs), and it is emulated this time.
-    for t in list(parent.threads.values()):
-        if t.call is not None and t.call.nr in (WAIT4_NR, WAITID_NR) and t not in task.kernel.waiting:
-            task.kernel.platform.interrupt(t.host_tid)
+    # hear of our ptrace-stops: it waits here from now on.
+    task.kernel.gptrace.wait_here(parent)
     return 0
 
 
@@ -361,7 +357,7 @@ def wait4(task, pid: int, status: Ptr, options: int, rusage: Ptr):
         if rusage:
             task.write(rusage, bytes(144))
         return tid
-    return _wait(task, pid, options, answer, lambda: thread.wait4(task, pid, status, options, rusage))
+    return _wait(task, pid, options, answer, lambda p: thread.wait4(task, p, status, options, rusage))
 
 
 @syscall("waitid", REWRITE)
@@ -394,21 +390,29 @@ def waitid(task, idtype: int, id: UInt, infop: Ptr, options: int, rusage: Ptr):
             task.write(infop, bytes(128))        # WNOHANG and nothing to report: si_pid 0
         return 0
     return _wait(task, pid, options, answer,
-                 lambda: thread.waitid(task, idtype, id, infop, options, rusage),
+                 lambda p: thread.waitid(task, idtype if p == pid else P_PID, id if p == pid else p, infop,
+                                         options, rusage),
                  nowait=bool(options & WNOWAIT), none=none)
 
 
 def _wait(task, pid: int, options: int, answer, native, nowait: bool = False, none=lambda: 0):
+    """The emulated wait: a tracee's stop or exit first; then the host's wait, for a
+    child of the caller's own that has died (`native(pid)`), never for one whose
+    exit its tracer has not seen yet (Linux tells the tracer first)."""
     gpt = task.kernel.gptrace
     proc = task.process
     found = gpt.wait_for(proc, pid, nowait)
     if found is not None:
         return answer(found)
+    guarded = gpt.guarded_children(proc)
     kids = _children(task, pid)
     if options & WNOHANG:
-        if kids:
-            return native()
-        if gpt.has_tracee(proc, pid):
+        if kids and not guarded:
+            return native(pid)
+        dead = next((c for c in kids if not c.alive and c not in guarded), None)
+        if dead is not None:
+            return native(dead.pid)
+        if kids or gpt.has_tracee(proc, pid):
             return none()
         raise KernelError(errno.ECHILD)
     if not kids and not gpt.has_tracee(proc, pid):
@@ -419,8 +423,10 @@ def _wait(task, pid: int, options: int, answer, native, nowait: bool = False, no
         if found is not None:
             return answer(found)
         kids = _children(task, pid)
-        if any(not c.alive for c in kids):
-            return native()            # a child of its own exited: the host's wait reaps it
+        guarded = gpt.guarded_children(proc)
+        dead = next((c for c in kids if not c.alive and c not in guarded), None)
+        if dead is not None:           # a child of its own exited: the host's wait reaps it
+            return native(dead.pid if guarded else pid)
         if not kids and not gpt.has_tracee(proc, pid):
             return -errno.ECHILD
         return None

@@ -13,6 +13,10 @@ int main(void)
     pipe(p);
     pid_t c = fork();
     if (c == 0) {
+        sigset_t chld;                   /* no SIGCHLD stops: they would race the pipe */
+        sigemptyset(&chld);
+        sigaddset(&chld, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &chld, 0);
         ptrace(PTRACE_TRACEME, 0, 0, 0);
         raise(SIGSTOP);
         long g = syscall(SYS_clone, SIGCHLD | 0x2000 /* CLONE_PTRACE */, 0, 0, 0, 0);
@@ -21,6 +25,7 @@ int main(void)
         write(p[1], &g, sizeof g);
         int st;
         waitpid(g, &st, 0);
+        raise(SIGSTOP);                  /* the tracer sets PTRACE_O_TRACEFORK here */
         long u = syscall(SYS_clone, SIGCHLD | CLONE_UNTRACED, 0, 0, 0, 0);
         if (u == 0)
             _exit(4);
@@ -38,21 +43,14 @@ int main(void)
     SHOW("cont it", ptrace(PTRACE_CONT, g, 0, 0));
     SHOW("wait its exit", waitpid(g, &st, __WALL) == g);
     SAY("exited=%d code=%d", WIFEXITED(st), WEXITSTATUS(st));
-    /* the child's SIGCHLD for it: a signal-delivery-stop to pass on */
     waitpid(c, &st, __WALL);
-    SAY("child stopped=%d sig=%s", WIFSTOPPED(st), sigabbrev_np(WSTOPSIG(st)));
+    SAY("child stopped=%d sig=%s event=%d", WIFSTOPPED(st), sigabbrev_np(WSTOPSIG(st)), st >> 16);
     SHOW("setoptions TRACEFORK", ptrace(PTRACE_SETOPTIONS, c, 0, PTRACE_O_TRACEFORK));
-    ptrace(PTRACE_CONT, c, 0, SIGCHLD);
+    ptrace(PTRACE_CONT, c, 0, 0);
     long u;
     read(p[0], &u, sizeof u);
     SHOW("wait CLONE_UNTRACED child", waitpid(u, &st, __WALL | WNOHANG));
-    for (;;) {
-        waitpid(c, &st, __WALL);
-        if (!WIFSTOPPED(st))
-            break;
-        SAY("child stop sig=%s event=%d", sigabbrev_np(WSTOPSIG(st)), st >> 16);
-        ptrace(PTRACE_CONT, c, 0, WSTOPSIG(st) == SIGCHLD ? SIGCHLD : 0);
-    }
+    SHOW("wait child", waitpid(c, &st, __WALL) == c);
     SAY("child exited=%d code=%d", WIFEXITED(st), WEXITSTATUS(st));
     return 0;
 }
