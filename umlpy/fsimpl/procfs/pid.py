@@ -372,33 +372,32 @@ class PidDirs:
 
         The host exec'd the guest's ld.so with the program as its argument
         (kernel/loader.py), so the host's copy names ld.so: its entry point
-        and program headers, and no interpreter base.  ld.so corrects the
-        copy in the process's memory once it has mapped the program; a
-        debugger reading this file (gdb relocates a PIE with AT_ENTRY, finds
-        the dynamic linker with AT_BASE) needs those values.  The live copy
-        is found by AT_RANDOM's value, which only it and the host's share."""
-        keys = [struct.unpack_from("<QQ", raw, i) for i in range(0, len(raw) - 15, 16)]
-        where = next((i for i, (k, _) in enumerate(keys) if k == AT_RANDOM), None)
+        and program headers, and no interpreter base.  A debugger reading
+        this file needs the program's (gdb relocates a PIE by AT_ENTRY and
+        finds the dynamic linker by AT_BASE): they are computed from where
+        ld.so mapped the program (its first mapping, at file offset 0) and
+        the ELF header there.  Empty if the program was exec'd directly."""
+        host = dict(struct.unpack_from("<QQ", raw, i) for i in range(0, len(raw) - 15, 16))
         task = view.task
-        if where is None or task is None or not view.alive:
+        if host.get(AT_BASE) or task is None or not view.alive:
             return {}
-        random = keys[where][1]
-        stack = self.kernel.platform.read(task.host_tid, random & ~0xFFF, 0x1000) or b""
-        needle = struct.pack("<QQ", AT_RANDOM, random)
-        for addr in (random & ~0xFFF, (random & ~0xFFF) - 0x1000, (random & ~0xFFF) - 0x2000):
-            chunk = self.kernel.platform.read(task.host_tid, addr, 0x1000 + 16 * len(keys)) or b""
-            at = chunk.find(needle)
-            if at >= 0 and at >= 16 * where:
-                stack = chunk[at - 16 * where:at - 16 * where + 16 * len(keys)]
+        base = None
+        for line in self._maps(view, "maps").decode(errors="replace").splitlines():
+            f = line.split(None, 5)
+            if len(f) == 6 and f[2] == "00000000" and f[5] == view.proc.exe:
+                base = int(f[0].split("-")[0], 16)
                 break
-        else:
+        head = self.kernel.platform.read(task.host_tid, base, 64) if base is not None else None
+        if not head or head[:4] != b"\x7fELF":
             return {}
-        live = dict(struct.unpack_from("<QQ", stack, i) for i in range(0, len(stack) - 15, 16))
-        host = dict(keys)
-        if live.get(AT_ENTRY) == host.get(AT_ENTRY):
-            return {}                       # not started through ld.so
-        out = {k: live[k] for k in (AT_PHDR, AT_PHNUM, AT_ENTRY, AT_EXECFN) if k in live}
-        if not host.get(AT_BASE) and AT_PHDR in host:
+        e_type, = struct.unpack_from("<H", head, 16)
+        e_entry, e_phoff = struct.unpack_from("<QQ", head, 24)
+        e_phnum, = struct.unpack_from("<H", head, 56)
+        bias = base if e_type == 3 else 0            # ET_DYN: a PIE is loaded at `base`
+        if e_entry + bias == host.get(AT_ENTRY):
+            return {}                                # exec'd directly
+        out = {AT_ENTRY: e_entry + bias, AT_PHDR: base + e_phoff, AT_PHNUM: e_phnum}
+        if AT_PHDR in host:
             out[AT_BASE] = host[AT_PHDR] & ~0xFFF    # ld.so's own headers: its load address
         return out
 
