@@ -372,7 +372,7 @@ def fmt_ratio(r: float) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true", help="smaller N and 3 reps (~30 s)")
+    ap.add_argument("--quick", action="store_true", help="smaller N and 3 reps (~2 min for every row; ~11 s for getppid,stat,startup)")
     ap.add_argument("--only", metavar="NAME", help="comma-separated benchmarks: " + ",".join(BENCHMARKS))
     ap.add_argument("--reps", type=int, help="runs per cell, median taken (default 7, quick 3)")
     ap.add_argument("--stat", choices=("median", "min"), default="median",
