@@ -92,7 +92,7 @@ def test_port_in_use_is_one_error_line_and_status_2_before_the_guest_starts(root
 
 @pytest.mark.parametrize("args, message", [
     (["--network", "host"], "--network host is refused: it would give the guest the host's own sockets"),
-    (["--network", "bridge"], "bad --network 'bridge'"),
+    (["--network", "no such/name"], "bad --network 'no such/name'"),
     (["-p", "80"], "bad -p '80'"),
     (["-p", "8080:0"], "bad guest port '0'"),
     (["-p", "8080:80/sctp"], "the protocol is tcp or udp"),
@@ -352,3 +352,39 @@ def test_proc_net_unix_and_tcp_are_the_sandboxs(debian):
     assert "/proc/self/fd" not in r.stdout
     assert "0100007F:115C 00000000:0000 0A" in r.stdout      # 127.0.0.1:4444 LISTEN, and nothing of the host's
     assert len([line for line in r.stdout.splitlines() if " 0A " in line]) == 1
+
+
+# ---------------------------------------------------------------- --network NAME
+def test_named_network_server_and_client_find_each_other_by_hostname(rootfs):
+    if not ROOT:
+        r = subprocess.run([*UMLPY, "run", "--rootfs", str(rootfs), "--network", "t9lab", "--", "true"],
+                           cwd=REPO, capture_output=True, text=True, timeout=60)
+        assert r.returncode == 2 and "named networks need root for now" in r.stderr
+        return
+    name = f"n{os.getpid()}"
+    server = subprocess.Popen([*UMLPY, "run", "--rootfs", str(rootfs), "--network", name, "--hostname", "web",
+                               "--", "sh", "-c", "echo served-by-web > /tmp/i.html; cd /tmp; exec httpd -f -p 8080"],
+                              cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        end = time.monotonic() + 30
+        while True:
+            r = subprocess.run([*UMLPY, "run", "--rootfs", str(rootfs), "--network", name, "--hostname", "cli",
+                                "--", "sh", "-c", "grep -E 'web|cli' /etc/hosts; hostname -i; "
+                                "printf 'GET /i.html HTTP/1.0\\r\\n\\r\\n' | nc web 8080"],
+                               cwd=REPO, capture_output=True, text=True, timeout=60)
+            if "served-by-web" in r.stdout or time.monotonic() > end:
+                break
+            time.sleep(0.5)
+        if "served-by-web" not in r.stdout:
+            server.terminate()
+            pytest.fail(f"client: {r.stderr!r}; server: {server.communicate(timeout=30)!r}")
+        lines = r.stdout.splitlines()
+        web = [line.split()[0] for line in lines if line.endswith("\tweb")]
+        cli = [line.split()[0] for line in lines if line.endswith("\tcli")]
+        assert len(web) == 1 and len(cli) == 1 and web != cli
+        assert cli[0] in lines                       # hostname -i: its own address on the network
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
+    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    assert f"umlpy-{name}" not in out                # the last one to leave removed the network

@@ -94,9 +94,11 @@ def _add_sandbox_options(p: argparse.ArgumentParser, *, rootfs_positional: bool 
     p.add_argument("-p", "--publish", action="append", default=[],
                    metavar="[HOSTIP:]HOSTPORT:GUESTPORT[/tcp|/udp]",
                    help="publish a guest port on the host (on 127.0.0.1 unless HOSTIP says otherwise)")
-    p.add_argument("--network", default="none", metavar="none|user",
+    p.add_argument("--network", default="none", metavar="none|user|NAME",
                    help="none (the default): lo only; user: outbound TCP/UDP through slirp4netns, "
-                        "public addresses allowed, private and link-local ones denied")
+                        "public addresses allowed, private and link-local ones denied; NAME: a network "
+                        "shared with the other sandboxes started with it, each found by its --hostname "
+                        "(root only)")
     p.add_argument("--allow-net", action="append", default=[], metavar="CIDR[:PORT[-PORT]][/tcp|/udp]",
                    help="allow these destinations (--network user); once one is given, only "
                         "allowed ones are reachable; 127.0.0.1 means the host's loopback, which the "

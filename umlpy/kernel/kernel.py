@@ -218,7 +218,8 @@ class Kernel:
             spec = config.network
             if spec is not None and (spec.mode != "none" or spec.publish):
                 # Published ports are bound now: one in use fails before any guest exists.
-                self.network = Network(spec, rootless=self.rootless, host_uid=self.host_uid)
+                self.network = Network(spec, rootless=self.rootless, host_uid=self.host_uid,
+                                       hostname=config.hostname)
         except BaseException:
             if getattr(self, "vfs", None) is not None:
                 self.vfs.close()

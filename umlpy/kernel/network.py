@@ -27,14 +27,17 @@ end of file on its control socket, slirp4netns at its --exit-fd).
 """
 from __future__ import annotations
 
+import fcntl
 import ipaddress
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import threading
+import zlib
 from dataclasses import dataclass, field
 
 MODES = ("none", "user")
@@ -145,9 +148,114 @@ def parse_mode(value: str) -> str:
         raise NetworkError("--network host is refused: it would give the guest the host's own "
                            "sockets (every address and port of the host, its loopback services "
                            "included); use --network user, and -p to publish a port")
-    if value not in MODES:
-        raise NetworkError(f"bad --network {value!r}: expected none (the default) or user")
+    if value not in MODES and not NAME_RE.fullmatch(value):
+        raise NetworkError(f"bad --network {value!r}: expected none (the default), user, or the NAME of "
+                           "a network of sandboxes (letters, digits, '.', '_' and '-', up to 32)")
     return value
+
+
+def is_named(mode: str) -> bool:
+    return mode not in MODES
+
+
+# ------------------------------------------------------------------ named networks
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
+NETWORKS_DIR = "/run/umlpy/networks"
+
+
+class NamedNetwork:
+    """`--network NAME` (root only): sandboxes that share a network of their own.
+
+    The network is a bridge in a network namespace of its own, `ip netns` umlpy-NAME
+    (held by its bind mount, so no process has to keep it), on 10.88.K.0/24 with K
+    from the name.  Each sandbox gets a veth pair, one end `eth0` in its namespace
+    with the next free address, the other on the bridge.  Members are recorded in
+    /run/umlpy/networks/NAME/members (address, hostname, supervisor pid), under a
+    lock; a member whose supervisor is gone is dropped, and the last one to leave
+    removes the namespace.  The network has no way out: it is for sandboxes to talk."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.netns = f"umlpy-{name}"
+        self.dir = os.path.join(NETWORKS_DIR, name)
+        k = zlib.crc32(name.encode()) % 250 + 1
+        self.prefix = f"10.88.{k}"
+        self.address = ""
+        self.peer = ""
+
+    def _locked(self):
+        os.makedirs(self.dir, mode=0o700, exist_ok=True)
+        fd = os.open(os.path.join(self.dir, "lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return fd
+
+    def members(self) -> list[tuple[str, str, int]]:
+        try:
+            with open(os.path.join(self.dir, "members")) as f:
+                rows = [line.split() for line in f if line.strip()]
+        except FileNotFoundError:
+            return []
+        return [(r[0], r[1], int(r[2])) for r in rows if len(r) == 3 and os.path.exists(f"/proc/{r[2]}")]
+
+    def _save(self, members: list[tuple[str, str, int]]) -> None:
+        tmp = os.path.join(self.dir, "members.tmp")
+        with open(tmp, "w") as f:
+            f.writelines(f"{a} {h} {p}\n" for a, h, p in members)
+        os.replace(tmp, os.path.join(self.dir, "members"))
+
+    def join(self, net_fd: int, hostname: str) -> None:
+        lock = self._locked()
+        try:
+            members = self.members()
+            if not os.path.exists(f"/run/netns/{self.netns}"):
+                _ip(["netns", "add", self.netns])
+                _ip(["-n", self.netns, "link", "add", "br0", "type", "bridge"])
+                _ip(["-n", self.netns, "addr", "add", f"{self.prefix}.1/24", "dev", "br0"])
+                _ip(["-n", self.netns, "link", "set", "br0", "up"])
+                _ip(["-n", self.netns, "link", "set", "lo", "up"])
+            used = {a for a, _, _ in members}
+            free = [n for n in range(2, 255) if f"{self.prefix}.{n}" not in used]
+            if not free:
+                raise NetworkError(f"network {self.name} is full (253 sandboxes)")
+            self.address = f"{self.prefix}.{free[0]}"
+            self.peer = f"um{os.getpid() % 100000}x{free[0]}"
+            # one end on the bridge, the other (eth0) in the sandbox's namespace, by its fd
+            _ip(["-n", self.netns, "link", "add", self.peer, "type", "veth", "peer", "name", "eth0",
+                 "netns", f"/proc/{os.getpid()}/fd/{net_fd}"])
+            _ip(["-n", self.netns, "link", "set", self.peer, "master", "br0", "up"])
+            _ip_in(net_fd, ["addr", "add", f"{self.address}/24", "dev", "eth0"])
+            _ip_in(net_fd, ["link", "set", "eth0", "up"])
+            self._save(members + [(self.address, hostname, os.getpid())])
+        finally:
+            os.close(lock)
+
+    def leave(self) -> None:
+        if not self.address:
+            return
+        lock = self._locked()
+        try:
+            members = [m for m in self.members() if m[0] != self.address]
+            self._save(members)
+            subprocess.run(["ip", "-n", self.netns, "link", "del", self.peer], capture_output=True)
+            if not members:
+                subprocess.run(["ip", "netns", "del", self.netns], capture_output=True)
+                os.unlink(os.path.join(self.dir, "members"))
+        finally:
+            os.close(lock)
+        self.address = ""
+
+
+def _ip(args: list[str]) -> None:
+    r = subprocess.run(["ip", *args], capture_output=True, text=True, timeout=20)
+    if r.returncode != 0:
+        raise NetworkError(f"ip {' '.join(args)}: {r.stderr.strip()}")
+
+
+def _ip_in(net_fd: int, args: list[str]) -> None:
+    r = subprocess.run(["nsenter", f"--net=/proc/self/fd/{net_fd}", "--", "ip", *args], pass_fds=[net_fd],
+                       capture_output=True, text=True, timeout=20)
+    if r.returncode != 0:
+        raise NetworkError(f"ip {' '.join(args)} (in the sandbox): {r.stderr.strip()}")
 
 
 # ------------------------------------------------------------------ nftables
@@ -236,8 +344,13 @@ class Network:
     """One sandbox's network: made with the Kernel (ports bound), started on guest
     init's first stop (`start`), closed with the Kernel (`close`)."""
 
-    def __init__(self, spec: NetworkSpec, *, rootless: bool, host_uid: int) -> None:
-        self.spec, self.rootless, self.host_uid = spec, rootless, host_uid
+    def __init__(self, spec: NetworkSpec, *, rootless: bool, host_uid: int, hostname: str = "umlpy") -> None:
+        self.spec, self.rootless, self.host_uid, self.hostname = spec, rootless, host_uid, hostname
+        self.named = NamedNetwork(spec.mode) if is_named(spec.mode) else None
+        if self.named is not None and rootless:
+            raise NetworkError(f"--network {spec.mode}: named networks need root for now (rootless, each "
+                               "sandbox's namespace belongs to its own user namespace, and a veth end "
+                               "cannot be moved into it from the network's; see docs/design.md)")
         self.sockets: list[tuple[socket.socket, Publish]] = []
         self.procs: list[subprocess.Popen] = []
         self.ns_fds: list[int] = []
@@ -329,6 +442,8 @@ class Network:
         if self.rootless:
             self.ns_fds.append(os.open(f"/proc/{pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC))
         self._low_ports()
+        if self.named is not None:
+            self.named.join(self.ns_fds[0], self.hostname)
         if self.spec.mode == "user":
             self._start_engine(pid)
             self._install_policy(pid)
@@ -434,6 +549,11 @@ class Network:
         (`read(path)`: its text or None).  A rootfs's /etc/hosts is kept, with the
         sandbox's own names added; its resolv.conf is kept while the policy lets one
         of its nameservers be reached, else replaced by the engine's forwarder."""
+        if self.named is not None:
+            hosts = read("/etc/hosts") or "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+            lines = "".join(f"{a}\t{h}\n" for a, h, _ in self.named.members())
+            return {"/etc/hosts": hosts + ("" if hosts.endswith("\n") else "\n")
+                    + f"# added by umlpy for --network {self.named.name}\n" + lines}
         if self.spec.mode != "user":
             return {}
         out = {}
@@ -506,6 +626,11 @@ class Network:
 
     def close(self) -> None:
         """Stop what start() started; read the policy's counters first."""
+        if self.named is not None:
+            try:
+                self.named.leave()
+            except (OSError, subprocess.SubprocessError):
+                pass
         try:
             self.destinations = self.read_destinations()
         except Exception:
