@@ -15,6 +15,7 @@ execve(path, argv, envp) the guest kernel:
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 from stat import S_ISREG
 from dataclasses import dataclass
@@ -43,9 +44,11 @@ class ExecPlan:
     exe: str                        # guest path of the program (/proc/PID/exe)
     guest_argv: list[bytes]         # argv as the guest sees it (/proc/PID/cmdline)
     name: str = ""                  # the path execve was given: its basename is the comm
+    ident: tuple[int, int] | None = None   # the program's (dev, ino) as the guest sees it
 
     def apply(self, proc: "Process") -> None:
         proc.exe = self.exe
+        proc.exec_ident = self.ident
         proc.argv = self.guest_argv
         proc.comm = os.fsencode(os.path.basename(self.name or self.exe))[:15]
         # execve(2): "the effective IDs are copied to the saved set-user-ID and
@@ -118,6 +121,30 @@ def _may_exec(st, creds) -> bool:
     if creds is None:
         return bool(st.mode & 0o111)
     return creds.permits(st, X_OK)
+
+
+def _deny_write(fd: int, exe: str) -> None:
+    """execve of a file open for writing is ETXTBSY (deny_write_access).  The host
+    checks this only for the file it execs itself, and it execs ld.so for a dynamic
+    program (or a copy): so ask the host whether any process has the program open for
+    writing.  A read lease cannot be taken on such a file (EAGAIN); it is given back at
+    once.  Where the supervisor may not take leases (not the owner, no CAP_LEASE),
+    the host's own check is all there is."""
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
+    except OSError as e:
+        if e.errno == errno.EAGAIN:
+            raise KernelError(errno.ETXTBSY, f"{exe} is open for writing") from None
+        return
+    fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
+
+
+def running_program(kernel: "Kernel", st) -> bool:
+    """Is the file `st` (a guest stat) the program of a live guest process?  Then it
+    may not be opened for writing or truncated (ETXTBSY), as Linux keeps an executing
+    file's writers out; the host cannot tell for a program ld.so mapped."""
+    ident = (st.dev, st.ino)
+    return any(p.alive and p.exec_ident == ident for p in kernel.pidns.processes.values())
 
 
 def _open_program(kernel: "Kernel", fs: "FsContext", path: str, creds=None) -> tuple[int, str]:
@@ -229,6 +256,7 @@ def prepare_exec(kernel: "Kernel", fs: "FsContext", path: str, argv: list[bytes]
             if not head.startswith(b"\x7fELF"):
                 raise KernelError(errno.ENOEXEC, f"{path}: not an ELF file or #! script")
             interp = check_elf(fd, exe)
+            _deny_write(fd, exe)
             break
         if interp is None:
             host_argv = argv
@@ -253,7 +281,12 @@ def prepare_exec(kernel: "Kernel", fs: "FsContext", path: str, argv: list[bytes]
                          os.fsencode(exe)] + argv[1:]
         if not _executable_by_host(fd, kernel.host_uid):
             fd = _memfd_copy(fd, os.path.basename(exe))
-        return ExecPlan(fd, host_argv, exe, guest_argv, name)
+        try:
+            st = kernel.vfs.lstat(exe)
+            ident = (st.dev, st.ino)
+        except KernelError:
+            ident = None
+        return ExecPlan(fd, host_argv, exe, guest_argv, name, ident)
     except BaseException:
         if fd >= 0:
             os.close(fd)

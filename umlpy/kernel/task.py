@@ -48,6 +48,7 @@ class Process:
         # The host's name for its threads right after its last execve (syscalls/exec.py):
         # a thread whose host name is still this one has the guest name `comm`.
         self.exec_host_comm = b""
+        self.exec_ident: tuple[int, int] | None = None   # its program's (dev, ino): ETXTBSY (kernel/loader.py)
         self.creds = Creds()
         self.start_time = 0.0
         self.exit_signal = SIGCHLD
@@ -72,6 +73,7 @@ class Process:
             self.dumpable = parent.dumpable
             self.argv, self.exe, self.comm = parent.argv, parent.exe, parent.comm
             self.exec_host_comm = parent.exec_host_comm
+            self.exec_ident = parent.exec_ident
 
     def inherit_scheduling(self, forker: "Process") -> None:
         """fork: the child gets the forking process's virtual nice value and policy

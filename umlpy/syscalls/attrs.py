@@ -26,6 +26,7 @@ from umlpy.abi.linux import (
 from umlpy.abi.structs import TIMESPEC_PAIR, TIMEVAL_PAIR, UTIMBUF
 from umlpy.kernel.creds import W_OK, require
 from umlpy.kernel.fdpath import existing, guest_fd, resolve_at
+from umlpy.kernel.loader import running_program
 from umlpy.kernel.table import EMULATE, Path, Ptr, UInt, syscall
 from umlpy.vfs.fs import Stat
 
@@ -170,6 +171,8 @@ def truncate(task, path: Path, length: int):
     if lk.mount.readonly:
         raise KernelError(errno.EROFS)
     require(task, lk.st, W_OK)
+    if running_program(task.kernel, lk.st):
+        raise KernelError(errno.ETXTBSY, "the file is a running program")
     if length > lk.st.size and length > _fsize_limit(task):
         # inode_newsize_ok: growing past RLIMIT_FSIZE is EFBIG, with SIGXFSZ
         os.kill(task.process.host_pid, signal.SIGXFSZ)

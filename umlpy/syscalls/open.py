@@ -28,6 +28,7 @@ from umlpy.abi.structs import OPEN_HOW
 from umlpy.fsimpl.devfs import DevFS, served_device
 from umlpy.kernel.creds import R_OK, W_OK, owned_by_caller, require, require_dir_change
 from umlpy.kernel.fdpath import dir_of, existing, resolve_at
+from umlpy.kernel.loader import running_program
 from umlpy.kernel.requests import InstallFd, Wait
 from umlpy.kernel.table import REWRITE, Path, Ptr, UInt, syscall
 from umlpy.syscalls.names import inherit_group
@@ -97,6 +98,8 @@ def do_open(task, dirfd: int, path: str, flags: int, mode: int, *, resolve: int 
         want = (R_OK if acc in (os.O_RDONLY, os.O_RDWR) else 0) | \
             (W_OK if acc in (os.O_WRONLY, os.O_RDWR) or flags & os.O_TRUNC else 0)
         require(task, lk.st, want)
+        if want & W_OK and lk.st.is_reg and running_program(kernel, lk.st):
+            raise KernelError(errno.ETXTBSY, "the file is a running program")
         if flags & O_NOATIME and task.creds.fsuid != lk.st.uid and not task.creds.has(CAP_FOWNER):
             raise KernelError(errno.EPERM, "O_NOATIME on a file the caller does not own")
     if not created and (S.S_ISCHR(lk.st.mode) or S.S_ISBLK(lk.st.mode)) and lk.mount.fs.name != "devtmpfs":
