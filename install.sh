@@ -1,6 +1,7 @@
 #!/bin/bash
 # Install umlpy on Debian 12 (idempotent; any cwd; root for the apt step):
-#   1. apt: busybox-static (the guest's static userland), python3-dev if Python.h
+#   1. apt: busybox-static (the guest's static userland), slirp4netns, nftables and
+#      iproute2 (the sandbox's network), python3-dev if Python.h
 #      is missing, gcc/libc6-dev if missing (the C helper and the test programs);
 #   2. pip: requirements-dev.txt, then `pip install -e .` (pyproject.toml; builds
 #      the cffi helper) -- which also installs the `umlpy` command;
@@ -32,6 +33,11 @@ missing=()
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 installed busybox-static || missing+=(busybox-static)
 command -v gcc >/dev/null || missing+=(gcc)
+# the sandbox's network (issue 9): --network user's engine, its policy, named networks
+command -v slirp4netns >/dev/null || missing+=(slirp4netns)
+command -v nft >/dev/null || missing+=(nftables)
+command -v ip >/dev/null || missing+=(iproute2)
+command -v nsenter >/dev/null || missing+=(util-linux)
 [ -x /usr/bin/python3 ] || missing+=(python3)     # Debian's own: tests run it inside a guest
 [ -e /usr/include/stdio.h ] && [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || missing+=(libc6-dev)
 PYINC="$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
