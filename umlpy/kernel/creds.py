@@ -26,8 +26,11 @@ from umlpy.abi.linux import (
     CAP_FS_MASK,
     CAP_KILL,
     CAP_LAST_CAP,
+    CAP_PERFMON,
+    CAP_SYS_ADMIN,
     CAP_SYS_PTRACE,
     PTRACE_MODE_FSCREDS,
+    PTRACE_MODE_READ,
     SECBIT_KEEP_CAPS,
     SECBIT_NO_SETUID_FIXUP,
     SECBIT_NOROOT,
@@ -244,6 +247,14 @@ def may_ptrace(caller, target, mode: int) -> bool:
     if not privileged and it.cap_prm & ~caps:
         return False
     return getattr(target, "dumpable", True) or privileged
+
+
+def may_access_mm(caller, target, mode: int) -> bool:
+    """Linux's mm_access (/proc/PID/environ, auxv, maps, mem; process_vm_*): may_ptrace,
+    or, for reading, CAP_PERFMON or CAP_SYS_ADMIN (perfmon_capable)."""
+    if may_ptrace(caller, target, mode):
+        return True
+    return bool(mode & PTRACE_MODE_READ) and (caller.creds.has(CAP_PERFMON) or caller.creds.has(CAP_SYS_ADMIN))
 
 
 def require_ptrace(caller, target, mode: int, what: str = "") -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import resource
+import struct
 
 from umlpy.abi.errno import KernelError
 from umlpy.abi.linux import (
@@ -326,7 +327,7 @@ def pidfd_getfd(task, pidfd: int, targetfd: int, flags: UInt):
     require_ptrace(task, proc, PTRACE_MODE_ATTACH_REALCREDS, "pidfd_getfd")
     thread = next(iter(proc.threads.values()), None)
     if thread is None or not proc.alive:
-        raise KernelError(errno.EBADF, "the process has exited: it holds no files")
+        raise KernelError(errno.ESRCH, "the process has exited")
     return InstallFd(dup_fd(thread, targetfd), cloexec=True)
 
 
@@ -391,23 +392,28 @@ def setsid(task):
 def prlimit64(task, pid: int, resource: int, new: Ptr, old: Ptr):
     """prlimit64(2): resource limits of a guest process.  Another process's need the
     caller's real ids to be all of its uids and gids, or CAP_SYS_RESOURCE (EPERM),
-    checked after the resource (EINVAL), the new limits (EFAULT) and the pid (ESRCH).
+    checked after the new limits (EFAULT) and the pid (ESRCH), before the resource
+    (EINVAL, the host's): check_prlimit_permission.
     RLIMIT_CORE is the guest kernel's own (syscalls/rlimit.py)."""
     if resource == RLIMIT_CORE:
         return prlimit_core(task, pid, new, old)
     if not pid:
         return Native()
-    if not 0 <= resource < 16:                    # RLIM_NLIMITS
-        raise KernelError(errno.EINVAL, f"no resource {resource}")
     if new:
         task.read(new, 16)
     native = _pid_arg(task, pid)
+    check_prlimit_permission(task, pid)
+    return Native(args={0: native})
+
+
+def check_prlimit_permission(task, pid: int) -> None:
+    """Another thread's limits need the caller's real uid and gid to be all of its
+    uids and gids, or CAP_SYS_RESOURCE (EPERM); ESRCH if there is no such thread."""
     t = task.kernel.pidns.task(pid)
     me, it = task.creds, peer_process(task, pid).creds
     if t is not task and not (me.ruid == it.ruid == it.euid == it.suid and me.rgid == it.rgid == it.egid == it.sgid) \
             and not me.has(CAP_SYS_RESOURCE):
         raise KernelError(errno.EPERM, f"the limits of process {pid} belong to another user")
-    return Native(args={0: native})
 
 
 
@@ -681,12 +687,23 @@ def kcmp(task, pid1: int, pid2: int, type_: int, idx1: Ptr, idx2: Ptr):
     return Native(args=args)
 
 
+UIO_MAXIOV = 1024                   # <linux/uio.h>: iovecs per call
+
+
 @syscall("process_vm_readv", REWRITE, names=("process_vm_writev",))
 def process_vm_readv(task, pid: int, a1: Ptr, a2: Ptr, a3: Ptr, a4: Ptr, a5: Ptr):
     """process_vm_readv(2)/writev: memory of another guest process (pid translated), if
     the caller may trace it (PTRACE_MODE_ATTACH_REALCREDS: EPERM, after EINVAL for flags)."""
     if a5:
         raise KernelError(errno.EINVAL, f"flags {a5:#x}")
+    if a2 > UIO_MAXIOV or a4 > UIO_MAXIOV:
+        raise KernelError(errno.EINVAL, "more than UIO_MAXIOV iovecs")
+    # Nothing to copy is 0 before the target is looked up (process_vm_rw).
+    local = task.read(a1, 16 * a2) if a2 else b""
+    if not any(struct.unpack_from("<Q", local, i + 8)[0] for i in range(0, len(local), 16)):
+        return 0
+    if a4:
+        task.read(a3, 16 * a4)
     native = native_pid(task, pid)
     require_ptrace(task, peer_process(task, pid), PTRACE_MODE_ATTACH_REALCREDS, "process_vm_*")
     return Native(args={0: native})

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 from umlpy.abi.linux import PTRACE_MODE_READ_FSCREDS
-from umlpy.kernel.creds import may_ptrace
+from umlpy.kernel.creds import may_access_mm, may_ptrace
 from umlpy.platform.host import memfd
 from umlpy.vfs.fs import DT_DIR, DT_REG, Stat, fail
 
@@ -163,10 +163,12 @@ class Context:
             return path[len(root.rstrip("/")):]
         return path
 
-    def may_inspect(self, proc: "Process") -> bool:
+    def may_inspect(self, proc: "Process", mm: bool = False) -> bool:
         """ptrace_may_access(PTRACE_MODE_READ_FSCREDS), on virtual credentials
-        (kernel/creds.py): the same user, or CAP_SYS_PTRACE."""
+        (kernel/creds.py): the same user, or CAP_SYS_PTRACE; with `mm` (a file of
+        its memory: environ, auxv, maps) mm_access's rule, which CAP_PERFMON and
+        CAP_SYS_ADMIN pass too."""
         t = self.current()
         if t is None:
             return True
-        return may_ptrace(t, proc, PTRACE_MODE_READ_FSCREDS)
+        return (may_access_mm if mm else may_ptrace)(t, proc, PTRACE_MODE_READ_FSCREDS)

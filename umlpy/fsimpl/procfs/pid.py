@@ -191,7 +191,7 @@ class PidDirs:
 
     # ----------------------------------------------- access and host facts
     def _guarded(self, view: View, make: Callable[[], bytes]) -> bytes:
-        if not self.ctx.may_inspect(view.proc):
+        if not self.ctx.may_inspect(view.proc, mm=True):
             raise fail(errno.EACCES)
         return make() if view.alive else b""
 
