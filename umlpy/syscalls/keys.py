@@ -565,9 +565,10 @@ def _session_to_parent(task, store, _a2, _a3, _a4, _a5):
     if parent is None or not parent.alive:    # (Linux's check is of the host's init, not the guest's)
         raise KernelError(errno.EPERM, "no parent that may take the session keyring")
     mine, theirs = task.creds, parent.creds
-    if (theirs.euid, theirs.suid, theirs.ruid) != (mine.euid, mine.euid, mine.euid) and mine.euid != 0:
+    # keyctl_session_to_parent has no privileged way round this (not even CAP_SYS_ADMIN)
+    if (theirs.euid, theirs.suid, theirs.ruid) != (mine.euid, mine.euid, mine.euid):
         raise KernelError(errno.EPERM, "the parent has other uids")
-    if (theirs.egid, theirs.sgid, theirs.rgid) != (mine.egid, mine.egid, mine.egid) and mine.euid != 0:
+    if (theirs.egid, theirs.sgid, theirs.rgid) != (mine.egid, mine.egid, mine.egid):
         raise KernelError(errno.EPERM, "the parent has other gids")
     parent.session_keyring = ses
     return 0

@@ -19,11 +19,12 @@ import errno
 import os
 
 from umlpy.abi.errno import KernelError
-from umlpy.abi.linux import AT_FDCWD
+from umlpy.abi.linux import AT_FDCWD, CAP_SYS_ADMIN
 from umlpy.fsimpl.devfs import DevFS
 from umlpy.fsimpl.procfs import ProcFS
 from umlpy.fsimpl.subtree import SubtreeFS
 from umlpy.fsimpl.tmpfs import TmpFS
+from umlpy.kernel.creds import capable
 from umlpy.kernel.fdpath import existing, resolve_at
 from umlpy.kernel.table import EMULATE, Path, Ptr, syscall
 from umlpy.vfs.mount import Mount
@@ -52,8 +53,8 @@ def _new_fs(task, fstype: str):
 @syscall("mount", EMULATE)
 def mount(task, source: Ptr, target: Path, fstype: Ptr, flags: Ptr, data: Ptr):
     """mount(2): a new tmpfs/proc/devtmpfs, a bind mount, or a remount, in the guest's table."""
-    if task.creds.euid != 0:
-        raise KernelError(errno.EPERM)
+    if not capable(task, CAP_SYS_ADMIN):
+        raise KernelError(errno.EPERM, "mount needs CAP_SYS_ADMIN")
     table = task.kernel.vfs.mounts
     where = existing(resolve_at(task, AT_FDCWD, target))
     if not where.st.is_dir and not flags & MS_BIND:
@@ -87,8 +88,8 @@ def mount(task, source: Ptr, target: Path, fstype: Ptr, flags: Ptr, data: Ptr):
 @syscall("umount2", EMULATE)
 def umount2(task, target: Path, flags: int):
     """umount2(2): remove a mount from the guest's table ("/" stays)."""
-    if task.creds.euid != 0:
-        raise KernelError(errno.EPERM)
+    if not capable(task, CAP_SYS_ADMIN):
+        raise KernelError(errno.EPERM, "umount needs CAP_SYS_ADMIN")
     if flags & ~(MNT_FORCE | MNT_DETACH | UMOUNT_NOFOLLOW | 0x4):
         raise KernelError(errno.EINVAL)
     where = existing(resolve_at(task, AT_FDCWD, target, follow=not flags & UMOUNT_NOFOLLOW))
