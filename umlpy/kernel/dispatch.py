@@ -203,7 +203,7 @@ class Dispatcher:
             self.k.vfs.mounts = task.ns.mnt.table   # as Kernel.on_stop: its mount namespace
             try:
                 out = wait.ready()
-                if out is None and self.k.signal_pending(task):
+                if out is None and self.k.signal_pending(task, wait.ignore()):
                     wait.cancel()
                     out = -errno.EINTR
             except KernelError as e:

@@ -384,7 +384,7 @@ class Kernel:
         except Exception as e:
             self.report.internal_errors.append(repr(e))
 
-    def signal_pending(self, task: Task) -> bool:
+    def signal_pending(self, task: Task, ignore: int = 0) -> bool:
         """Has `task` an unblocked signal waiting that would interrupt a blocking call?
 
         A traced thread also queues the signals it ignores (the host keeps
@@ -396,7 +396,7 @@ class Kernel:
                 fields = dict(line.split(":", 1) for line in f if ":" in line)
             pending = int(fields["SigPnd"], 16) | int(fields["ShdPnd"], 16)
             ignored = int(fields["SigIgn"], 16) | (_DEFAULT_IGNORED & ~int(fields["SigCgt"], 16))
-            return bool(pending & ~int(fields["SigBlk"], 16) & ~ignored)
+            return bool(pending & ~int(fields["SigBlk"], 16) & ~ignored & ~ignore)
         except (OSError, KeyError, ValueError):
             return False
 

@@ -52,3 +52,6 @@ class Wait:
     """
     ready: Callable[[], object]
     cancel: Callable[[], None] = lambda: None
+    # Signals (a mask: bit n-1 for signal n) that do not end the wait for now:
+    # a wait whose child's SIGCHLD came early (syscalls/ptrace.py) keeps waiting.
+    ignore: Callable[[], int] = lambda: 0

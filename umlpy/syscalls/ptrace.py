@@ -430,7 +430,15 @@ def _wait(task, pid: int, options: int, answer, native, nowait: bool = False, no
         if not kids and not gpt.has_tracee(proc, pid):
             return -errno.ECHILD
         return None
-    return Wait(ready)
+
+    def early_sigchld() -> int:
+        """The host sent SIGCHLD for a child whose exit its tracer has not seen; Linux
+        sends it only then: it does not interrupt the wait (it is delivered after)."""
+        guarded = gpt.guarded_children(proc)
+        if any(not c.alive for c in guarded):
+            return 1 << (signal.SIGCHLD - 1)
+        return 0
+    return Wait(ready, ignore=early_sigchld)
 
 
 __all__ = ["ptrace", "wait4", "waitid", "Native"]
