@@ -93,3 +93,80 @@ def test_user_option_numbers_and_errors(rootfs):
     r = subprocess.run(base + ["-u", "nosuchuser", "--", "true"], capture_output=True, text=True,
                        timeout=30, check=False)
     assert r.returncode == 2 and r.stderr == "umlpy: error: unknown user 'nosuchuser': not in the rootfs's /etc/passwd\n"
+
+
+CAPS = r"""
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <linux/capability.h>
+#define T(n, e) printf("%s=%s\n", n, (e) < 0 ? strerrorname_np(errno) : "OK")
+static struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+static struct __user_cap_data_struct d[2];
+static void drop(int cap) {
+    syscall(SYS_capget, &h, d);
+    d[0].effective &= ~(1u << cap);
+    d[0].permitted &= ~(1u << cap);
+    syscall(SYS_capset, &h, d);
+}
+int main(void) {
+    close(open("/tmp/theirs", O_CREAT | O_WRONLY, 0644));
+    chown("/tmp/theirs", 1000, 1000);
+    int p[2];
+    pipe(p);
+    pid_t c = fork();
+    if (c == 0) { setresuid(2000, 2000, 2000); write(p[1], "x", 1); pause(); _exit(0); }
+    char x;
+    read(p[0], &x, 1);
+    T("chown_with_cap", chown("/tmp/theirs", 1001, -1));
+    T("kill_with_cap", kill(c, 0));
+    drop(CAP_CHOWN);
+    drop(CAP_MKNOD);
+    drop(CAP_KILL);
+    T("chown_dropped", chown("/tmp/theirs", 1000, -1));
+    T("mknod_dropped", mknod("/tmp/null2", S_IFCHR | 0666, makedev(1, 3)));
+    T("kill_dropped", kill(c, SIGKILL));
+    T("regain", (syscall(SYS_capget, &h, d), d[0].effective |= 1u << CAP_KILL, syscall(SYS_capset, &h, d)));
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "Cap", 3)) { line[strcspn(line, "\n")] = 0; char *v = strchr(line, '\t'); *strchr(line, ':') = 0; printf("%s=%s\n", line, v + 1); }
+    printf("bset_chown=%d\n", prctl(PR_CAPBSET_READ, CAP_CHOWN));
+    struct stat st;
+    stat("/tmp/theirs", &st);
+    printf("owner=%d\n", st.st_uid);
+    return 0;
+}
+"""
+
+
+def test_root_is_its_capabilities(sandbox, cc):
+    """Guest root that dropped CAP_CHOWN, CAP_MKNOD and CAP_KILL can no longer give a
+    file away, make a device node or signal another user's process; /proc/self/status
+    shows the sets the guest kernel keeps (capset cannot raise what it dropped)."""
+    r = sandbox.run([cc("caps_root", CAPS)], text=True, timeout=10)
+    got = dict(line.split("=", 1) for line in r.stdout.splitlines())
+    full = (1 << (int(open("/proc/sys/kernel/cap_last_cap").read()) + 1)) - 1
+    dropped = full & ~((1 << 0) | (1 << 27) | (1 << 5))
+    assert got == {
+        "chown_with_cap": "OK", "kill_with_cap": "OK",
+        "chown_dropped": "EPERM", "mknod_dropped": "EPERM", "kill_dropped": "EPERM", "regain": "EPERM",
+        "CapInh": "0" * 16, "CapPrm": f"{dropped:016x}", "CapEff": f"{dropped:016x}",
+        "CapBnd": f"{full:016x}", "CapAmb": "0" * 16, "bset_chown": "1", "owner": "1001",
+    }, r.stdout + r.stderr
+
+
+def test_a_guest_user_has_no_capabilities(rootfs):
+    """Sandbox(user=...) starts a process with no capability (as after login)."""
+    with Sandbox(rootfs=rootfs, user="nobody") as sb:
+        r = sb.run(["/bin/sh", "-c", "grep -E '^Cap(Prm|Eff)' /proc/self/status"], text=True, timeout=20)
+    assert r.stdout == "CapPrm:\t0000000000000000\nCapEff:\t0000000000000000\n", r.stdout + r.stderr
