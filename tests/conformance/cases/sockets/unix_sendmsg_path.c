@@ -2,7 +2,7 @@
  * sendmsg(2) and recvmsg(2) with unix pathnames: sendmsg with msg_name a
  * socket's path sends it a datagram, like sendto; recvmsg fills msg_name
  * with the sender's bound path, like recvfrom; a missing path is ENOENT.
- * gap: sendmsg and recvmsg run natively: a guest path in msg_name is resolved in the empty host root (ENOENT), and recvmsg shows the supervisor's alias of a bound sender (issue 8)
+ * gap: recvmsg runs natively, so its msg_name shows the supervisor's alias of a sender bound to a path (sendmsg to a path works: issue 9)
  */
 #include "case.h"
 
