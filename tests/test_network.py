@@ -388,3 +388,16 @@ def test_named_network_server_and_client_find_each_other_by_hostname(rootfs):
         server.communicate(timeout=30)
     out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     assert f"umlpy-{name}" not in out                # the last one to leave removed the network
+
+
+def test_sd_notify_style_sendmsg_to_a_unix_path(debian):
+    """sendmsg with msg_name a guest path (as sd_notify sends READY=1 to $NOTIFY_SOCKET)."""
+    script = ("import socket\n"
+              "r = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); r.bind('/run/notify')\n"
+              "s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\n"
+              "print(s.sendmsg([b'READY=1'], [], 0, '/run/notify'))\n"
+              "print(r.recv(100))\n"
+              "try:\n    s.sendmsg([b'x'], [], 0, '/run/none')\nexcept OSError as e:\n    print(e.errno)\n")
+    with Sandbox(rootfs=debian) as sb:
+        r = sb.run(["python3", "-c", script], text=True, timeout=60)
+    assert r.stdout == "7\nb'READY=1'\n2\n", r.stderr

@@ -451,3 +451,85 @@ def accept(task, fd: int, addr: Ptr, lenp: Ptr):
 def accept4(task, fd: int, addr: Ptr, lenp: Ptr, flags: int):
     """accept4(2): natively; a unix peer bound to a pathname is shown by its guest path."""
     return _peer_by_guest_name(task, fd, addr, lenp)
+
+
+# ------------------------------------------------------------- sendmsg
+MSGHDR = struct.Struct("=QI4xQQQQi4x")        # struct msghdr on x86-64
+IOVEC = struct.Struct("=QQ")
+CMSGHDR = struct.Struct("=Qii")
+SCM_RIGHTS, SCM_CREDENTIALS = 1, 2
+SENDMSG_MAX = 1 << 20                          # bytes of one emulated datagram (SO_SNDBUF caps it anyway)
+UIO_MAXIOV = 1024
+
+
+def _gather(task, iov: int, iovlen: int) -> bytes:
+    if iovlen > UIO_MAXIOV:
+        raise KernelError(errno.EMSGSIZE)
+    parts, total = [], 0
+    for i in range(iovlen):
+        base, n = IOVEC.unpack(task.read(iov + i * IOVEC.size, IOVEC.size))
+        n = min(n, SENDMSG_MAX - total)
+        if n:
+            parts.append(task.read(base, n))
+            total += n
+    return b"".join(parts)
+
+
+def _host_control(task, control: bytes) -> tuple[list, list[int]]:
+    """The guest's control messages for a host sendmsg: SCM_RIGHTS with our duplicates
+    of the guest's fds, SCM_CREDENTIALS with the sender's host pid and ids (the host
+    kernel translates them for the receiver).  Returns (ancillary, fds to close)."""
+    out, opened, at = [], [], 0
+    while at + CMSGHDR.size <= len(control):
+        length, level, kind = CMSGHDR.unpack_from(control, at)
+        if length < CMSGHDR.size or at + length > len(control):
+            raise KernelError(errno.EINVAL, "sendmsg: a bad cmsg_len")
+        data = control[at + CMSGHDR.size: at + length]
+        if level == socket.SOL_SOCKET and kind == SCM_RIGHTS:
+            fds = []
+            for (gfd,) in struct.iter_unpack("=i", data[: len(data) // 4 * 4]):
+                fds.append(dup_fd(task, gfd))
+                opened.append(fds[-1])
+            out.append((level, kind, struct.pack(f"={len(fds)}i", *fds)))
+        elif level == socket.SOL_SOCKET and kind == SCM_CREDENTIALS:
+            st = os.stat(f"/proc/{task.process.host_pid}")
+            out.append((level, kind, UCRED.pack(task.process.host_pid, st.st_uid, st.st_gid)))
+        else:
+            out.append((level, kind, data))
+        at += (length + 7) & ~7
+    return out, opened
+
+
+@syscall("sendmsg", REWRITE)
+def sendmsg(task, fd: int, msg: Ptr, flags: int):
+    """sendmsg(2): to a unix pathname in msg_name, resolved in the guest VFS and sent by the
+    supervisor on the guest's socket (as sendto); everything else natively.
+
+    sendmsg cannot be told apart by seccomp (msg_name is in guest memory), so every call
+    stops: see docs/design.md, "Network", for what that costs."""
+    if msg == 0:
+        return Native()
+    name, namelen, iov, iovlen, control, controllen, _ = MSGHDR.unpack(task.read(msg, MSGHDR.size))
+    path = _unix_path(task, name, namelen) if name else None
+    if path is None or not _is_unix_socket(task, fd):
+        return Native()
+    data = _gather(task, iov, iovlen)
+    raw = task.read(control, min(controllen, 1 << 16)) if control and controllen else b""
+
+    def attempt():
+        sent = []
+
+        def op(s: socket.socket, alias: str) -> None:
+            anc, opened = _host_control(task, raw)
+            try:
+                if not any(kind == SCM_CREDENTIALS for _, kind, _ in anc):
+                    if not anc:
+                        sent.append(_send_as(task, s, data, flags | socket.MSG_DONTWAIT, alias))
+                        return
+                sent.append(s.sendmsg([data], anc, flags | socket.MSG_DONTWAIT, alias))
+            finally:
+                for h in opened:
+                    os.close(h)
+        _via_dir(task, fd, _peer(task, path), "", op)
+        return sent[0]
+    return _without_blocking(task, fd, attempt)
