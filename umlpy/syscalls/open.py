@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import select
 import stat as S
 
@@ -27,7 +28,7 @@ from umlpy.abi.linux import (
 from umlpy.abi.structs import OPEN_HOW
 from umlpy.fsimpl.devfs import DevFS, served_device
 from umlpy.kernel.creds import R_OK, W_OK, owned_by_caller, require, require_dir_change
-from umlpy.kernel.fdpath import dir_of, existing, resolve_at
+from umlpy.kernel.fdpath import dir_of, existing, guest_fd, resolve_at
 from umlpy.kernel.loader import running_program
 from umlpy.kernel.requests import InstallFd, Wait
 from umlpy.kernel.table import REWRITE, Path, Ptr, UInt, syscall
@@ -40,6 +41,30 @@ WRITE_ACCESS = os.O_WRONLY | os.O_RDWR
 O_NOATIME = 0o1000000
 O_PATH_FLAGS = os.O_DIRECTORY | os.O_NOFOLLOW | os.O_PATH | os.O_CLOEXEC     # what O_PATH keeps
 S_IALLUGO = 0o7777
+_OWN_FD_LINK = re.compile(r"/proc/(self|thread-self|\d+)/fd/(\d+)")
+_PLAIN_REOPEN = ~(os.O_CREAT | os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | O_TMPFILE)
+
+
+def _reopen_memfd(task, path: str, flags: int) -> int | None:
+    """open("/proc/self/fd/N") of a memfd: a new open of the same file, with its own
+    offset and access mode (O_TRUNC empties it, seals still apply), as Linux's magic
+    link gives.  The link's text ("/memfd:NAME (deleted)") names no guest path, so the
+    walk cannot; the host reopens our duplicate of the guest's own descriptor.  Only
+    the caller's own memfds, and only a plain open; anything else goes the usual way."""
+    m = _OWN_FD_LINK.fullmatch(path)
+    if m is None or flags & ~_PLAIN_REOPEN or (m.group(1).isdigit() and int(m.group(1)) != task.process.pid):
+        return None
+    try:
+        with guest_fd(task, int(m.group(2))) as hfd:
+            if not os.readlink(f"/proc/self/fd/{hfd}").startswith("/memfd:") \
+                    or task.kernel.vfs.path_of_host_fd(hfd)[0] is not None:
+                return None
+            keep = os.O_ACCMODE | os.O_TRUNC | os.O_APPEND | os.O_NONBLOCK
+            return os.open(f"/proc/self/fd/{hfd}", (flags & keep) | os.O_CLOEXEC | os.O_NOCTTY)
+    except KernelError:
+        return None
+    except OSError as e:
+        raise KernelError(e.errno or errno.EIO, "reopening a memfd") from None
 
 
 # ------------------------------------------------------------------ open
@@ -53,6 +78,8 @@ def do_open(task, dirfd: int, path: str, flags: int, mode: int, *, resolve: int 
         raise KernelError(errno.EINVAL, "O_TMPFILE needs write access")
     if flags & os.O_CREAT and flags & os.O_DIRECTORY:
         raise KernelError(errno.EINVAL, "O_CREAT with O_DIRECTORY (Linux 6.4 and later)")
+    if path.startswith("/proc/") and not resolve and (fd := _reopen_memfd(task, path, flags)) is not None:
+        return InstallFd(fd, cloexec=bool(flags & os.O_CLOEXEC))
     follow = not flags & os.O_NOFOLLOW
     if flags & os.O_CREAT and flags & os.O_EXCL:
         follow = False                       # O_EXCL: a final symlink, even dangling, is "existing"

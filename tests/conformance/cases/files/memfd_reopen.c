@@ -3,7 +3,6 @@
  * it, a write through one descriptor is read through the other, each open has
  * its own offset; a memfd sealed with F_SEAL_WRITE may still be reopened for
  * writing (the seal refuses the writes); fstat shows a regular file with mode 0777.
- * gap: /proc/self/fd/N of a memfd does not reopen the memfd (procfs, issue 8)
  */
 #include "case.h"
 
