@@ -616,36 +616,43 @@ def _set_nice(task, proc, nice: int) -> None:
     proc.vnice = nice
 
 
-def _priority(task, which: int, who: int) -> Native:
-    if which in (PRIO_PROCESS, PRIO_PGRP) and not who:
-        return Native()                      # the caller itself, or its own (guest) group
-    if which == PRIO_PGRP:
-        raise KernelError(errno.EINVAL, "PRIO_PGRP is supported for the caller's own group (0) only")
-    raise KernelError(errno.EINVAL)
-
-
-def _user_processes(task, who: int) -> list:
-    """PRIO_USER: the guest processes of (virtual) user `who`, 0 meaning the caller's.
+def _prio_members(task, which: int, who: int) -> list:
+    """PRIO_PGRP and PRIO_USER: the guest processes of process group `who` or of
+    (virtual, real) user `who`, 0 meaning the caller's own; EINVAL for another `which`.
     On the host every guest process is one uid, shared by other sandboxes: the
-    host's PRIO_USER would reach them all."""
-    uid = who or task.creds.ruid
-    return [p for p in task.kernel.pidns.processes.values()
-            if p.alive and p.creds.ruid == uid]
+    host's PRIO_USER would reach them all, and its PRIO_PGRP would skip Linux's
+    per-process permission check."""
+    procs = [p for p in task.kernel.pidns.processes.values() if p.alive]
+    if which == PRIO_USER:
+        uid = who or task.creds.ruid
+        return [p for p in procs if p.creds.ruid == uid]
+    if which != PRIO_PGRP:
+        raise KernelError(errno.EINVAL, f"which {which}")
+    try:
+        group = os.getpgid(task.process.host_pid) if not who else host_group(task, who)
+    except OSError:
+        group = None
+    out = []
+    for p in procs if group is not None else []:
+        try:
+            if os.getpgid(p.host_pid) == group:
+                out.append(p)
+        except OSError:
+            continue
+    return out
 
 
 @syscall("getpriority", REWRITE)
 def getpriority(task, which: int, who: int):
     """getpriority(2): the nice value of a guest process (virtual once set, see above);
-    PRIO_USER looks at the user's guest processes only."""
+    for a group or a user, the highest priority among its guest processes (ESRCH if none)."""
     if which == PRIO_PROCESS:
         return 20 - _nice_of(task, _nice_target(task, who))   # the raw syscall's value: 40..1
-    if which != PRIO_USER:
-        return _priority(task, which, who)
     best = None
-    for proc in _user_processes(task, who):
+    for proc in _prio_members(task, which, who):
         try:
-            nice = os.getpriority(os.PRIO_PROCESS, proc.host_pid)
-        except OSError:
+            nice = _nice_of(task, proc)
+        except KernelError:
             continue
         best = nice if best is None else min(best, nice)
     if best is None:
@@ -656,22 +663,21 @@ def getpriority(task, which: int, who: int):
 @syscall("setpriority", REWRITE)
 def setpriority(task, which: int, who: int, prio: int):
     """setpriority(2): the nice value of a guest process (virtual: guest root may lower
-    it, the host's only follows upwards); PRIO_USER sets the user's guest processes
-    one by one, never the host user's."""
+    it, the host's only follows upwards); for a group or a user each of its guest
+    processes in turn, with set_one_prio's checks and Linux's result (the last
+    refusal, else 0; ESRCH if there is none)."""
     if which == PRIO_PROCESS:
         _set_nice(task, _nice_target(task, who), prio)
         return 0
-    if which != PRIO_USER:
-        return _priority(task, which, who)
-    procs = _user_processes(task, who)
-    if not procs:
-        raise KernelError(errno.ESRCH)
-    err = 0
-    for proc in procs:
+    err = errno.ESRCH
+    for proc in _prio_members(task, which, who):
         try:
-            os.setpriority(os.PRIO_PROCESS, proc.host_pid, max(-20, min(19, prio)))
-        except OSError as e:
-            err = e.errno or errno.EPERM
+            _set_nice(task, proc, prio)
+        except KernelError as e:
+            err = e.errno
+            continue
+        if err == errno.ESRCH:
+            err = 0
     if err:
         raise KernelError(err)
     return 0
