@@ -401,3 +401,62 @@ def test_sd_notify_style_sendmsg_to_a_unix_path(debian):
     with Sandbox(rootfs=debian) as sb:
         r = sb.run(["python3", "-c", script], text=True, timeout=60)
     assert r.stdout == "7\nb'READY=1'\n2\n", r.stderr
+
+
+def test_policy_covers_connect_sendto_sendmsg_and_sendmmsg(rootfs, cc, progs, test_host):
+    """Every way out meets the same rules: the nft output hook sees packets, not calls."""
+    prog = cc("ways_out", r"""
+        #define _GNU_SOURCE
+        #include <arpa/inet.h>
+        #include <errno.h>
+        #include <stdio.h>
+        #include <string.h>
+        #include <sys/socket.h>
+        #include <unistd.h>
+        int main(int argc, char **argv) {
+            struct sockaddr_in a = {.sin_family = AF_INET};
+            inet_pton(AF_INET, argv[1], &a.sin_addr);
+            int u = socket(AF_INET, SOCK_DGRAM, 0);
+            a.sin_port = htons(9001);
+            printf("sendto=%zd\n", sendto(u, "one", 3, 0, (void *)&a, sizeof a));
+            a.sin_port = htons(9002);
+            struct iovec io = {"two", 3};
+            struct msghdr m = {.msg_name = &a, .msg_namelen = sizeof a, .msg_iov = &io, .msg_iovlen = 1};
+            printf("sendmsg=%zd\n", sendmsg(u, &m, 0));
+            struct sockaddr_in b = a;
+            b.sin_port = htons(9003);
+            struct mmsghdr mm = {.msg_hdr = {.msg_name = &b, .msg_namelen = sizeof b, .msg_iov = &io, .msg_iovlen = 1}};
+            printf("sendmmsg=%d\n", sendmmsg(u, &mm, 1, 0));
+            int t = socket(AF_INET, SOCK_STREAM, 0);
+            a.sin_port = htons(8080);
+            int r = connect(t, (void *)&a, sizeof a);
+            printf("connect=%d %s\n", r, r ? strerror(errno) : "ok");
+            return 0;
+        }
+    """)
+    with Sandbox(rootfs=rootfs, mounts=[(str(progs), "/t", "ro")], network="user",
+                 deny_net=[f"{test_host}"]) as sb:
+        r = sb.run([prog, test_host], text=True, timeout=60)
+    assert "connect=-1 Connection refused" in r.stdout, (r.stdout, r.stderr)
+    denied = {(d["proto"], d["port"]) for d in r.report.network if d["verdict"] == "denied"}
+    assert denied == {("udp", 9001), ("udp", 9002), ("udp", 9003), ("tcp", 8080)}
+    with Sandbox(rootfs=rootfs, mounts=[(str(progs), "/t", "ro")], network="user") as sb:
+        r = sb.run([prog, test_host], text=True, timeout=60)
+    assert "connect=0 ok" in r.stdout
+    allowed = {(d["proto"], d["port"]) for d in r.report.network if d["verdict"] == "allowed"}
+    assert {("udp", 9001), ("udp", 9002), ("udp", 9003), ("tcp", 8080)} <= allowed
+
+
+def test_boot_publishes_too(rootfs):
+    port = free_port()
+    p = subprocess.Popen([*UMLPY, "boot", str(rootfs), "-p", f"{port}:8080"], cwd=REPO, stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        p.stdin.write("echo booted > /tmp/b.html; cd /tmp; httpd -f -p 8080 & read x\n")
+        p.stdin.flush()
+        assert fetch(f"http://127.0.0.1:{port}/b.html") == b"booted\n"
+    finally:
+        p.stdin.close()
+        p.terminate()
+        p.communicate(timeout=30)
+    assert helpers_of(p.pid) == []
