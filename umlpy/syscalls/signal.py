@@ -301,6 +301,7 @@ def rt_tgsigqueueinfo(task, tgid: int, tid: int, sig: int, info: Ptr):
 
 
 PIDFD_SIGNAL_FLAGS = 0x7         # PIDFD_SIGNAL_THREAD, _THREAD_GROUP, _PROCESS_GROUP
+PIDFD_SIGNAL_PROCESS_GROUP = 0x4
 
 
 def _proc_dir_target(task, fd: int):
@@ -332,7 +333,18 @@ def pidfd_send_signal(task, pidfd: int, sig: int, info: Ptr, flags: UInt):
         raise KernelError(errno.EINVAL, f"flags {flags:#x}")
     proc = _proc_dir_target(task, pidfd)
     target = proc if proc is not None else pidfd_target(task, pidfd)
-    if 0 <= sig <= NSIG:
+    if flags & PIDFD_SIGNAL_PROCESS_GROUP and not task.creds.has(CAP_KILL) and 0 <= sig <= NSIG:
+        # the group the target leads (its pid as a pgid), each member by Linux's rule,
+        # as kill(-pid, sig)
+        members = _group_members(task, target.host_pid)
+        if not members:
+            raise KernelError(errno.ESRCH, f"process {target.pid} leads no process group")
+        allowed = [p for p in members if may_send(task, p, sig)]
+        if not allowed:
+            raise KernelError(errno.EPERM, "every process of the group belongs to another user")
+        if len(allowed) < len(members):
+            return _kill_each(task, [p for p in allowed if not _spares_init(task, p, sig)], sig)
+    elif 0 <= sig <= NSIG:
         _check_send(task, target, sig)
     if _spares_init(task, target, sig):
         return 0

@@ -4,7 +4,8 @@
  * permission).  SIGCONT only needs the same session.  The target is found first
  * (ESRCH), the signal number checked next (EINVAL).  A group kill succeeds if any
  * member could be signalled, and is EPERM if none could.  The same rule holds
- * for tkill, tgkill, rt_sigqueueinfo and pidfd_send_signal, which also takes a
+ * for tkill, tgkill, rt_sigqueueinfo and pidfd_send_signal (PIDFD_SIGNAL_PROCESS_GROUP
+ * is a group kill; two scope flags are EINVAL), which also takes a
  * /proc/PID directory fd as a pidfd (any other fd is EBADF).  Root that dropped
  * CAP_KILL is bound by the rule too.
  * root: uids other than 0 (a user namespace made without privilege maps one id)
@@ -55,6 +56,11 @@ static void as_user(pid_t v)
     SHOW("rt_sigqueueinfo", syscall(SYS_rt_sigqueueinfo, v, SIGUSR2, &si));
     SHOW("pidfd_send_signal", syscall(SYS_pidfd_send_signal, pidfd, SIGUSR2, NULL, 0));
     SHOW("pidfd_send_signal, /proc/PID fd", syscall(SYS_pidfd_send_signal, procfd, SIGUSR2, NULL, 0));
+    SHOW("pidfd_send_signal to the victim's group", syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 4));
+    int self = syscall(SYS_pidfd_open, getpid(), 0);
+    SHOW("pidfd_send_signal to its own group, which root's main is in",
+         syscall(SYS_pidfd_send_signal, self, 0, NULL, 4));
+    SHOW("pidfd_send_signal with two scope flags", syscall(SYS_pidfd_send_signal, self, 0, NULL, 5));
     SHOW("kill(-victim's group, 0)", kill(-v, 0));
     SHOW("kill(own group, 0): ourselves at least", kill(0, 0));
     SHOW("kill(-1, 0)", kill(-1, 0));
