@@ -456,7 +456,6 @@ def test_boot_publishes_too(rootfs):
         p.stdin.flush()
         assert fetch(f"http://127.0.0.1:{port}/b.html") == b"booted\n"
     finally:
-        p.stdin.close()
         p.terminate()
         p.communicate(timeout=30)
     assert helpers_of(p.pid) == []
