@@ -327,6 +327,11 @@ class HostFS(FileSystem):
             raise fail(errno.EROFS)
         return self._parent(rel)
 
+    def link_fd(self, hostfd: int, new: str) -> None:
+        # The host refuses (ENOENT) a file opened with O_EXCL, as Linux does.
+        self._mutate(new, lambda d, n: os.link(f"/proc/self/fd/{hostfd}", n, dst_dir_fd=d,
+                                               follow_symlinks=True))
+
     def link(self, old: str, new: str) -> None:
         if self.readonly:
             raise fail(errno.EROFS)

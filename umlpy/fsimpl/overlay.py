@@ -357,6 +357,10 @@ class OverlayFS(FileSystem):
             if not self._lower_visible(rel):
                 raise fail(errno.ENOENT)
             return self.lower.open(rel, flags, mode)
+        if flags & os.O_TMPFILE == os.O_TMPFILE:      # an unnamed file in directory `rel`: in the upper layer
+            self._layer(rel)                      # (ENOENT if the directory is nowhere)
+            self._copy_up_dir(rel)
+            return self.upper.open(rel, flags, mode)
         exists = True
         try:
             layer = self._layer(rel)
@@ -420,6 +424,10 @@ class OverlayFS(FileSystem):
         if self._layer(rel) is not self.upper:
             raise fail(errno.ENODATA)
         self.upper.removexattr(rel, name)
+
+    def link_fd(self, hostfd: int, new: str) -> None:
+        self._prepare_new(new)              # an O_TMPFILE file is made in the upper layer
+        self.upper.link_fd(hostfd, new)
 
     def link(self, old: str, new: str) -> None:
         self.copy_up(old)

@@ -50,6 +50,9 @@ class SubtreeFS(FileSystem):
     def link(self, old: str, new: str) -> None:
         self.fs.link(self._p(old), self._p(new))
 
+    def link_fd(self, hostfd: int, new: str) -> None:
+        self.fs.link_fd(hostfd, self._p(new))
+
     def rename(self, old: str, new: str, flags: int = 0) -> None:
         self.fs.rename(self._p(old), self._p(new), flags)
 

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import socket
 import stat as S
 
 from umlpy.abi.errno import KernelError
 from umlpy.abi.linux import AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, CAP_MKNOD, CAP_SYS_CHROOT
 from umlpy.kernel.creds import X_OK, may_access, owned_by_caller, require_dir_change
-from umlpy.kernel.fdpath import dir_of, existing, fd_path, resolve_at
+from umlpy.kernel.fdpath import dir_of, existing, fd_path, guest_fd, resolve_at
 from umlpy.kernel.table import EMULATE, Path, Ptr, UInt, syscall
+from umlpy.vfs.vfs import TMPFILE_SUFFIX
 
 
 # ------------------------------------------------------------- readlink
@@ -165,6 +167,8 @@ def symlink(task, target: Path, path: Path):
 
 
 def do_link(task, olddirfd, old, newdirfd, new, flags) -> int:
+    if flags & AT_SYMLINK_FOLLOW and (tmp := _own_tmpfile(task, old)) is not None:
+        return _link_tmpfile(task, tmp, newdirfd, new)
     src = existing(resolve_at(task, olddirfd, old, follow=bool(flags & AT_SYMLINK_FOLLOW)))
     if src.st.is_dir:
         raise KernelError(errno.EPERM)
@@ -172,6 +176,35 @@ def do_link(task, olddirfd, old, newdirfd, new, flags) -> int:
     if src.mount is not dst.mount:
         raise KernelError(errno.EXDEV)
     dst.mount.fs.link(src.rel, dst.rel)
+    task.kernel.report.wrote(dst.path)
+    return 0
+
+
+_OWN_FD_LINK = re.compile(r"/proc/(self|thread-self|\d+)/fd/(\d+)")
+
+
+def _own_tmpfile(task, path: str) -> int | None:
+    """The guest fd `path` (the caller's /proc/self/fd/N) names, if it is an O_TMPFILE file."""
+    m = _OWN_FD_LINK.fullmatch(path)
+    if m is None or (m.group(1).isdigit() and int(m.group(1)) != task.process.pid):
+        return None
+    try:
+        p = fd_path(task, int(m.group(2)))
+    except KernelError:
+        return None
+    return int(m.group(2)) if p is not None and p.endswith(TMPFILE_SUFFIX) else None
+
+
+def _link_tmpfile(task, fd: int, newdirfd: int, new: str) -> int:
+    """linkat(AT_FDCWD, "/proc/self/fd/N", ..., AT_SYMLINK_FOLLOW) of an O_TMPFILE file:
+    the walk cannot follow the link (the file has no name), so the file system links
+    our duplicate of the descriptor.  Same mount only (EXDEV), as Linux."""
+    dst = _parent_for_create(task, newdirfd, new)
+    with guest_fd(task, fd) as hfd:
+        home = task.kernel.vfs.path_of_host_fd(hfd)[0]
+        if home is None or task.kernel.vfs.mounts.find(home.removesuffix(TMPFILE_SUFFIX)) is not dst.mount:
+            raise KernelError(errno.EXDEV)
+        dst.mount.fs.link_fd(hfd, dst.rel)
     task.kernel.report.wrote(dst.path)
     return 0
 

@@ -197,6 +197,11 @@ class FileSystem:
         """A host O_PATH descriptor of directory `rel` (for *at calls); caller closes it."""
         raise fail(errno.EXDEV)
 
+    def link_fd(self, hostfd: int, new: str) -> None:
+        """Give the unnamed (O_TMPFILE) file open as `hostfd` the name `new` (linkat
+        of /proc/self/fd/N).  Only a file system that made it can."""
+        raise fail(errno.EXDEV)
+
     def close(self) -> None:
         pass
 

@@ -4,7 +4,6 @@
  * linkat(AT_FDCWD, "/proc/self/fd/N", ..., AT_SYMLINK_FOLLOW), unless it was
  * opened with O_EXCL (ENOENT); O_TMPFILE on a file is ENOTDIR, on a missing
  * directory ENOENT.
- * gap: an O_TMPFILE file has no name the guest kernel knows, so linkat through /proc/self/fd/N cannot reach it (issue 8)
  */
 #include "case.h"
 
@@ -32,5 +31,15 @@ int main(void)
     SHOW("on file", open("/tmp/tmpfile/named", O_TMPFILE | O_RDWR, 0600));
     SHOW("missing dir", open("/tmp/tmpfile/missing", O_TMPFILE | O_RDWR, 0600));
     SHOW("wronly", open("/tmp/tmpfile", O_TMPFILE | O_WRONLY, 0600) >= 0);
+    /* the same in a directory of the root file system (the image, under umlpy) */
+    int v = open("/var", O_TMPFILE | O_RDWR, 0640);
+    SHOW("var opened", v >= 0);
+    snprintf(p, sizeof p, "/proc/self/fd/%d", v);
+    SHOW("var linkat", linkat(AT_FDCWD, p, AT_FDCWD, "/var/tmpfile-named", AT_SYMLINK_FOLLOW));
+    SHOW("var stat named", stat("/var/tmpfile-named", &st));
+    SAY("mode=%o nlink=%ld", st.st_mode, (long)st.st_nlink);
+    SHOW("var linkat again", linkat(AT_FDCWD, p, AT_FDCWD, "/var/tmpfile-named", AT_SYMLINK_FOLLOW));
+    SHOW("var cross-mount", linkat(AT_FDCWD, p, AT_FDCWD, "/tmp/tmpfile/other", AT_SYMLINK_FOLLOW));
+    SHOW("var unlink", unlink("/var/tmpfile-named"));
     return 0;
 }

@@ -5,6 +5,7 @@
  * say mode 2, the filter's SECCOMP_RET_ERRNO answers the calls it names (one
  * the kernel serves itself, one it does not), other calls are unaffected, and
  * a child made after it inherits the filter and the mode.
+ * root: the unprivileged half needs setuid to another user (a user namespace maps one id only)
  */
 #include "case.h"
 #include <stddef.h>
