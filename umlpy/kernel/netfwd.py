@@ -121,8 +121,11 @@ class Forwarder:
         if all(p.eof and not p.pending for p in pipes):
             self.close_conn(pipes)
             return
-        for x in {pipes[0].src, pipes[1].src}:
-            self._update(x, pipes)
+        if any(p.pending or p.eof for p in pipes) or mask & selectors.EVENT_WRITE:
+            # the common case -- read, written in full, nothing waits -- changes no interest:
+            # an epoll_ctl for each socket per message would double the forwarder's cost
+            for x in (pipes[0].src, pipes[1].src):
+                self._update(x, pipes)
 
     def close_conn(self, pipes: list) -> None:
         for s in (pipes[0].src, pipes[1].src):
