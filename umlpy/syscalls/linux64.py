@@ -407,7 +407,7 @@ TABLE = SyscallTable([
     serve(314, "sched_setattr", thread.sched_set_of_pid),
     serve(315, "sched_getattr", thread.sched_of_pid),
     serve(316, "renameat2", names.renameat2,
-          partial="RENAME_WHITEOUT is refused (a device node); RENAME_EXCHANGE not of names from the image"),
+          partial="RENAME_WHITEOUT leaves the whiteout just after the move, not atomically; RENAME_EXCHANGE not of names from the image"),
     serve(317, "seccomp", procattr.seccomp,
           partial="filters install on top of the supervisor's; strict mode is EINVAL and "
                   "SECCOMP_FILTER_FLAG_NEW_LISTENER EBUSY (a listener could let calls past the supervisor)"),

@@ -284,11 +284,27 @@ def do_rename(task, olddirfd, old, newdirfd, new, flags) -> int:
             raise KernelError(errno.EISDIR)
     if task.kernel.vfs.mounts.is_mount_point(src.path) or task.kernel.vfs.mounts.is_mount_point(dst.path):
         raise KernelError(errno.EBUSY)
-    src.mount.fs.rename(src.rel, dst.rel, flags)
+    src.mount.fs.rename(src.rel, dst.rel, flags & ~RENAME_WHITEOUT)
+    if flags & RENAME_WHITEOUT:
+        _whiteout(task, src, dst)
     if src.st.is_dir or (flags & RENAME_EXCHANGE and dst.st.is_dir):
         _follow_rename(task, src.path, dst.path, exchange=bool(flags & RENAME_EXCHANGE))
     task.kernel.report.wrote(dst.path)
     return 0
+
+
+def _whiteout(task, src, dst) -> None:
+    """RENAME_WHITEOUT: the old name becomes a whiteout, a character device 0:0 of mode
+    0 (vfs_whiteout), made as the guest kernel makes device nodes (a record over an
+    empty host file, which opens as ENXIO).  Made just after the rename, not with it:
+    a moment without the old name.  A file system that keeps no device nodes gets the
+    file back and EINVAL, as Linux's do."""
+    try:
+        src.mount.fs.mknod_device(src.rel, S.S_IFCHR, 0)
+    except KernelError:
+        src.mount.fs.rename(dst.rel, src.rel, 0)
+        raise KernelError(errno.EINVAL, "no whiteouts on this file system") from None
+    owned_by_caller(task, src)
 
 
 def _follow_rename(task, old: str, new: str, *, exchange: bool) -> None:

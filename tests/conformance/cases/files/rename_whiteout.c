@@ -3,7 +3,6 @@
  * whiteout (a character device 0:0) is left at the old name; RENAME_WHITEOUT
  * with RENAME_NOREPLACE is allowed and refuses an existing target.
  * root: RENAME_WHITEOUT needs CAP_MKNOD in the initial user namespace
- * gap: a whiteout is a device node, and umlpy never makes one on the host; virtual device nodes are the Devices part of issue 8
  */
 #include "case.h"
 #include <sys/sysmacros.h>
