@@ -573,25 +573,42 @@ class Network:
                                        f"the host's resolvers\nnameserver {DNS_ADDR}\n")
         return out
 
-    def allows(self, address: str, port: int) -> bool:
-        """Would the policy let a UDP packet to address:port out?  (the nft rules' order)"""
+    def allows(self, address: str, port: int, proto: str = "udp") -> bool:
+        """Would the policy let a packet to address:port out?"""
+        return self.refusal(address, port, proto) is None
+
+    def refusal(self, address: str, port: int, proto: str = "udp") -> str | None:
+        """The rule that refuses a packet to address:port/proto, in the nft rules' order,
+        or None if it may go (a `denied:` line names it where the guest kernel sees the call)."""
+        if self.spec.mode != "user":
+            return None
         try:
             a = ipaddress.ip_address(address)
         except ValueError:
-            return False
+            return None
         if str(a) == DNS_ADDR and port == 53:
-            return True
+            return None
+        loopback = self.host_loopback()
 
         def hit(r: Rule) -> bool:
-            return a in r.net and (r.ports is None or r.ports[0] <= port <= r.ports[1]) \
-                and r.proto in (None, "udp")
-        if any(hit(r) for r in self.spec.deny):
-            return False
+            net = r.net
+            if loopback and net.version == 4 and net.subnet_of(ipaddress.ip_network("127.0.0.0/8")):
+                net = ipaddress.ip_network(f"{GATEWAY}/32")
+            return a in net and (r.ports is None or r.ports[0] <= port <= r.ports[1]) \
+                and r.proto in (None, proto)
+        for r in self.spec.deny:
+            if hit(r):
+                return f"--deny-net {r}"
         if any(hit(r) for r in self.spec.allow):
-            return True
-        if a in METADATA or any(a in n for n in DEFAULT_DENY if n.version == a.version):
-            return False
-        return not self.spec.allow
+            return None
+        if a in METADATA:
+            return "the metadata address (169.254.169.254), denied unless a rule names it"
+        for n in DEFAULT_DENY:
+            if n.version == a.version and a in n:
+                return f"the default deny of {n}"
+        if loopback and str(a) == GATEWAY:
+            return "the host's loopback, but the ports an --allow-net names"
+        return "no --allow-net rule" if self.spec.allow else None
 
     # -------------------------------------------------------------- end
     def read_destinations(self) -> list[dict]:

@@ -462,6 +462,30 @@ SENDMSG_MAX = 1 << 20                          # bytes of one emulated datagram 
 UIO_MAXIOV = 1024
 
 
+def _note_refused(task, fd: int, raw: bytes) -> None:
+    """One `denied:` line when the guest kernel sees a datagram to a destination the policy
+    refuses (sendmsg stops anyway).  The call itself still runs natively: the nftables rules
+    refuse the packet the way they refuse every other, so the guest sees the same result."""
+    family = SA_FAMILY.unpack_from(raw)[0]
+    try:
+        if family == AF_INET and len(raw) >= 8:
+            port, addr = struct.unpack_from("!H", raw, 2)[0], socket.inet_ntop(socket.AF_INET, raw[4:8])
+        elif family == AF_INET6 and len(raw) >= 24:
+            port, addr = struct.unpack_from("!H", raw, 2)[0], socket.inet_ntop(socket.AF_INET6, raw[8:24])
+        else:
+            return
+        with guest_fd(task, fd) as hfd, socket.socket(fileno=os.dup(hfd)) as s:
+            proto = "tcp" if s.type == socket.SOCK_STREAM else "udp"
+    except (OSError, KernelError, ValueError):
+        return
+    why = task.kernel.network.refusal(addr, port, proto)
+    if why is not None:
+        line = f"sendmsg to {addr}:{port}/{proto} refused by {why}"
+        task.kernel.report.add_denied(line)
+        if task.kernel.config.log_denied is not None:
+            task.kernel.config.log_denied.write(f"umlpy: denied: {line}\n")
+
+
 def _gather(task, iov: int, iovlen: int) -> bytes:
     if iovlen > UIO_MAXIOV:
         raise KernelError(errno.EMSGSIZE)
@@ -510,6 +534,8 @@ def sendmsg(task, fd: int, msg: Ptr, flags: int):
     if msg == 0:
         return Native()
     name, namelen, iov, iovlen, control, controllen, _ = MSGHDR.unpack(task.read(msg, MSGHDR.size))
+    if name and namelen >= SA_FAMILY.size and task.kernel.network is not None:
+        _note_refused(task, fd, task.read(name, min(namelen, 28)))
     path = _unix_path(task, name, namelen) if name else None
     if path is None or not _is_unix_socket(task, fd):
         return Native()
