@@ -461,3 +461,43 @@ def test_boot_publishes_too(rootfs):
         p.terminate()
         p.communicate(timeout=30)
     assert helpers_of(p.pid) == []
+
+
+DNS_RESPONDER = r'''
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 53))
+print("ready", flush=True)
+while True:
+    q, peer = s.recvfrom(512)
+    ident, flags, qd = struct.unpack_from("!HHH", q)
+    end = 12
+    while q[end]:
+        end += q[end] + 1
+    question = q[12:end + 5]
+    qtype = struct.unpack_from("!H", q, end + 1)[0]
+    answer = b""
+    if qtype == 1:    # A: every name is 198.51.100.77 (TEST-NET-2)
+        answer = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + bytes([198, 51, 100, 77])
+    head = struct.pack("!HHHHHH", ident, 0x8180, 1, 1 if answer else 0, 0, 0)
+    s.sendto(head + question + answer, peer)
+'''
+
+
+def test_guest_dns_lookups_reach_the_hosts_resolver(debian, tmp_path):
+    """The guest's resolv.conf names slirp4netns's forwarder (10.0.2.3), which asks the host's
+    resolver: here one the test starts on 127.0.0.1:53, made the host's resolver for this run
+    only by a private mount namespace with its own /etc/resolv.conf."""
+    if not ROOT:
+        pytest.skip("a resolver on port 53 and a private /etc/resolv.conf need root")
+    (tmp_path / "resolv.conf").write_text("nameserver 127.0.0.1\n")
+    (tmp_path / "dns.py").write_text(DNS_RESPONDER)
+    script = (f"mount --bind {tmp_path}/resolv.conf /etc/resolv.conf && "
+              f"{{ {sys.executable} {tmp_path}/dns.py >/dev/null & }} && sleep 1 && "
+              f"{' '.join(UMLPY)} run --rootfs debian --network user -- python3 -c "
+              "\"import socket; print(socket.gethostbyname('test.example')); print(open('/etc/resolv.conf').read())\"; "
+              "kill $!")
+    r = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script],
+                       cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert r.stdout.startswith("198.51.100.77\n"), (r.stdout, r.stderr)
+    assert "nameserver 10.0.2.3" in r.stdout
