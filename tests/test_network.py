@@ -501,3 +501,105 @@ def test_guest_dns_lookups_reach_the_hosts_resolver(debian, tmp_path):
                        cwd=REPO, capture_output=True, text=True, timeout=120)
     assert r.stdout.startswith("198.51.100.77\n"), (r.stdout, r.stderr)
     assert "nameserver 10.0.2.3" in r.stdout
+
+
+# ---------------------------------------------------------------- real programs, guest <-> guest
+ASYNCIO_ECHO = r'''
+import asyncio
+async def handle(r, w):
+    while data := await r.read(100):
+        w.write(data)
+        await w.drain()
+    w.close()
+async def client(i, port):
+    r, w = await asyncio.open_connection("127.0.0.1", port)
+    got = b""
+    for k in range(5):
+        w.write(f"{i}:{k};".encode())
+        await w.drain()
+        got += await r.readexactly(len(f"{i}:{k};"))
+    w.close()
+    return got.decode()
+async def main():
+    srv = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=256)
+    port = srv.sockets[0].getsockname()[1]
+    got = await asyncio.gather(*(client(i, port) for i in range(200)))
+    ok = all(g == "".join(f"{i}:{k};" for k in range(5)) for i, g in enumerate(got))
+    print("clients", len(got), "ok", ok)
+asyncio.run(main())
+'''
+
+
+def test_asyncio_echo_server_with_200_concurrent_clients(debian):
+    with Sandbox(rootfs=debian) as sb:
+        r = sb.run(["python3", "-c", ASYNCIO_ECHO], text=True, timeout=120)
+    assert r.stdout == "clients 200 ok True\n", r.stderr
+
+
+def test_python_http_server_and_urllib_in_one_sandbox(debian):
+    script = ("python3 -m http.server 8000 --bind 127.0.0.1 --directory /etc >/dev/null 2>&1 & "
+              "python3 -c \"import time, urllib.request\n"
+              "for i in range(100):\n"
+              "    try:\n"
+              "        print(urllib.request.urlopen('http://127.0.0.1:8000/debian_version').read().decode().strip()[:2]); break\n"
+              "    except OSError: time.sleep(0.1)\"; kill $!")
+    with Sandbox(rootfs=debian) as sb:
+        r = sb.run(["bash", "-c", script], text=True, timeout=120)
+    assert r.stdout == "12\n", r.stderr
+
+
+def test_c_epoll_edge_triggered_server(rootfs, cc, progs):
+    prog = cc("epoll_et", r"""
+        #include <arpa/inet.h>
+        #include <errno.h>
+        #include <fcntl.h>
+        #include <stdio.h>
+        #include <string.h>
+        #include <sys/epoll.h>
+        #include <sys/socket.h>
+        #include <sys/wait.h>
+        #include <unistd.h>
+        #define N 20
+        int main(void) {
+            int l = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+            struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+            socklen_t len = sizeof a;
+            bind(l, (void *)&a, sizeof a); listen(l, 64); getsockname(l, (void *)&a, &len);
+            for (int i = 0; i < N; i++) if (fork() == 0) {
+                int c = socket(AF_INET, SOCK_STREAM, 0);
+                if (connect(c, (void *)&a, sizeof a)) _exit(1);
+                char msg[32], back[32]; int n = snprintf(msg, sizeof msg, "client %d", i);
+                write(c, msg, n); int got = 0;
+                while (got < n) { int r = read(c, back + got, n - got); if (r <= 0) _exit(2); got += r; }
+                _exit(memcmp(msg, back, n) ? 3 : 0);
+            }
+            int ep = epoll_create1(0);
+            struct epoll_event ev = {.events = EPOLLIN | EPOLLET, .data.fd = l};
+            epoll_ctl(ep, EPOLL_CTL_ADD, l, &ev);
+            int done = 0, echoed = 0;
+            while (done < N) {
+                struct epoll_event evs[16];
+                int n = epoll_wait(ep, evs, 16, 200);
+                for (int k = 0; k < n; k++) {
+                    if (evs[k].data.fd == l) {            /* edge-triggered: accept until EAGAIN */
+                        int c;
+                        while ((c = accept4(l, 0, 0, SOCK_NONBLOCK)) >= 0) {
+                            struct epoll_event e = {.events = EPOLLIN | EPOLLET, .data.fd = c};
+                            epoll_ctl(ep, EPOLL_CTL_ADD, c, &e);
+                        }
+                        if (errno != EAGAIN) perror("accept4");
+                    } else {
+                        char buf[64]; int r;
+                        while ((r = read(evs[k].data.fd, buf, sizeof buf)) > 0) { write(evs[k].data.fd, buf, r); echoed++; }
+                        if (r == 0 || (r < 0 && errno != EAGAIN)) close(evs[k].data.fd);
+                    }
+                }
+                int st; while (waitpid(-1, &st, WNOHANG) > 0) done += WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 1 : 100;
+            }
+            printf("clients %d echoed %s\n", done, echoed >= N ? "all" : "some");
+            return 0;
+        }
+    """)
+    with Sandbox(rootfs=rootfs, mounts=[(str(progs), "/t", "ro")]) as sb:
+        r = sb.run([prog], text=True, timeout=60)
+    assert r.stdout == "clients 20 echoed all\n", r.stderr
