@@ -10,8 +10,9 @@ through the creds object it is given, without importing this layer),
 never "uid == 0"), `may_ptrace` for one process inspecting another (Linux's
 ptrace_may_access), `may_signal` for kill's rule.  The capability
 transitions Linux makes on set*uid and execve (commoncap.c) are here too, so
-that the syscalls only say when they happen.  There are no file
-capabilities: security.capability xattrs are not consulted at execve.
+that the syscalls only say when they happen.  File capabilities are the
+security.capability xattrs the guest kernel keeps (fsimpl/vmeta.py), read at
+execve (FileCaps); set-user-ID and set-group-ID bits are not honoured.
 """
 from __future__ import annotations
 
@@ -37,6 +38,10 @@ from umlpy.abi.linux import (
 )
 
 F_OK, X_OK, W_OK, R_OK = 0, 1, 2, 4
+
+# <linux/capability.h>: struct vfs_cap_data's magic_etc
+VFS_CAP_REVISION_MASK, VFS_CAP_FLAGS_EFFECTIVE = 0xFF000000, 0x000001
+VFS_CAP_REVISION_1, VFS_CAP_REVISION_2, VFS_CAP_REVISION_3 = 0x01000000, 0x02000000, 0x03000000
 
 
 def _last_cap() -> int:
@@ -149,22 +154,34 @@ class Creds:
         elif old_fsuid != 0 and self.fsuid == 0:
             self.cap_eff |= self.cap_prm & CAP_FS_MASK
 
-    def on_exec(self) -> None:
-        """execve (commoncap.c cap_bprm_creds_from_file) with no set-id bits and no
-        file capabilities: root (real or effective, unless SECBIT_NOROOT) gets the
-        bounding set and the inheritable set as permitted, effective too if its
-        effective uid is 0; anyone else keeps only the ambient set, in both.  The
-        saved and file-system ids become the effective ones; SECBIT_KEEP_CAPS is cleared."""
-        prm = 0
-        effective = False
-        if not self.securebits & SECBIT_NOROOT:
+    def exec_caps(self, fcaps: "FileCaps | None" = None) -> tuple[int, int, int]:
+        """The (permitted, effective, ambient) sets an execve gives (commoncap.c
+        cap_bprm_creds_from_file; no set-id bits).  A file's capabilities
+        (security.capability) give pP' = (bounding & fP) | (pI & fI) and, with
+        its effective flag, pE' = pP'; they clear the ambient set.  Root (real or
+        effective, unless SECBIT_NOROOT) gets the bounding set and the
+        inheritable set as permitted, effective too if its effective uid is 0 --
+        except an effective-only root running a file with capabilities (a
+        setuid-root binary with file capabilities, as Linux calls it).
+        Anyone else keeps the ambient set, as permitted and effective."""
+        prm, effective, amb = 0, False, self.cap_amb
+        if fcaps is not None:
+            prm = (self.cap_bnd & fcaps.permitted) | (self.cap_inh & fcaps.inheritable)
+            effective, amb = fcaps.effective, 0
+        if not self.securebits & SECBIT_NOROOT \
+                and not (fcaps is not None and self.ruid != 0 and self.euid == 0):
             if self.euid == 0 or self.ruid == 0:
                 prm = self.cap_bnd | self.cap_inh
-            effective = self.euid == 0
+            effective = effective or self.euid == 0
+        prm |= amb
+        return prm, prm if effective else amb, amb
+
+    def on_exec(self, fcaps: "FileCaps | None" = None) -> None:
+        """execve: the sets exec_caps gives; the saved and file-system ids become the
+        effective ones; SECBIT_KEEP_CAPS is cleared."""
+        self.cap_prm, self.cap_eff, self.cap_amb = self.exec_caps(fcaps)
         self.suid, self.sgid = self.euid, self.egid
         self.fsuid, self.fsgid = self.euid, self.egid
-        self.cap_prm = prm | self.cap_amb
-        self.cap_eff = self.cap_prm if effective else self.cap_amb
         self.securebits &= ~SECBIT_KEEP_CAPS
 
     def dumpable_after(self, old: "Creds") -> bool:
@@ -173,6 +190,43 @@ class Creds:
         non-dumpable (fs.suid_dumpable is 0)."""
         return ((self.euid, self.egid, self.fsuid, self.fsgid) == (old.euid, old.egid, old.fsuid, old.fsgid)
                 and not self.cap_prm & ~old.cap_prm)
+
+
+@dataclass(frozen=True)
+class FileCaps:
+    """A file's capabilities: its security.capability xattr (struct vfs_cap_data)."""
+    permitted: int
+    inheritable: int
+    effective: bool
+
+    @classmethod
+    def parse(cls, raw: bytes) -> "FileCaps | None":
+        """get_vfs_caps_from_disk: revision 1 (one 32-bit word per set), 2 or 3 (two;
+        3 adds the root uid it is for, which must be 0 here: else the file has
+        none).  A malformed value is EINVAL, which fails the execve as on Linux."""
+        if len(raw) < 4:
+            raise KernelError(errno.EINVAL, "malformed security.capability")
+        magic = int.from_bytes(raw[:4], "little")
+        size = {VFS_CAP_REVISION_1: 12, VFS_CAP_REVISION_2: 20, VFS_CAP_REVISION_3: 24}.get(
+            magic & VFS_CAP_REVISION_MASK)
+        if size is None or len(raw) != size:
+            raise KernelError(errno.EINVAL, "malformed security.capability")
+        if size == 24 and int.from_bytes(raw[20:24], "little") != 0:
+            return None
+        words = [int.from_bytes(raw[i:i + 4], "little") for i in range(4, min(size, 20), 4)]
+        prm, inh = words[0], words[1]
+        if len(words) == 4:
+            prm |= words[2] << 32
+            inh |= words[3] << 32
+        return cls(prm & CAP_FULL, inh & CAP_FULL, bool(magic & VFS_CAP_FLAGS_EFFECTIVE))
+
+    def refuses(self, creds: Creds) -> bool:
+        """bprm_caps_from_vfs_caps: a file with the effective flag whose permitted
+        capabilities the process cannot all get (the bounding set lacks one, and the
+        inheritable sets do not give it) may not be executed (EPERM): a legacy
+        program could not tell it is missing privileges."""
+        got = (creds.cap_bnd & self.permitted) | (creds.cap_inh & self.inheritable)
+        return self.effective and bool(self.permitted & ~got)
 
 
 def capable(task, cap: int) -> bool:

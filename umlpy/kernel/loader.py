@@ -25,7 +25,7 @@ from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
 from umlpy.abi.errno import KernelError
-from umlpy.kernel.creds import X_OK
+from umlpy.kernel.creds import X_OK, FileCaps
 from umlpy.platform import host
 
 if TYPE_CHECKING:
@@ -44,6 +44,7 @@ class ExecPlan:
     exe: str                        # guest path of the program (/proc/PID/exe)
     guest_argv: list[bytes]         # argv as the guest sees it (/proc/PID/cmdline)
     name: str = ""                  # the path execve was given: its basename is the comm
+    fcaps: FileCaps | None = None   # the program's file capabilities (security.capability)
     ident: tuple[int, int] | None = None   # the program's (dev, ino) as the guest sees it
 
     def apply(self, proc: "Process") -> None:
@@ -57,7 +58,7 @@ class ExecPlan:
         # (creds.py).  A process whose effective ids are not its real ones stays
         # non-dumpable (begin_new_exec).
         c = proc.creds
-        c.on_exec()
+        c.on_exec(self.fcaps)
         proc.dumpable = c.euid == c.ruid and c.egid == c.rgid
 
 
@@ -161,6 +162,17 @@ def _open_program(kernel: "Kernel", fs: "FsContext", path: str, creds=None) -> t
     return fd, lk.path
 
 
+def _file_caps(kernel: "Kernel", exe: str) -> FileCaps | None:
+    """The capabilities the program file carries: its security.capability xattr, which
+    the guest kernel keeps (never on the host file)."""
+    try:
+        lk = kernel.vfs.resolve(exe)
+        raw = lk.mount.fs.getxattr(lk.rel, "security.capability")
+    except KernelError:
+        return None                          # none (ENODATA), or no xattrs on that file system
+    return FileCaps.parse(raw)
+
+
 def _search(kernel: "Kernel", fs: "FsContext", name: str, env_path: str | None) -> str:
     if "/" in name:
         return name
@@ -231,6 +243,7 @@ def prepare_exec(kernel: "Kernel", fs: "FsContext", path: str, argv: list[bytes]
     guest_argv = list(argv)
     fd, exe = opened if opened is not None else _open_program(kernel, fs, path, creds)
     depth = 0
+    fcaps = None
     try:
         while True:
             head = _read_head(fd)
@@ -257,6 +270,9 @@ def prepare_exec(kernel: "Kernel", fs: "FsContext", path: str, argv: list[bytes]
                 raise KernelError(errno.ENOEXEC, f"{path}: not an ELF file or #! script")
             interp = check_elf(fd, exe)
             _deny_write(fd, exe)
+            fcaps = _file_caps(kernel, exe) if opened is None or exe != opened[1] else None
+            if fcaps is not None and creds is not None and fcaps.refuses(creds):
+                raise KernelError(errno.EPERM, f"{exe}: its file capabilities exceed the bounding set")
             break
         if interp is None:
             host_argv = argv
@@ -286,7 +302,7 @@ def prepare_exec(kernel: "Kernel", fs: "FsContext", path: str, argv: list[bytes]
             ident = (st.dev, st.ino)
         except KernelError:
             ident = None
-        return ExecPlan(fd, host_argv, exe, guest_argv, name, ident)
+        return ExecPlan(fd, host_argv, exe, guest_argv, name, ident=ident, fcaps=fcaps)
     except BaseException:
         if fd >= 0:
             os.close(fd)

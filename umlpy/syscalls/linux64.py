@@ -192,7 +192,7 @@ TABLE = SyscallTable([
     serve(125, "capget", identity.capget),
     serve(126, "capset", identity.capset,
           partial="capabilities are the guest kernel's: its own checks use them, the host's never "
-                  "see them; no file capabilities at execve"),
+                  "see them; the sets are per process, not per thread"),
     native(127, "rt_sigpending", OWN_SIGNALS),
     serve(128, "rt_sigtimedwait", signal_.rt_sigtimedwait),
     serve(129, "rt_sigqueueinfo", signal_.rt_sigqueueinfo),

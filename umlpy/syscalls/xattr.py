@@ -146,7 +146,10 @@ def do_setxattr(task, call: str, target: int, name_ptr: int, value: int, size: i
     if lk.mount.readonly:
         raise KernelError(errno.EROFS)
     _permission(task, lk, name, write=True)
-    if name == CAPS and size not in (12, 20, 24):        # cap_convert_nscap: VFS_CAP_U32_{1,2,3}
+    # cap_convert_nscap's validheader: revision 2 in 20 bytes or 3 in 24 (a revision 1
+    # value, which Linux still reads, can no longer be written)
+    if name == CAPS and (size, int.from_bytes(data[:4], "little") & 0xFF000000) not in (
+            (20, 0x02000000), (24, 0x03000000)):
         raise KernelError(errno.EINVAL, "not a security.capability value")
     _namespace(name)
     lk.mount.fs.setxattr(lk.rel, name, data, flags)
