@@ -363,7 +363,8 @@ def test_named_network_server_and_client_find_each_other_by_hostname(rootfs):
         return
     name = f"n{os.getpid()}"
     server = subprocess.Popen([*UMLPY, "run", "--rootfs", str(rootfs), "--network", name, "--hostname", "web",
-                               "--", "sh", "-c", "echo served-by-web > /tmp/i.html; cd /tmp; exec httpd -f -p 8080"],
+                               "--", "sh", "-c", "echo served-by-web > /tmp/i.html; ln -s /etc/hosts /tmp/hosts; cd /tmp; "
+                               "exec httpd -f -p 8080"],
                               cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         end = time.monotonic() + 30
@@ -383,6 +384,16 @@ def test_named_network_server_and_client_find_each_other_by_hostname(rootfs):
         cli = [line.split()[0] for line in lines if line.endswith("\tcli")]
         assert len(web) == 1 and len(cli) == 1 and web != cli
         assert cli[0] in lines                       # hostname -i: its own address on the network
+        # the server started first; its /etc/hosts gains the client as it joins (served by its httpd)
+        end = time.monotonic() + 20
+        while True:
+            r = subprocess.run([*UMLPY, "run", "--rootfs", str(rootfs), "--network", name, "--hostname", "cli2",
+                                "--", "sh", "-c", "sleep 2; printf 'GET /hosts HTTP/1.0\\r\\n\\r\\n' | nc web 8080"],
+                               cwd=REPO, capture_output=True, text=True, timeout=60)
+            if "\tcli2\n" in r.stdout or time.monotonic() > end:
+                break
+            time.sleep(0.5)
+        assert "\tweb\n" in r.stdout and "\tcli2\n" in r.stdout, (r.stdout, r.stderr)
     finally:
         server.terminate()
         server.communicate(timeout=30)

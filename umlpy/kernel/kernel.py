@@ -335,6 +335,8 @@ class Kernel:
             except (KernelError, OSError) as e:
                 self.report.internal_errors.append(f"cannot write the guest's {path}: {e}")
                 continue
+            if path == "/etc/hosts" and self.network.named is not None:
+                self.network.keep_hosts(os.dup(fd))     # members that join later are added to it
             with open(fd, "wb") as f:
                 f.write(text.encode())
 

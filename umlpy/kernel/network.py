@@ -49,6 +49,7 @@ METADATA = ipaddress.ip_network("169.254.169.254/32")
 DEFAULT_DENY = [ipaddress.ip_network(n) for n in (
     "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
     "192.168.0.0/16", "224.0.0.0/3", "::1/128", "fc00::/7", "fe80::/10", "ff00::/8")]
+HOSTS_EVERY = 1.0               # seconds between looks at a named network's members
 REPORT_DESTINATIONS = 1000      # per verdict: the size of each nft set (the kernel drops the rest)
 
 
@@ -359,6 +360,8 @@ class Network:
         self.destinations: list[dict] = []
         self.how = ""
         self._keeper: threading.Thread | None = None
+        self._hosts_fd = -1                  # named networks: the guest's /etc/hosts, rewritten as members change
+        self._hosts_base, self._hosts_seen = "", []
         if spec.mode == "user":
             self._check_engine()
         try:
@@ -428,7 +431,8 @@ class Network:
             except BaseException as e:
                 failed.append(e)
             ready.set()
-            self._stop.wait()
+            while not self._stop.wait(HOSTS_EVERY if self.named is not None else None):
+                self._refresh_hosts()
             self._end_helpers()
         self._keeper = threading.Thread(target=keep, name="umlpy-network", daemon=True)
         self._keeper.start()
@@ -551,9 +555,10 @@ class Network:
         of its nameservers be reached, else replaced by the engine's forwarder."""
         if self.named is not None:
             hosts = read("/etc/hosts") or "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-            lines = "".join(f"{a}\t{h}\n" for a, h, _ in self.named.members())
-            return {"/etc/hosts": hosts + ("" if hosts.endswith("\n") else "\n")
-                    + f"# added by umlpy for --network {self.named.name}\n" + lines}
+            self._hosts_base = hosts + ("" if hosts.endswith("\n") else "\n") + \
+                f"# added by umlpy for --network {self.named.name}\n"
+            self._hosts_seen = self.named.members()
+            return {"/etc/hosts": self._hosts_text(self._hosts_seen)}
         if self.spec.mode != "user":
             return {}
         out = {}
@@ -572,6 +577,31 @@ class Network:
             out["/etc/resolv.conf"] = (f"# umlpy --network user: the DNS forwarder of slirp4netns, which asks "
                                        f"the host's resolvers\nnameserver {DNS_ADDR}\n")
         return out
+
+    def _hosts_text(self, members: list[tuple[str, str, int]]) -> str:
+        return self._hosts_base + "".join(f"{a}\t{h}\n" for a, h, _ in members)
+
+    def keep_hosts(self, fd: int) -> None:
+        """The host fd of the guest's /etc/hosts as written at start (named networks): the
+        keeper thread rewrites it, through this fd and never by path, as members come and go."""
+        self._hosts_fd = fd
+
+    def _refresh_hosts(self) -> None:
+        if self.named is None or self._hosts_fd < 0:
+            return
+        try:
+            members = self.named.members()
+        except OSError:
+            return
+        if members == self._hosts_seen:
+            return
+        self._hosts_seen = members
+        data = self._hosts_text(members).encode()
+        try:
+            os.ftruncate(self._hosts_fd, 0)
+            os.pwrite(self._hosts_fd, data, 0)
+        except OSError:
+            pass
 
     def allows(self, address: str, port: int, proto: str = "udp") -> bool:
         """Would the policy let a packet to address:port out?"""
@@ -665,3 +695,6 @@ class Network:
         for fd in self.ns_fds:
             os.close(fd)
         self.ns_fds = []
+        if self._hosts_fd >= 0:
+            os.close(self._hosts_fd)
+            self._hosts_fd = -1
