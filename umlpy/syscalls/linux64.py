@@ -245,7 +245,7 @@ TABLE = SyscallTable([
     deny(167, "swapon", EPERM, "swap is the host's"),
     deny(168, "swapoff", EPERM, "swap is the host's"),
     serve(169, "reboot", admin.reboot,
-          partial="as in a PID namespace: a restart, halt or power-off ends the sandbox (init killed by SIGHUP/SIGINT)"),
+          partial="Linux's checks (CAP_SYS_BOOT, magic, the command as in a PID namespace), then EPERM"),
     serve(170, "sethostname", uts.sethostname),
     serve(171, "setdomainname", uts.setdomainname),
     deny(172, "iopl", EPERM, "host administration is not allowed"),
