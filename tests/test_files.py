@@ -1094,8 +1094,6 @@ def test_inotify_watches_guest_paths(sandbox, cc):
     assert r.stdout.splitlines() == ["wd=OK", "create=1 modify=1", "missing=ENOENT", "onlydir=ENOTDIR"]
 
 
-@pytest.mark.xfail(strict=True, reason="not served yet: an O_TMPFILE file has no name the guest kernel "
-                                       "knows, so fchmod and linkat through /proc/self/fd fail (issue 8)")
 def test_o_tmpfile_then_linkat(sandbox, cc):
     """open(dir, O_TMPFILE), write, fchmod, then linkat(/proc/self/fd/N, AT_SYMLINK_FOLLOW) names it."""
     prog = cc("tmpfile_link", r"""

@@ -29,6 +29,8 @@ from umlpy.kernel.fdpath import existing, guest_fd, resolve_at
 from umlpy.kernel.loader import running_program
 from umlpy.kernel.table import EMULATE, Path, Ptr, UInt, syscall
 from umlpy.vfs.fs import Stat
+from umlpy.vfs.vfs import TMPFILE_SUFFIX
+from umlpy.fsimpl.hostfs import host_mode
 
 # ------------------------------------------------- modes, owners, times
 AT_PATH_FLAGS = AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH     # all fchownat, fchmodat2, utimensat take
@@ -63,7 +65,21 @@ def _owner_or_root(task, st: Stat) -> None:
         raise KernelError(errno.EPERM)
 
 
+def _chmod_tmpfile(task, fd: int, mode: int) -> bool:
+    """fchmod of an O_TMPFILE file, which has no guest path: the host file gets the
+    mode without set-id bits, and the whole mode is kept for when linkat names it."""
+    with guest_fd(task, fd) as hfd:
+        p, st = task.kernel.vfs.path_of_host_fd(hfd)
+        if p is None or not p.endswith(TMPFILE_SUFFIX):
+            return False
+        os.fchmod(hfd, host_mode(mode & 0o7777))
+        task.kernel.vfs.tmpfile_modes[(st.st_dev, st.st_ino)] = mode & 0o7777
+    return True
+
+
 def do_chmod(task, dirfd, path, mode, flags) -> int:
+    if path == "" and flags & AT_EMPTY_PATH and _chmod_tmpfile(task, dirfd, mode):
+        return 0
     lk = _path_or_fd(task, dirfd, path, flags)
     if lk.st.is_link:                        # only reached with AT_SYMLINK_NOFOLLOW
         raise KernelError(errno.EOPNOTSUPP, "the mode of a symlink cannot be changed")

@@ -205,6 +205,12 @@ def _link_tmpfile(task, fd: int, newdirfd: int, new: str) -> int:
         if home is None or task.kernel.vfs.mounts.find(home.removesuffix(TMPFILE_SUFFIX)) is not dst.mount:
             raise KernelError(errno.EXDEV)
         dst.mount.fs.link_fd(hfd, dst.rel)
+        st = os.fstat(hfd)
+    owned_by_caller(task, dst)                    # it was the creator's, as a new file
+    inherit_group(task, dst)
+    mode = task.kernel.vfs.tmpfile_modes.pop((st.st_dev, st.st_ino), None)
+    if mode is not None:
+        dst.mount.fs.chmod(dst.rel, mode)         # what fchmod gave it, set-id bits virtual
     task.kernel.report.wrote(dst.path)
     return 0
 

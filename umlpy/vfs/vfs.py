@@ -53,6 +53,9 @@ class VFS:
         self._vdirs: dict[str, str] = {}
         self._vfiles: dict[str, str] = {}
         self.placeholders: set[tuple[int, int]] = set()     # host dirs standing for O_PATH objects
+        # The mode an fchmod gave an O_TMPFILE file (host dev, ino), set-id bits included:
+        # applied, virtually, where linkat names it (syscalls/names.py).
+        self.tmpfile_modes: dict[tuple[int, int], int] = {}
         # Working directories that were removed: the cwd string a process then
         # holds ("PATH (deleted)", as /proc/PID/cwd shows it) -> (PATH, last stat).
         self.removed: dict[str, tuple[str, Stat]] = {}
