@@ -399,6 +399,8 @@ def test_named_network_server_and_client_find_each_other_by_hostname(rootfs):
         server.communicate(timeout=30)
     out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     assert f"umlpy-{name}" not in out                # the last one to leave removed the network
+    assert not os.path.exists(f"/run/umlpy/networks/{name}/members")
+    subprocess.run(["rm", "-rf", f"/run/umlpy/networks/{name}"])      # its lock file stays, by design
 
 
 def test_sd_notify_style_sendmsg_to_a_unix_path(debian):
