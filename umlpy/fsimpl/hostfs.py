@@ -190,6 +190,8 @@ class HostFS(FileSystem):
         try:
             if flags & os.O_CREAT and self.host_owner and not flags & os.O_EXCL:
                 fd = self._open_or_create(rel, flags | nonblock, mode)
+            elif flags & os.O_CREAT and self.host_owner:
+                fd = self._create_as_owner(rel, flags | nonblock, mode)
             else:
                 fd = self._open(rel, flags | nonblock, mode)
         except PermissionError as e:
@@ -199,9 +201,30 @@ class HostFS(FileSystem):
         if nonblock:
             os.set_blocking(fd, True)
         if flags & os.O_CREAT and flags & os.O_EXCL or flags & O_TMPFILE == O_TMPFILE:
-            os.fchmod(fd, mode)                 # exactly the guest's mode: no host umask
+            if S.S_IMODE(os.fstat(fd).st_mode) != mode:
+                os.fchmod(fd, mode)             # exactly the guest's mode: no host umask
             self._adopt_fd(fd)
         return fd
+
+    def _create_as_owner(self, rel: str, flags: int, mode: int) -> int:
+        """Create as the host owner itself (this thread's fsuid and fsgid for the call), so
+        that no chown follows: a chown is an IN_ATTRIB event, which a guest's inotify
+        watch would see after an open(O_CREAT) where Linux shows none.  Where the owner
+        may not create there on the host (the guest kernel allowed it: guest root), the
+        supervisor creates and chowns."""
+        uid, gid = self.host_owner
+        if os.geteuid() != 0:
+            return self._open(rel, flags, mode)
+        _libc.setfsgid(gid)
+        _libc.setfsuid(uid)
+        try:
+            return self._open(rel, flags, mode)
+        except PermissionError:
+            pass
+        finally:
+            _libc.setfsuid(0)
+            _libc.setfsgid(0)
+        return self._open(rel, flags, mode)
 
     def _open_as_owner(self, rel: str, flags: int, err: OSError) -> int:
         """Rootless, the supervisor has no DAC override, but the guest kernel has
@@ -230,7 +253,7 @@ class HostFS(FileSystem):
         host file that was there, whoever owns it)."""
         for _ in range(8):
             try:
-                fd = self._open(rel, flags | os.O_EXCL, mode)
+                fd = self._create_as_owner(rel, flags | os.O_EXCL, mode)
             except FileExistsError:
                 try:
                     return self._open(rel, flags & ~os.O_CREAT, 0)
@@ -242,7 +265,9 @@ class HostFS(FileSystem):
 
     def _adopt_fd(self, fd: int) -> None:
         if self.host_owner:
-            os.fchown(fd, *self.host_owner)
+            st = os.fstat(fd)
+            if (st.st_uid, st.st_gid) != self.host_owner:
+                os.fchown(fd, *self.host_owner)
 
     def statvfs(self) -> os.statvfs_result:
         return os.fstatvfs(self.rootfd)

@@ -240,7 +240,9 @@ class Dispatcher:
     def _install_fd(self, task: "Task", call: Call, regs, req: InstallFd, at_exit: bool) -> None:
         if at_exit:
             raise RuntimeError("InstallFd must be the first request of a handler")
-        more = call.gen is not None or self.k.tracing
+        # fs_watched (a guest inotify watch exists, syscalls/inotify.py): the thread waits at
+        # the exit stop while we close our copy, or its own close() would not be the file's last.
+        more = call.gen is not None or self.k.tracing or getattr(self.k, "fs_watched", False)
         if req.hold_signals or task.masked_handovers > 0:
             # The fd cannot be made again, or signals keep beating the
             # hand-over on this thread (a fast interval timer, say): hold

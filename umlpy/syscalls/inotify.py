@@ -69,4 +69,8 @@ def inotify_add_watch(task, fd: int, path: Path, mask: UInt):
             os.close(obj)
     if wd < 0:
         raise KernelError(-wd)
+    # From now on an fd hand-over waits for the supervisor to drop its copy of the
+    # file before the guest goes on (one more stop: kernel/dispatch.py _install_fd),
+    # so that the guest's close() is the last one and IN_CLOSE_* comes with it.
+    task.kernel.fs_watched = True
     return wd

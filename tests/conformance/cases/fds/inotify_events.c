@@ -4,7 +4,6 @@
  * IN_OPEN, IN_MODIFY, IN_CLOSE_WRITE (the last one by the time close()
  * returns); opening and closing it read-only is IN_OPEN, IN_CLOSE_NOWRITE;
  * unlinking it is IN_DELETE.
- * gap: the supervisor's chown of a new file shows as IN_ATTRIB, and the close event of a file umlpy opened comes after close() returns (the supervisor drops its copy late) (issue 8)
  */
 #include "case.h"
 #include <sys/inotify.h>
