@@ -49,6 +49,9 @@ class Process:
         # a thread whose host name is still this one has the guest name `comm`.
         self.exec_host_comm = b""
         self.exec_ident: tuple[int, int] | None = None   # its program's (dev, ino): ETXTBSY (kernel/loader.py)
+        # How the host's argument area differs from the guest's (syscalls/exec.py):
+        # (bytes before argv[0], argv[0]'s size, a string after it to drop), or None if unknown.
+        self.cmdline_layout: tuple[bytes, int, bytes | None] | None = None
         self.creds = Creds()
         self.start_time = 0.0
         self.exit_signal = SIGCHLD
@@ -74,6 +77,7 @@ class Process:
             self.argv, self.exe, self.comm = parent.argv, parent.exe, parent.comm
             self.exec_host_comm = parent.exec_host_comm
             self.exec_ident = parent.exec_ident
+            self.cmdline_layout = parent.cmdline_layout
 
     def inherit_scheduling(self, forker: "Process") -> None:
         """fork: the child gets the forking process's virtual nice value and policy

@@ -130,7 +130,21 @@ def do_execve(task, path: str, argv_p: int, envp_p: int, opened: tuple[int, str]
             task.process.exec_host_comm = f.read().rstrip(b"\n")
     except OSError:
         pass
+    task.process.cmdline_layout = cmdline_layout(plan.host_argv, plan.guest_argv)
     return 0
+
+
+def cmdline_layout(host_argv: list[bytes], guest_argv: list[bytes]) -> tuple[bytes, int, bytes | None] | None:
+    """How the host's argument area (what the host's /proc/PID/cmdline reads, from the
+    process's memory) differs from the guest's: a dynamic program runs as
+    `ld.so --argv0 ARGV0 PROGRAM ARGS...`, so two strings come before argv[0] and the
+    program's path after it.  /proc/PID/cmdline (fsimpl/procfs/pid.py) strips them and
+    so shows what the program wrote there since (setproctitle), as Linux does."""
+    if host_argv == guest_argv:
+        return b"", 0, None
+    if len(host_argv) >= 4 and host_argv[1] == b"--argv0" and host_argv[4:] == guest_argv[1:]:
+        return host_argv[0] + b"\0--argv0\0", len(host_argv[2]) + 1, host_argv[3]
+    return None
 
 
 @syscall("execve", REWRITE)

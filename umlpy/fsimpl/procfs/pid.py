@@ -232,8 +232,18 @@ class PidDirs:
 
     # ------------------------------------------------------------ files
     def _cmdline(self, view: View) -> bytes:
+        """The argument area as the process's memory holds it now (a program may rewrite
+        it): the host's, less what the exec through ld.so put around argv[0]."""
         if not view.alive:
             return b""
+        layout = view.proc.cmdline_layout
+        raw = read_host(f"/proc/{view.proc.host_pid}/cmdline") if layout is not None else None
+        if raw is not None and raw.startswith(layout[0]):
+            prefix, first, program = layout
+            raw = raw[len(prefix):]
+            if program is not None and raw[first:].startswith(program + b"\0"):
+                raw = raw[:first] + raw[first + len(program) + 1:]
+            return raw
         return b"".join(a + b"\0" for a in view.proc.argv)
 
     def _comm(self, view: View) -> bytes:
