@@ -58,6 +58,7 @@ MKNOD_NOTE = ("a device node is the guest kernel's record over an empty host fil
               "the device /dev serves under its number (1:3 1:5 1:7 1:8 1:9 5:0 5:1), any other is ENXIO; none in /dev")
 XATTR_NOTE = ("virtual: the guest kernel's records (fsimpl/vmeta.py), never on a host file; user.*, "
               "trusted.* and security.*, not system.* (no POSIX ACLs); none on proc, sys and /dev")
+
 TABLE = SyscallTable([
     native(0, "read", OWN_FDS),
     native(1, "write", OWN_FDS),
