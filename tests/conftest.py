@@ -39,6 +39,24 @@ def pytest_sessionstart(session) -> None:
         raise pytest.UsageError("missing: " + ", ".join(missing) + " -- run ./install.sh first")
 
 
+def debian_rootfs(*programs: str) -> Path:
+    """The Debian rootfs the tests share (store name `debian`, built by .ci/debian-rootfs),
+    holding `programs` (names in /usr/bin, /bin or /usr/sbin).  Missing, it fails the
+    test in CI, where .ci/run builds it, and skips it elsewhere."""
+    from umlpy.image import importer
+    root = importer.lookup("debian")
+    missing = ["apt-get", *programs] if root is None else [
+        p for p in ("apt-get", *programs)
+        if not any((root / d / p).exists() for d in ("usr/bin", "bin", "usr/sbin"))]
+    if missing:
+        why = (f"no Debian rootfs with {', '.join(missing)} in {importer.rootfs_dir()}: "
+               "run .ci/debian-rootfs")
+        if os.environ.get("CI"):
+            pytest.fail(why)
+        pytest.skip(why)
+    return root
+
+
 @pytest.fixture(scope="session")
 def rootfs(tmp_path_factory) -> Path:
     dest = tmp_path_factory.mktemp("rootfs") / "root"

@@ -19,21 +19,15 @@ from pathlib import Path
 
 import pytest
 
+from conftest import debian_rootfs
 from umlpy import Sandbox
-from umlpy.image import importer
 
 BUILD = ".ci/debian-rootfs (its package list has strace and gdb-minimal)"
 
 
 @pytest.fixture(scope="module")
 def debian() -> Path:
-    root = importer.lookup("debian")
-    if root is None or not (root / "usr/bin/apt-get").exists():
-        why = f"no Debian rootfs 'debian' in {importer.rootfs_dir()}: run {BUILD}"
-        if os.environ.get("CI"):
-            pytest.fail(why)
-        pytest.skip(why)
-    return root
+    return debian_rootfs()
 
 
 def need(root: Path, *programs: str) -> None:

@@ -9,27 +9,18 @@ keyutils was added, they skip, naming the command that builds it.
 """
 from __future__ import annotations
 
-import os
 import textwrap
 from pathlib import Path
 
 import pytest
 
+from conftest import debian_rootfs
 from umlpy import Sandbox
-from umlpy.image import importer
-
-BUILD = ".ci/debian-rootfs (its package list has keyutils)"
 
 
 @pytest.fixture(scope="module")
 def debian() -> Path:
-    root = importer.lookup("debian")
-    if root is None or not (root / "bin/keyctl").exists():
-        why = f"no Debian rootfs with keyutils in {importer.rootfs_dir()}: run {BUILD}"
-        if os.environ.get("CI"):
-            pytest.fail(why)
-        pytest.skip(why)
-    return root
+    return debian_rootfs("keyctl")
 
 
 SCRIPT = r"""

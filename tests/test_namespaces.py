@@ -17,8 +17,8 @@ import subprocess
 
 import pytest
 
+from conftest import debian_rootfs
 from umlpy import Sandbox
-from umlpy.image import importer
 
 
 def sh(sb: Sandbox, script: str, timeout: float = 20) -> subprocess.CompletedProcess:
@@ -39,13 +39,7 @@ def busybox():
 
 @pytest.fixture(scope="module")
 def debian():
-    root = importer.lookup("debian")
-    if root is None or not (root / "usr/bin/unshare").exists():
-        why = "no Debian rootfs 'debian' with util-linux: run .ci/debian-rootfs"
-        if os.environ.get("CI"):
-            pytest.fail(why)
-        pytest.skip(why)
-    with Sandbox(rootfs=root, hostname="box") as sb:
+    with Sandbox(rootfs=debian_rootfs("unshare", "nsenter"), hostname="box") as sb:
         yield sb
 
 

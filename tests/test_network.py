@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import debian_rootfs
 from umlpy import Sandbox
 
 REPO = Path(__file__).resolve().parent.parent
@@ -165,11 +166,7 @@ def test_guest_root_binds_port_80_and_publishes_it(rootfs):
 
 @pytest.fixture(scope="module")
 def debian():
-    from umlpy.image import importer
-    root = importer.lookup("debian")
-    if root is None:
-        pytest.skip("no Debian rootfs 'debian' in the store: run .ci/debian-rootfs")
-    return root
+    return debian_rootfs()
 
 
 def test_python_http_server_in_debian_serves_the_host(debian):

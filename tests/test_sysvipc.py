@@ -8,24 +8,17 @@ ipc/ipc_perms, ipc/ipc_stat_ids and ipc/ipc_owner_ids.
 """
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
 
+from conftest import debian_rootfs
 from umlpy import Sandbox
-from umlpy.image import importer
 
 
 @pytest.fixture(scope="module")
 def debian():
-    root = importer.lookup("debian")
-    if root is None or not (root / "usr/bin/ipcs").exists():
-        why = f"no Debian rootfs 'debian' in {importer.rootfs_dir()}: run .ci/debian-rootfs"
-        if os.environ.get("CI"):
-            pytest.fail(why)
-        pytest.skip(why)
-    return root
+    return debian_rootfs("ipcs", "ipcmk")
 
 
 SCRIPT = r"""

@@ -11,16 +11,13 @@ import textwrap
 
 import pytest
 
+from conftest import debian_rootfs
 from umlpy import Sandbox
-from umlpy.image import importer
 
 
 @pytest.fixture(scope="module")
 def debian():
-    root = importer.lookup("debian")
-    if root is None or not (root / "usr/bin/setfattr").exists():
-        pytest.skip(f"no Debian rootfs with the attr package in {importer.rootfs_dir()}: run .ci/debian-rootfs")
-    return root
+    return debian_rootfs("setfattr", "getfattr")
 
 
 def bash(sb: Sandbox, script: str) -> str:
