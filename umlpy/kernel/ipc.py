@@ -26,7 +26,7 @@ import ctypes
 import os
 from dataclasses import dataclass, field
 
-from umlpy.kernel import creds as creds_mod
+from umlpy.kernel.creds import capable
 
 MSG, SEM, SHM = "msg", "sem", "shm"
 IPC_PRIVATE = 0
@@ -47,17 +47,6 @@ class IpcPerm:
     mode: int
     size: int = 0              # shm: the segment size; sem: the number of semaphores
     removed: bool = False      # shm: IPC_RMID done, the segment lives until its last detach
-
-
-def capable(task, cap: int) -> bool:
-    """CAP_* in the caller's (virtual) capability set.
-
-    TODO(issue 8): the capability model (kernel/creds.py) is being written
-    alongside; until it provides `capable`, guest root (euid 0) has them all."""
-    fn = getattr(creds_mod, "capable", None)
-    if fn is not None:
-        return bool(fn(task, cap))
-    return task.creds.euid == 0
 
 
 @dataclass

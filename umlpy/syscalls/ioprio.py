@@ -29,7 +29,7 @@ import errno
 import os
 
 from umlpy.abi.errno import KernelError
-from umlpy.kernel.ipc import capable
+from umlpy.kernel.creds import capable
 from umlpy.kernel.table import EMULATE, syscall
 
 IOPRIO_WHO_PROCESS, IOPRIO_WHO_PGRP, IOPRIO_WHO_USER = 1, 2, 3

@@ -36,7 +36,7 @@ import weakref
 from dataclasses import dataclass, field
 
 from umlpy.abi.errno import KernelError
-from umlpy.kernel.ipc import capable
+from umlpy.kernel.creds import capable
 from umlpy.kernel.table import EMULATE, Ptr, ULong, syscall
 
 # Permission bits (<linux/keyctl.h>), per class: possessor << 24, user << 16, group << 8, other.

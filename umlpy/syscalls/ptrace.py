@@ -19,8 +19,9 @@ import errno
 import signal
 
 from umlpy.abi.errno import KernelError
-from umlpy.abi.linux import P_ALL, P_PGID, P_PID, WNOWAIT
+from umlpy.abi.linux import P_ALL, P_PGID, P_PID, PTRACE_MODE_ATTACH_REALCREDS, WNOWAIT
 from umlpy.kernel import ptrace as gp
+from umlpy.kernel.creds import may_ptrace
 from umlpy.kernel.requests import Native, Wait
 from umlpy.kernel.table import EMULATE, REWRITE, Ptr, UInt, syscall
 from umlpy.syscalls import thread
@@ -165,16 +166,7 @@ def ptrace(task, request: int, pid: int, addr: Ptr, data: Ptr):
 
 
 def _may_attach(task, target) -> bool:
-    """Linux's ptrace_may_access(PTRACE_MODE_ATTACH_REALCREDS), through creds.py's
-    may_ptrace where it is there; else (TODO: drop once creds.may_ptrace is in)
-    the same rule on uids alone: the caller's real uid is the target's real,
-    effective and saved uid, or the caller is guest root."""
-    try:
-        from umlpy.abi.linux import PTRACE_MODE_ATTACH_REALCREDS
-        from umlpy.kernel.creds import may_ptrace
-    except ImportError:
-        me, it = task.creds, target.process.creds
-        return me.euid == 0 or me.ruid == it.ruid == it.euid == it.suid
+    """Linux's ptrace_may_access(PTRACE_MODE_ATTACH_REALCREDS) (kernel/creds.py)."""
     return may_ptrace(task, target.process, PTRACE_MODE_ATTACH_REALCREDS)
 
 
@@ -221,7 +213,7 @@ def _attach(task, pid: int, seize: bool, addr: int, data: int):
         raise KernelError(errno.EPERM, f"pid {pid} is traced already")
     if not _may_attach(task, target):
         raise KernelError(errno.EPERM, f"no permission to trace pid {pid}")
-    t = k.gptrace.attach(task, target, seize, data if seize else 0)
+    k.gptrace.attach(task, target, seize, data if seize else 0)
     stopped = getattr(target, "group_stop_sig", 0)
     if stopped:
         # It is in a group-stop already (the supervisor keeps it LISTENing):

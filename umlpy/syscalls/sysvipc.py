@@ -23,7 +23,8 @@ import errno
 import struct
 
 from umlpy.abi.errno import KernelError
-from umlpy.kernel.ipc import HOST_MODE, MSG, SEM, SHM, S_IRWXUGO, capable, may_change, permits
+from umlpy.kernel.creds import capable
+from umlpy.kernel.ipc import HOST_MODE, MSG, SEM, SHM, S_IRWXUGO, may_change, permits
 from umlpy.kernel.requests import Native
 from umlpy.kernel.table import REWRITE, Ptr, ULong, syscall
 
