@@ -282,6 +282,20 @@ def test_trace_names_denied_syscalls(run, cc, progs):
     assert len([l for l in r.stderr.splitlines() if "bpf" in l]) == 1, r.stderr
 
 
+def test_a_probed_refusal_is_not_a_warning(run, cc, progs):
+    """glibc tries clone3 before clone for every thread and spawn: its ENOSYS is routine,
+    so `umlpy run` does not warn on stderr; --trace still shows it."""
+    prog = cc("clone3_cli", r"""
+        #include <stdio.h>
+        #include <unistd.h>
+        #include <sys/syscall.h>
+        int main(void) { long r = syscall(SYS_clone3, 0, 0); printf("%ld\n", r); return 0; }""")
+    r = run("-v", f"{progs}:/t:ro", "--", prog)
+    assert (r.stdout, r.stderr) == ("-1\n", "")
+    r = run("-v", f"{progs}:/t:ro", "--trace", "--", prog)
+    assert re.search(r"^\[pid 1\] clone3\(.*\) = -1 ENOSYS", r.stderr, re.M), r.stderr[-1500:]
+
+
 def test_no_trace_without_flag(run):
     r = run("--", "cat", "/etc/hostname")
     assert r.stdout == "umlpy\n" and r.stderr == ""

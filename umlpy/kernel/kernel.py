@@ -661,7 +661,7 @@ class Kernel:
         line = self.formatter.format_line(task.tid, call.nr, call.args, -call.entry.errno,
                            note=call.note)
         self.report.add_denied(line)
-        if self.config.log_denied is not None and not self.tracing:
+        if self.config.log_denied is not None and not self.tracing and not call.entry.probed:
             self.config.log_denied.write(f"umlpy: {line}\n")
 
     def _readers(self, task: Task):

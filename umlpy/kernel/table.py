@@ -131,6 +131,7 @@ class Row:
     handler: Callable | None = None
     rule: ArgRule | None = None         # with a handler: no stop for these argument values
     params: tuple[tuple[str, str], ...] = ()
+    probed: bool = False                # a deny row programs probe and fall back from: no stderr line
 
     @property
     def summary(self) -> str:
@@ -156,9 +157,12 @@ def serve(nr: int, name: str, handler: Callable, *, partial: str = "") -> Row:
                handler, spec.rule, spec.params)
 
 
-def deny(nr: int, name: str, err: int, why: str) -> Row:
-    """A call the sandbox refuses: errno `err` and one trace line saying `why`."""
-    return Row(nr, name, DENY, Support.ERROR, why, err)
+def deny(nr: int, name: str, err: int, why: str, *, probed: bool = False) -> Row:
+    """A call the sandbox refuses: errno `err` and one trace line saying `why`.
+    `probed`: libc or programs try it first and fall back (clone3 -> clone) on
+    `err`, so a refusal is routine: the trace and the report still show it, but
+    `umlpy run` does not warn about it on stderr."""
+    return Row(nr, name, DENY, Support.ERROR, why, err, probed=probed)
 
 
 class SyscallTable:

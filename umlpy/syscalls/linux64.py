@@ -432,7 +432,7 @@ TABLE = SyscallTable([
     native(333, "io_pgetevents", OWN_AIO),
     native(334, "rseq", OWN_MEMORY),
     serve(424, "pidfd_send_signal", signal_.pidfd_send_signal),
-    deny(425, "io_uring_setup", ENOSYS, IO_URING),
+    deny(425, "io_uring_setup", ENOSYS, IO_URING, probed=True),
     deny(426, "io_uring_enter", ENOSYS, IO_URING),
     deny(427, "io_uring_register", ENOSYS, IO_URING),
     deny(428, "open_tree", EPERM, "only mount(2) and umount2(2) are supported inside the sandbox"),
@@ -446,7 +446,7 @@ TABLE = SyscallTable([
     # memory that another thread can change between our check and the
     # host's read; clone's are in registers.  libc falls back to clone, as
     # under Docker's default seccomp profile, which refuses clone3 alike.
-    deny(435, "clone3", ENOSYS, "flags in guest memory cannot be checked safely: use clone"),
+    deny(435, "clone3", ENOSYS, "flags in guest memory cannot be checked safely: use clone", probed=True),
     native(436, "close_range", OWN_FDS),
     serve(437, "openat2", open_.openat2),
     serve(438, "pidfd_getfd", thread.pidfd_getfd),
@@ -455,7 +455,7 @@ TABLE = SyscallTable([
     native(441, "epoll_pwait2", OWN_FDS),
     deny(442, "mount_setattr", EPERM, "only mount(2) and umount2(2) are supported inside the sandbox"),
     deny(443, "quotactl_fd", EPERM, "host administration is not allowed"),
-    deny(444, "landlock_create_ruleset", ENOSYS, LANDLOCK),
+    deny(444, "landlock_create_ruleset", ENOSYS, LANDLOCK, probed=True),
     deny(445, "landlock_add_rule", ENOSYS, LANDLOCK),
     deny(446, "landlock_restrict_self", ENOSYS, LANDLOCK),
     native(447, "memfd_secret", OWN_MEMORY),
