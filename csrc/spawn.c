@@ -204,6 +204,14 @@ static int enter_netns(const struct uh_spawn_args *a)
     }
     if (s >= 0)
         close(s);
+    /* As Docker does: every port of its own namespace is the guest's to bind
+     * (`python3 -m http.server 80`), a setting of this namespace alone, made
+     * while we hold the capability for it (rootless: in our user namespace). */
+    int fd = open("/proc/sys/net/ipv4/ip_unprivileged_port_start", O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        if (write(fd, "0", 1) != 1) { /* an old kernel: ports below 1024 stay root's */ }
+        close(fd);
+    }
     return 0;
 }
 

@@ -445,7 +445,6 @@ class Network:
         self.ns_fds.append(os.open(f"/proc/{pid}/ns/net", os.O_RDONLY | os.O_CLOEXEC))
         if self.rootless:
             self.ns_fds.append(os.open(f"/proc/{pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC))
-        self._low_ports()
         if self.named is not None:
             self.named.join(self.ns_fds[0], self.hostname)
         if self.spec.mode == "user":
@@ -453,19 +452,6 @@ class Network:
             self._install_policy(pid)
         if self.sockets:
             self._start_forwarder(pid)
-
-    def _low_ports(self) -> None:
-        """Let the guest bind ports below 1024 in its own namespace, as the root it thinks it
-        is (`python3 -m http.server 80`): net.ipv4.ip_unprivileged_port_start=0 is a setting
-        of that namespace alone.  As root only: rootless, the guest's uid holds no capability
-        in its user namespace to set it (csrc/spawn.c could, before it drops them)."""
-        if self.rootless:
-            return
-        r = subprocess.run(["nsenter", f"--net=/proc/self/fd/{self.ns_fds[0]}", "--",
-                            "sysctl", "-qw", "net.ipv4.ip_unprivileged_port_start=0"],
-                           pass_fds=self.ns_fds[:1], capture_output=True, timeout=20)
-        if r.returncode != 0:
-            self.how += f" (ports below 1024: not settable: {r.stderr.decode(errors='replace').strip()})"
 
     def _start_forwarder(self, pid: int) -> None:
         argv, fds = self._nsenter()
