@@ -229,7 +229,7 @@ TABLE = SyscallTable([
     native(152, "munlockall", OWN_MEMORY),
     deny(153, "vhangup", EPERM, "host administration is not allowed"),
     deny(154, "modify_ldt", ENOSYS, "16-bit segments are not supported"),
-    deny(155, "pivot_root", EPERM, "only mount(2) and umount2(2) are supported inside the sandbox"),
+    serve(155, "pivot_root", mount.pivot_root, partial="the guest's own mount table only"),
     deny(156, "_sysctl", ENOSYS, "obsolete"),
     serve(157, "prctl", identity.prctl),
     native(158, "arch_prctl", OWN_MEMORY),

@@ -1,4 +1,4 @@
-"""mount(2) and umount2(2): the guest's own mount table.
+"""mount(2), umount2(2) and pivot_root(2): the guest's own mount table.
 
 The mount table is the guest kernel's (umlpy/vfs/mount.py), so mounting
 changes only what the guest's path walk finds; the host's mounts are never
@@ -12,6 +12,10 @@ propagation type (MS_PRIVATE, MS_SLAVE, MS_UNBINDABLE, MS_SHARED, as
 `unshare -m` makes of "/") is checked as Linux checks it and then changes
 nothing: private is what every mount already is, and MS_SHARED's peer groups
 are not modelled.
+
+pivot_root moves mounts within the caller's namespace's table only
+(MountTable.pivot); the processes of that namespace that were at the old root
+are moved to the new one, as Linux's chroot_fs_refs does.
 """
 from __future__ import annotations
 
@@ -94,6 +98,13 @@ def umount2(task, target: Path, flags: int):
         raise KernelError(errno.EINVAL)
     where = existing(resolve_at(task, AT_FDCWD, target, follow=not flags & UMOUNT_NOFOLLOW))
     table = task.kernel.vfs.mounts
+    if where.path == task.fs.root and table.over_root:
+        # the old root stacked over the root by pivot_root(".", "."): umount's walk
+        # goes up into the mounts stacked on its last component (LOOKUP_MOUNTPOINT)
+        if len(table.over_root) > 1 and not flags & MNT_DETACH:
+            raise KernelError(errno.EBUSY)
+        table.over_root = []
+        return 0
     if where.path == "/" or not table.is_mount_point(where.path):
         raise KernelError(errno.EINVAL)
     if table.children(where.path) and not flags & MNT_DETACH:
@@ -102,3 +113,55 @@ def umount2(task, target: Path, flags: int):
     return 0
 
 
+
+
+def _under(path: str, top: str) -> bool:
+    return top == "/" or path == top or path.startswith(top + "/")
+
+
+@syscall("pivot_root", EMULATE)
+def pivot_root(task, new_root: Path, put_old: Path):
+    """pivot_root(2): in the caller's mount namespace, the mount at `new_root` becomes
+    the root and the old root mount goes to `put_old`, with Linux's checks in
+    do_pivot_root's order; then, as chroot_fs_refs, every process of the namespace
+    whose root or cwd was the old root gets the new one."""
+    if not capable(task, CAP_SYS_ADMIN):
+        raise KernelError(errno.EPERM, "pivot_root needs CAP_SYS_ADMIN")
+    new = existing(resolve_at(task, AT_FDCWD, new_root))
+    if not new.st.is_dir:
+        raise KernelError(errno.ENOTDIR)
+    old = existing(resolve_at(task, AT_FDCWD, put_old))
+    if not old.st.is_dir:
+        raise KernelError(errno.ENOTDIR)
+    table = task.kernel.vfs.mounts
+    root = task.fs.root
+    root_mnt = table.find(root)
+    # (every mount is private here, so Linux's EINVAL for a shared mount never applies)
+    if new.mount is root_mnt or old.mount is root_mnt:
+        raise KernelError(errno.EBUSY, "new_root or put_old is on the current root's mount")
+    if root_mnt.point != root:
+        raise KernelError(errno.EINVAL, "the caller's root is not a mount point (chroot)")
+    if new.mount.point != new.path:
+        raise KernelError(errno.EINVAL, "new_root is not a mount point")
+    if not _under(old.path, new.path):
+        raise KernelError(errno.EINVAL, "put_old is not at or under new_root")
+    if not _under(new.path, root):
+        raise KernelError(errno.EINVAL, "new_root is not under the caller's root")
+    moved = table.pivot(root, new.path, old.path)
+    kernel = task.kernel
+    seen: set[int] = set()
+    for t in list(kernel.pidns.tasks.values()):
+        if t.ns.mnt is not task.ns.mnt or id(t.fs) in seen:
+            continue
+        seen.add(id(t.fs))
+        fs = t.fs
+        # the old root becomes the new root (chroot_fs_refs); any other directory is
+        # the same directory, under its new name
+        fs.root = root if fs.root == root else moved(fs.root)
+        if not fs.cwd.endswith(" (deleted)"):
+            fs.cwd = root if fs.cwd == root else moved(fs.cwd)
+    vfs = kernel.vfs
+    for key, path in list(vfs.objects.items()):
+        if path.startswith("/"):
+            vfs.objects[key] = moved(path)
+    return 0

@@ -6,6 +6,7 @@ longest mount point that is a prefix of it.  "/" is always mounted.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from umlpy.vfs.fs import FileSystem
@@ -30,6 +31,10 @@ class Mount:
 class MountTable:
     def __init__(self) -> None:
         self.mounts: list[Mount] = []
+        # The old root and its mounts after pivot_root(".", "."): stacked over the
+        # root, where Linux puts them, so no path walk (which starts at the root,
+        # under them) reaches them; umount2 of the root takes them away.
+        self.over_root: list[Mount] = []
         # Tables copied from this one (mount namespaces) share its file systems:
         # closing any table closes every file system of all of them, once.
         self._family: weakref.WeakSet[MountTable] = weakref.WeakSet([self])
@@ -39,6 +44,7 @@ class MountTable:
         a new mount namespace.  Changes to one are not seen in the other."""
         new = MountTable()
         new.mounts = [replace(m) for m in self.mounts]
+        new.over_root = [replace(m) for m in self.over_root]
         new._family = self._family
         self._family.add(new)
         return new
@@ -53,6 +59,47 @@ class MountTable:
         gone = [m for m in self.mounts if m.point == point or m.point.startswith(point + "/")]
         self.mounts = [m for m in self.mounts if m not in gone]
         return gone[0]
+
+    def pivot(self, root: str, new_root: str, put_old: str) -> Callable[[str], str]:
+        """pivot_root(2) on this table (the checks are the caller's): the mounts at and
+        under `new_root` move up to `root`, the rest under `root` (the old root mount
+        with its mounts) to where `put_old` is then.  Returns the map from an old path
+        to its new one, for the paths held elsewhere (cwd, root, open objects)."""
+        def under(p: str, top: str) -> bool:
+            return top == "/" or p == top or p.startswith(top + "/")
+
+        def rebase(p: str, old: str, new: str) -> str:
+            rest = p[len(old):] if old != "/" else p
+            if new == "/":
+                return rest or "/"
+            return new + (rest if rest != "/" else "")
+
+        old_at = rebase(put_old, new_root, root)      # where put_old is after the move
+
+        def moved(p: str) -> str:
+            if under(p, new_root):
+                return rebase(p, new_root, root)
+            if under(p, root):
+                return rebase(p, root, old_at)
+            return p
+
+        stack = put_old == new_root
+        keep, over = [], []
+        for m in self.mounts:
+            if not under(m.point, root) or under(m.point, new_root):
+                # what was at or under put_old is covered by the old root: Linux keeps
+                # it under the cover; here it goes (it is out of reach either way)
+                if not stack and under(m.point, put_old):
+                    continue
+                keep.append(replace(m, point=moved(m.point)))
+            elif stack:
+                over.append(replace(m, point=moved(m.point)))
+            else:
+                keep.append(replace(m, point=moved(m.point)))
+        self.mounts = sorted(keep, key=lambda m: len(m.point), reverse=True)
+        if stack:
+            self.over_root = over + self.over_root
+        return moved
 
     def find(self, path: str) -> Mount:
         for m in self.mounts:
