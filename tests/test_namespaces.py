@@ -90,6 +90,33 @@ def test_nsenter_joins_a_mount_namespace(debian):
     assert text.split() == ["z", "0"]
 
 
+# ------------------------------------------------------------------ pivot_root: bubblewrap
+@pytest.fixture(scope="module")
+def bwrap_box():
+    with Sandbox(rootfs=debian_rootfs("bwrap"), hostname="box") as sb:
+        yield sb
+
+
+def test_bwrap_as_root_binds_the_root_with_its_own_dev_proc_tmp(bwrap_box):
+    """bubblewrap as guest root (no user namespace): a new mount namespace, a tmpfs it
+    pivot_roots into, binds from the old root, devtmpfs-like /dev with devpts, a new
+    /proc, then pivot_root(".", ".") and umount2(".", MNT_DETACH).  Its /tmp is its
+    own; the sandbox's is unchanged afterwards."""
+    text = out(bwrap_box, "bwrap --bind / / --dev /dev --proc /proc --tmpfs /tmp -- "
+                          "sh -c 'echo hi; ls /tmp; touch /tmp/inside; ls /tmp; ls /dev/pts; "
+                          "test -c /dev/null && echo null'; "
+                          "test -e /tmp/inside && echo leaked; echo done")
+    assert text.split() == ["hi", "inside", "ptmx", "null", "done"]
+
+
+def test_bwrap_minimal_root(bwrap_box):
+    """A root made of a read-only bind of /usr, symlinks, /proc and /dev only."""
+    text = out(bwrap_box, "bwrap --ro-bind /usr /usr --symlink usr/bin /bin --symlink usr/lib64 /lib64 "
+                          "--symlink usr/lib /lib --proc /proc --dev /dev -- "
+                          "/bin/sh -c 'ls /; touch /usr/x 2>/dev/null || echo ro; readlink /bin'")
+    assert text.split() == ["bin", "dev", "lib", "lib64", "proc", "usr", "ro", "usr/bin"]
+
+
 def test_unshare_mount_busybox_umount_stays_inside(busybox):
     """An umount in the new namespace leaves the parent's mount where it was."""
     text = out(busybox, "unshare -m sh -c 'umount /tmp && grep -c \" /tmp \" /proc/mounts'; "

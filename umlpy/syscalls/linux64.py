@@ -241,7 +241,8 @@ TABLE = SyscallTable([
          "Linux refuses a caller without CAP_SYS_PACCT"),
     deny(164, "settimeofday", EPERM, "the sandbox may not set the host's clocks"),
     serve(165, "mount", mount.mount,
-          partial="tmpfs, proc, devtmpfs, binds of guest directories and read-only remounts only"),
+          partial="tmpfs, proc, devtmpfs, devpts (the sandbox's one instance), binds of guest "
+          "directories and read-only remounts only"),
     serve(166, "umount2", mount.umount2, partial="the guest's own mount table only"),
     deny(167, "swapon", EPERM, "swap is the host's"),
     deny(168, "swapoff", EPERM, "swap is the host's"),

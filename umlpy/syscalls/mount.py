@@ -2,7 +2,8 @@
 
 The mount table is the guest kernel's (umlpy/vfs/mount.py), so mounting
 changes only what the guest's path walk finds; the host's mounts are never
-touched.  Supported: new tmpfs, proc and devtmpfs instances, bind mounts of
+touched.  Supported: new tmpfs, proc and devtmpfs instances, devpts (the
+sandbox's one instance), bind mounts of
 any guest directory (MS_BIND), and remounting a mount read-only or
 read-write (MS_REMOUNT).  Only guest root may mount.
 
@@ -51,6 +52,10 @@ def _new_fs(task, fstype: str):
         return ProcFS(kernel)
     if fstype == "devtmpfs":
         return DevFS(kernel.config.tty, kernel.config.devpts)
+    if fstype == "devpts":
+        # the sandbox has one devpts instance (fsimpl/devfs.py): a devpts mount, even
+        # with "newinstance", shows it, as /dev/pts does
+        return SubtreeFS(DevFS(kernel.config.tty, kernel.config.devpts), "/pts")
     raise KernelError(errno.ENODEV, f"file system type {fstype!r} is not available")
 
 

@@ -16,6 +16,7 @@
 #include "case.h"
 #include <dirent.h>
 #include <sched.h>
+#include <linux/capability.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
 
@@ -81,7 +82,11 @@ int main(void)
         SHOW("put_old not under new_root", pivot("/nr", "/side"));
         pid_t c = fork();
         if (c == 0) {
-            setuid(1000);
+            /* no capabilities left (capset: setuid would fail in the rootless
+               native run, where only root is mapped) */
+            struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+            struct __user_cap_data_struct d[2] = {{0}};
+            SHOW("drop capabilities", syscall(SYS_capset, &h, d));
             SHOW("unprivileged", pivot("/nr", "/nr/old"));
             _exit(0);
         }
