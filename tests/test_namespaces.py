@@ -117,6 +117,15 @@ def test_bwrap_minimal_root(bwrap_box):
     assert text.split() == ["bin", "dev", "lib", "lib64", "proc", "usr", "ro", "usr/bin"]
 
 
+def test_bwrap_cap_drop_all_holds_across_exec(bwrap_box):
+    """bwrap --cap-drop ALL as root: capset to nothing, no_new_privs, exec; under
+    no_new_privs root's exec gains nothing back (kernel/creds.py), so mount is EPERM."""
+    text = out(bwrap_box, "bwrap --bind / / --proc /proc --cap-drop ALL -- "
+                          "sh -c 'grep -E \"CapPrm|CapEff\" /proc/self/status; "
+                          "mount -t tmpfs t /mnt 2>/dev/null || echo refused'")
+    assert text.split() == ["CapPrm:", "0000000000000000", "CapEff:", "0000000000000000", "refused"]
+
+
 def test_unshare_mount_busybox_umount_stays_inside(busybox):
     """An umount in the new namespace leaves the parent's mount where it was."""
     text = out(busybox, "unshare -m sh -c 'umount /tmp && grep -c \" /tmp \" /proc/mounts'; "

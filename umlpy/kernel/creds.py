@@ -154,7 +154,8 @@ class Creds:
         elif old_fsuid != 0 and self.fsuid == 0:
             self.cap_eff |= self.cap_prm & CAP_FS_MASK
 
-    def exec_caps(self, fcaps: "FileCaps | None" = None) -> tuple[int, int, int]:
+    def exec_caps(self, fcaps: "FileCaps | None" = None, *,
+                  no_new_privs: bool = False) -> tuple[int, int, int]:
         """The (permitted, effective, ambient) sets an execve gives (commoncap.c
         cap_bprm_creds_from_file; no set-id bits).  A file's capabilities
         (security.capability) give pP' = (bounding & fP) | (pI & fI) and, with
@@ -163,7 +164,9 @@ class Creds:
         inheritable set as permitted, effective too if its effective uid is 0 --
         except an effective-only root running a file with capabilities (a
         setuid-root binary with file capabilities, as Linux calls it).
-        Anyone else keeps the ambient set, as permitted and effective."""
+        Anyone else keeps the ambient set, as permitted and effective.  Under
+        no_new_privs nothing is gained: the permitted set is cut to the old one
+        (so root that dropped its capabilities stays without them: bwrap --cap-drop)."""
         prm, effective, amb = 0, False, self.cap_amb
         if fcaps is not None:
             prm = (self.cap_bnd & fcaps.permitted) | (self.cap_inh & fcaps.inheritable)
@@ -174,12 +177,14 @@ class Creds:
                 prm = self.cap_bnd | self.cap_inh
             effective = effective or self.euid == 0
         prm |= amb
+        if no_new_privs:
+            prm &= self.cap_prm
         return prm, prm if effective else amb, amb
 
-    def on_exec(self, fcaps: "FileCaps | None" = None) -> None:
+    def on_exec(self, fcaps: "FileCaps | None" = None, *, no_new_privs: bool = False) -> None:
         """execve: the sets exec_caps gives; the saved and file-system ids become the
         effective ones; SECBIT_KEEP_CAPS is cleared."""
-        self.cap_prm, self.cap_eff, self.cap_amb = self.exec_caps(fcaps)
+        self.cap_prm, self.cap_eff, self.cap_amb = self.exec_caps(fcaps, no_new_privs=no_new_privs)
         self.suid, self.sgid = self.euid, self.egid
         self.fsuid, self.fsgid = self.euid, self.egid
         self.securebits &= ~SECBIT_KEEP_CAPS

@@ -58,7 +58,8 @@ class ExecPlan:
         # (creds.py).  A process whose effective ids are not its real ones stays
         # non-dumpable (begin_new_exec).
         c = proc.creds
-        c.on_exec(self.fcaps)
+        # the exec-ing thread is the only one left (kernel.on_exec): its no_new_privs
+        c.on_exec(self.fcaps, no_new_privs=any(t.no_new_privs for t in proc.threads.values()))
         proc.dumpable = c.euid == c.ruid and c.egid == c.rgid
 
 
