@@ -126,6 +126,16 @@ def test_bwrap_cap_drop_all_holds_across_exec(bwrap_box):
     assert text.split() == ["CapPrm:", "0000000000000000", "CapEff:", "0000000000000000", "refused"]
 
 
+def test_rbind_brings_the_mounts_below(bwrap_box):
+    """MS_BIND|MS_REC (mount --rbind, bwrap --bind): the mounts below the source come
+    along; a lazy umount takes them all away again."""
+    text = out(bwrap_box, "unshare -m sh -c 'mkdir -p /srv/a; mount --rbind / /srv/a; "
+                          "test -e /srv/a/proc/self/status && echo proc; test -c /srv/a/dev/null && echo dev; "
+                          "umount -l /srv/a; grep -c \" /srv/a\" /proc/self/mounts'; "
+                          "bwrap --bind / / -- sh -c 'test -e /proc/self/status && echo inner'")
+    assert text.split() == ["proc", "dev", "0", "inner"]
+
+
 def test_unshare_mount_busybox_umount_stays_inside(busybox):
     """An umount in the new namespace leaves the parent's mount where it was."""
     text = out(busybox, "unshare -m sh -c 'umount /tmp && grep -c \" /tmp \" /proc/mounts'; "

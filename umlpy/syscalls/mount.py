@@ -4,7 +4,7 @@ The mount table is the guest kernel's (umlpy/vfs/mount.py), so mounting
 changes only what the guest's path walk finds; the host's mounts are never
 touched.  Supported: new tmpfs, proc and devtmpfs instances, devpts (the
 sandbox's one instance), bind mounts of
-any guest directory (MS_BIND), and remounting a mount read-only or
+any guest directory (MS_BIND; with MS_REC the mounts below it too), and remounting a mount read-only or
 read-write (MS_REMOUNT).  Only guest root may mount.
 
 The table is the caller's mount namespace's (kernel/namespaces.py).  Every
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import errno
 import os
+from dataclasses import replace
 
 from umlpy.abi.errno import KernelError
 from umlpy.abi.linux import AT_FDCWD, CAP_SYS_ADMIN
@@ -83,12 +84,21 @@ def mount(task, source: Ptr, target: Path, fstype: Ptr, flags: Ptr, data: Ptr):
         src = existing(resolve_at(task, AT_FDCWD, _opt_str(task, source)))
         if src.st.is_dir != where.st.is_dir:
             raise KernelError(errno.ENOTDIR if not where.st.is_dir else errno.EISDIR)
+        below = [m for m in table.mounts if m.point != src.path and _under(m.point, src.path)
+                 ] if flags & MS_REC else []
         fs = SubtreeFS(src.mount.fs, src.rel, readonly=bool(flags & MS_RDONLY))
+        _cover(table, where.path)
         table.add(Mount(where.path, fs, readonly=bool(flags & MS_RDONLY) or src.mount.readonly,
                         source=src.path, fstype=src.mount.fstype))
+        # MS_REC (mount --rbind): the mounts below the source come along, each as it is
+        # (Linux's copy_tree), at the same place below the target
+        for m in sorted(below, key=lambda m: len(m.point)):
+            rest = m.point[len(src.path):] if src.path != "/" else m.point
+            table.add(replace(m, point=where.path.rstrip("/") + rest))
         return 0
     fstype_s = _opt_str(task, fstype)
     fs = _new_fs(task, fstype_s)
+    _cover(table, where.path)
     table.add(Mount(where.path, fs, readonly=bool(flags & MS_RDONLY),
                     source=_opt_str(task, source) or fstype_s, fstype=fstype_s))
     return 0
@@ -118,6 +128,13 @@ def umount2(task, target: Path, flags: int):
     return 0
 
 
+
+
+def _cover(table, point: str) -> None:
+    """A new mount at `point` covers the mounts below it: Linux keeps them under the
+    new one, out of reach; here they go (the table is keyed by path, and would
+    otherwise show them through the new mount)."""
+    table.mounts = [m for m in table.mounts if m.point == point or not _under(m.point, point)]
 
 
 def _under(path: str, top: str) -> bool:
