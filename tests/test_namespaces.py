@@ -136,6 +136,18 @@ def test_rbind_brings_the_mounts_below(bwrap_box):
     assert text.split() == ["proc", "dev", "0", "inner"]
 
 
+def test_a_bound_file_outlives_its_name(bwrap_box):
+    """A bind mount of a file binds the file, not its name: bwrap --ro-bind-data binds
+    a temporary file and unlinks it; mount --bind of a file that is then removed."""
+    text = out(bwrap_box, "echo data > /tmp/d; "
+                          "bwrap --bind / / --ro-bind-data 5 /mnt/g -- sh -c 'cat /mnt/g; "
+                          "echo x 2>/dev/null >> /mnt/g || echo ro' 5</tmp/d; "
+                          "echo plain > /tmp/p; touch /tmp/q; unshare -m sh -c "
+                          "'mount --bind /tmp/p /tmp/q; rm /tmp/p; cat /tmp/q; stat -c %h /tmp/q; "
+                          "umount /tmp/q; wc -c < /tmp/q'; rm /tmp/q /tmp/d")
+    assert text.split() == ["data", "ro", "plain", "0", "0"]
+
+
 def test_unshare_mount_busybox_umount_stays_inside(busybox):
     """An umount in the new namespace leaves the parent's mount where it was."""
     text = out(busybox, "unshare -m sh -c 'umount /tmp && grep -c \" /tmp \" /proc/mounts'; "

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import errno
 import os
+import weakref
 from dataclasses import replace
 
 from umlpy.abi.errno import KernelError
@@ -39,6 +40,67 @@ MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC = 0x1, 0x20, 0x1000, 0x4000
 MS_UNBINDABLE, MS_PRIVATE, MS_SLAVE, MS_SHARED = 1 << 17, 1 << 18, 1 << 19, 1 << 20
 MS_PROPAGATION = MS_UNBINDABLE | MS_PRIVATE | MS_SLAVE | MS_SHARED
 MNT_FORCE, MNT_DETACH, UMOUNT_NOFOLLOW = 0x1, 0x2, 0x8
+
+
+class _FileBind(SubtreeFS):
+    """A bind mount of a file.  Linux binds the inode, so the mount keeps showing the
+    file after its name is unlinked (bwrap --ro-bind-data binds a temporary file and
+    then unlinks it).  Served by name while the name stands, then by the file opened
+    at bind time, which is closed when the mount is dropped (a finalizer: an umount
+    leaves no descriptor behind in the supervisor)."""
+
+    def __init__(self, fs, prefix: str, *, readonly: bool = False) -> None:
+        super().__init__(fs, prefix, readonly=readonly)
+        self._st = fs.lstat(prefix)
+        try:
+            self._fd = fs.open(prefix, os.O_RDONLY | os.O_CLOEXEC, 0)
+        except (KernelError, OSError):
+            self._fd = -1
+        self._closer = weakref.finalize(self, os.close, self._fd) if self._fd >= 0 else None
+
+    def _gone(self, rel: str, e: KernelError) -> bool:
+        return e.errno == errno.ENOENT and rel == "/" and self._fd >= 0
+
+    def lstat(self, rel: str):
+        try:
+            return super().lstat(rel)
+        except KernelError as e:
+            if not self._gone(rel, e):
+                raise
+            h = os.fstat(self._fd)
+            return self._st.with_(size=h.st_size, mtime_ns=h.st_mtime_ns, blocks=h.st_blocks, nlink=h.st_nlink)
+
+    def open(self, rel: str, flags: int, mode: int) -> int:
+        try:
+            return super().open(rel, flags, mode)
+        except KernelError as e:
+            if not self._gone(rel, e):
+                raise
+            try:
+                return os.open(f"/proc/self/fd/{self._fd}", flags & ~(os.O_CREAT | os.O_EXCL) | os.O_CLOEXEC)
+            except OSError as oe:
+                raise KernelError(oe.errno, "reopening a bound file") from None
+
+    def getxattr(self, rel: str, name: str) -> bytes:
+        try:
+            return super().getxattr(rel, name)
+        except KernelError as e:
+            if not self._gone(rel, e):
+                raise
+            raise KernelError(errno.ENODATA) from None  # (its attributes are not kept)
+
+    def listxattr(self, rel: str) -> list[str]:
+        try:
+            return super().listxattr(rel)
+        except KernelError as e:
+            if not self._gone(rel, e):
+                raise
+            return []
+
+    def close(self) -> None:
+        if self._closer is not None:
+            self._closer()
+        super().close()
 
 
 def _opt_str(task, addr: int) -> str:
@@ -86,7 +148,8 @@ def mount(task, source: Ptr, target: Path, fstype: Ptr, flags: Ptr, data: Ptr):
             raise KernelError(errno.ENOTDIR if not where.st.is_dir else errno.EISDIR)
         below = [m for m in table.mounts if m.point != src.path and _under(m.point, src.path)
                  ] if flags & MS_REC else []
-        fs = SubtreeFS(src.mount.fs, src.rel, readonly=bool(flags & MS_RDONLY))
+        kind = SubtreeFS if src.st.is_dir else _FileBind
+        fs = kind(src.mount.fs, src.rel, readonly=bool(flags & MS_RDONLY))
         _cover(table, where.path)
         table.add(Mount(where.path, fs, readonly=bool(flags & MS_RDONLY) or src.mount.readonly,
                         source=src.path, fstype=src.mount.fstype))
