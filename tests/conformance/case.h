@@ -49,3 +49,28 @@ static const char *errname(int e)
     _r; })
 #define SHOWX(label, value) (printf("%s=%#lx\n", label, (unsigned long)(value)), fflush(stdout))
 #define SAY(...) (printf(__VA_ARGS__), printf("\n"), fflush(stdout))
+
+/* A child that takes uid and gid `uid` (real, effective and saved; 0: it keeps
+ * the caller's ids) and then waits in pause(), to be looked at, signalled or
+ * killed by the caller; returned once it has its ids. */
+static __attribute__((unused)) pid_t idle_child(uid_t uid)
+{
+    int p[2];
+    if (pipe(p) < 0)
+        return -1;
+    pid_t c = fork();
+    if (c == 0) {
+        if (uid) {
+            setresgid(uid, uid, uid);
+            setresuid(uid, uid, uid);
+        }
+        write(p[1], "x", 1);
+        for (;;)
+            pause();
+    }
+    char x;
+    read(p[0], &x, 1);
+    close(p[0]);
+    close(p[1]);
+    return c;
+}

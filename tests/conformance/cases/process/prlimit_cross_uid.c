@@ -7,32 +7,15 @@
  */
 #include "case.h"
 
-static pid_t child_of(uid_t uid)
-{
-    int p[2];
-    pipe(p);
-    pid_t c = fork();
-    if (c == 0) {
-        setresgid(uid, uid, uid);
-        setresuid(uid, uid, uid);
-        write(p[1], "x", 1);
-        for (;;)
-            pause();
-    }
-    char x;
-    read(p[0], &x, 1);
-    return c;
-}
-
 int main(void)
 {
-    pid_t other = child_of(2000);
+    pid_t other = idle_child(2000);
     pid_t c = fork();
     if (c == 0) {
         setresgid(1000, 1000, 1000);
         setresuid(1000, 1000, 1000);
         /* a process of the same user, made after the uid change */
-        pid_t same = child_of(1000);
+        pid_t same = idle_child(1000);
         struct rlimit old, lim = {64, 64};
         SHOW("own limits", prlimit(0, RLIMIT_NOFILE, NULL, &old));
         SHOW("another user's, read", prlimit(other, RLIMIT_NOFILE, NULL, &old));

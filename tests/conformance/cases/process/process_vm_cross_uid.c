@@ -16,25 +16,6 @@
 
 static char secret[16] = "secret";
 
-static pid_t child_of(uid_t uid)
-{
-    int p[2];
-    pipe(p);
-    pid_t c = fork();
-    if (c == 0) {
-        if (uid) {
-            setresgid(uid, uid, uid);
-            setresuid(uid, uid, uid);
-        }
-        write(p[1], "x", 1);
-        for (;;)
-            pause();
-    }
-    char x;
-    read(p[0], &x, 1);
-    return c;
-}
-
 static void probe(const char *who, pid_t t)
 {
     char buf[16] = "";
@@ -56,17 +37,17 @@ static void probe(const char *who, pid_t t)
 
 int main(void)
 {
-    pid_t other = child_of(2000);
+    pid_t other = idle_child(2000);
     pid_t c = fork();
     if (c == 0) {
         setresgid(1000, 1000, 1000);
         setresuid(1000, 1000, 1000);
         SHOW("dumpable after setuid", prctl(PR_GET_DUMPABLE));
-        pid_t undumpable = child_of(0);
+        pid_t undumpable = idle_child(0);
         probe("another user's", other);
         probe("own user's, not dumpable", undumpable);
         SHOW("PR_SET_DUMPABLE", prctl(PR_SET_DUMPABLE, 1));
-        pid_t same = child_of(0);
+        pid_t same = idle_child(0);
         probe("own user's, dumpable", same);
         SHOW("no such process", process_vm_readv(999999, NULL, 0, NULL, 0, 0));
         kill(same, SIGKILL);

@@ -11,22 +11,6 @@
 #include <sched.h>
 #include <linux/capability.h>
 
-static pid_t victim(void)
-{
-    int p[2];
-    pipe(p);
-    pid_t c = fork();
-    if (c == 0) {
-        setresuid(2000, 2000, 2000);
-        write(p[1], "x", 1);
-        for (;;)
-            pause();
-    }
-    char x;
-    read(p[0], &x, 1);
-    return c;
-}
-
 static void probe(const char *who, pid_t v)
 {
     cpu_set_t set;
@@ -45,7 +29,7 @@ static void probe(const char *who, pid_t v)
 
 int main(void)
 {
-    pid_t v = victim();
+    pid_t v = idle_child(2000);
     pid_t c = fork();
     if (c == 0) {
         setresuid(1000, 1000, 1000);
