@@ -106,13 +106,18 @@ def do_getxattr(task, call: str, target: int, name_ptr: int, value: int, size: i
     lk = _lookup(task, call, target)
     _permission(task, lk, name, write=False)
     _namespace(name)
-    data = lk.mount.fs.getxattr(lk.rel, name)
-    size = min(size, XATTR_SIZE_MAX)
+    return _copy_out(task, value, size, lk.mount.fs.getxattr(lk.rel, name), XATTR_SIZE_MAX, "value")
+
+
+def _copy_out(task, addr: int, size: int, data: bytes, limit: int, what: str) -> int:
+    """getxattr/listxattr's answer: the length for size 0, else `data` at `addr`
+    (ERANGE if it does not fit in `size`, itself capped at `limit`)."""
+    size = min(size, limit)
     if size == 0:
         return len(data)
     if len(data) > size:
-        raise KernelError(errno.ERANGE, "buffer too small for the value")
-    task.write(value, data)
+        raise KernelError(errno.ERANGE, f"buffer too small for the {what}")
+    task.write(addr, data)
     return len(data)
 
 
@@ -181,13 +186,7 @@ def do_listxattr(task, call: str, target: int, buf: int, size: int) -> int:
     if not task.creds.has(CAP_SYS_ADMIN):   # simple_xattr_list: trusted.* for CAP_SYS_ADMIN only
         names = [n for n in names if not n.startswith(TRUSTED)]
     data = b"".join(n.encode("latin-1") + b"\0" for n in names)
-    size = min(size, XATTR_LIST_MAX)
-    if size == 0:
-        return len(data)
-    if len(data) > size:
-        raise KernelError(errno.ERANGE, "buffer too small for the list")
-    task.write(buf, data)
-    return len(data)
+    return _copy_out(task, buf, size, data, XATTR_LIST_MAX, "list")
 
 
 @syscall("listxattr", EMULATE)
