@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -73,4 +74,28 @@ static __attribute__((unused)) pid_t idle_child(uid_t uid)
     close(p[0]);
     close(p[1]);
     return c;
+}
+
+/* Make (or truncate) file `path` holding `text`, mode 0644. */
+static __attribute__((unused)) void put_file(const char *path, const char *text)
+{
+    int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+    write(fd, text, strlen(text));
+    close(fd);
+}
+
+/* Print every inotify event waiting on non-blocking `in`, or "none (EAGAIN)". */
+static __attribute__((unused)) void inotify_drain(int in, const char *when)
+{
+    char buf[4096] __attribute__((aligned(8)));
+    ssize_t n = read(in, buf, sizeof buf);
+    if (n < 0) {
+        SAY("%s: none (%s)", when, errname(errno));
+        return;
+    }
+    for (char *p = buf; p < buf + n;) {
+        struct inotify_event *e = (struct inotify_event *)p;
+        SAY("%s: mask=%#x name=%s", when, e->mask, e->len ? e->name : "");
+        p += sizeof *e + e->len;
+    }
 }

@@ -8,21 +8,6 @@
 #include "case.h"
 #include <sys/inotify.h>
 
-static void drain(int in, const char *when)
-{
-    char buf[4096] __attribute__((aligned(8)));
-    ssize_t n = read(in, buf, sizeof buf);
-    if (n < 0) {
-        SAY("%s: none (%s)", when, errname(errno));
-        return;
-    }
-    for (char *p = buf; p < buf + n;) {
-        struct inotify_event *e = (struct inotify_event *)p;
-        SAY("%s: mask=%#x name=%s", when, e->mask, e->len ? e->name : "");
-        p += sizeof *e + e->len;
-    }
-}
-
 int main(void)
 {
     mkdir("/tmp/w", 0755);
@@ -31,11 +16,11 @@ int main(void)
     int fd = open("/tmp/w/f", O_CREAT | O_WRONLY, 0644);
     write(fd, "x", 1);
     close(fd);
-    drain(in, "create+write+close");
+    inotify_drain(in, "create+write+close");
     fd = open("/tmp/w/f", O_RDONLY);
     close(fd);
-    drain(in, "open+close read-only");
+    inotify_drain(in, "open+close read-only");
     unlink("/tmp/w/f");
-    drain(in, "unlink");
+    inotify_drain(in, "unlink");
     return 0;
 }

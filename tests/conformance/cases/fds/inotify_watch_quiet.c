@@ -11,21 +11,6 @@
 #include "case.h"
 #include <sys/inotify.h>
 
-static void drain(int in, const char *when)
-{
-    char buf[4096] __attribute__((aligned(8)));
-    ssize_t n = read(in, buf, sizeof buf);
-    if (n < 0) {
-        SAY("%s: none (%s)", when, errname(errno));
-        return;
-    }
-    for (char *p = buf; p < buf + n;) {
-        struct inotify_event *e = (struct inotify_event *)p;
-        SAY("%s: mask=%#x name=%s", when, e->mask, e->len ? e->name : "");
-        p += sizeof *e + e->len;
-    }
-}
-
 int main(void)
 {
     mkdir("/tmp/q", 0755);
@@ -33,14 +18,14 @@ int main(void)
     int in = inotify_init1(IN_NONBLOCK);
     int wd = inotify_add_watch(in, "/tmp/q", IN_ALL_EVENTS);
     SAY("wd positive=%d", wd > 0);
-    drain(in, "add_watch on dir");
+    inotify_drain(in, "add_watch on dir");
     struct stat st;
     stat("/tmp/q/f", &st);
     int wf = inotify_add_watch(in, "/tmp/q/f", IN_ALL_EVENTS);
     SAY("file wd differs=%d", wf > 0 && wf != wd);
-    drain(in, "stat+add_watch on file");
+    inotify_drain(in, "stat+add_watch on file");
     SAY("same object same wd=%d", inotify_add_watch(in, "/tmp/q/f", IN_OPEN) == wf);
-    drain(in, "add_watch again");
+    inotify_drain(in, "add_watch again");
     SHOW("mask_create on watched", inotify_add_watch(in, "/tmp/q/f", IN_OPEN | IN_MASK_CREATE));
     SHOW("zero mask", inotify_add_watch(in, "/tmp/q", 0));
     SHOW("zero mask, bad fd", inotify_add_watch(99, "/tmp/q", 0));
@@ -50,9 +35,9 @@ int main(void)
     SHOW("not inotify fd, missing path", inotify_add_watch(0, "/tmp/nope", IN_OPEN));
     SHOW("missing", inotify_add_watch(in, "/tmp/nope", IN_ALL_EVENTS));
     SHOW("onlydir on file", inotify_add_watch(in, "/tmp/q/f", IN_ONLYDIR | IN_OPEN));
-    drain(in, "after refused add_watch calls");
+    inotify_drain(in, "after refused add_watch calls");
     SHOW("rm unknown", inotify_rm_watch(in, 12345));
     SHOW("rm", inotify_rm_watch(in, wd));
-    drain(in, "rm_watch");
+    inotify_drain(in, "rm_watch");
     return 0;
 }

@@ -19,13 +19,6 @@ static void cat(const char *p)
     SAY("%s: %s", p, buf);
 }
 
-static void mk(const char *p, const char *s)
-{
-    int fd = open(p, O_CREAT | O_WRONLY | O_TRUNC, 0644);
-    write(fd, s, strlen(s));
-    close(fd);
-}
-
 static void clean(void)
 {
     const char *names[] = { D "/a/inner", D "/d/inner", D "/a", D "/b", D "/d", D, NULL };
@@ -38,10 +31,10 @@ int main(void)
 {
     clean();
     mkdir(D, 0755);
-    mk(D "/a", "A");
-    mk(D "/b", "B");
+    put_file(D "/a", "A");
+    put_file(D "/b", "B");
     mkdir(D "/d", 0755);
-    mk(D "/d/inner", "I");
+    put_file(D "/d/inner", "I");
     SHOW("exchange files", renameat2(AT_FDCWD, D "/a", AT_FDCWD, D "/b", RENAME_EXCHANGE));
     cat(D "/a");
     cat(D "/b");

@@ -15,19 +15,12 @@ static void cat(const char *p)
     SAY("%s: %s", p, buf);
 }
 
-static void mk(const char *p, const char *s)
-{
-    int fd = open(p, O_CREAT | O_WRONLY | O_TRUNC, 0644);
-    write(fd, s, strlen(s));
-    close(fd);
-}
-
 int main(void)
 {
     mkdir("/tmp/rename_noreplace", 0755);
     chdir("/tmp/rename_noreplace");
-    mk("a", "A");
-    mk("b", "B");
+    put_file("a", "A");
+    put_file("b", "B");
     mkdir("d", 0755);
     symlink("nowhere", "dangling");
     SHOW("noreplace onto file", renameat2(AT_FDCWD, "a", AT_FDCWD, "b", RENAME_NOREPLACE));
