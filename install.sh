@@ -61,6 +61,10 @@ pip=("$PY" -m pip install -q --disable-pip-version-check --root-user-action=igno
 # requirements-dev.txt holds the build requirements too, so no isolated build
 # (and no download) is needed here; `pip install .` elsewhere does one.
 "${pip[@]}" --no-build-isolation -e .
+# An editable install compiles nothing.  Without bytecode, every start-up pays
+# about 150 ms compiling the package where it cannot write __pycache__ (a
+# user who does not own the checkout, or PYTHONDONTWRITEBYTECODE set).
+"$PY" -m compileall -q umlpy >/dev/null
 
 # --- 3. the umlpy command -----------------------------------------------------
 # pip's console script imports umlpy.cli whatever the current directory holds.

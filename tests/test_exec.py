@@ -323,7 +323,13 @@ def bad_programs(progs, put, printargs):
     arm[18:20] = (183).to_bytes(2, "little")       # e_machine = EM_AARCH64
     rel = bytearray(real)
     rel[16:18] = (1).to_bytes(2, "little")         # e_type = ET_REL
+    phent = bytearray(real)
+    phent[54:56] = (40).to_bytes(2, "little")      # e_phentsize is not sizeof(Elf64_Phdr)
+    big_endian = bytearray(real)
+    big_endian[5] = 2                              # EI_DATA = ELFDATA2MSB
     bad = {
+        "phentsize": ("ENOEXEC", put("exec_bad_phent", bytes(phent))),
+        "big_endian": ("ENOEXEC", put("exec_bad_msb", bytes(big_endian))),
         "elf32_patched": ("ENOEXEC", put("exec_bad_elf32", bytes(elf32))),
         "aarch64": ("ENOEXEC", put("exec_bad_arm", bytes(arm))),
         "relocatable": ("ENOEXEC", put("exec_bad_rel", bytes(rel))),

@@ -52,7 +52,6 @@ from umlpy.platform import host
 from umlpy.platform.interface import HostFeatureMissing
 from umlpy.platform.ptrace.backend import PtracePlatform
 from umlpy.syscalls import linux64
-from umlpy.trace import format as trace_format
 
 PIPE = subprocess.PIPE
 DEVNULL = subprocess.DEVNULL
@@ -213,6 +212,16 @@ def console_ptys() -> tuple[Devpts, Callable[[], tuple[int, int, str]]]:
     return devpts, openpty
 
 
+class _LazyFormatter:
+    """umlpy.trace.format, imported on first use: it loads python-ptrace's
+    prototype and flag tables (about 16 ms), which only a traced run, or a run
+    that logs a denied call, ever reads."""
+
+    def __getattr__(self, name: str):
+        from umlpy.trace import format as trace_format
+        return getattr(trace_format, name)
+
+
 def new_kernel(config: Config) -> Kernel:
     """A guest kernel for `config`, wired to the x86-64 table, the sandbox's
     file systems and the strace formatter (the kernel imports none of them).
@@ -220,7 +229,7 @@ def new_kernel(config: Config) -> Kernel:
     by another sandbox) is a ConfigError."""
     try:
         return Kernel(config, platform=PtracePlatform(), table=SYSCALL_TABLE, build_vfs=build_vfs,
-                      formatter=trace_format)
+                      formatter=_LazyFormatter())
     except (PersistError, NetworkError) as e:
         raise ConfigError(str(e)) from None
 

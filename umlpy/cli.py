@@ -132,15 +132,26 @@ def _seconds(value: str) -> float:
     return secs
 
 
-def build_parser() -> Parser:
+COMMANDS = ("boot", "run", "trace", "syscalls", "rootfs", "check")
+
+
+def build_parser(command: str | None = None) -> Parser:
+    """The whole command line; with `command`, the other sandbox commands get no
+    options.  argparse spends about 8 ms on the three sandbox commands' options
+    and help strings, and a run parses one of them."""
+    def wanted(name: str) -> bool:
+        return command is None or command == name
     p = Parser(prog="umlpy", description="Run Linux programs under a guest kernel written in Python.")
     from umlpy import __version__
     p.add_argument("--version", action="version", version=f"umlpy {__version__}")
     sub = p.add_subparsers(dest="command", parser_class=Parser)
     boot = sub.add_parser("boot", help="start an interactive userland")
-    _add_sandbox_options(boot, rootfs_positional=True)
+    if wanted("boot"):
+        _add_sandbox_options(boot, rootfs_positional=True)
     for name, helptext in (("run", "run one command"), ("trace", "run one command, tracing every syscall")):
         r = sub.add_parser(name, help=helptext)
+        if not wanted(name):
+            continue
         _add_sandbox_options(r)
         if name == "run":
             r.add_argument("--trace", nargs="?", const="-", metavar="FILE",
@@ -363,7 +374,8 @@ def cmd_rootfs(ns) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    args = sys.argv[1:] if argv is None else argv
+    parser = build_parser(args[0] if args and args[0] in COMMANDS else None)
     try:
         ns = parser.parse_args(argv)
         if ns.command is None:

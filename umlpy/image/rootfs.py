@@ -29,9 +29,6 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from elftools.common.exceptions import ELFError
-from elftools.elf.dynamic import DynamicSection
-from elftools.elf.elffile import ELFFile
 
 __all__ = [
     "DEFAULT_HOST_BINARIES",
@@ -104,6 +101,11 @@ class _Elf:
     """What the loader needs to know about one ELF file."""
 
     def __init__(self, path: str) -> None:
+        # pyelftools is imported here, not at the top: only building a rootfs
+        # needs it, and importing it costs every `umlpy run` about 22 ms
+        from elftools.common.exceptions import ELFError
+        from elftools.elf.dynamic import DynamicSection
+        from elftools.elf.elffile import ELFFile
         self.path = path
         try:
             with open(path, "rb") as f:

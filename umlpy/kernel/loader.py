@@ -5,8 +5,8 @@ guest file (a guest-made ELF could name any host file).  So for
 execve(path, argv, envp) the guest kernel:
   1. resolves `path` in the guest VFS and opens it itself;
   2. follows `#!` lines (nested, at most 4 levels, like Linux);
-  3. checks the ELF header with pyelftools: 64-bit, x86-64, executable or
-     shared object, not truncated -- else ENOEXEC;
+  3. checks the ELF header as binfmt_elf does (umlpy/kernel/elf.py): 64-bit,
+     x86-64, executable or shared object, not truncated -- else ENOEXEC;
   4. if the program has PT_INTERP, resolves that interpreter (the guest's
      ld.so) in the guest VFS too, and runs it as the program instead, with
      the guest program's path as its argument ("ld.so --argv0 NAME PROG");
@@ -21,11 +21,10 @@ from stat import S_ISREG
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from elftools.common.exceptions import ELFError
-from elftools.elf.elffile import ELFFile
 
 from umlpy.abi.errno import KernelError
 from umlpy.kernel.creds import X_OK, FileCaps
+from umlpy.kernel.elf import read_interp
 from umlpy.platform import host
 
 if TYPE_CHECKING:
@@ -73,49 +72,18 @@ _ELF_CACHE: dict[tuple, str | None] = {}
 def check_elf(fd: int, path: str) -> str | None:
     """Validate an ELF for x86-64; return its PT_INTERP (or None). ENOEXEC if unfit.
 
-    Parsing with pyelftools costs about a millisecond, so verdicts on good
-    files are remembered by inode and change time: any write to the file,
+    Verdicts on good files are remembered by inode and change time: any write to the file,
     or any utime() on it, changes its ctime and so forces a new check.
     """
     st = os.fstat(fd)
     key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
     if key in _ELF_CACHE:
         return _ELF_CACHE[key]
-    interp = _parse_elf(fd, path)
+    interp = read_interp(fd, path)
     if len(_ELF_CACHE) >= 512:
         del _ELF_CACHE[next(iter(_ELF_CACHE))]
     _ELF_CACHE[key] = interp
     return interp
-
-
-def _parse_elf(fd: int, path: str) -> str | None:
-    try:
-        with os.fdopen(os.dup(fd), "rb") as f:
-            elf = ELFFile(f)
-            if elf.elfclass != 64 or elf["e_machine"] != "EM_X86_64":
-                raise KernelError(errno.ENOEXEC, f"{path}: not an x86-64 64-bit ELF "
-                                  f"({elf.elfclass}-bit {elf['e_machine']})")
-            if elf["e_type"] not in ("ET_EXEC", "ET_DYN"):
-                raise KernelError(errno.ENOEXEC, f"{path}: ELF type {elf['e_type']} is not executable")
-            size = os.fstat(fd).st_size
-            interp = None
-            loads = 0
-            for seg in elf.iter_segments():
-                if seg["p_offset"] + seg["p_filesz"] > size:
-                    raise KernelError(errno.ENOEXEC, f"{path}: truncated ELF")
-                if seg["p_type"] == "PT_INTERP":
-                    interp = seg.get_interp_name()
-                elif seg["p_type"] == "PT_LOAD":
-                    loads += 1
-            if loads == 0:
-                raise KernelError(errno.ENOEXEC, f"{path}: ELF has nothing to load")
-            return interp
-    except (ELFError, ValueError, OSError) as e:
-        raise KernelError(errno.ENOEXEC, f"{path}: bad ELF ({e})")
-    except Exception as e:   # pyelftools raises assorted errors on garbage
-        if isinstance(e, KernelError):
-            raise
-        raise KernelError(errno.ENOEXEC, f"{path}: bad ELF ({type(e).__name__})")
 
 
 def _may_exec(st, creds) -> bool:

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import errno
 import os
-import secrets
 import signal
 import time
 from dataclasses import dataclass, field
@@ -352,7 +351,7 @@ def make(want, found: list[Hierarchy] | None = None) -> Cgroup:
 
     A resource that cannot have one is in `missing`, with the reason; the
     caller falls back to its own accounting there."""
-    cg = Cgroup(f"{os.getpid()}-{secrets.token_hex(4)}")
+    cg = Cgroup(f"{os.getpid()}-{os.urandom(4).hex()}")
     use, cg.missing = plan(hierarchies() if found is None else found, set(want))
     by_hierarchy: dict[Hierarchy, list[str]] = {}
     for r, h in use.items():

@@ -15,8 +15,8 @@ the host's values (such as fs/nr_open and vm/max_map_count).
 from __future__ import annotations
 
 import errno
+import functools
 import os
-import uuid
 from typing import Callable
 
 from umlpy.fsimpl.procfs.nodes import Node, const, file_node, host_copy, read_host, tree_node
@@ -91,13 +91,21 @@ def first_line(data: bytes, limit: int) -> bytes:
     return data.split(b"\n", 1)[0].split(b"\0", 1)[0][:limit]
 
 
+def _uuid4() -> str:
+    import uuid       # here, not at the top: its import costs every start-up 2 ms
+    return str(uuid.uuid4())
+
+
 class SystemFiles:
     """Content of the top-level regular files, and lookup in /proc/sys."""
 
     def __init__(self, kernel) -> None:
         self.kernel = kernel
-        self.boot_id = str(uuid.uuid4())
         self._sys = self._sys_tree()
+
+    @functools.cached_property
+    def boot_id(self) -> str:
+        return _uuid4()
 
     def files(self) -> dict[str, Callable[[], bytes]]:
         """The top-level files, name -> content, in listing order."""
@@ -251,7 +259,7 @@ class SystemFiles:
                 "overflowgid": const("65534\n"),
                 "random": {
                     "boot_id": lambda: (self.boot_id + "\n").encode(),
-                    "uuid": lambda: (str(uuid.uuid4()) + "\n").encode(),
+                    "uuid": lambda: (_uuid4() + "\n").encode(),
                     "entropy_avail": const("256\n"),
                     "poolsize": const("256\n"),
                 },
