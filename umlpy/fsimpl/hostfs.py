@@ -60,6 +60,7 @@ class HostFS(FileSystem):
         self.host_dir = os.path.abspath(host_dir)
         self.rootfd = os.open(self.host_dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
         self.readonly = readonly
+        self.immutable = False           # set by the overlay for its rootfs: nobody renames in it
         self._cache: dict[str, object] = {}
         self.owners: dict[str, tuple[int, int]] = {}     # virtual chown, in memory
         self.setid: dict[str, int] = {}                  # virtual set-id bits, by path
@@ -185,8 +186,10 @@ class HostFS(FileSystem):
         # Never block the supervisor: had a guest thread swapped the name for
         # a FIFO since it was looked up, a blocking open would wait for a
         # writer that may never come.  The guest's own blocking mode is put
-        # back on the open file (O_PATH has none).
-        nonblock = 0 if flags & (os.O_NONBLOCK | os.O_PATH) else os.O_NONBLOCK
+        # back on the open file (O_PATH has none).  Nothing changes the names
+        # of an immutable tree (the rootfs below the overlay), so its opens
+        # skip the two fcntls.
+        nonblock = 0 if flags & (os.O_NONBLOCK | os.O_PATH) or self.immutable else os.O_NONBLOCK
         try:
             if flags & os.O_CREAT and self.host_owner and not flags & os.O_EXCL:
                 fd = self._open_or_create(rel, flags | nonblock, mode)

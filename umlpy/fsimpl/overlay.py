@@ -109,6 +109,7 @@ class OverlayFS(FileSystem):
     def __init__(self, lower_dir: str, upper_dir: str, work_dir: str,
                  persist: PersistDir | None = None) -> None:
         self.lower = HostFS(lower_dir, readonly=True)
+        self.lower.immutable = True
         self.lower.cache_limit = 1 << 14     # the rootfs does not change under us
         self.upper = UpperLayer(upper_dir)
         self.workfd = os.open(work_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
@@ -212,6 +213,8 @@ class OverlayFS(FileSystem):
     # ------------------------------------------------------------ lookup
     def _lower_visible(self, rel: str) -> bool:
         """May `rel` come from the lower layer (no whiteout on it or an ancestor, no opaque ancestor)?"""
+        if not self.whiteouts and not self.opaque:
+            return True
         p = rel
         while p != "/":
             if p in self.whiteouts:
@@ -223,11 +226,12 @@ class OverlayFS(FileSystem):
 
     def _find(self, rel: str) -> tuple[HostFS, Stat]:
         """The layer that holds `rel`, and its stat: upper first, then lower if not hidden."""
-        try:
-            return self.upper, self.upper.lstat(rel)
-        except KernelError as e:
-            if e.errno != errno.ENOENT:
-                raise
+        if rel not in self.upper.missing:      # a known miss costs no exception
+            try:
+                return self.upper, self.upper.lstat(rel)
+            except KernelError as e:
+                if e.errno != errno.ENOENT:
+                    raise
         if self._lower_visible(rel):
             return self.lower, self.lower.lstat(rel)
         raise fail(errno.ENOENT)
@@ -348,12 +352,14 @@ class OverlayFS(FileSystem):
         # Access mode 3 (an O_PATH stand-in, vfs.open_path) is no write: no copy-up.
         path_only = flags & os.O_ACCMODE == 3 and not flags & (os.O_TRUNC | os.O_APPEND | os.O_CREAT)
         if path_only or not flags & (WRITE_FLAGS | os.O_CREAT):
-            # Reading: try the upper layer's file, then the lower's, directly.
-            try:
-                return self.upper.open(rel, flags, mode)
-            except KernelError as e:
-                if e.errno != errno.ENOENT:
-                    raise
+            # Reading: try the upper layer's file, then the lower's, directly
+            # (a name the upper layer is known not to have costs no exception).
+            if rel not in self.upper.missing:
+                try:
+                    return self.upper.open(rel, flags, mode)
+                except KernelError as e:
+                    if e.errno != errno.ENOENT:
+                        raise
             if not self._lower_visible(rel):
                 raise fail(errno.ENOENT)
             return self.lower.open(rel, flags, mode)

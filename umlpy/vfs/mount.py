@@ -29,8 +29,11 @@ class Mount:
 
 
 class MountTable:
+    FIND_CACHE = 4096       # paths whose mount is remembered, until the table changes
+
     def __init__(self) -> None:
-        self.mounts: list[Mount] = []
+        self._mounts: list[Mount] = []
+        self._found: dict[str, Mount] = {}
         # The old root and its mounts after pivot_root(".", "."): stacked over the
         # root, where Linux puts them, so no path walk (which starts at the root,
         # under them) reaches them; umount2 of the root takes them away.
@@ -38,6 +41,17 @@ class MountTable:
         # Tables copied from this one (mount namespaces) share its file systems:
         # closing any table closes every file system of all of them, once.
         self._family: weakref.WeakSet[MountTable] = weakref.WeakSet([self])
+
+    @property
+    def mounts(self) -> list[Mount]:
+        """The mounts, longest mount point first.  Assign a new list to change them:
+        that forgets every path `find` remembered."""
+        return self._mounts
+
+    @mounts.setter
+    def mounts(self, mounts: list[Mount]) -> None:
+        self._mounts = mounts
+        self._found = {}
 
     def copy(self) -> "MountTable":
         """A new table with the same mounts (new records, the same file systems):
@@ -50,9 +64,8 @@ class MountTable:
         return new
 
     def add(self, mount: Mount) -> None:
-        self.mounts = [m for m in self.mounts if m.point != mount.point]
-        self.mounts.append(mount)
-        self.mounts.sort(key=lambda m: len(m.point), reverse=True)
+        mounts = [m for m in self.mounts if m.point != mount.point] + [mount]
+        self.mounts = sorted(mounts, key=lambda m: len(m.point), reverse=True)
 
     def remove(self, point: str) -> Mount:
         """Unmount `point`; mounts below it go with it (a lazy, MNT_DETACH-like unmount)."""
@@ -102,9 +115,17 @@ class MountTable:
         return moved
 
     def find(self, path: str) -> Mount:
-        for m in self.mounts:
+        """The mount serving guest `path`: the longest mount point that is a prefix of it.
+        Every path walk asks this for each component, so answers are remembered."""
+        m = self._found.get(path)
+        if m is not None:
+            return m
+        for m in self._mounts:
             p = m.point
             if p == "/" or path == p or path.startswith(p + "/"):
+                if len(self._found) >= self.FIND_CACHE:
+                    self._found = {}
+                self._found[path] = m
                 return m
         raise LookupError("no root mount")
 
