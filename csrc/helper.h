@@ -57,6 +57,8 @@ struct uh_spawn_args {
     int new_netns;               /* 1: fresh network and IPC namespaces, lo up */
     int new_pidns;               /* 1: a PID namespace of its own (the guest is its pid 1) */
     int userns;                  /* 1: a user namespace of its own (rootless) */
+    int parent_userns_fd;        /* userns, >= 0: made inside this user namespace (a named
+                                    network's, rootless; kernel/network.py), else in ours */
     const int *rlimit_res;       /* rlimits to set in the child (resource, value) */
     const unsigned long *rlimit_val;
     int n_rlimits;

@@ -1,6 +1,7 @@
 /*
  * Spawn layer: uh_spawn clones the first guest into a PID namespace of its
- * own (and, rootless, a user namespace of its own), seizes it with ptrace,
+ * own (and, rootless, a user namespace of its own, made inside a named
+ * network's when it joins one), seizes it with ptrace,
  * and runs it to its first exec.  The child sets itself up one step at a
  * time (fds, session, namespaces, chroot, host credentials, no_new_privs,
  * the seccomp filter with a user-notification listener, rlimits), then
@@ -67,6 +68,8 @@ struct spawn_shared {           /* one shared page between parent and child */
     int listener;               /* child's fd number of the notify listener */
     int err;                    /* errno of the step that failed in the child */
     int step;                   /* which step failed (UH_STEP_*) */
+    int outer_uid, outer_gid;   /* our ids as the parent user namespace sees them */
+    int pid;                    /* the child's pid, or -errno (nested_clone) */
 };
 
 /* Each step below returns 0, or -1 with errno set. */
@@ -99,18 +102,20 @@ static int write_file(const char *path, const char *text)
  * so that nothing changes on the host side, and the guest, once it has
  * exec'd as a non-zero uid there, holds no capability in it.  Until then
  * the child has every capability in the namespace, which is what the
- * network namespace and the chroot below need. */
-static int map_ids(const struct uh_spawn_args *a)
+ * network namespace and the chroot below need.  Inside a named network's
+ * user namespace (nested_clone), our ids are seen there as the keeper's
+ * root: "host_uid 0 1", which is the same host uid in the end. */
+static int map_ids(const struct uh_spawn_args *a, const struct spawn_shared *sh)
 {
     char line[64];
     if (!a->userns)
         return 0;
-    snprintf(line, sizeof line, "%d %d 1\n", a->host_uid, a->host_uid);
+    snprintf(line, sizeof line, "%d %d 1\n", a->host_uid, sh->outer_uid);
     if (write_file("/proc/self/uid_map", line) < 0)
         return -1;
     if (write_file("/proc/self/setgroups", "deny") < 0)
         return -1;
-    snprintf(line, sizeof line, "%d %d 1\n", a->host_gid, a->host_gid);
+    snprintf(line, sizeof line, "%d %d 1\n", a->host_gid, sh->outer_gid);
     return write_file("/proc/self/gid_map", line);
 }
 
@@ -321,7 +326,7 @@ static void child(const struct uh_spawn_args *a, struct spawn_shared *sh,
     /* Dumpable first: a non-dumpable process's /proc/self files are root's,
      * and map_ids writes two of them. */
     prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-    if (map_ids(a) < 0)
+    if (map_ids(a, sh) < 0)
         child_fail(sh, UH_STEP_USERNS);
     if (ready_to_seize(ready_fd) < 0)
         child_fail(sh, UH_STEP_SEIZED);
@@ -449,14 +454,58 @@ static int wait_ready(struct uh_spawn_args *a, pid_t pid, int ready_fd,
  * (the guest's host view holds no host process, and the guest's own ids
  * are the ones the host kernel gives it), and a user namespace when the
  * supervisor has no privilege to lend. */
-static pid_t clone_child(const struct uh_spawn_args *a)
+static unsigned long clone_flags(const struct uh_spawn_args *a)
 {
     unsigned long flags = SIGCHLD;
     if (a->new_pidns)
         flags |= CLONE_NEWPID;
     if (a->userns)
         flags |= CLONE_NEWUSER;
-    return syscall(SYS_clone, flags, NULL, NULL, NULL, 0);
+    return flags;
+}
+
+/* The same, but the child's user namespace is made inside the one
+ * `parent_userns_fd` names (a named network's, rootless), so that the
+ * network's keeper may move a veth end into the child's network namespace.
+ * Only a single-threaded process may setns into a user namespace, and the
+ * supervisor is not one: a short-lived middle process enters it (our uid
+ * owns it, so we may), clones the child as the supervisor's own
+ * (CLONE_PARENT: we wait for it, seize it, and it dies with us as any
+ * other), puts its pid on the shared page and exits.  Returns the child's
+ * pid in the parent, 0 in the child, -1 with errno. */
+static pid_t nested_clone(const struct uh_spawn_args *a, struct spawn_shared *sh)
+{
+    int status;
+    pid_t mid = syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, 0);
+    if (mid < 0)
+        return -1;
+    if (mid == 0) {
+        if (setns(a->parent_userns_fd, CLONE_NEWUSER) < 0) {
+            sh->pid = -errno;
+            _exit(1);
+        }
+        sh->outer_uid = geteuid();
+        sh->outer_gid = getegid();
+        pid_t pid = syscall(SYS_clone, CLONE_PARENT | clone_flags(a), NULL, NULL, NULL, 0);
+        if (pid == 0)
+            return 0;
+        sh->pid = pid < 0 ? -errno : pid;
+        _exit(0);
+    }
+    while (waitpid(mid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (sh->pid < 0) {
+        errno = -sh->pid;
+        return -1;
+    }
+    return sh->pid;
+}
+
+static pid_t clone_child(const struct uh_spawn_args *a, struct spawn_shared *sh)
+{
+    if (a->userns && a->parent_userns_fd >= 0)
+        return nested_clone(a, sh);
+    return syscall(SYS_clone, clone_flags(a), NULL, NULL, NULL, 0);
 }
 
 int uh_spawn(struct uh_spawn_args *a)
@@ -470,6 +519,7 @@ int uh_spawn(struct uh_spawn_args *a)
     if (sh == MAP_FAILED)
         return -errno;
     sh->listener = -1;
+    sh->pid = -ECHILD;
     if (pipe2(sync, O_CLOEXEC) < 0) {
         r = -errno;
         munmap(sh, 4096);
@@ -480,15 +530,15 @@ int uh_spawn(struct uh_spawn_args *a)
         close(sync[0]); close(sync[1]); munmap(sh, 4096);
         return r;
     }
-    a->host_uid = geteuid();
-    a->host_gid = getegid();
+    a->host_uid = sh->outer_uid = geteuid();
+    a->host_gid = sh->outer_gid = getegid();
     /* Before the first guest exists, the supervisor stops being dumpable:
      * rootless, guests run as our own host uid, and nothing running as that
      * uid (a guest that got past the seccomp filter, say) may then ptrace us
      * or open our /proc/PID/mem; only CAP_SYS_PTRACE in the host's user
      * namespace could.  As root it changes nothing but core dumps. */
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    pid = clone_child(a);
+    pid = clone_child(a, sh);
     if (pid < 0) {
         r = -errno;
         close(sync[0]); close(sync[1]); close(ready[0]); close(ready[1]);

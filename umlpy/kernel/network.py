@@ -33,7 +33,9 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -161,30 +163,63 @@ def is_named(mode: str) -> bool:
 
 # ------------------------------------------------------------------ named networks
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
-NETWORKS_DIR = "/run/umlpy/networks"
+NETWORKS_DIR = "/run/umlpy/networks"        # root's; rootless, networks_dir() is the user's own
+KEEPER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "netkeeper.py")
+
+
+def networks_dir(rootless: bool) -> str:
+    """Where named networks keep their state: /run/umlpy/networks as root; rootless, a
+    directory of the user's own ($XDG_RUNTIME_DIR/umlpy/networks, else /tmp/umlpy-UID/
+    networks), so network names are per user and no one else may touch the records."""
+    if not rootless:
+        return NETWORKS_DIR
+    runtime = os.environ.get("XDG_RUNTIME_DIR", "")
+    base = os.path.join(runtime, "umlpy") if runtime and os.path.isdir(runtime) else \
+        f"/tmp/umlpy-{os.geteuid()}"
+    os.makedirs(base, mode=0o700, exist_ok=True)
+    st = os.lstat(base)
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o077:
+        raise NetworkError(f"{base} is not a private directory of this user's (mode 0700): "
+                           "named networks keep their state there")
+    return os.path.join(base, "networks")
 
 
 class NamedNetwork:
-    """`--network NAME` (root only): sandboxes that share a network of their own.
+    """`--network NAME`: sandboxes that share a network of their own.
 
-    The network is a bridge in a network namespace of its own, `ip netns` umlpy-NAME
-    (held by its bind mount, so no process has to keep it), on 10.88.K.0/24 with K
-    from the name.  Each sandbox gets a veth pair, one end `eth0` in its namespace
-    with the next free address, the other on the bridge.  Members are recorded in
-    /run/umlpy/networks/NAME/members (address, hostname, supervisor pid), under a
-    lock; a member whose supervisor is gone is dropped, and the last one to leave
-    removes the namespace.  The network has no way out: it is for sandboxes to talk."""
+    The network is a bridge `br0` on 10.88.K.0/24 (K from the name) in a network
+    namespace of its own, with no way out: it is for sandboxes to talk.  Each
+    sandbox gets a veth pair, one end `eth0` in its namespace with the next free
+    address, the other on the bridge.  Members are recorded in DIR/NAME/members
+    (address, hostname, supervisor pid), under a lock; a member whose supervisor
+    is gone is dropped.  A sandbox reserves its place when its Kernel is made
+    (`reserve`), before its guest exists, and is wired to the bridge once its
+    guest init exists (`wire`).
 
-    def __init__(self, name: str) -> None:
+    As root the namespace is `ip netns` umlpy-NAME, held by its bind mount, and
+    the last member to leave removes it.  Rootless (`self.rootless`) no mount can
+    hold it, and moving a veth end into a sandbox's namespace needs CAP_NET_ADMIN
+    over the user namespaces owning both ends: the network is a user namespace of
+    its own with the bridge's network namespace in it, held by a keeper process
+    (kernel/netkeeper.py) that ends when the last member has left.  A member holds
+    descriptors of both namespaces while it is one; its guest's user namespace is
+    made inside the network's (csrc/spawn.c: `userns_fd` is what spawn is given),
+    so the supervisor, entering the network's user namespace, where our uid is
+    root, holds CAP_NET_ADMIN over both ends and over nothing of the host's."""
+
+    def __init__(self, name: str, *, rootless: bool = False) -> None:
         self.name = name
+        self.rootless = rootless
         self.netns = f"umlpy-{name}"
-        self.dir = os.path.join(NETWORKS_DIR, name)
+        self.dir = os.path.join(networks_dir(rootless), name)
         k = zlib.crc32(name.encode()) % 250 + 1
         self.prefix = f"10.88.{k}"
         self.address = ""
         self.peer = ""
+        self.userns_fd = -1                 # rootless: the network's user and network namespaces
+        self.netns_fd = -1
 
-    def _locked(self):
+    def _locked(self) -> int:
         os.makedirs(self.dir, mode=0o700, exist_ok=True)
         fd = os.open(os.path.join(self.dir, "lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         fcntl.flock(fd, fcntl.LOCK_EX)
@@ -204,45 +239,169 @@ class NamedNetwork:
             f.writelines(f"{a} {h} {p}\n" for a, h, p in members)
         os.replace(tmp, os.path.join(self.dir, "members"))
 
-    def join(self, net_fd: int, hostname: str) -> None:
+    # -------------------------------------------------------------- joining
+    def reserve(self, hostname: str) -> None:
+        """Take an address on the network (made now if it does not exist) for this sandbox."""
         lock = self._locked()
         try:
             members = self.members()
-            if not os.path.exists(f"/run/netns/{self.netns}"):
+            if self.rootless:
+                self._keeper()
+            elif not os.path.exists(f"/run/netns/{self.netns}"):
                 _ip(["netns", "add", self.netns])
-                _ip(["-n", self.netns, "link", "add", "br0", "type", "bridge"])
-                _ip(["-n", self.netns, "addr", "add", f"{self.prefix}.1/24", "dev", "br0"])
-                _ip(["-n", self.netns, "link", "set", "br0", "up"])
-                _ip(["-n", self.netns, "link", "set", "lo", "up"])
+                self._bridge_up()
             used = {a for a, _, _ in members}
             free = [n for n in range(2, 255) if f"{self.prefix}.{n}" not in used]
             if not free:
                 raise NetworkError(f"network {self.name} is full (253 sandboxes)")
             self.address = f"{self.prefix}.{free[0]}"
             self.peer = f"um{os.getpid() % 100000}x{free[0]}"
-            # one end on the bridge, the other (eth0) in the sandbox's namespace, by its fd
-            _ip(["-n", self.netns, "link", "add", self.peer, "type", "veth", "peer", "name", "eth0",
-                 "netns", f"/proc/{os.getpid()}/fd/{net_fd}"])
-            _ip(["-n", self.netns, "link", "set", self.peer, "master", "br0", "up"])
-            _ip_in(net_fd, ["addr", "add", f"{self.address}/24", "dev", "eth0"])
-            _ip_in(net_fd, ["link", "set", "eth0", "up"])
             self._save(members + [(self.address, hostname, os.getpid())])
+        except BaseException:
+            self._drop_namespaces()
+            raise
         finally:
             os.close(lock)
 
+    def wire(self, net_fd: int) -> None:
+        """Guest init exists: a veth pair, one end on the bridge, the other `eth0` in the
+        sandbox's network namespace (`net_fd`), with the reserved address."""
+        self._run_ip(None, [f"link add {self.peer} type veth peer name eth0 netns /proc/self/fd/{net_fd}",
+                            f"link set {self.peer} master br0 up"], extra_fds=[net_fd])
+        self._run_ip(net_fd, [f"addr add {self.address}/24 dev eth0", "link set eth0 up"])
+
+    def _bridge_up(self) -> None:
+        self._run_ip(None, ["link add br0 type bridge", f"addr add {self.prefix}.1/24 dev br0",
+                            "link set br0 up", "link set lo up"])
+
+    def _run_ip(self, net_fd: int | None, commands: list[str], extra_fds: list[int] = ()) -> None:
+        """`ip -batch` in the network's namespace (net_fd None) or in a sandbox's (net_fd): as
+        root, by `ip -n` or nsenter; rootless, by nsenter into the network's user namespace
+        first, where we are root (with --preserve-credentials: our uid is its uid 0)."""
+        fds = list(extra_fds)
+        if self.rootless:
+            net = self.netns_fd if net_fd is None else net_fd
+            argv = ["nsenter", "--preserve-credentials", f"--user=/proc/self/fd/{self.userns_fd}",
+                    f"--net=/proc/self/fd/{net}", "--", "ip", "-batch", "-"]
+            fds += [self.userns_fd, net]
+        elif net_fd is None:
+            argv = ["ip", "-n", self.netns, "-batch", "-"]
+        else:
+            argv = ["nsenter", f"--net=/proc/self/fd/{net_fd}", "--", "ip", "-batch", "-"]
+            fds.append(net_fd)
+        r = subprocess.run(argv, input="".join(c + "\n" for c in commands), pass_fds=sorted(set(fds)),
+                           capture_output=True, text=True, timeout=20)
+        if r.returncode != 0:
+            where = "in the sandbox" if net_fd is not None else f"in network {self.name}"
+            raise NetworkError(f"ip ({where}): {' / '.join(r.stderr.strip().splitlines()) or 'failed'}")
+
+    # -------------------------------------------------------------- the keeper (rootless)
+    def _keeper(self) -> None:
+        """Hold the network's namespaces: its keeper's, started now if none is alive."""
+        if self._adopt_keeper():
+            return
+        ready_r, ready_w = os.pipe()
+        os.set_inheritable(ready_r, False)
+        # setsid -f: the keeper is no child of ours (the tracer's waitpid must see guests only)
+        # and outlives us while other members stay; setpriv: it keeps no capability.
+        argv = ["setsid", "-f", "unshare", "--map-root-user", "--net", "--",
+                "setpriv", "--bounding-set=-all", "--inh-caps=-all", "--no-new-privs", "--",
+                _python(), "-I", KEEPER, self.dir, str(ready_w)]
+        log = os.path.join(self.dir, "keeper.log")
+        try:
+            with open(log, "w") as err:
+                r = subprocess.run(argv, pass_fds=[ready_w], stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.DEVNULL, stderr=err, timeout=20)
+            os.close(ready_w)
+            ready_w = -1
+            with os.fdopen(ready_r, "rb") as f:
+                ready_r = -1
+                pid = f.read(32).strip()
+        finally:
+            for fd in (ready_r, ready_w):
+                if fd >= 0:
+                    os.close(fd)
+        if r.returncode != 0 or not pid.isdigit():
+            with open(log) as f:
+                why = (f.read().strip().splitlines() or ["no reason given"])[-1]
+            raise NetworkError(f"--network {self.name}: the network's keeper did not start: {why}")
+        self._hold(int(pid))
+        if os.fstat(self.userns_fd).st_ino == os.stat("/proc/self/ns/user").st_ino:
+            raise NetworkError(f"--network {self.name}: the network's keeper is in our own user namespace")
+        with open(os.path.join(self.dir, "keeper"), "w") as f:
+            f.write(f"{pid.decode()} {os.fstat(self.userns_fd).st_ino}\n")
+        self._bridge_up()
+
+    def _adopt_keeper(self) -> bool:
+        """The keeper the record names, if it is alive and still in the network's user
+        namespace (its pid may have been reused): hold its namespaces."""
+        try:
+            with open(os.path.join(self.dir, "keeper")) as f:
+                pid, ino = (int(x) for x in f.read().split())
+        except (FileNotFoundError, ValueError):
+            return False
+        try:
+            self._hold(pid)
+        except OSError:
+            return False
+        if os.fstat(self.userns_fd).st_ino != ino:
+            self._drop_namespaces()
+            return False
+        return True
+
+    def _hold(self, pid: int) -> None:
+        self.userns_fd = os.open(f"/proc/{pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            self.netns_fd = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            self._drop_namespaces()
+            raise
+
+    def _stop_keeper(self) -> None:
+        """The last member left: end the keeper now rather than at its next look."""
+        try:
+            with open(os.path.join(self.dir, "keeper")) as f:
+                pid, ino = (int(x) for x in f.read().split())
+            pidfd = os.pidfd_open(pid)
+        except (OSError, ValueError):
+            return
+        try:
+            if os.stat(f"/proc/{pid}/ns/user").st_ino == ino == os.fstat(self.userns_fd).st_ino:
+                signal.pidfd_send_signal(pidfd, signal.SIGTERM)
+                os.unlink(os.path.join(self.dir, "keeper"))
+        except OSError:
+            pass
+        finally:
+            os.close(pidfd)
+
+    def _drop_namespaces(self) -> None:
+        for fd in (self.userns_fd, self.netns_fd):
+            if fd >= 0:
+                os.close(fd)
+        self.userns_fd = self.netns_fd = -1
+
+    # -------------------------------------------------------------- leaving
     def leave(self) -> None:
         if not self.address:
+            self._drop_namespaces()
             return
         lock = self._locked()
         try:
             members = [m for m in self.members() if m[0] != self.address]
             self._save(members)
-            subprocess.run(["ip", "-n", self.netns, "link", "del", self.peer], capture_output=True)
+            try:
+                self._run_ip(None, [f"link del {self.peer}"])
+            except (NetworkError, OSError, subprocess.SubprocessError):
+                pass                    # never wired, or gone with the sandbox's namespace
             if not members:
-                subprocess.run(["ip", "netns", "del", self.netns], capture_output=True)
+                if self.rootless:
+                    self._stop_keeper()
+                else:
+                    subprocess.run(["ip", "netns", "del", self.netns], capture_output=True)
                 os.unlink(os.path.join(self.dir, "members"))
         finally:
             os.close(lock)
+            self._drop_namespaces()
         self.address = ""
 
 
@@ -250,13 +409,6 @@ def _ip(args: list[str]) -> None:
     r = subprocess.run(["ip", *args], capture_output=True, text=True, timeout=20)
     if r.returncode != 0:
         raise NetworkError(f"ip {' '.join(args)}: {r.stderr.strip()}")
-
-
-def _ip_in(net_fd: int, args: list[str]) -> None:
-    r = subprocess.run(["nsenter", f"--net=/proc/self/fd/{net_fd}", "--", "ip", *args], pass_fds=[net_fd],
-                       capture_output=True, text=True, timeout=20)
-    if r.returncode != 0:
-        raise NetworkError(f"ip {' '.join(args)} (in the sandbox): {r.stderr.strip()}")
 
 
 # ------------------------------------------------------------------ nftables
@@ -347,11 +499,7 @@ class Network:
 
     def __init__(self, spec: NetworkSpec, *, rootless: bool, host_uid: int, hostname: str = "umlpy") -> None:
         self.spec, self.rootless, self.host_uid, self.hostname = spec, rootless, host_uid, hostname
-        self.named = NamedNetwork(spec.mode) if is_named(spec.mode) else None
-        if self.named is not None and rootless:
-            raise NetworkError(f"--network {spec.mode}: named networks need root for now (rootless, each "
-                               "sandbox's namespace belongs to its own user namespace, and a veth end "
-                               "cannot be moved into it from the network's; see docs/design.md)")
+        self.named = NamedNetwork(spec.mode, rootless=rootless) if is_named(spec.mode) else None
         self.sockets: list[tuple[socket.socket, Publish]] = []
         self.procs: list[subprocess.Popen] = []
         self.ns_fds: list[int] = []
@@ -367,9 +515,17 @@ class Network:
         try:
             for pub in spec.publish:
                 self.sockets.append((self._bind(pub), pub))
+            if self.named is not None:
+                self.named.reserve(hostname)
         except BaseException:
             self.close()
             raise
+
+    @property
+    def userns_fd(self) -> int:
+        """The user namespace the guest's own must be made in (spawn's `parent_userns_fd`):
+        a rootless named network's, else -1 (ours)."""
+        return self.named.userns_fd if self.named is not None else -1
 
     def _check_engine(self) -> None:
         if shutil.which("slirp4netns") is None:
@@ -446,7 +602,7 @@ class Network:
         if self.rootless:
             self.ns_fds.append(os.open(f"/proc/{pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC))
         if self.named is not None:
-            self.named.join(self.ns_fds[0], self.hostname)
+            self.named.wire(self.ns_fds[0])
         if self.spec.mode == "user":
             self._start_engine(pid)
             self._install_policy(pid)

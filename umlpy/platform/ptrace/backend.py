@@ -126,13 +126,16 @@ class PtracePlatform(Platform):
               native: dict[int, ArgRule | None], strict: bool = False, stdio: tuple[int, int, int] = (-1, -1, -1),
               make_ctty: bool = False, uid: int = -1, gid: int = -1,
               cpu: int = -1, root_fd: int = -1, new_netns: bool = True, new_pidns: bool = True,
-              userns: bool = False, rlimits: dict[int, int] | None = None) -> int:
+              userns: bool = False, parent_userns_fd: int = -1,
+              rlimits: dict[int, int] | None = None) -> int:
         """Start the first guest thread stopped at its exec; its host pid.
 
         The seccomp filter lets the `native` numbers run with no stop (none in
         `strict` mode); every other syscall stops here.  The thread is pid 1 of
         a PID namespace of its own (`new_pidns`), chrooted to directory
-        `root_fd`, in a user namespace of its own if `userns` (rootless)."""
+        `root_fd`, in a user namespace of its own if `userns` (rootless), made
+        inside the user namespace `parent_userns_fd` if one is given (a named
+        network's: kernel/network.py), else inside ours."""
         filter_prog = build_filter(native, strict=strict)
         keep = []
         def cstrs(items: list[bytes]):
@@ -158,6 +161,7 @@ class PtracePlatform(Platform):
         a.new_netns = int(new_netns)
         a.new_pidns = int(new_pidns)
         a.userns = int(userns)
+        a.parent_userns_fd = parent_userns_fd
         a.root_fd = root_fd
         items = sorted((rlimits or {}).items())
         res = ffi.new("int[]", [r for r, _ in items] or [0])
@@ -238,6 +242,10 @@ class PtracePlatform(Platform):
         new = ffi.new("struct user_regs_struct *")
         ffi.memmove(new, state, ffi.sizeof("struct user_regs_struct"))
         return new
+
+    def state_of(self, tid: int):
+        regs = ffi.new("struct user_regs_struct *")
+        return regs if lib.uh_getregs(tid, regs) == 0 else None
 
     def complete(self, tid: int, state, result: int, *, at_exit: bool, hold: bool = False) -> int:
         if hold:                                 # a guest tracer's ptrace-stop: stay stopped
