@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
 from umlpy.abi.errno import ERESTARTNOINTR, ERESTARTSYS, RESTART_CODES, KernelError
+from umlpy.abi.numbers import NUMBERS
 from umlpy.kernel.requests import Inject, InstallFd, Native, Wait
 from umlpy.kernel.table import DECODERS, DENY
 from umlpy.platform.interface import INJECT, REWRITE_ARGS
@@ -136,6 +137,31 @@ class Dispatcher:
     def _hold_signals(self, task: "Task", call: Call) -> None:
         if call.sigmask is None:
             call.sigmask = self.platform.hold_signals(task.host_tid)
+
+    def run_at_start(self, task: "Task", gen: types.GeneratorType) -> None:
+        """Run `gen` (Inject requests, then a result) in a new thread stopped before its
+        first instruction, where it is returning from the clone that made it: the
+        injected calls go at the `syscall` instruction just run, and the thread then
+        returns the generator's result (clone's 0) with its own registers."""
+        regs = self.platform.state_of(task.host_tid)
+        if regs is None or INJECT not in self.platform.capabilities:
+            gen.close()
+            self.platform.resume(task.host_tid)
+            return
+        nr = NUMBERS["clone"]
+        call = Call(self.k.lookup(nr), nr, ())
+        call.text = f"[pid {task.tid}] <new thread: setting up its namespaces>"
+        self._keep(call, regs)
+        call.restore = True
+        self._hold_signals(task, call)
+        call.gen = gen
+        task.call = call
+        try:
+            out = next(gen)
+        except KernelError as e:
+            out = -e.errno
+            call.gen = None
+        self._advance(task, call, regs, out, at_exit=True)
 
     # ------------------------------------------------------------- exit
     def on_exit(self, task: "Task", ev: "Event") -> None:

@@ -1,5 +1,6 @@
-"""System V IPC credentials: the guest kernel's record of who owns each message
-queue, semaphore set and shared memory segment, and Linux's permission checks.
+"""System V IPC credentials and namespaces: the guest kernel's record of who owns
+each message queue, semaphore set and shared memory segment, which IPC
+namespace it belongs to, and Linux's permission checks.
 
 The objects themselves are the host kernel's, in the sandbox's own host IPC
 namespace (csrc/spawn.c unshares CLONE_NEWIPC), so queueing, semaphore
@@ -16,30 +17,52 @@ here and is what IPC_STAT, /proc/sysvipc and the checks see.
 ipcctl_obtain_check: only the owner, the creator or CAP_SYS_ADMIN may IPC_SET
 or IPC_RMID.
 
-`read_host_sysvipc` reads the host's /proc/sysvipc/* as seen from inside the
-sandbox's IPC namespace (a short-lived child joins it), for the facts only the
-host has: sizes, counts, times, pids.
+IPC namespaces (kernel/namespaces.py `IpcNamespace`) are made by the guest
+kernel alone, inside the one host namespace: the guest has no host privilege
+to make more.  So each object records its namespace, and keys are per
+namespace: a guest key K of namespace N is host key `host_key(N, K)`, K itself
+when no other namespace holds host key K, else a free key derived from K and
+N.  The mapping lives while an object has that host key or a *get of it is in
+flight.  An id of another namespace is EINVAL for *ctl, shmat and, in a task
+that has `install_stop_filter`'s seccomp filter, for msgsnd, msgrcv, semop and
+semtimedop (which otherwise run with no stop).  When the last task of a
+namespace is gone, `SysvIpc.collect` destroys its objects, as Linux frees
+them with the namespace.
+
+`in_sandbox_ipc` runs a short-lived child inside the sandbox's host IPC
+namespace, for the facts only the host has (its /proc/sysvipc: sizes,
+counts, times, pids) and to destroy a dead namespace's objects.
 """
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
+import struct
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from umlpy.abi.errno import KernelError
+from umlpy.abi.numbers import NUMBERS
 from umlpy.kernel.creds import capable
+from umlpy.kernel.namespaces import PROC_IPC_INIT_INO, IpcNamespace
+from umlpy.kernel.requests import Inject
 
 MSG, SEM, SHM = "msg", "sem", "shm"
 IPC_PRIVATE = 0
+IPC_RMID = 0
 S_IRWXUGO = 0o777
 HOST_MODE = 0o700          # the host object's mode: its owner (every guest process) may do anything
 CAP_IPC_OWNER, CAP_SYS_ADMIN = 15, 21
+INIT_NS = PROC_IPC_INIT_INO
 
 
 @dataclass
 class IpcPerm:
     """The guest's view of one object's struct ipc_perm (and what Linux checks it against)."""
     kind: str
-    key: int
+    key: int                   # the guest's key, in namespace `ns`
     uid: int
     gid: int
     cuid: int
@@ -47,50 +70,139 @@ class IpcPerm:
     mode: int
     size: int = 0              # shm: the segment size; sem: the number of semaphores
     removed: bool = False      # shm: IPC_RMID done, the segment lives until its last detach
+    ns: int = INIT_NS          # the id of the IPC namespace it belongs to
+    host_key: int = IPC_PRIVATE   # the key the host object has
 
 
 @dataclass
 class SysvIpc:
-    """Every guest SysV IPC object the guest kernel knows of, by kind and id."""
+    """Every guest SysV IPC object the guest kernel knows of, by kind and (host) id, and
+    each IPC namespace's keys."""
     objects: dict[tuple[str, int], IpcPerm] = field(default_factory=dict)
-    keys: dict[tuple[str, int], int] = field(default_factory=dict)     # public key -> id
+    keys: dict[tuple[str, int], int] = field(default_factory=dict)     # host key -> id
     host_ids: tuple[int, int] | None = None     # the host uid/gid of guest processes, once read
+    # (kind, ns, guest key) -> host key, and back; held while an object has the host key
+    # or a *get of it is in flight (`inflight`)
+    key_map: dict[tuple[str, int, int], int] = field(default_factory=dict)
+    key_owner: dict[tuple[str, int], tuple[int, int]] = field(default_factory=dict)
+    inflight: Counter = field(default_factory=Counter)
+    nested: bool = False       # an object was ever made outside the initial namespace
 
-    def by_key(self, kind: str, key: int) -> tuple[int, IpcPerm] | None:
+    # ------------------------------------------------------------ keys
+    def host_key(self, kind: str, ns: int, key: int) -> int:
+        """The host key guest key `key` of namespace `ns` is, reserved for one *get
+        (`release` it when the call is over).  IPC_PRIVATE is itself."""
+        if key == IPC_PRIVATE:
+            return IPC_PRIVATE
+        h = self.key_map.get((kind, ns, key))
+        if h is None:
+            h = key
+            if (kind, h) in self.key_owner:
+                # Taken by another namespace: a free key derived from both, so that
+                # the same pair tends to get the same host key again.
+                h = (key * 0x9E3779B1 + ns) & 0x7FFFFFFF
+                while h == IPC_PRIVATE or (kind, h) in self.key_owner:
+                    h = (h + 1) & 0x7FFFFFFF
+            self.key_map[(kind, ns, key)] = h
+            self.key_owner[(kind, h)] = (ns, key)
+        self.inflight[(kind, h)] += 1
+        return h
+
+    def release(self, kind: str, host_key: int) -> None:
+        """A *get of `host_key` is over."""
+        if host_key == IPC_PRIVATE:
+            return
+        self.inflight[(kind, host_key)] -= 1
+        self._drop_if_unused(kind, host_key)
+
+    def _drop_if_unused(self, kind: str, host_key: int) -> None:
+        """Forget a key's mapping once no object has it and no *get of it is in flight."""
+        if self.inflight[(kind, host_key)] > 0 or (kind, host_key) in self.keys:
+            return
+        del self.inflight[(kind, host_key)]
+        owner = self.key_owner.pop((kind, host_key), None)
+        if owner is not None:
+            self.key_map.pop((kind, *owner), None)
+
+    def by_key(self, kind: str, ns: int, key: int) -> tuple[int, IpcPerm] | None:
         if key == IPC_PRIVATE:
             return None
-        ident = self.keys.get((kind, key))
+        h = self.key_map.get((kind, ns, key))
+        ident = self.keys.get((kind, h)) if h is not None else None
         if ident is None:
             return None
         rec = self.objects.get((kind, ident))
         return (ident, rec) if rec is not None else None
 
+    # ------------------------------------------------------------- ids
     def get(self, kind: str, ident: int) -> IpcPerm | None:
         return self.objects.get((kind, ident))
 
-    def created(self, task, kind: str, ident: int, key: int, mode: int, size: int) -> IpcPerm:
-        """A *get call made object `ident`: it belongs to the caller's effective ids."""
-        c = task.creds
-        rec = IpcPerm(kind, key, c.euid, c.egid, c.euid, c.egid, mode & S_IRWXUGO, size)
-        old = self.objects.get((kind, ident))
-        if old is not None and old.key != IPC_PRIVATE and self.keys.get((kind, old.key)) == ident:
-            del self.keys[(kind, old.key)]          # the host reused a destroyed object's id
-        self.objects[(kind, ident)] = rec
-        if key != IPC_PRIVATE:
-            self.keys[(kind, key)] = ident
+    def visible(self, task, kind: str, ident: int) -> IpcPerm | None:
+        """The record of id `ident` for a caller in `task`'s IPC namespace; an object
+        of another namespace is not found there (ipc_obtain_object_check: EINVAL)."""
+        rec = self.objects.get((kind, ident))
+        if rec is not None and rec.ns != task.ns.ipc.id:
+            raise KernelError(errno.EINVAL, f"{kind} id {ident} belongs to another IPC namespace")
         return rec
+
+    def in_ns(self, kind: str, ns: int) -> list[tuple[int, IpcPerm]]:
+        return [(i, r) for (k, i), r in self.objects.items() if k == kind and r.ns == ns]
+
+    def created(self, task, kind: str, ident: int, key: int, host_key: int, mode: int,
+                size: int) -> IpcPerm:
+        """A *get call made object `ident`: it belongs to the caller's effective ids and
+        IPC namespace."""
+        c = task.creds
+        ns = task.ns.ipc.id
+        rec = IpcPerm(kind, key, c.euid, c.egid, c.euid, c.egid, mode & S_IRWXUGO, size, ns=ns,
+                      host_key=host_key)
+        old = self.objects.get((kind, ident))
+        if old is not None:
+            self._forget_key(old, ident)            # the host reused a destroyed object's id
+        self.objects[(kind, ident)] = rec
+        if host_key != IPC_PRIVATE:
+            self.keys[(kind, host_key)] = ident
+        if ns != INIT_NS:
+            self.nested = True
+        return rec
+
+    def _forget_key(self, rec: IpcPerm, ident: int) -> None:
+        if rec.host_key != IPC_PRIVATE and self.keys.get((rec.kind, rec.host_key)) == ident:
+            del self.keys[(rec.kind, rec.host_key)]
+            self._drop_if_unused(rec.kind, rec.host_key)
+        rec.key = rec.host_key = IPC_PRIVATE
 
     def removed(self, kind: str, ident: int) -> None:
         """IPC_RMID: the key names nothing any more; a segment lives on while attached."""
         rec = self.objects.get((kind, ident))
         if rec is None:
             return
-        if rec.key != IPC_PRIVATE and self.keys.get((kind, rec.key)) == ident:
-            del self.keys[(kind, rec.key)]
+        self._forget_key(rec, ident)
         if kind == SHM:
-            rec.removed, rec.key = True, IPC_PRIVATE
+            rec.removed = True
         else:
             del self.objects[(kind, ident)]
+
+    # ------------------------------------------------------- namespaces
+    def collect(self, kernel, registry) -> None:
+        """After a task left a non-initial IPC namespace (it died, unshared or joined
+        another): every such namespace no task is in any more is gone, and its objects
+        are destroyed (Linux's free_ipc_ns: a segment still attached lives until its
+        last detach).  `registry`: the sandbox's namespaces (kernel/namespaces.py)."""
+        live = {t.ns.ipc.id for t in kernel.pidns.tasks.values() if t.ns is not None}
+        for ns in list(registry.by_id.values()):
+            if isinstance(ns, IpcNamespace) and not ns.initial and ns.id not in live:
+                ns.alive = False
+        doomed = [(k, i) for (k, i), r in self.objects.items()
+                  if r.ns != INIT_NS and r.ns not in live and not r.removed]
+        if not doomed:
+            return
+        others = list(kernel.pidns.tasks.values())          # any live task is in the host namespace
+        if others:
+            destroy_host_objects(others[0].host_tid, doomed)
+        for kind, ident in doomed:
+            self.removed(kind, ident)
 
 
 def permits(task, rec: IpcPerm, flag: int) -> bool:
@@ -114,19 +226,75 @@ def may_change(task, rec: IpcPerm) -> bool:
     return task.creds.euid in (rec.cuid, rec.uid) or capable(task, CAP_SYS_ADMIN)
 
 
+# ------------------------------------------------------------ the stop filter
+# The SysV calls that run natively (syscalls/linux64.py, OWN_SYSV) and name an id.
+# shmdt names an address of the caller's own, and shmat always stops.
+SYSV_NATIVE_OPS = ("msgsnd", "msgrcv", "semop", "semtimedop")
+AUDIT_ARCH_X86_64 = 0xC000003E
+SECCOMP_SET_MODE_FILTER = 1
+RET_TRACE, RET_ALLOW = 0x7FF00000, 0x7FFF0000
+_LD_W_ABS, _JEQ_K, _RET_K = 0x20, 0x15, 0x06
+
+
+def stop_filter() -> bytes:
+    """A seccomp program (struct sock_filter[]) that makes SYSV_NATIVE_OPS stop for the
+    tracer (SECCOMP_RET_TRACE) and allows everything else.  Stacked on the supervisor's
+    filter, the most restrictive answer wins: these calls stop, the rest are decided
+    by the supervisor's filter as before.  Another architecture is left to that filter
+    (which kills it)."""
+    nrs = [NUMBERS[n] for n in SYSV_NATIVE_OPS]
+    n = len(nrs)
+    prog = [(_LD_W_ABS, 0, 0, 4),                            # arch
+            (_JEQ_K, 0, n + 1, AUDIT_ARCH_X86_64),             # not x86-64: allow
+            (_LD_W_ABS, 0, 0, 0)]                            # nr
+    for i, nr in enumerate(nrs):
+        prog.append((_JEQ_K, n - i, 0, nr))                   # -> trace
+    prog += [(_RET_K, 0, 0, RET_ALLOW), (_RET_K, 0, 0, RET_TRACE)]
+    return b"".join(struct.pack("<HBBI", op, jt, jf, k) for op, jt, jf, k in prog)
+
+
+def install_stop_filter(task) -> Iterator[object]:
+    """Install `stop_filter` in the calling thread (a generator of Inject requests, for a
+    handler to `yield from`): from now on its msgsnd, msgrcv, semop and semtimedop, and
+    those of the threads and children it makes, stop, so that syscalls/sysvipc.py can
+    refuse an id of another IPC namespace.  The host thread already has no_new_privs
+    (the supervisor's filter needed it), so seccomp(2) needs no privilege.  The guest's
+    own view of its seccomp state (syscalls/procattr.py) is unchanged."""
+    prog = stop_filter()
+    addr = yield Inject(NUMBERS["mmap"], (0, 4096, 3, 0x22, (1 << 64) - 1, 0))
+    if addr < 0 or addr >= (1 << 63):
+        raise KernelError(errno.ENOMEM, "no scratch page for the IPC namespace's seccomp filter")
+    try:
+        task.write(addr + 16, prog)
+        task.write(addr, struct.pack("<H6xQ", len(prog) // 8, addr + 16))    # struct sock_fprog
+        r = yield Inject(NUMBERS["seccomp"], (SECCOMP_SET_MODE_FILTER, 0, addr))
+    except KernelError:
+        r = -errno.EFAULT
+    yield Inject(NUMBERS["munmap"], (addr, 4096))
+    if r < 0:
+        raise KernelError(-r, "installing the IPC namespace's seccomp filter failed")
+
+
+def start_in_namespace(task) -> Iterator[object]:
+    """What a child made by clone(CLONE_NEWIPC) runs at its first stop, before its first
+    instruction: the filter, then clone's 0 as its result."""
+    yield from install_stop_filter(task)
+    task.ns.sysv_stops = True          # its proxy is its own (and its later children's)
+    return 0
+
+
+# ------------------------------------------------------ inside the host namespace
 _libc = ctypes.CDLL(None, use_errno=True)
 CLONE_NEWUSER, CLONE_NEWIPC = 0x10000000, 0x08000000
 
 
-def read_host_sysvipc(host_pid: int, kind: str) -> bytes | None:
-    """The host's /proc/sysvipc/`kind` of the IPC namespace guest process `host_pid` is in.
+def in_sandbox_ipc(host_pid: int, work: Callable[[int], None]) -> bytes | None:
+    """Run `work(out_fd)` in a child of the supervisor that joined the IPC namespace guest
+    process `host_pid` is in; what it wrote, or None if it failed.
 
-    /proc/sysvipc shows the reader's IPC namespace, so a child of the
-    supervisor joins it (after the user namespace that owns it, when the
-    supervisor is not root: setns needs CAP_SYS_ADMIN there) and sends the
-    file back through a pipe.  The child is made and reaped inside this call,
-    between two stops, so the stop loop never sees it.  Pids in it are the
-    supervisor's (host) pids; uids those of the guest's user namespace."""
+    The child joins the user namespace that owns it first, when the supervisor is not
+    root (setns needs CAP_SYS_ADMIN there).  It is made and reaped inside this call,
+    between two stops, so the stop loop never sees it."""
     try:
         user = os.open(f"/proc/{host_pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
@@ -145,12 +313,7 @@ def read_host_sysvipc(host_pid: int, kind: str) -> bytes | None:
             try:
                 os.close(r)
                 if (same_user or _libc.setns(user, CLONE_NEWUSER) == 0) and _libc.setns(ipc, CLONE_NEWIPC) == 0:
-                    fd = os.open(f"/proc/sysvipc/{kind}", os.O_RDONLY)
-                    while True:
-                        b = os.read(fd, 65536)
-                        if not b:
-                            break
-                        os.write(w, b)
+                    work(w)
                     code = 0
             finally:
                 os._exit(code)
@@ -170,3 +333,30 @@ def read_host_sysvipc(host_pid: int, kind: str) -> bytes | None:
             os.close(w)
         os.close(user)
         os.close(ipc)
+
+
+def read_host_sysvipc(host_pid: int, kind: str) -> bytes | None:
+    """The host's /proc/sysvipc/`kind` of the sandbox's IPC namespace (/proc/sysvipc
+    shows the reader's).  Pids in it are the supervisor's (host) pids; uids those of
+    the guest's user namespace."""
+    def copy(w: int) -> None:
+        fd = os.open(f"/proc/sysvipc/{kind}", os.O_RDONLY)
+        while True:
+            b = os.read(fd, 65536)
+            if not b:
+                break
+            os.write(w, b)
+    return in_sandbox_ipc(host_pid, copy)
+
+
+def destroy_host_objects(host_pid: int, objects: list[tuple[str, int]]) -> None:
+    """IPC_RMID each (kind, host id) in the sandbox's host IPC namespace."""
+    def rmid(_w: int) -> None:
+        for kind, ident in objects:
+            if kind == MSG:
+                _libc.msgctl(ident, IPC_RMID, None)
+            elif kind == SEM:
+                _libc.semctl(ident, 0, IPC_RMID)
+            else:
+                _libc.shmctl(ident, IPC_RMID, None)
+    in_sandbox_ipc(host_pid, rmid)

@@ -27,6 +27,7 @@ from umlpy.abi.errno import KernelError
 from umlpy.abi.linux import (
     CLONE_CHILD_SETTID,
     CLONE_FS,
+    CLONE_NEWIPC,
     CLONE_NEWNS,
     CLONE_NEWUTS,
     CLONE_PARENT,
@@ -37,7 +38,7 @@ from umlpy.abi.linux import (
 from umlpy.kernel import coredump
 from umlpy.kernel.creds import Creds
 from umlpy.kernel.dispatch import Call, Dispatcher
-from umlpy.kernel.ipc import SysvIpc
+from umlpy.kernel.ipc import SysvIpc, start_in_namespace
 from umlpy.kernel.limits import KNOWN as KNOWN_LIMITS
 from umlpy.kernel.limits import Enforcement, default_disk, show
 from umlpy.kernel.loader import prepare_exec
@@ -527,8 +528,9 @@ class Kernel:
         fs = parent.fs if flags & CLONE_FS else parent.fs.copy()
         child = Task(self, gtid, host_tid, proc, fs)
         child.no_new_privs, child.seccomp_mode = parent.no_new_privs, parent.seccomp_mode
-        # clone's CLONE_NEWUTS/CLONE_NEWNS (checked, and hidden from the host, by syscalls/namespace.py)
-        child.ns = parent.ns.replaced(uts=bool(flags & CLONE_NEWUTS), mnt=bool(flags & CLONE_NEWNS))
+        # clone's CLONE_NEWUTS/NEWNS/NEWIPC (checked, and hidden from the host, by syscalls/namespace.py)
+        child.ns = parent.ns.replaced(uts=bool(flags & CLONE_NEWUTS), mnt=bool(flags & CLONE_NEWNS),
+                                      ipc=bool(flags & CLONE_NEWIPC))
         proc.threads[gtid] = child
         self.pidns.add_task(child)
         # Without a PID namespace, the host wrote its own tid where the guest
@@ -552,6 +554,11 @@ class Kernel:
         if task.ptrace is not None and self.gptrace.first_stop(task):
             return                                 # an auto-attached child starts ptrace-stopped
         task.started = True
+        if task.ns.needs_sysv_filter:
+            # A child cloned into a new IPC namespace: before its first instruction, the
+            # filter that makes its native SysV calls stop (kernel/ipc.py).
+            self.dispatcher.run_at_start(task, start_in_namespace(task))
+            return
         self.platform.resume(task.host_tid)
 
     def on_exec(self, task: Task, ev: Event) -> None:
@@ -586,6 +593,8 @@ class Kernel:
         self.pidns.remove_task(task)
         proc.threads.pop(task.tid, None)
         task.call = None
+        if not task.ns.ipc.initial:                # maybe its IPC namespace's last task
+            self.sysvipc.collect(self, task.ns.registry)
         if proc.threads:
             return
         proc.alive = False

@@ -136,6 +136,8 @@ class Row:
     @property
     def summary(self) -> str:
         """One line for `umlpy syscalls`: the handler's man-page line, or the note."""
+        if self.cls is NATIVE:
+            return self.note                # a handler here serves only its rare stops
         doc = inspect.getdoc(self.handler) if self.handler else ""
         first = doc.splitlines()[0] if doc else ""
         if self.support is Support.FULL:
@@ -143,9 +145,16 @@ class Row:
         return f"{first} [{self.note}]" if first else self.note
 
 
-def native(nr: int, name: str, note: str) -> Row:
-    """A call that runs with no stop: it works on what the caller already owns (`note` says what)."""
-    return Row(nr, name, NATIVE, note=note)
+def native(nr: int, name: str, note: str, *, checked: Callable | None = None) -> Row:
+    """A call that runs with no stop: it works on what the caller already owns (`note` says what).
+    `checked`: a handler for the times it does stop (strict mode, or a filter the guest
+    kernel stacked on one task's, as for SysV IPC in an IPC namespace)."""
+    if checked is None:
+        return Row(nr, name, NATIVE, note=note)
+    spec = getattr(checked, "__syscall__", None)
+    if spec is None or name not in spec.names or spec.cls is not NATIVE:
+        raise TypeError(f"{getattr(checked, '__qualname__', checked)} is not a native @syscall handler of {name}")
+    return Row(nr, name, NATIVE, note=note, handler=checked, params=spec.params)
 
 
 def serve(nr: int, name: str, handler: Callable, *, partial: str = "") -> Row:

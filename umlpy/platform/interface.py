@@ -103,6 +103,11 @@ class Platform(ABC):
     def save(self, state: object) -> object:
         """A copy of `state` that outlives the stop it came from."""
 
+    def state_of(self, tid: int) -> object | None:
+        """The registers of a thread stopped outside a syscall stop (a new thread's first
+        stop), as a `state` the answers below take; None where it cannot be read."""
+        return None
+
     @abstractmethod
     def complete(self, tid: int, state: object, result: int, *, at_exit: bool) -> int:
         """Finish the syscall with `result`; at entry the host never runs it.

@@ -44,7 +44,9 @@ OWN_IPC = ("POSIX message queues live in the sandbox's own IPC namespace: a queu
            "looked up there, never in a file system")
 OWN_SYSV = ("SysV IPC objects live in the sandbox's own IPC namespace; the id's access was checked "
             "by the guest kernel when the caller got it (*get, shmat), not again at each operation "
-            "(a stop costs ~15 us, the call ~0.5 us: docs/design.md)")
+            "(a stop costs ~15 us, the call ~0.5 us: docs/design.md); in a task that entered a guest "
+            "IPC namespace it stops, and an id of another namespace is EINVAL (a task that never "
+            "entered one can still use a guessed id of a nested namespace's object)")
 # Features refused with ENOSYS, "not supported", so that programs fall back (the still-denied list):
 IO_URING = ("io_uring is not supported: its submissions would run syscalls the interception never "
             "sees; programs fall back to ordinary calls")
@@ -127,12 +129,12 @@ TABLE = SyscallTable([
     serve(62, "kill", signal_.kill),
     serve(63, "uname", uts.uname),
     serve(64, "semget", sysvipc.semget),
-    native(65, "semop", OWN_SYSV),
+    native(65, "semop", OWN_SYSV, checked=sysvipc.sem_op),
     serve(66, "semctl", sysvipc.semctl),
     native(67, "shmdt", OWN_MEMORY),
     serve(68, "msgget", sysvipc.msgget),
-    native(69, "msgsnd", OWN_SYSV),
-    native(70, "msgrcv", OWN_SYSV),
+    native(69, "msgsnd", OWN_SYSV, checked=sysvipc.msg_op),
+    native(70, "msgrcv", OWN_SYSV, checked=sysvipc.msg_op),
     serve(71, "msgctl", sysvipc.msgctl),
     serve(72, "fcntl", fd.fcntl),
     native(73, "flock", OWN_FDS),
@@ -298,7 +300,7 @@ TABLE = SyscallTable([
     serve(217, "getdents64", fd.getdents64),
     serve(218, "set_tid_address", thread.set_tid_address),
     native(219, "restart_syscall", OWN_PROCESS),
-    native(220, "semtimedop", OWN_SYSV),
+    native(220, "semtimedop", OWN_SYSV, checked=sysvipc.sem_op),
     native(221, "fadvise64", OWN_FDS),
     serve(222, "timer_create", time_.timer_create),
     native(223, "timer_settime", OWN_CLOCKS),
@@ -356,8 +358,9 @@ TABLE = SyscallTable([
     native(270, "pselect6", OWN_FDS),
     native(271, "ppoll", OWN_FDS),
     serve(272, "unshare", thread.unshare,
-          partial="new UTS and mount namespaces are the guest kernel's; new ipc, net, pid, user, "
-                  "cgroup and time namespaces are refused (EPERM, as for an unprivileged caller)"),
+          partial="new UTS, mount and IPC namespaces are the guest kernel's; new net, pid, user, "
+                  "cgroup and time namespaces are refused (EPERM, as for an unprivileged caller); "
+                  "POSIX message queues are shared by all IPC namespaces"),
     native(273, "set_robust_list", OWN_MEMORY),
     serve(274, "get_robust_list", mm.get_robust_list),
     native(275, "splice", OWN_FDS),
@@ -399,7 +402,7 @@ TABLE = SyscallTable([
     native(306, "syncfs", OWN_FDS),
     native(307, "sendmmsg", OWN_SOCKETS),
     serve(308, "setns", namespace.setns,
-          partial="UTS and mount namespaces; the other kinds' fds name the caller's own (a no-op); "
+          partial="UTS, mount and IPC namespaces; the other kinds' fds name the caller's own (a no-op); "
                   "pidfds are EINVAL"),
     native(309, "getcpu", OWN_PROCESS),
     serve(310, "process_vm_readv", thread.process_vm_readv),

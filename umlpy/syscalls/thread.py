@@ -92,7 +92,7 @@ def unshare(task, flags: int):
     """unshare(2): stop sharing the fd table, the fs context (root, cwd, umask) or the
     SysV semaphore undo list with other threads and processes, or make new namespaces.
     The host unshares its own copies; for CLONE_FS the guest kernel's record of root
-    and cwd is copied too.  New UTS and mount namespaces are the guest kernel's, the
+    and cwd is copied too.  New UTS, mount and IPC namespaces are the guest kernel's, the
     other kinds are refused (syscalls/namespace.py)."""
     if flags & ~UNSHARE_FLAGS & 0xFFFFFFFF or flags < 0:
         raise KernelError(errno.EINVAL, f"unknown unshare flags {flags:#x}")
@@ -104,6 +104,8 @@ def unshare(task, flags: int):
         if r == 0:
             namespace.apply_unshare(task, flags)
         return r
+    if namespace.needs_filter(task, flags):      # a new IPC namespace: its SysV calls must stop
+        return namespace.unshare_with_filter(task, host_flags, done)
     return Native(args={0: host_flags} if host_flags != flags else None, then=done)
 
 

@@ -1,24 +1,26 @@
-"""/proc/sysvipc/{msg,sem,shm}: the sandbox's System V IPC objects, with guest owners.
+"""/proc/sysvipc/{msg,sem,shm}: the reader's IPC namespace's System V IPC objects, with guest owners.
 
 The objects are the host kernel's, in the sandbox's own IPC namespace, so the
 host's /proc/sysvipc as seen from that namespace has the sizes, counts, times
 and pids (kernel/ipc.py reads it); the guest kernel's records (the same
-module) have the owners and modes.  Each line is the host's with the perms,
-uid, gid, cuid and cgid columns replaced by the guest's, and every pid
-column translated to a guest pid, column widths kept.  An object the guest
-kernel has no record of (none should exist) is left out.
+module) have the owners, modes, keys and which guest IPC namespace each
+object is in.  As on Linux, the file lists the objects of the reader's IPC
+namespace only.  Each line is the host's with the key (the guest's, in its
+namespace), perms, uid, gid, cuid and cgid columns replaced by the guest's,
+and every pid column translated to a guest pid, column widths kept.  An
+object the guest kernel has no record of (none should exist) is left out.
 """
 from __future__ import annotations
 
 import re
 
-from umlpy.kernel.ipc import MSG, SEM, SHM, S_IRWXUGO, read_host_sysvipc
+from umlpy.kernel.ipc import INIT_NS, MSG, S_IRWXUGO, SEM, SHM, read_host_sysvipc
 
-# Column indexes (0-based, whitespace-separated) in each file: id, perms, pid columns, owners.
+# Column indexes (0-based, whitespace-separated) in each file: key, id, perms, pid columns, owners.
 COLUMNS = {
-    SHM: {"id": 1, "perms": 2, "pids": (4, 5), "owners": 7},
-    MSG: {"id": 1, "perms": 2, "pids": (5, 6), "owners": 7},
-    SEM: {"id": 1, "perms": 2, "pids": (), "owners": 4},
+    SHM: {"key": 0, "id": 1, "perms": 2, "pids": (4, 5), "owners": 7},
+    MSG: {"key": 0, "id": 1, "perms": 2, "pids": (5, 6), "owners": 7},
+    SEM: {"key": 0, "id": 1, "perms": 2, "pids": (), "owners": 4},
 }
 HEADERS = {
     SHM: b"       key      shmid perms                  size  cpid  lpid nattch   uid   gid  cuid  cgid"
@@ -38,8 +40,10 @@ def _replace(fields: list[str], i: int, value: str) -> None:
 
 
 def sysvipc_file(kernel, kind: str) -> bytes:
-    """The guest's /proc/sysvipc/`kind`."""
+    """The guest's /proc/sysvipc/`kind`, as the reading task's IPC namespace has it."""
     reg = kernel.sysvipc
+    reader = getattr(kernel, "current_task", None)
+    ns = reader.ns.ipc.id if reader is not None and reader.ns is not None else INIT_NS
     live = [p for p in kernel.pidns.processes.values() if p.alive]
     host = read_host_sysvipc(live[0].host_pid, kind) if live else None
     if not host:
@@ -55,8 +59,9 @@ def sysvipc_file(kernel, kind: str) -> bytes:
         except (IndexError, ValueError):
             continue
         rec = reg.get(kind, ident)
-        if rec is None:
+        if rec is None or rec.ns != ns:
             continue
+        _replace(fields, col["key"], str(rec.key))
         _replace(fields, col["perms"], "%o" % ((host_mode & ~S_IRWXUGO) | rec.mode))
         for i in col["pids"]:
             _replace(fields, i, str(kernel.pidns.to_guest(int(fields[i]))))

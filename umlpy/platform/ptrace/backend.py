@@ -243,6 +243,10 @@ class PtracePlatform(Platform):
         ffi.memmove(new, state, ffi.sizeof("struct user_regs_struct"))
         return new
 
+    def state_of(self, tid: int):
+        regs = ffi.new("struct user_regs_struct *")
+        return regs if lib.uh_getregs(tid, regs) == 0 else None
+
     def complete(self, tid: int, state, result: int, *, at_exit: bool, hold: bool = False) -> int:
         if hold:                                 # a guest tracer's ptrace-stop: stay stopped
             if state is None:
