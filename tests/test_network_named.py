@@ -211,3 +211,17 @@ def test_two_named_networks_are_isolated(rootfs):
         stop(server, filler)
     for name in (a, b):
         shutil.rmtree(state_dir(name), ignore_errors=True)
+
+
+@pytest.mark.skipif(ROOT, reason="rootless only: as root the network is an ip netns, no process")
+def test_keeper_ends_when_its_last_member_is_killed(rootfs):
+    """A supervisor killed with SIGKILL never leaves: the keeper sees its member gone and ends."""
+    name = f"k{os.getpid()}"
+    member = start(rootfs, name, "doomed", "sleep 60")
+    end = time.monotonic() + 20
+    while keeper_pid(name) is None and time.monotonic() < end:
+        time.sleep(0.2)
+    keeper = keeper_pid(name)
+    member.kill()
+    member.communicate(timeout=30)
+    assert_network_gone(name, keeper)

@@ -50,7 +50,7 @@ def still_ours(state: str) -> bool:
 
 
 def forget(state: str) -> None:
-    for name in ("keeper", "members"):
+    for name in ("keeper", "members", "keeper.log"):
         try:
             os.unlink(os.path.join(state, name))
         except FileNotFoundError:

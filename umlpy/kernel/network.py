@@ -27,6 +27,7 @@ end of file on its control socket, slirp4netns at its --exit-fd).
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import ipaddress
 import json
@@ -300,37 +301,40 @@ class NamedNetwork:
         """Hold the network's namespaces: its keeper's, started now if none is alive."""
         if self._adopt_keeper():
             return
-        ready_r, ready_w = os.pipe()
-        os.set_inheritable(ready_r, False)
-        # setsid -f: the keeper is no child of ours (the tracer's waitpid must see guests only)
-        # and outlives us while other members stay; setpriv: it keeps no capability.
+        pid = self._spawn_keeper()
+        self._hold(pid)
+        with open(os.path.join(self.dir, "keeper"), "w") as f:
+            f.write(f"{pid} {os.fstat(self.userns_fd).st_ino}\n")
+        self._bridge_up()
+
+    def _spawn_keeper(self) -> int:
+        """Start a keeper in a new user namespace (our uid is its root) and network namespace;
+        its pid.  setsid -f: it is no child of ours (the tracer's waitpid must see guests only)
+        and outlives us while other members stay; setpriv: it keeps no capability."""
         argv = ["setsid", "-f", "unshare", "--map-root-user", "--net", "--",
                 "setpriv", "--bounding-set=-all", "--inh-caps=-all", "--no-new-privs", "--",
-                _python(), "-I", KEEPER, self.dir, str(ready_w)]
+                _python(), "-I", KEEPER, self.dir]
         log = os.path.join(self.dir, "keeper.log")
+        ready_r, ready_w = os.pipe()
         try:
             with open(log, "w") as err:
-                r = subprocess.run(argv, pass_fds=[ready_w], stdin=subprocess.DEVNULL,
+                r = subprocess.run(argv + [str(ready_w)], pass_fds=[ready_w], stdin=subprocess.DEVNULL,
                                    stdout=subprocess.DEVNULL, stderr=err, timeout=20)
             os.close(ready_w)
             ready_w = -1
-            with os.fdopen(ready_r, "rb") as f:
-                ready_r = -1
-                pid = f.read(32).strip()
+            pid = os.read(ready_r, 32).strip()        # end of file if it ended first
+        except FileNotFoundError as e:
+            raise NetworkError(f"--network {self.name} rootless needs util-linux's setsid, unshare, "
+                               f"setpriv and nsenter: {e.filename} is missing") from None
         finally:
-            for fd in (ready_r, ready_w):
-                if fd >= 0:
-                    os.close(fd)
+            os.close(ready_r)
+            if ready_w >= 0:
+                os.close(ready_w)
         if r.returncode != 0 or not pid.isdigit():
             with open(log) as f:
                 why = (f.read().strip().splitlines() or ["no reason given"])[-1]
             raise NetworkError(f"--network {self.name}: the network's keeper did not start: {why}")
-        self._hold(int(pid))
-        if os.fstat(self.userns_fd).st_ino == os.stat("/proc/self/ns/user").st_ino:
-            raise NetworkError(f"--network {self.name}: the network's keeper is in our own user namespace")
-        with open(os.path.join(self.dir, "keeper"), "w") as f:
-            f.write(f"{pid.decode()} {os.fstat(self.userns_fd).st_ino}\n")
-        self._bridge_up()
+        return int(pid)
 
     def _adopt_keeper(self) -> bool:
         """The keeper the record names, if it is alive and still in the network's user
@@ -398,7 +402,9 @@ class NamedNetwork:
                     self._stop_keeper()
                 else:
                     subprocess.run(["ip", "netns", "del", self.netns], capture_output=True)
-                os.unlink(os.path.join(self.dir, "members"))
+                for name in ("members", "keeper.log") if self.rootless else ("members",):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(os.path.join(self.dir, name))
         finally:
             os.close(lock)
             self._drop_namespaces()
