@@ -18,7 +18,7 @@ from umlpy.abi.errno import KernelError
 from umlpy.abi.linux import O_TMPFILE, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS
 from umlpy.fsimpl.vmeta import InodeMeta
 from umlpy.platform.host import openat2
-from umlpy.vfs.fs import FileSystem, Stat, dtype_of, fail, guest_owner, split
+from umlpy.vfs.fs import FileSystem, Stat, dtype_of, fail, guest_owner, join, split
 
 CONFINED = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS
 SETID = S.S_ISUID | S.S_ISGID
@@ -166,6 +166,9 @@ class HostFS(FileSystem):
                     try:
                         st = ent.stat(follow_symlinks=False)
                         mode = st.st_mode
+                        if self.cache_limit and len(self._cache) < self.cache_limit:
+                            # a tree walk stats what it lists: that lstat is this one
+                            self._cache.setdefault(join(rel, ent.name), Stat.from_host(st))
                         if self.meta:
                             rec = self.meta.get(st.st_ino)
                             if rec is not None and rec.dev is not None:

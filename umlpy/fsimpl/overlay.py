@@ -47,8 +47,12 @@ class UpperLayer(HostFS):
         super().__init__(host_dir)
         self.missing: set[str] = set()
 
+    def lacks(self, rel: str) -> bool:
+        """Is `rel` known to be missing here (itself, or the directory it would be in)?"""
+        return rel in self.missing or split(rel)[0] in self.missing
+
     def lstat(self, rel: str) -> Stat:
-        if rel in self.missing:
+        if self.lacks(rel):
             raise fail(errno.ENOENT)
         try:
             return super().lstat(rel)
@@ -105,12 +109,13 @@ class OverlayFS(FileSystem):
 
     name = "overlay"
     readonly = False
+    dcache = True          # the rootfs never changes, the upper layer only through us
 
     def __init__(self, lower_dir: str, upper_dir: str, work_dir: str,
                  persist: PersistDir | None = None) -> None:
         self.lower = HostFS(lower_dir, readonly=True)
         self.lower.immutable = True
-        self.lower.cache_limit = 1 << 14     # the rootfs does not change under us
+        self.lower.cache_limit = 1 << 16     # the rootfs does not change under us
         self.upper = UpperLayer(upper_dir)
         self.workfd = os.open(work_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         self.persist = persist
@@ -226,7 +231,7 @@ class OverlayFS(FileSystem):
 
     def _find(self, rel: str) -> tuple[HostFS, Stat]:
         """The layer that holds `rel`, and its stat: upper first, then lower if not hidden."""
-        if rel not in self.upper.missing:      # a known miss costs no exception
+        if not self.upper.lacks(rel):    # a known miss costs no exception
             try:
                 return self.upper, self.upper.lstat(rel)
             except KernelError as e:
@@ -354,7 +359,7 @@ class OverlayFS(FileSystem):
         if path_only or not flags & (WRITE_FLAGS | os.O_CREAT):
             # Reading: try the upper layer's file, then the lower's, directly
             # (a name the upper layer is known not to have costs no exception).
-            if rel not in self.upper.missing:
+            if not self.upper.lacks(rel):
                 try:
                     return self.upper.open(rel, flags, mode)
                 except KernelError as e:

@@ -21,6 +21,8 @@ from umlpy.platform import host
 class TmpFS(HostFS):
     """A new empty directory under `parent`, of mode `mode` (1777: sticky, world-writable)."""
 
+    dcache = True          # private to the sandbox: only the guest kernel changes its names
+
     def __init__(self, parent: str, mode: int = 0o1777, *, whole: bool = False) -> None:
         if whole:                                  # `parent` is the root of a tmpfs of its own
             root = parent

@@ -85,11 +85,70 @@ def fail(err: int, why: str = "") -> "KernelError":
     return KernelError(err, why)
 
 
+# Operations that may change which object a path names, or a directory's mode
+# or owner (search permission): each call moves the name generation on, which
+# is what the dentry cache (vfs.VFS.resolve) checks its entries against.
+NAME_CHANGING = ("mkdir", "rmdir", "unlink", "symlink", "link", "rename", "chmod", "chown",
+                 "mknod_socket_dir", "mkfifo", "mknod_device", "link_fd", "adopt")
+
+
+class Generation:
+    """A counter of name changes in every file system of this process.
+
+    One counter for all of them is coarse (a change anywhere forgets every
+    cached walk), and it is exact: no change is ever missed, because every
+    file system's name-changing methods move it (FileSystem.__init_subclass__).
+    """
+    value = 0
+
+
+def _counted(method):
+    def changing(self, *args, **kwargs):
+        Generation.value += 1
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            Generation.value += 1     # and after: a walk cached while it ran is stale too
+    changing.__name__, changing.__qualname__, changing.__doc__ = \
+        method.__name__, method.__qualname__, method.__doc__
+    changing.counted = True
+    return changing
+
+
+def _counted_open(method):
+    def open_(self, rel: str, flags: int, mode: int) -> int:
+        if not flags & os.O_CREAT:
+            return method(self, rel, flags, mode)
+        Generation.value += 1
+        try:
+            return method(self, rel, flags, mode)
+        finally:
+            Generation.value += 1
+    open_.__name__, open_.__qualname__, open_.__doc__ = method.__name__, method.__qualname__, method.__doc__
+    open_.counted = True
+    return open_
+
+
 class FileSystem:
     """Base class: everything read-only and absent unless a subclass says otherwise."""
 
     name = "none"
     readonly = True
+    # May the dentry cache remember walks through this file system?  Only where
+    # every name change goes through the methods above: not procfs or devfs,
+    # whose names come and go with processes and terminals, nor a host
+    # directory bound in, which the host may change under us.
+    dcache = False
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in NAME_CHANGING:
+            method = cls.__dict__.get(name)
+            if method is not None and not getattr(method, "counted", False):
+                setattr(cls, name, _counted(method))
+        method = cls.__dict__.get("open")
+        if method is not None and not getattr(method, "counted", False):
+            cls.open = _counted_open(method)
     # The (uid, gid) lstat shows for an object this file system has just
     # created, before any chown: a creator who differs must be recorded.
     new_files_owner = (0, 0)

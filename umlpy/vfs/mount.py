@@ -9,7 +9,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from umlpy.vfs.fs import FileSystem
+from umlpy.vfs.fs import FileSystem, Generation
 
 
 @dataclass
@@ -34,6 +34,7 @@ class MountTable:
     def __init__(self) -> None:
         self._mounts: list[Mount] = []
         self._found: dict[str, Mount] = {}
+        self._points: dict[str, Mount] = {}
         # The old root and its mounts after pivot_root(".", "."): stacked over the
         # root, where Linux puts them, so no path walk (which starts at the root,
         # under them) reaches them; umount2 of the root takes them away.
@@ -52,6 +53,10 @@ class MountTable:
     def mounts(self, mounts: list[Mount]) -> None:
         self._mounts = mounts
         self._found = {}
+        self._points = {}
+        for m in reversed(mounts):        # of two mounts at one point, the first listed serves
+            self._points[m.point] = m
+        Generation.value += 1          # cached walks may cross a mount point that moved
 
     def copy(self) -> "MountTable":
         """A new table with the same mounts (new records, the same file systems):
@@ -116,18 +121,23 @@ class MountTable:
 
     def find(self, path: str) -> Mount:
         """The mount serving guest `path`: the longest mount point that is a prefix of it.
-        Every path walk asks this for each component, so answers are remembered."""
+
+        A path that is no mount point is served by its parent's mount, so the
+        answer comes from the mount points by name and the parent's answer,
+        which is remembered (a tree walk asks about many names in one directory).
+        """
         m = self._found.get(path)
         if m is not None:
             return m
-        for m in self._mounts:
-            p = m.point
-            if p == "/" or path == p or path.startswith(p + "/"):
-                if len(self._found) >= self.FIND_CACHE:
-                    self._found = {}
-                self._found[path] = m
-                return m
-        raise LookupError("no root mount")
+        m = self._points.get(path)
+        if m is None:
+            if path == "/" or not path.startswith("/"):
+                raise LookupError(f"no mount serves {path!r}")
+            m = self.find(path[:path.rindex("/")] or "/")
+        if len(self._found) >= self.FIND_CACHE:
+            self._found = {}
+        self._found[path] = m
+        return m
 
     def is_mount_point(self, path: str) -> bool:
         return any(m.point == path for m in self.mounts)

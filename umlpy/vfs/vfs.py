@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from umlpy.abi.errno import KernelError
 from umlpy.abi.linux import CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, MAX_SYMLINKS, NAME_MAX
-from umlpy.vfs.fs import Stat, join, split
+from umlpy.vfs.fs import Generation, Stat, join, split
 from umlpy.vfs.mount import Mount, MountTable
 
 # Access mode 3 opens a file for neither reading nor writing (OPEN_FMODE): the
@@ -59,15 +59,21 @@ class VFS:
         # Working directories that were removed: the cwd string a process then
         # holds ("PATH (deleted)", as /proc/PID/cwd shows it) -> (PATH, last stat).
         self.removed: dict[str, tuple[str, Stat]] = {}
+        self._dcache: dict[tuple, tuple[int, str | int]] = {}
+        self._uncached_looks = 0          # lstats on file systems the dentry cache may not trust
 
     # ------------------------------------------------------------ lookup
     def lstat(self, path: str) -> Stat:
         m = self.mounts.find(path)
+        if not m.fs.dcache:
+            self._uncached_looks += 1
         return m.fs.lstat(m.rel(path))
 
     def readlink(self, path: str) -> str:
         m = self.mounts.find(path)
         return m.fs.readlink(m.rel(path))
+
+    DCACHE = 1 << 14        # walks remembered, at most
 
     def resolve(self, path: str, *, cwd: str = "/", follow: bool = True,
                 root: str = "/", no_symlinks: bool = False, creds=None,
@@ -79,20 +85,83 @@ class VFS:
         openat2's restrictions: `no_symlinks` refuses to follow any symlink,
         `no_magiclinks` the /proc magic links (ELOOP), `no_xdev` any step onto
         another mount (EXDEV).
+
+        The dentry cache: a walk that stayed on file systems whose names only
+        the guest kernel changes (FileSystem.dcache) is remembered, by where
+        it started and what it was given, as the path it arrived at, or the
+        ENOENT or ENOTDIR it ended in.  An entry serves while no name has
+        changed since (fs.Generation: any name change anywhere, or a mount,
+        forgets them all).  The object's stat is always read afresh: a guest
+        may have written to the file through a descriptor since.
         """
         if path == "":
             raise KernelError(errno.ENOENT)
         if len(path) >= 4096:
             raise KernelError(errno.ENAMETOOLONG)
+        # Searching needs x on every directory, unless a capability overrides it
+        # (CAP_DAC_READ_SEARCH or CAP_DAC_OVERRIDE: Creds.permits; skipped then, for speed).
+        check_search = creds is not None and not (creds.has(CAP_DAC_READ_SEARCH) or creds.has(CAP_DAC_OVERRIDE))
+        start = cwd if path[0] != "/" else root
+        if check_search or no_symlinks or no_magiclinks or no_xdev or start in self.removed:
+            return self._walk(path, cwd, follow, root, check_search, creds, no_symlinks, no_magiclinks, no_xdev)
+        key = (path, start, root, follow, self.mounts)
+        hit = self._dcache.pop(key, None)
+        if hit is not None and hit[0] == Generation.value:
+            self._dcache[key] = hit          # most recently used last: the first to go is the oldest
+            return self._revalidate(hit[1], path)
+        gen, looks = Generation.value, self._uncached_looks
+        try:
+            lk = self._walk_cached_parent(path, cwd, follow, root)
+        except KernelError as e:
+            if e.errno in (errno.ENOENT, errno.ENOTDIR) and (gen, looks) == (Generation.value, self._uncached_looks):
+                self._remember(key, gen, e.errno)
+            raise
+        if (gen, looks) == (Generation.value, self._uncached_looks):
+            self._remember(key, gen, lk.path)
+        return lk
+
+    def _walk_cached_parent(self, path: str, cwd: str, follow: bool, root: str) -> Lookup:
+        """A walk of `path` whose directory part comes from the cache where it can:
+        a tree walk (find, tar, ls -R) names many files in one directory."""
+        head, sep, last = path.rpartition("/")
+        if not sep or last in ("", ".", ".."):
+            return self._walk(path, cwd, follow, root, False, None, False, False, False)
+        parent = self.resolve(head or "/", cwd=cwd, root=root)
+        if parent.st is None:
+            raise KernelError(errno.ENOENT)
+        if not parent.st.is_dir:
+            raise KernelError(errno.ENOTDIR)
+        return self._walk(last, parent.path, follow, root, False, None, False, False, False)
+
+    def _remember(self, key: tuple, gen: int, outcome: str | int) -> None:
+        if len(self._dcache) >= self.DCACHE:
+            del self._dcache[next(iter(self._dcache))]
+        self._dcache[key] = (gen, outcome)
+
+    def _revalidate(self, outcome: str | int, path: str) -> Lookup:
+        """A remembered walk's result, with the object's stat read now."""
+        if isinstance(outcome, int):
+            raise KernelError(outcome)
+        m = self.mounts.find(outcome)
+        rel = m.rel(outcome)
+        try:
+            st = m.fs.lstat(rel)
+        except KernelError as e:
+            if e.errno != errno.ENOENT:
+                raise
+            st = None      # the walk ended at a missing last component: still missing
+        if path.endswith("/") and st is not None and not st.is_dir and not st.is_link:
+            raise KernelError(errno.ENOTDIR)
+        return Lookup(outcome, m, rel, st)
+
+    def _walk(self, path: str, cwd: str, follow: bool, root: str, check_search: bool, creds,
+              no_symlinks: bool, no_magiclinks: bool, no_xdev: bool) -> Lookup:
         must_dir = path.endswith("/")
         cur = root if path.startswith("/") else cwd
         todo = [c for c in reversed(path.split("/")) if c]
         links = 0
         st: Stat | None = None
         checked = False
-        # Searching needs x on every directory, unless a capability overrides it
-        # (CAP_DAC_READ_SEARCH or CAP_DAC_OVERRIDE: Creds.permits; skipped then, for speed).
-        check_search = creds is not None and not (creds.has(CAP_DAC_READ_SEARCH) or creds.has(CAP_DAC_OVERRIDE))
         dir_st: Stat | None = None          # stat of `cur`, when known
         start = self.mounts.find(cur) if no_xdev else None
         dead = self.removed.get(cur)
