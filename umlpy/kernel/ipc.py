@@ -87,6 +87,8 @@ class SysvIpc:
     key_owner: dict[tuple[str, int], tuple[int, int]] = field(default_factory=dict)
     inflight: Counter = field(default_factory=Counter)
     nested: bool = False       # an object was ever made outside the initial namespace
+    # POSIX message queue names made in each non-initial namespace (host names), for `collect`
+    mq_names: dict[int, set[bytes]] = field(default_factory=dict)
 
     # ------------------------------------------------------------ keys
     def host_key(self, kind: str, ns: int, key: int) -> int:
@@ -196,11 +198,12 @@ class SysvIpc:
                 ns.alive = False
         doomed = [(k, i) for (k, i), r in self.objects.items()
                   if r.ns != INIT_NS and r.ns not in live and not r.removed]
-        if not doomed:
+        queues = [n for ns in list(self.mq_names) if ns not in live for n in self.mq_names.pop(ns)]
+        if not doomed and not queues:
             return
         others = list(kernel.pidns.tasks.values())          # any live task is in the host namespace
         if others:
-            destroy_host_objects(others[0].host_tid, doomed)
+            destroy_host_objects(others[0].host_tid, doomed, queues)
         for kind, ident in doomed:
             self.removed(kind, ident)
 
@@ -229,7 +232,8 @@ def may_change(task, rec: IpcPerm) -> bool:
 # ------------------------------------------------------------ the stop filter
 # The SysV calls that run natively (syscalls/linux64.py, OWN_SYSV) and name an id.
 # shmdt names an address of the caller's own, and shmat always stops.
-SYSV_NATIVE_OPS = ("msgsnd", "msgrcv", "semop", "semtimedop")
+# mq_open and mq_unlink name a queue of the caller's namespace (syscalls/mqueue.py).
+SYSV_NATIVE_OPS = ("msgsnd", "msgrcv", "semop", "semtimedop", "mq_open", "mq_unlink")
 AUDIT_ARCH_X86_64 = 0xC000003E
 SECCOMP_SET_MODE_FILTER = 1
 RET_TRACE, RET_ALLOW = 0x7FF00000, 0x7FFF0000
@@ -255,9 +259,10 @@ def stop_filter() -> bytes:
 
 def install_stop_filter(task) -> Iterator[object]:
     """Install `stop_filter` in the calling thread (a generator of Inject requests, for a
-    handler to `yield from`): from now on its msgsnd, msgrcv, semop and semtimedop, and
-    those of the threads and children it makes, stop, so that syscalls/sysvipc.py can
-    refuse an id of another IPC namespace.  The host thread already has no_new_privs
+    handler to `yield from`): from now on its msgsnd, msgrcv, semop, semtimedop, mq_open
+    and mq_unlink, and those of the threads and children it makes, stop, so that
+    syscalls/sysvipc.py can refuse an id of another IPC namespace and syscalls/mqueue.py
+    can name the caller's namespace's queues.  The host thread already has no_new_privs
     (the supervisor's filter needed it), so seccomp(2) needs no privilege.  The guest's
     own view of its seccomp state (syscalls/procattr.py) is unchanged."""
     prog = stop_filter()
@@ -349,8 +354,9 @@ def read_host_sysvipc(host_pid: int, kind: str) -> bytes | None:
     return in_sandbox_ipc(host_pid, copy)
 
 
-def destroy_host_objects(host_pid: int, objects: list[tuple[str, int]]) -> None:
-    """IPC_RMID each (kind, host id) in the sandbox's host IPC namespace."""
+def destroy_host_objects(host_pid: int, objects: list[tuple[str, int]], queues: list[bytes] = ()) -> None:
+    """IPC_RMID each (kind, host id), and mq_unlink each POSIX queue (host name), in the
+    sandbox's host IPC namespace."""
     def rmid(_w: int) -> None:
         for kind, ident in objects:
             if kind == MSG:
@@ -359,4 +365,21 @@ def destroy_host_objects(host_pid: int, objects: list[tuple[str, int]]) -> None:
                 _libc.semctl(ident, 0, IPC_RMID)
             else:
                 _libc.shmctl(ident, IPC_RMID, None)
+        for name in queues:
+            _libc.syscall(NUMBERS["mq_unlink"], b"%s\0" % name)
     in_sandbox_ipc(host_pid, rmid)
+
+
+# ------------------------------------------------------------ POSIX message queues
+# Linux gives each IPC namespace its own mqueue file system.  Here the queues are the
+# host's, in the sandbox's one host IPC namespace, so a non-initial namespace's names
+# are prefixed with its own on the host (syscalls/mqueue.py).  A name of the initial
+# namespace that begins with the prefix is reachable from the initial namespace only
+# by that name, as a guessed SysV id is (docs/design.md).
+MQ_PREFIX = b"umlpy-ipcns-"
+
+
+def mq_host_name(ns: int, name: bytes) -> bytes:
+    """The host's name (as the mq_open syscall takes it, without glibc's leading '/')
+    of queue `name` of IPC namespace `ns` (not the initial one)."""
+    return MQ_PREFIX + b"%x-" % ns + name

@@ -146,7 +146,8 @@ class NsProxy:
     """A task's namespaces (Linux's struct nsproxy, for the kinds modelled).
 
     `sysv_stops`: every task holding this proxy has the extra seccomp filter
-    that makes msgsnd, msgrcv, semop and semtimedop stop (kernel/ipc.py).  A
+    that makes msgsnd, msgrcv, semop, semtimedop, mq_open and mq_unlink stop
+    (kernel/ipc.py).  A
     filter is per thread and inherited by the threads and children it makes,
     as a proxy is; a proxy made for one task (unshare, setns, a clone with
     CLONE_NEW*) starts with that task's value, or False for a child in a new

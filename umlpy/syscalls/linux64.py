@@ -25,7 +25,7 @@ from umlpy.syscalls import ptrace as ptrace_
 from umlpy.syscalls import signal as signal_
 from umlpy.syscalls import stat as stat_
 from umlpy.syscalls import time as time_
-from umlpy.syscalls import namespace
+from umlpy.syscalls import mqueue, namespace
 from umlpy.syscalls import procattr
 from umlpy.syscalls import admin
 
@@ -41,7 +41,8 @@ OWN_RANDOM = "randomness for the caller"
 OWN_PIDS = ("the guest runs in a PID namespace of its own on the host (csrc/spawn.c), whose ids "
             "are the guest's ids (kernel/pidns.py): the host kernel's answer is the guest kernel's")
 OWN_IPC = ("POSIX message queues live in the sandbox's own IPC namespace: a queue's name is "
-           "looked up there, never in a file system")
+           "looked up there, never in a file system; in a task that entered a guest IPC namespace "
+           "it stops and names that namespace's queue (syscalls/mqueue.py)")
 OWN_SYSV = ("SysV IPC objects live in the sandbox's own IPC namespace; the id's access was checked "
             "by the guest kernel when the caller got it (*get, shmat), not again at each operation "
             "(a stop costs ~15 us, the call ~0.5 us: docs/design.md); in a task that entered a guest "
@@ -321,8 +322,8 @@ TABLE = SyscallTable([
     native(237, "mbind", OWN_MEMORY),
     native(238, "set_mempolicy", OWN_MEMORY),
     native(239, "get_mempolicy", OWN_MEMORY),
-    native(240, "mq_open", OWN_IPC),
-    native(241, "mq_unlink", OWN_IPC),
+    native(240, "mq_open", OWN_IPC, checked=mqueue.mq_open),
+    native(241, "mq_unlink", OWN_IPC, checked=mqueue.mq_unlink),
     native(242, "mq_timedsend", OWN_FDS),
     native(243, "mq_timedreceive", OWN_FDS),
     native(244, "mq_notify", OWN_FDS),
@@ -359,8 +360,7 @@ TABLE = SyscallTable([
     native(271, "ppoll", OWN_FDS),
     serve(272, "unshare", thread.unshare,
           partial="new UTS, mount and IPC namespaces are the guest kernel's; new net, pid, user, "
-                  "cgroup and time namespaces are refused (EPERM, as for an unprivileged caller); "
-                  "POSIX message queues are shared by all IPC namespaces"),
+                  "cgroup and time namespaces are refused (EPERM, as for an unprivileged caller)"),
     native(273, "set_robust_list", OWN_MEMORY),
     serve(274, "get_robust_list", mm.get_robust_list),
     native(275, "splice", OWN_FDS),

@@ -8,11 +8,12 @@ An IPC namespace is a name for a set of SysV keys and ids inside the
 sandbox's one host IPC namespace (kernel/ipc.py).  A task entering a
 non-initial one gets a seccomp filter stacked on its own (injected before
 the call completes, or at a clone child's first stop) so that its otherwise
-native msgsnd, msgrcv, semop and semtimedop stop and are checked.  As on
+native msgsnd, msgrcv, semop, semtimedop, mq_open and mq_unlink stop and
+are checked (or, for a queue's name, made the namespace's).  As on
 Linux, unshare(CLONE_NEWIPC) and setns into an IPC namespace leave the
 caller's semaphore undo list (the host runs unshare(CLONE_SYSVSEM), which
-applies and drops it).  POSIX message queues stay the sandbox's: they are
-shared by every guest IPC namespace.
+applies and drops it).  POSIX message queues are per namespace too
+(syscalls/mqueue.py).
 
 The other kinds are refused the way Linux refuses an unprivileged caller,
 after the checks Linux makes first (bad combinations are EINVAL before any
