@@ -35,7 +35,7 @@ def state_dir(name: str) -> str:
 
 
 def listening() -> set[str]:
-    out = subprocess.run(["ss", "-Hltnu"], capture_output=True, text=True).stdout
+    out = subprocess.run(["ss", "-Hltnu"], capture_output=True, text=True, check=False).stdout
     return {" ".join(line.split()[i] for i in (0, 4)) for line in out.splitlines() if line.strip()}
 
 
@@ -51,7 +51,7 @@ def start(rootfs: Path, name: str, hostname: str, script: str) -> subprocess.Pop
 
 def run(rootfs: Path, name: str, hostname: str, script: str) -> subprocess.CompletedProcess:
     return subprocess.run(umlpy(rootfs, name, hostname, script), cwd=REPO, capture_output=True,
-                          text=True, timeout=60)
+                          text=True, timeout=60, check=False)
 
 
 def until(pred, make, deadline: float = 30.0):
@@ -84,7 +84,7 @@ def assert_network_gone(name: str, keeper: int | None) -> None:
     """The last member to leave took the network with it (as root the netns; rootless the
     keeper process and with it the namespaces)."""
     if ROOT:
-        out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+        out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=False).stdout
         assert f"umlpy-{name}" not in out
     else:
         assert keeper is not None
@@ -158,7 +158,7 @@ class HostServer:
 
 def host_addresses() -> list[str]:
     """The host's own IPv4 addresses (besides loopback), as `ip -4 addr` lists them."""
-    out = subprocess.run(["ip", "-4", "-o", "addr"], capture_output=True, text=True).stdout
+    out = subprocess.run(["ip", "-4", "-o", "addr"], capture_output=True, text=True, check=False).stdout
     return [f.split()[3].split("/")[0] for f in out.splitlines()
             if len(f.split()) > 3 and not f.split()[3].startswith("127.")]
 

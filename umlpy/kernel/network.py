@@ -291,7 +291,7 @@ class NamedNetwork:
             argv = ["nsenter", f"--net=/proc/self/fd/{net_fd}", "--", "ip", "-batch", "-"]
             fds.append(net_fd)
         r = subprocess.run(argv, input="".join(c + "\n" for c in commands), pass_fds=sorted(set(fds)),
-                           capture_output=True, text=True, timeout=20)
+                           capture_output=True, text=True, timeout=20, check=False)
         if r.returncode != 0:
             where = "in the sandbox" if net_fd is not None else f"in network {self.name}"
             raise NetworkError(f"ip ({where}): {' / '.join(r.stderr.strip().splitlines()) or 'failed'}")
@@ -319,7 +319,7 @@ class NamedNetwork:
         try:
             with open(log, "w") as err:
                 r = subprocess.run(argv + [str(ready_w)], pass_fds=[ready_w], stdin=subprocess.DEVNULL,
-                                   stdout=subprocess.DEVNULL, stderr=err, timeout=20)
+                                   stdout=subprocess.DEVNULL, stderr=err, timeout=20, check=False)
             os.close(ready_w)
             ready_w = -1
             pid = os.read(ready_r, 32).strip()        # end of file if it ended first
