@@ -282,8 +282,13 @@ def install_stop_filter(task) -> Iterator[object]:
 
 def start_in_namespace(task) -> Iterator[object]:
     """What a child made by clone(CLONE_NEWIPC) runs at its first stop, before its first
-    instruction: the filter, then clone's 0 as its result."""
-    yield from install_stop_filter(task)
+    instruction: the filter, then clone's 0 as its result.  Should the filter fail (no
+    memory for its page), the child still starts, as the clone succeeded: its native
+    SysV calls then go unchecked, as those of a task of the initial namespace do."""
+    try:
+        yield from install_stop_filter(task)
+    except KernelError:
+        return 0
     task.ns.sysv_stops = True          # its proxy is its own (and its later children's)
     return 0
 
