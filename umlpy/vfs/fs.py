@@ -116,14 +116,11 @@ def _counted(method):
 
 
 def _counted_open(method):
+    """open changes a name only when it may create one."""
+    creating = _counted(method)
+
     def open_(self, rel: str, flags: int, mode: int) -> int:
-        if not flags & os.O_CREAT:
-            return method(self, rel, flags, mode)
-        Generation.value += 1
-        try:
-            return method(self, rel, flags, mode)
-        finally:
-            Generation.value += 1
+        return (creating if flags & os.O_CREAT else method)(self, rel, flags, mode)
     open_.__name__, open_.__qualname__, open_.__doc__ = method.__name__, method.__qualname__, method.__doc__
     open_.counted = True
     return open_
