@@ -84,6 +84,20 @@ static __attribute__((unused)) void put_file(const char *path, const char *text)
     close(fd);
 }
 
+/* Print a small file's size and first line, or the errno of its open. */
+static __attribute__((unused)) void show_file(const char *path)
+{
+    char b[128] = {0};
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) {
+        SAY("%s: %s", path, errname(errno));
+        return;
+    }
+    ssize_t n = read(fd, b, sizeof b - 1);
+    SAY("%s: n=%zd text=%s", path, n, strtok(b, "\n"));
+    close(fd);
+}
+
 /* Print every inotify event waiting on non-blocking `in`, or "none (EAGAIN)". */
 static __attribute__((unused)) void inotify_drain(int in, const char *when)
 {
