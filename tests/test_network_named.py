@@ -71,6 +71,20 @@ def stop(*procs: subprocess.Popen) -> None:
         p.communicate(timeout=30)
 
 
+def wait_member(name: str, hostname: str, deadline: float = 30.0) -> None:
+    """Until `hostname` has its address on network `name` (a line in the members record)."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        try:
+            with open(os.path.join(state_dir(name), "members")) as f:
+                if any(line.split()[1:2] == [hostname] for line in f):
+                    return
+        except FileNotFoundError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"{hostname} never joined {name}")
+
+
 def keeper_pid(name: str) -> int | None:
     """Rootless: the pid of the network's keeper, as its record names it."""
     try:
@@ -194,17 +208,19 @@ def test_two_named_networks_are_isolated(rootfs):
     a = f"a{os.getpid()}"
     b = same_prefix(a)
     prefix = f"10.88.{zlib.crc32(a.encode()) % 250 + 1}"
-    filler = start(rootfs, a, "a1", "sleep 60")               # a's .2, so that the server is .3
-    time.sleep(1)
+    filler = start(rootfs, a, "a1", "sleep 60")               # a's .2, so that web's is not
+    wait_member(a, "a1")
     server = start(rootfs, a, "web", HTTPD)
+    wait_member(a, "web")                                      # .3, before any client takes it
     try:
         r = until(lambda r: "served-by-web" in r.stdout, lambda: run(
             rootfs, a, "cli", "grep web /etc/hosts; printf 'GET /i.html HTTP/1.0\\r\\n\\r\\n' | nc web 8080"))
         assert "served-by-web" in r.stdout, (r.stdout, r.stderr)      # on its own network it is reached
-        assert f"{prefix}.3\tweb" in r.stdout
+        web = f"{prefix}.3"
+        assert f"{web}\tweb" in r.stdout
         # on network b, at the same addresses, nothing answers for web's: b's bridge is another
         r = run(rootfs, b, "other", f"hostname -i; grep -c web /etc/hosts; "
-                f"printf 'GET /i.html HTTP/1.0\\r\\n\\r\\n' | nc -w 3 {prefix}.3 8080; echo rc=$?")
+                f"printf 'GET /i.html HTTP/1.0\\r\\n\\r\\n' | nc -w 3 {web} 8080; echo rc=$?")
         assert r.stdout.splitlines()[:2] == [f"{prefix}.2", "0"], (r.stdout, r.stderr)
         assert "served-by-web" not in r.stdout and "rc=1" in r.stdout, (r.stdout, r.stderr)
     finally:
