@@ -128,3 +128,17 @@ def test_a_row_must_name_a_call_its_handler_serves():
         return 0
     with pytest.raises(TypeError):
         serve(110, "getppid", handler)
+
+
+def test_stop_filter_program():
+    """kernel/stopfilter.py: the calls named stop, a call with fds stops on those fds only,
+    everything else (another architecture too) is left to the supervisor's filter."""
+    from umlpy.kernel import stopfilter
+    prog = stopfilter.program(["msgsnd"], {"read": [5, 7], "recvmsg": [3]})
+    from umlpy.abi.numbers import NUMBERS as nr
+    assert run_bpf(prog, nr["msgsnd"]) == RET_TRACE
+    assert [run_bpf(prog, nr["read"], (fd, 0, 0, 0, 0, 0)) for fd in (5, 6, 7)] == [RET_TRACE, RET_ALLOW, RET_TRACE]
+    assert run_bpf(prog, nr["recvmsg"], (3, 0, 0, 0, 0, 0)) == RET_TRACE
+    assert run_bpf(prog, nr["recvmsg"], (5, 0, 0, 0, 0, 0)) == RET_ALLOW
+    assert run_bpf(prog, nr["write"], (5, 0, 0, 0, 0, 0)) == RET_ALLOW
+    assert run_bpf(prog, nr["msgsnd"], arch=3) == RET_ALLOW

@@ -38,16 +38,15 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
-import struct
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from umlpy.abi.errno import KernelError
 from umlpy.abi.numbers import NUMBERS
+from umlpy.kernel import stopfilter
 from umlpy.kernel.creds import capable
 from umlpy.kernel.namespaces import PROC_IPC_INIT_INO, IpcNamespace
-from umlpy.kernel.requests import Inject
 
 MSG, SEM, SHM = "msg", "sem", "shm"
 IPC_PRIVATE = 0
@@ -234,50 +233,15 @@ def may_change(task, rec: IpcPerm) -> bool:
 # shmdt names an address of the caller's own, and shmat always stops.
 # mq_open and mq_unlink name a queue of the caller's namespace (syscalls/mqueue.py).
 SYSV_NATIVE_OPS = ("msgsnd", "msgrcv", "semop", "semtimedop", "mq_open", "mq_unlink")
-AUDIT_ARCH_X86_64 = 0xC000003E
-SECCOMP_SET_MODE_FILTER = 1
-RET_TRACE, RET_ALLOW = 0x7FF00000, 0x7FFF0000
-_LD_W_ABS, _JEQ_K, _RET_K = 0x20, 0x15, 0x06
-
-
-def stop_filter() -> bytes:
-    """A seccomp program (struct sock_filter[]) that makes SYSV_NATIVE_OPS stop for the
-    tracer (SECCOMP_RET_TRACE) and allows everything else.  Stacked on the supervisor's
-    filter, the most restrictive answer wins: these calls stop, the rest are decided
-    by the supervisor's filter as before.  Another architecture is left to that filter
-    (which kills it)."""
-    nrs = [NUMBERS[n] for n in SYSV_NATIVE_OPS]
-    n = len(nrs)
-    prog = [(_LD_W_ABS, 0, 0, 4),                            # arch
-            (_JEQ_K, 0, n + 1, AUDIT_ARCH_X86_64),             # not x86-64: allow
-            (_LD_W_ABS, 0, 0, 0)]                            # nr
-    for i, nr in enumerate(nrs):
-        prog.append((_JEQ_K, n - i, 0, nr))                   # -> trace
-    prog += [(_RET_K, 0, 0, RET_ALLOW), (_RET_K, 0, 0, RET_TRACE)]
-    return b"".join(struct.pack("<HBBI", op, jt, jf, k) for op, jt, jf, k in prog)
 
 
 def install_stop_filter(task) -> Iterator[object]:
-    """Install `stop_filter` in the calling thread (a generator of Inject requests, for a
-    handler to `yield from`): from now on its msgsnd, msgrcv, semop, semtimedop, mq_open
-    and mq_unlink, and those of the threads and children it makes, stop, so that
-    syscalls/sysvipc.py can refuse an id of another IPC namespace and syscalls/mqueue.py
-    can name the caller's namespace's queues.  The host thread already has no_new_privs
-    (the supervisor's filter needed it), so seccomp(2) needs no privilege.  The guest's
-    own view of its seccomp state (syscalls/procattr.py) is unchanged."""
-    prog = stop_filter()
-    addr = yield Inject(NUMBERS["mmap"], (0, 4096, 3, 0x22, (1 << 64) - 1, 0))
-    if addr < 0 or addr >= (1 << 63):
-        raise KernelError(errno.ENOMEM, "no scratch page for the IPC namespace's seccomp filter")
-    try:
-        task.write(addr + 16, prog)
-        task.write(addr, struct.pack("<H6xQ", len(prog) // 8, addr + 16))    # struct sock_fprog
-        r = yield Inject(NUMBERS["seccomp"], (SECCOMP_SET_MODE_FILTER, 0, addr))
-    except KernelError:
-        r = -errno.EFAULT
-    yield Inject(NUMBERS["munmap"], (addr, 4096))
-    if r < 0:
-        raise KernelError(-r, "installing the IPC namespace's seccomp filter failed")
+    """Install a stop filter (kernel/stopfilter.py) for SYSV_NATIVE_OPS in the calling
+    thread: from now on its msgsnd, msgrcv, semop, semtimedop, mq_open and mq_unlink,
+    and those of the threads and children it makes, stop, so that syscalls/sysvipc.py
+    can refuse an id of another IPC namespace and syscalls/mqueue.py can name the
+    caller's namespace's queues."""
+    yield from stopfilter.install(task, stopfilter.program(SYSV_NATIVE_OPS), "the IPC namespace")
 
 
 def start_in_namespace(task) -> Iterator[object]:
