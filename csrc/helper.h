@@ -1,10 +1,11 @@
-/* Interface of umlpy's C helper, the one header its five sources share:
+/* Interface of umlpy's C helper, the one header its six sources share:
  *
  *   spawn.c    uh_spawn: fork the first guest and set it up until its exec
  *   stop.c     uh_wait_many/uh_resume: stops in fair batches, one resume;
  *              registers, siginfo, signal mask
  *   memory.c   guest memory through process_vm_readv/writev
  *   notify.c   uh_addfd: the seccomp user-notification fd hand-over
+ *   answer.c   answers Python has decided (getppid, getuid, ...), given in C
  *   host.c     host calls the supervisor makes for itself
  *
  * Every function returns >= 0 on success or -errno; none of them exits.
@@ -110,6 +111,16 @@ int uh_setsigmask(int tid, uint64_t mask);
 long uh_read(int pid, uint64_t addr, void *buf, size_t len);
 long uh_write(int pid, uint64_t addr, const void *buf, size_t len);
 long uh_read_str(int pid, uint64_t addr, char *buf, size_t max);
+
+/* answer.c */
+enum { UH_ANSWER_CALLS = 5 };
+void uh_answer_enable(int on);
+int uh_answer_set(int tid, long nr, long value);
+void uh_answer_forget(int tid);
+void uh_answer_forget_all(void);
+void uh_answer_counts(unsigned long *out);
+int uh_answer_calls(int *out);
+int uh_answer_stop(struct uh_stop *st);
 
 /* notify.c */
 int uh_addfd(int listener, int tid, int srcfd, int cloexec, int timeout_ms);

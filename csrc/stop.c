@@ -2,7 +2,8 @@
  * Stop layer: one C call per ptrace stop of a guest thread (uh_wait: waitpid,
  * decode, registers) and one per resume (uh_resume: optional SETREGS, then
  * CONT/SYSCALL/LISTEN/DETACH), plus the registers, siginfo and signal mask
- * of a stopped thread.
+ * of a stopped thread.  Stops whose answer Python has already decided are
+ * answered without it (answer.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -91,18 +92,31 @@ int uh_wait(struct uh_stop *st, int tid, int nohang)
  * newest tracee first, so a caller that served one stop per waitpid would
  * let a few busy new threads starve every older thread; served as a batch,
  * in order, each stopped thread waits behind at most one stop of every
- * other thread.  Returns how many stops were stored, 0 if nohang found
+ * other thread.  Stops answer.c can answer are answered once the batch is
+ * taken (not before: a thread resumed early could stop again and be
+ * reported again ahead of older ones) and left out; if that leaves none,
+ * wait again.  Returns how many stops were stored, 0 if nohang found
  * none, or -errno (-ECHILD: no tracee is left). */
 int uh_wait_many(struct uh_stop *st, int max, int nohang)
 {
-    int n = 0;
-    int r = uh_wait(&st[0], -1, nohang);
-    if (r <= 0)
-        return r;
-    for (n = 1; n < max; n++)
-        if (uh_wait(&st[n], -1, 1) <= 0)
-            break;
-    return n;
+    for (;;) {
+        int n, kept = 0;
+        int r = uh_wait(&st[0], -1, nohang);
+        if (r <= 0)
+            return r;
+        for (n = 1; n < max; n++)
+            if (uh_wait(&st[n], -1, 1) <= 0)
+                break;
+        for (int i = 0; i < n; i++) {
+            if (uh_answer_stop(&st[i]))
+                continue;
+            if (kept != i)
+                st[kept] = st[i];
+            kept++;
+        }
+        if (kept || nohang)
+            return kept;
+    }
 }
 
 int uh_resume(int tid, int how, int sig, const struct user_regs_struct *regs)

@@ -2,7 +2,7 @@
 
 setup.py names it in ``cffi_modules``, so ``pip install`` compiles the helper
 into ``umlpy._helper``.  The sources are split by role: spawn, stop, memory,
-notify and host.  The cdef is the body of csrc/helper.h with the
+notify, answer and host.  The cdef is the body of csrc/helper.h with the
 preprocessor lines removed and the kernel's register struct spelled out.
 """
 from pathlib import Path
@@ -10,7 +10,7 @@ from pathlib import Path
 from cffi import FFI
 
 CSRC = Path(__file__).resolve().parent.parent / "csrc"
-SOURCES = ["spawn.c", "stop.c", "memory.c", "notify.c", "host.c"]
+SOURCES = ["spawn.c", "stop.c", "memory.c", "notify.c", "answer.c", "host.c"]
 
 REGS = """
 struct user_regs_struct {

@@ -32,6 +32,12 @@ if TYPE_CHECKING:
     from umlpy.platform.interface import Event
 
 EXEC_NRS = (59, 322)                       # execve, execveat
+# Calls that may change what the platform's kept answers say (platform/interface.py
+# `remember`): the ids getuid & co. report, for the whole process (its threads share
+# its credentials here).  Every answer is forgotten before one runs; a parent's death
+# (getppid) and an exec forget them too (kernel.py).
+FORGETS = frozenset(NUMBERS[n] for n in ("setuid", "setgid", "setreuid", "setregid", "setresuid",
+                                          "setresgid", "execve", "execveat", "unshare", "setns"))
 
 
 @dataclass
@@ -71,6 +77,18 @@ class Dispatcher:
     def __init__(self, kernel: "Kernel") -> None:
         self.k = kernel
         self.platform = kernel.platform
+        # The numbers whose answers the platform keeps, and FORGETS, while it keeps any:
+        # one set test per stop decides whether there is anything to do.
+        self.answering = False
+        self.answer_nrs: frozenset[int] = frozenset()
+
+    def keep_answers(self, on: bool) -> None:
+        """Let the platform answer getppid, getuid & co. once a handler has (not while
+        --trace is on: every call must reach the trace)."""
+        on = on and bool(self.platform.answerable)
+        self.platform.answer_enable(on)
+        self.answering = on
+        self.answer_nrs = (self.platform.answerable | FORGETS) if on else frozenset()
 
     # ------------------------------------------------------------ entry
     def on_entry(self, task: "Task", ev: "Event") -> None:
@@ -95,12 +113,17 @@ class Dispatcher:
                 return self._finish(task, call, regs, -entry.errno, at_exit=False)
             # native class stopping in strict mode (or an unhandled argument value)
             return self._run_native(task, call, regs, Native())
+        if nr in self.answer_nrs and nr in FORGETS:
+            self.platform.forget()
         try:
             out = self._invoke(task, call, regs)
         except KernelError as e:
             out = -e.errno
             if e.why:
                 call.note = f"({e.why})"
+        else:
+            if nr in self.answer_nrs and type(out) is int and task.ptrace is None and nr not in FORGETS:
+                self.platform.remember(task.host_tid, nr, out)
         self._advance(task, call, regs, out, at_exit=False)
 
     def _invoke(self, task: "Task", call: Call, regs):

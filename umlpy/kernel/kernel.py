@@ -46,6 +46,7 @@ from umlpy.kernel.network import Network, NetworkSpec
 from umlpy.kernel.namespaces import NsProxy
 from umlpy.kernel.pidns import PidNamespace
 from umlpy.kernel.ptrace import GuestPtrace
+from umlpy.kernel.sigsenders import SignalSenders, stamped
 from umlpy.kernel.task import FsContext, Process, Task
 from umlpy.platform import host
 from umlpy.platform.interface import Event, Kind, Platform
@@ -189,6 +190,7 @@ class Kernel:
         self.domainname = "(none)"
         self.sysvipc = SysvIpc()                   # guest owners of SysV IPC objects (kernel/ipc.py)
         self.core = coredump.CoreSettings()        # /proc/sys/kernel/core_pattern, core_uses_pid
+        self.senders = SignalSenders()             # the guest uids siginfo's si_uid names (kernel/sigsenders.py)
         self.tracing = config.trace is not None
         self.report = Report()
         self.boot_time = time.time()
@@ -365,6 +367,7 @@ class Kernel:
     # ------------------------------------------------------------- loop
     def run(self) -> int:
         """Serve guest syscalls until every guest thread is gone; init's wait status."""
+        self.dispatcher.keep_answers(not self.tracing)
         while True:
             st = self.platform.next_event(block=not self.waiting)
             if st is None:
@@ -480,25 +483,21 @@ class Kernel:
         task.process.killed_by = sig
         return signal.SIGKILL
 
-    # si_code values whose siginfo carries the sender's pid and uid
-    SENDER_CODES = {0, -6}              # SI_USER, SI_TKILL (SI_QUEUE's pid is the sender's own word)
-    SIGCHLD_CODES = {1, 2, 3, 4, 5, 6}  # CLD_EXITED ... CLD_CONTINUED
-
     def translate_siginfo(self, task: Task, sig: int) -> None:
         """A signal about to be delivered names its sender: by a guest pid (no namespace: a
         host pid, made a guest pid here), and by host uid: make it the sender's guest real uid
-        (Linux's si_uid is the sender's real uid)."""
+        (Linux's si_uid is the sender's real uid; kernel/sigsenders.py)."""
         info = self.platform.get_siginfo(task.host_tid)
         if info is None:
             return
         code = int.from_bytes(info[8:12], "little", signed=True)
-        if not (code in self.SENDER_CODES or (sig == signal.SIGCHLD and code in self.SIGCHLD_CODES)):
+        if not stamped(sig, code):
             return
-        guest = self.pidns.from_native(int.from_bytes(info[16:20], "little", signed=True))
+        native = int.from_bytes(info[16:20], "little", signed=True)
+        guest = self.pidns.from_native(native)
         sender = self.pidns.processes.get(guest)
-        uid = sender.creds.ruid if sender is not None else 0
         info[16:20] = guest.to_bytes(4, "little", signed=True)
-        info[20:24] = uid.to_bytes(4, "little")
+        info[20:24] = self.senders.uid(self.pidns, sig, code, native).to_bytes(4, "little")
         if sig == signal.SIGCHLD and code == coredump.CLD_KILLED and self.core.dumped(sender, guest):
             info[8:12] = coredump.CLD_DUMPED.to_bytes(4, "little")   # the guest kernel dumped its core
         self.platform.set_siginfo(task.host_tid, info)
@@ -562,6 +561,8 @@ class Kernel:
         self.platform.resume(task.host_tid)
 
     def on_exec(self, task: Task, ev: Event) -> None:
+        if self.dispatcher.answering:               # its tids and ids may have changed
+            self.platform.forget()
         former = ev.msg
         if former != ev.tid:                       # a non-leader thread exec'd
             leader = self.pidns.tasks.get(ev.tid)
@@ -593,11 +594,14 @@ class Kernel:
         self.pidns.remove_task(task)
         proc.threads.pop(task.tid, None)
         task.call = None
+        if self.dispatcher.answering:               # its tid may come back; its children's getppid changes
+            self.platform.forget()
         if not task.ns.ipc.initial:                # maybe its IPC namespace's last task
             self.sysvipc.collect(self, task.ns.registry)
         if proc.threads:
             return
         proc.alive = False
+        self.senders.exited(proc.pid, proc.creds.ruid)   # its SIGCHLD may be read after it is reaped
         proc.exit_status = (ev.sig << 8) if ev.kind == Kind.EXITED else ev.sig
         if proc.killed_by and ev.kind == Kind.KILLED and ev.sig == signal.SIGKILL:
             proc.exit_status = proc.killed_by           # init_default_action's SIGKILL
@@ -641,6 +645,9 @@ class Kernel:
         self.kill_all()
 
     def shutdown(self) -> None:
+        if self.dispatcher.answering:
+            self.count_answered()
+            self.dispatcher.keep_answers(False)
         for proc in self.pidns.processes.values():
             proc.close()
         self.platform.close()
@@ -666,6 +673,11 @@ class Kernel:
     # ------------------------------------------------------ accounting
     def count(self, entry) -> None:
         self.report.syscalls[entry.name] += 1
+
+    def count_answered(self) -> None:
+        """Add the stops the platform answered itself (getppid & co.) to the report."""
+        for nr, n in self.platform.answered().items():
+            self.report.syscalls[self.lookup(nr).name] += n
 
     def note_denied(self, task: Task, call: Call) -> None:
         line = self.formatter.format_line(task.tid, call.nr, call.args, -call.entry.errno,

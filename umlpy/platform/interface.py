@@ -206,6 +206,26 @@ class Platform(ABC):
         """Make a running thread stop (a START event) as soon as it can."""
         return -38
 
+    # ------------------------------------------------ answers kept below Python
+    # A platform may answer some emulated calls itself once the guest kernel has
+    # decided their result (getppid, getuid, ...): `answerable` names them.  The
+    # guest kernel stays the source of truth and forgets answers that may change.
+    answerable: frozenset[int] = frozenset()
+
+    def answer_enable(self, on: bool) -> None:
+        """Start (or stop) answering remembered calls, with nothing remembered."""
+
+    def remember(self, tid: int, nr: int, value: int) -> None:
+        """From now on, answer syscall `nr` of thread `tid` with `value` (nr in `answerable`)."""
+
+    def forget(self, tid: int | None = None) -> None:
+        """Forget the answers of thread `tid`, or every answer (None)."""
+
+    def answered(self) -> dict[int, int]:
+        """How many stops of each syscall number were answered below Python since the
+        last call (the run report counts them), then zero."""
+        return {}
+
 
 @dataclass(frozen=True)
 class ArgRule:

@@ -99,6 +99,9 @@ _EVENT_KINDS = {EVENT_FORK: Kind.NEW_THREAD, EVENT_VFORK: Kind.NEW_THREAD, EVENT
                 EVENT_EXEC: Kind.EXEC, EVENT_EXIT: Kind.EXITING}
 
 
+_ANSWERABLE = ffi.new("int[]", lib.UH_ANSWER_CALLS)     # the calls csrc/answer.c may answer
+
+
 class PtracePlatform(Platform):
     """Guest threads as ptrace tracees, trapped by a seccomp filter (see the module docstring)."""
 
@@ -235,6 +238,27 @@ class PtracePlatform(Platform):
                 if self._mode:
                     self._mode.pop(st.tid, None)
             return PtraceEvent(st.tid, _SIMPLE_KINDS[kind], st.sig, st.msg, self._regs[i])
+
+    # ------------------------------------------------ answers kept in C
+    answerable = frozenset(ffi.unpack(_ANSWERABLE, lib.uh_answer_calls(_ANSWERABLE)))
+
+    def answer_enable(self, on: bool) -> None:
+        lib.uh_answer_enable(int(on))
+
+    def remember(self, tid: int, nr: int, value: int) -> None:
+        lib.uh_answer_set(tid, nr, value)        # no slot (-ENOSPC): it keeps stopping into Python
+
+    def forget(self, tid: int | None = None) -> None:
+        if tid is None:
+            lib.uh_answer_forget_all()
+        else:
+            lib.uh_answer_forget(tid)
+
+    def answered(self) -> dict[int, int]:
+        counts = ffi.new("unsigned long[]", lib.UH_ANSWER_CALLS)
+        lib.uh_answer_counts(counts)
+        nrs = ffi.unpack(_ANSWERABLE, lib.UH_ANSWER_CALLS)
+        return {nr: n for nr, n in zip(nrs, counts) if n}
 
     # ---------------------------------------------------- syscall answers
     @staticmethod
