@@ -27,10 +27,13 @@ Runners (all measured in the same invocation):
                 itself and lets every other trapped call run: the physical
                 limit of a ptrace backend (floor@cpu0: tracer and tracee on CPU 0,
                 umlpy's default placement)
-  umlpy         python3 -m umlpy run --cpu none --rootfs ROOT -- /bench/NAME ...
-                (supervisor and guest free to run on any CPU)
-  umlpy@cpu0    the same with --cpu 0 (supervisor and guest on CPU 0; umlpy's
-                default is this, on the CPU it starts on)
+  umlpy         python3 -m umlpy run --rootfs ROOT -- /bench/NAME ...: umlpy's
+                default placement (--cpu auto: supervisor and guest pinned to
+                the CPU it starts on, and computing threads moved off it while
+                they wait for it: kernel/placement.py)
+  umlpy@cpu0    the same with --cpu 0 (everything on CPU 0, never moved)
+  umlpy@none    the same with --cpu none (supervisor and guest free to run on
+                any CPU)
   runsc         runsc --network=none --platform=ptrace do -root ROOT ... (gVisor)
   proot         proot -r ROOT ...
   runsc@cpu0, proot@cpu0   the same, pinned to CPU 0 (their best setting here)
@@ -94,7 +97,7 @@ BENCHMARKS: dict[str, tuple[str, int, int, list[str]]] = {
 CMD_ROWS = {"shell", "tar", "find"}        # /bench/runcmd + paths in the rootfs
 OUTSIDE_ROWS = {"startup", "python"}       # wall time of the whole sandbox run
 IN_ROOT = CMD_ROWS | {"python"}            # native runs them in a chroot
-RUNNERS = ["native", "native@cpu0", "floor", "floor@cpu0", "umlpy", "umlpy@cpu0",
+RUNNERS = ["native", "native@cpu0", "floor", "floor@cpu0", "umlpy", "umlpy@cpu0", "umlpy@none",
            "runsc", "runsc@cpu0", "proot", "proot@cpu0"]
 TIMEOUT = 180  # seconds, one run
 
@@ -265,15 +268,15 @@ def make_commands(runsc_pre: list[str] | None) -> dict[str, object]:
             ([str(FLOOR), "-r", str(root), str(ALLOW)] + argv, cpu, None) if in_root
             else ([str(FLOOR), str(ALLOW)] + host_argv(argv, root), cpu, None))
 
-    def umlpy(placement: str):
+    def umlpy(placement: str | None):
+        cpu = ["--cpu", placement] if placement is not None else []
         return lambda argv, root, in_root: (
-            [sys.executable, "-m", "umlpy", "run", "--rootfs", str(root), "--cpu", placement, "--"] + argv,
-            None, None)
+            [sys.executable, "-m", "umlpy", "run", "--rootfs", str(root), *cpu, "--"] + argv, None, None)
 
     cmds: dict[str, object] = {
         "native": native(None), "native@cpu0": native(0),
         "floor": floor(None), "floor@cpu0": floor(0),
-        "umlpy": umlpy("none"), "umlpy@cpu0": umlpy("0"),
+        "umlpy": umlpy(None), "umlpy@cpu0": umlpy("0"), "umlpy@none": umlpy("none"),
     }
     if runsc_pre is not None:
         for name, cpu in (("runsc", None), ("runsc@cpu0", 0)):
@@ -503,10 +506,10 @@ def main(argv: list[str] | None = None) -> int:
     for why in sorted(set(skipped.values())):
         cells = [f"{n}/{r}" for (n, r), w in skipped.items() if w == why]
         print(f"  skip: {', '.join(cells)}: {why}")
-    # issue 10's comparisons, all with umlpy on its default placement (pinned)
+    # issue 10's comparisons, all with umlpy on its default placement
     cmp = []
     for name in names:
-        u = med.get((name, "umlpy@cpu0"))
+        u = med.get((name, "umlpy"))
         if not u:
             continue
         parts = [f"{peer} {u / med[(name, peer)]:.2f}x" for peer in ("floor@cpu0", "proot@cpu0", "runsc@cpu0")
@@ -514,8 +517,8 @@ def main(argv: list[str] | None = None) -> int:
         if parts:
             cmp.append(f"{name}: " + ", ".join(parts))
     if cmp:
-        print("  umlpy@cpu0 / peer:  " + "; ".join(cmp))
-    g, gp = med.get(("getppid", "umlpy")), med.get(("getppid", "umlpy@cpu0"))
+        print("  umlpy (default placement) / peer:  " + "; ".join(cmp))
+    g, gp = med.get(("getppid", "umlpy@none")), med.get(("getppid", "umlpy@cpu0"))
     if g and gp:
         nat = med.get(("getppid", "native"), 0.0)
         print(f"  pinning: one emulated syscall (getppid - native) costs {(g - nat) / 1e3:.1f} us "

@@ -45,6 +45,7 @@ from umlpy.kernel.loader import prepare_exec
 from umlpy.kernel.network import Network, NetworkSpec
 from umlpy.kernel.namespaces import NsProxy
 from umlpy.kernel.pidns import PidNamespace
+from umlpy.kernel.placement import Balancer
 from umlpy.kernel.ptrace import GuestPtrace
 from umlpy.kernel.sigsenders import SignalSenders, stamped
 from umlpy.kernel.task import FsContext, Process, Task
@@ -202,6 +203,7 @@ class Kernel:
         self.unix_names: dict[str, tuple[str, int]] = {}   # bound socket alias -> (guest path, dir fd)
         self.waiting: dict[Task, tuple] = {}       # threads parked by a Wait request
         self.dir_snapshots: dict[tuple, list] = {}  # directory streams' listings (syscalls/fd.py)
+        self.balancer: Balancer | None = None        # moves computing threads off our CPU (start)
         self.gptrace = GuestPtrace(self)           # guest tracers and their tracees (kernel/ptrace.py)
         # Rootless (the supervisor is not root): the guest runs as our own host
         # uid, in a user namespace of its own; as root, as config.host_uid.
@@ -274,7 +276,10 @@ class Kernel:
         try:
             cpu = placement(self.config.cpu)
             if cpu is not None:
+                allowed = os.sched_getaffinity(0)
                 os.sched_setaffinity(0, {cpu})
+                if self.config.cpu == "auto":        # pinned by default, not by the user's choice
+                    self.balancer = Balancer(cpu, allowed, self._host_tids)
             drop = -1 if self.rootless else self.host_uid      # rootless: it stays us
             root = os.open(self.empty_root, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
             try:
@@ -368,6 +373,8 @@ class Kernel:
     def run(self) -> int:
         """Serve guest syscalls until every guest thread is gone; init's wait status."""
         self.dispatcher.keep_answers(not self.tracing)
+        if self.balancer is not None:
+            self.balancer.start()
         while True:
             st = self.platform.next_event(block=not self.waiting)
             if st is None:
@@ -644,7 +651,14 @@ class Kernel:
         self.killed_by_timeout = True
         self.kill_all()
 
+    def _host_tids(self) -> list[int]:
+        """The live guest threads' host tids (for the placement balancer's thread: one C-level
+        copy of the table, which the GIL keeps whole)."""
+        return [t.host_tid for t in list(self.pidns.tasks.values())]
+
     def shutdown(self) -> None:
+        if self.balancer is not None:
+            self.balancer.stop()
         if self.dispatcher.answering:
             self.count_answered()
             self.dispatcher.keep_answers(False)
