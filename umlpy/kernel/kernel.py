@@ -527,6 +527,7 @@ class Kernel:
             # with CLONE_PARENT, where the parent of record is another process.
             proc.creds, proc.dumpable = parent.process.creds.copy(), parent.process.dumpable
             proc.core_limit = parent.process.core_limit       # rlimits are the forker's
+            proc.signalfd_stops = parent.process.signalfd_stops   # seccomp filters are the forker's
             proc.start_time = time.time()
             proc.open_pidfd(host.pidfd_open)
             self.pidns.processes[gtid] = proc

@@ -34,6 +34,7 @@ from umlpy.kernel.requests import Inject
 
 AUDIT_ARCH_X86_64 = 0xC000003E
 SECCOMP_SET_MODE_FILTER = 1
+SECCOMP_FILTER_FLAG_TSYNC = 1
 RET_TRACE, RET_ALLOW = 0x7FF00000, 0x7FFF0000
 _LD_W_ABS, _JEQ_K, _RET_K = 0x20, 0x15, 0x06
 _ARCH, _NR, _ARG0 = 4, 0, 16          # offsets in struct seccomp_data (arg0's low 32 bits)
@@ -81,20 +82,32 @@ def program(calls: Iterable[str] = (), on_fds: Mapping[str, Iterable[int]] | Non
     return b"".join(struct.pack("<HBBI", op, jt, jf, k) for op, jt, jf, k in prog)
 
 
-def install(task, prog: bytes, what: str) -> Iterator[object]:
+def install(task, prog: bytes, what: str, *, every_thread: bool = False) -> Iterator[object]:
     """Install `prog` (from `program`) in the calling thread: a generator of Inject
     requests, for a handler to `yield from` at a stop of `task`.  `what` names the
     filter in the error: ENOMEM when no scratch page can be mapped in the guest,
-    the seccomp(2) errno when Linux refuses it."""
+    the seccomp(2) errno when Linux refuses it.
+
+    `every_thread`: in every thread of the process (SECCOMP_FILTER_FLAG_TSYNC), for
+    a filter about an fd, which every thread shares.  Linux refuses that when a
+    thread has a filter the caller has not (it entered an IPC namespace alone,
+    say); then the filter goes on the calling thread only.  The generator's
+    value: whether every thread has it."""
     addr = yield Inject(NUMBERS["mmap"], (0, 4096, 3, 0x22, (1 << 64) - 1, 0))
     if addr < 0 or addr >= (1 << 63):
         raise KernelError(errno.ENOMEM, f"no scratch page for {what}'s seccomp filter")
+    synced = every_thread
     try:
         task.write(addr + 16, prog)
         task.write(addr, struct.pack("<H6xQ", len(prog) // 8, addr + 16))    # struct sock_fprog
-        r = yield Inject(NUMBERS["seccomp"], (SECCOMP_SET_MODE_FILTER, 0, addr))
+        flags = SECCOMP_FILTER_FLAG_TSYNC if every_thread else 0
+        r = yield Inject(NUMBERS["seccomp"], (SECCOMP_SET_MODE_FILTER, flags, addr))
+        if r > 0:                      # the tid of a thread on another filter tree
+            synced = False
+            r = yield Inject(NUMBERS["seccomp"], (SECCOMP_SET_MODE_FILTER, 0, addr))
     except KernelError:
         r = -errno.EFAULT
     yield Inject(NUMBERS["munmap"], (addr, 4096))
     if r < 0:
         raise KernelError(-r, f"installing {what}'s seccomp filter failed")
+    return synced

@@ -70,6 +70,9 @@ class Process:
         self.vioprio = 0                                  # the I/O priority the guest set (syscalls/ioprio.py)
         self.pidfd: int | None = None
         self.session_keyring: int | None = None   # its session keyring's serial (syscalls/keys.py)
+        # fds whose reads stop in every thread (a stop filter, syscalls/signalfd.py); a child
+        # forked by one of its threads has the filters too (Kernel.new_child copies this)
+        self.signalfd_stops: frozenset[int] = frozenset()
         if parent is not None:
             parent.children.add(self)
             self.creds = parent.creds.copy()

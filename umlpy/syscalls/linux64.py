@@ -28,9 +28,14 @@ from umlpy.syscalls import time as time_
 from umlpy.syscalls import mqueue, namespace
 from umlpy.syscalls import procattr
 from umlpy.syscalls import admin
+from umlpy.syscalls import signalfd
 
 # Why a native call is safe to run with no stop: it acts only on what the caller already owns.
 OWN_FDS = "works on descriptors the guest already owns"
+SIGNALFD_READ = ("works on descriptors the guest already owns; on a signalfd it stops (a filter on that fd "
+                 "number only, syscalls/signalfd.py) so that each record names its sender's guest uid")
+SIGNALFD_DUP = ("works on descriptors the guest already owns; of a signalfd it stops (a filter on that fd "
+                "number only), and the copy's reads stop too (syscalls/signalfd.py)")
 OWN_SOCKETS = "works on sockets the guest already owns"
 OWN_MEMORY = "the guest's own address space"
 OWN_CLOCKS = "clocks and timers of the calling process"
@@ -63,7 +68,7 @@ XATTR_NOTE = ("virtual: the guest kernel's records (fsimpl/vmeta.py), never on a
               "trusted.* and security.*, not system.* (no POSIX ACLs); none on proc, sys and /dev")
 
 TABLE = SyscallTable([
-    native(0, "read", OWN_FDS),
+    native(0, "read", SIGNALFD_READ, checked=signalfd.read),
     native(1, "write", OWN_FDS),
     serve(2, "open", open_.open_),
     native(3, "close", OWN_FDS),
@@ -82,7 +87,7 @@ TABLE = SyscallTable([
     serve(16, "ioctl", fd.ioctl),
     native(17, "pread64", OWN_FDS),
     native(18, "pwrite64", OWN_FDS),
-    native(19, "readv", OWN_FDS),
+    native(19, "readv", SIGNALFD_READ, checked=signalfd.readv),
     native(20, "writev", OWN_FDS),
     serve(21, "access", stat_.access),
     native(22, "pipe", OWN_FDS),
@@ -95,8 +100,8 @@ TABLE = SyscallTable([
     serve(29, "shmget", sysvipc.shmget),
     serve(30, "shmat", sysvipc.shmat),
     serve(31, "shmctl", sysvipc.shmctl),
-    native(32, "dup", OWN_FDS),
-    native(33, "dup2", OWN_FDS),
+    native(32, "dup", SIGNALFD_DUP, checked=signalfd.dup),
+    native(33, "dup2", SIGNALFD_DUP, checked=signalfd.dup),
     native(34, "pause", OWN_SIGNALS),
     native(35, "nanosleep", OWN_CLOCKS),
     native(36, "getitimer", OWN_CLOCKS),
@@ -370,17 +375,17 @@ TABLE = SyscallTable([
     deny(279, "move_pages", EPERM, "NUMA page moves are not supported"),
     serve(280, "utimensat", attrs.utimensat),
     native(281, "epoll_pwait", OWN_FDS),
-    native(282, "signalfd", OWN_FDS),
+    serve(282, "signalfd", signalfd.signalfd4),
     native(283, "timerfd_create", OWN_FDS),
     native(284, "eventfd", OWN_FDS),
     native(285, "fallocate", OWN_FDS),
     native(286, "timerfd_settime", OWN_FDS),
     native(287, "timerfd_gettime", OWN_FDS),
     serve(288, "accept4", net.accept4),
-    native(289, "signalfd4", OWN_FDS),
+    serve(289, "signalfd4", signalfd.signalfd4),
     native(290, "eventfd2", OWN_FDS),
     native(291, "epoll_create1", OWN_FDS),
-    native(292, "dup3", OWN_FDS),
+    native(292, "dup3", SIGNALFD_DUP, checked=signalfd.dup),
     native(293, "pipe2", OWN_FDS),
     native(294, "inotify_init1", OWN_FDS),
     native(295, "preadv", OWN_FDS),
@@ -427,7 +432,7 @@ TABLE = SyscallTable([
     serve(325, "mlock2", mm.mlock2,
           partial="guest root's locks past the host's RLIMIT_MEMLOCK are accepted but not made"),
     native(326, "copy_file_range", OWN_FDS),
-    native(327, "preadv2", OWN_FDS),
+    native(327, "preadv2", SIGNALFD_READ, checked=signalfd.preadv2),
     native(328, "pwritev2", OWN_FDS),
     native(329, "pkey_mprotect", OWN_MEMORY),
     native(330, "pkey_alloc", OWN_MEMORY),

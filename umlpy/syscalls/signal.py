@@ -8,7 +8,9 @@ The host sees every guest process as one uid, so the guest kernel checks
 Linux's rule itself before a signal goes out (check_kill_permission:
 kernel/creds.py may_signal, and SIGCONT within a session).
 The one waiting call that reports a sender, rt_sigtimedwait, has that
-sender's pid translated in its result.
+sender's pid and guest uid in its result; kill, tgkill, tkill and
+pidfd_send_signal record the sender's uid for it, for delivery to a handler
+and for signalfd reads (kernel/sigsenders.py, syscalls/signalfd.py).
 """
 from __future__ import annotations
 
@@ -17,16 +19,14 @@ import os
 import signal
 
 from umlpy.abi.errno import ERESTARTNOHAND, KernelError
-from umlpy.abi.linux import CAP_KILL, CLD_CONTINUED, CLD_EXITED, NSIG, SI_TKILL, SI_USER, SIGCHLD
+from umlpy.abi.linux import CAP_KILL, NSIG, SI_TKILL
 from umlpy.abi.numbers import NUMBERS
 from umlpy.kernel.creds import may_signal
 from umlpy.kernel.fdpath import guest_fd
 from umlpy.kernel.requests import Inject, Native
+from umlpy.kernel.sigsenders import stamped
 from umlpy.kernel.table import REWRITE, Ptr, UInt, syscall
 from umlpy.syscalls.thread import native_group, native_pid, peer_process, pidfd_target
-
-
-SI_QUEUE = -1                       # sent by sigqueue() (rt_sigqueueinfo)
 
 
 @syscall("rt_sigtimedwait", REWRITE)
@@ -48,15 +48,13 @@ def rt_sigtimedwait(task, set_: Ptr, info: Ptr, timeout: Ptr, size: Ptr):
             try:
                 raw = bytearray(task.read(info, 24))
                 code = int.from_bytes(raw[8:12], "little", signed=True)
-                if code in (SI_USER, SI_TKILL, SI_QUEUE) or (r == SIGCHLD and CLD_EXITED <= code <= CLD_CONTINUED):
+                if stamped(r, code):        # kill's, tkill's, SIGCHLD's: not sigqueue's own words
                     native = int.from_bytes(raw[16:20], "little", signed=True)
-                    guest = task.kernel.pidns.from_native(native)
-                    if guest != native:
-                        task.write(info + 16, guest.to_bytes(4, "little", signed=True))
+                    ns = task.kernel.pidns
+                    raw[16:20] = ns.from_native(native).to_bytes(4, "little", signed=True)
                     # si_uid is the sender's real uid: the guest's, not the host's.
-                    sender = task.kernel.pidns.processes.get(guest)
-                    if sender is not None:
-                        task.write(info + 20, sender.creds.ruid.to_bytes(4, "little"))
+                    raw[20:24] = task.kernel.senders.uid(ns, r, code, native).to_bytes(4, "little")
+                    task.write(info + 16, bytes(raw[16:24]))
             except KernelError:
                 pass
         return r
@@ -75,6 +73,14 @@ def may_send(task, proc, sig: int) -> bool:
         except OSError:
             return False
     return False
+
+
+def _stamp(task, sig: int) -> None:
+    """Linux writes the sender's real uid into the siginfo of kill, tgkill and tkill; the
+    host writes its own: remember the guest's, for whoever reads it (kernel/sigsenders.py)."""
+    native = task.kernel.pidns.to_native(task.process.pid)
+    if native is not None and 0 < sig <= NSIG:
+        task.kernel.senders.sent(native, sig, task.creds.ruid)
 
 
 def _check_send(task, proc, sig: int) -> None:
@@ -151,6 +157,7 @@ def kill(task, pid: int, sig: int):
     As in Linux, the target is found first (ESRCH), then the signal number
     checked (EINVAL)."""
     bad_sig = sig < 0 or sig > NSIG
+    _stamp(task, sig)
     if pid == -1:
         # "every process we may signal" is every guest process but init and us.
         count = refused = 0
@@ -232,6 +239,7 @@ def tgkill(task, tgid: int, tid: int, sig: int):
     """tgkill(2): signal one guest thread of one guest process."""
     if tgid <= 0 or tid <= 0:
         raise KernelError(errno.EINVAL)
+    _stamp(task, sig)
     return _to_thread(task, tgid, tid, sig)
 
 
@@ -261,6 +269,7 @@ def tkill(task, tid: int, sig: int):
     """tkill(2): signal one guest thread."""
     if tid <= 0:
         raise KernelError(errno.EINVAL)
+    _stamp(task, sig)
     t = task.kernel.pidns.task(tid)
     if t is None:
         raise KernelError(errno.ESRCH)
@@ -331,6 +340,8 @@ def pidfd_send_signal(task, pidfd: int, sig: int, info: Ptr, flags: UInt):
     rt_sigqueueinfo with `info`) the guest makes to that pid."""
     if flags & ~PIDFD_SIGNAL_FLAGS or bin(flags).count("1") > 1:
         raise KernelError(errno.EINVAL, f"flags {flags:#x}")
+    if not info:
+        _stamp(task, sig)              # with no siginfo, the host makes kill's
     proc = _proc_dir_target(task, pidfd)
     target = proc if proc is not None else pidfd_target(task, pidfd)
     if flags & PIDFD_SIGNAL_PROCESS_GROUP and not task.creds.has(CAP_KILL) and 0 <= sig <= NSIG:

@@ -1,7 +1,6 @@
 /* family: fds
  * signalfd(2): ssi_uid is the real uid of the sender (0 for root), for a
  * signal from itself and from a child.
- * gap: signalfd reads run natively, so ssi_uid is the host uid the guest runs as (docs/design.md: "signalfd's ssi_uid stays the host's")
  */
 #include "case.h"
 #include <sys/signalfd.h>

@@ -3,7 +3,6 @@
  * (in the reader's PID namespace) and ssi_uid its uid; a read with nothing
  * pending on a non-blocking signalfd is EAGAIN; a buffer smaller than one
  * record is EINVAL.
- * gap: ssi_uid is the host uid of the guest (65534), not the sender's guest uid (docs/design.md: "signalfd's ssi_uid stays the host's")
  */
 #include "case.h"
 #include <sys/signalfd.h>
