@@ -4,8 +4,9 @@
 #      iproute2 (the sandbox's network), python3-dev if Python.h
 #      is missing, gcc/libc6-dev if missing (the C helper and the test programs);
 #   2. pip: requirements-dev.txt, then `pip install -e .` (pyproject.toml; builds
-#      the cffi helper) -- which also installs the `umlpy` command;
-#   3. /usr/local/bin/umlpy: a link to that command when pip put it elsewhere;
+#      the cffi helper);
+#   3. the `umlpy` command (python3 -S, see there), and /usr/local/bin/umlpy: a
+#      link to it when it is elsewhere;
 #   4. the default userland: `umlpy rootfs build` (the per-user store,
 #      /var/lib/umlpy for root).
 #   With --tests, also what ./test.sh needs (root only):
@@ -67,10 +68,24 @@ pip=("$PY" -m pip install -q --disable-pip-version-check --root-user-action=igno
 "$PY" -m compileall -q umlpy >/dev/null
 
 # --- 3. the umlpy command -----------------------------------------------------
-# pip's console script imports umlpy.cli whatever the current directory holds.
+# pip's console script runs python with site: its .pth files (the editable
+# install's finder among them) cost 10-25 ms of every start-up.  Ours runs
+# `python3 -S` and names the two places it imports from: this checkout and the
+# site-packages holding cffi's backend (and the other requirements).
 SCRIPTS="$("$PY" -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
 UMLPY="$SCRIPTS/umlpy"
 [ -x "$UMLPY" ] || { say "pip installed no $UMLPY" >&2; exit 1; }
+SITE="$("$PY" -c 'import _cffi_backend, os; print(os.path.dirname(_cffi_backend.__file__))')"
+cat > "$UMLPY.tmp" <<EOF
+#!$PY -S
+# The umlpy command, written by install.sh: -S skips site's start-up work.
+import sys
+sys.path[:0] = ["$PWD", "$SITE"]
+from umlpy.cli import main
+sys.exit(main())
+EOF
+chmod 755 "$UMLPY.tmp"
+mv -f "$UMLPY.tmp" "$UMLPY"
 if [ "$SCRIPTS" != /usr/local/bin ] && [ -w /usr/local/bin ]; then
     ln -sfn "$UMLPY" /usr/local/bin/umlpy
 fi
