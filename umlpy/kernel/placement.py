@@ -41,6 +41,7 @@ MAX_SLICE_STOPPING_NS = 50_000   # a thread moved off that now slices this short
 BUSY = 0.7                   # the pinned CPU was busy this share of the interval
 IDLE = 0.30                  # and another allowed CPU idle at least this share
 MAX_LOOKED = 128             # threads read per look, at most
+QUICK = 0.01                 # a second look this soon when the first had nothing to compare
 
 
 def _cpu_times() -> dict[int, tuple[int, int]]:
@@ -108,7 +109,9 @@ class Balancer:
                 return
             ticks += 1
             if self._contended(before, now):
-                self.look(move=True)
+                if not self.look(move=True):    # threads seen for the first time: look again soon
+                    self._stop.wait(QUICK)
+                    self.look(move=True)
             elif self.spread and ticks % 4 == 0:
                 self.look(move=False)           # only to pin back threads that stop again
             before = now
@@ -123,11 +126,12 @@ class Balancer:
             return False
         return any(1 - share(c) >= IDLE for c in self.allowed if c != self.cpu)
 
-    def look(self, move: bool = True) -> None:
+    def look(self, move: bool = True) -> bool:
         """One look at the threads: pin back those given every CPU that stop often
-        again, and (if `move`) move the one computing thread that waited most."""
+        again, and (if `move`) move the one computing thread that waited most.
+        False if some thread had no earlier figures to compare with."""
         best, best_wait = None, 0.0
-        seen = {}
+        seen, compared = {}, True
         t = time.monotonic_ns()
         for tid in list(self.host_tids())[:MAX_LOOKED]:
             now = _schedstat(tid)
@@ -136,6 +140,7 @@ class Balancer:
             seen[tid] = (t, *now)
             prev = self.last.get(tid)
             if prev is None:
+                compared = False
                 if self.spread and self._mask(tid) == self.allowed:
                     self.moved.add(tid)         # a child of a thread we moved: inherited
                 continue
@@ -151,6 +156,7 @@ class Balancer:
         self.moved &= seen.keys()
         if best is not None:
             self._set(best, {self.cpu}, self.allowed)
+        return compared
 
     @staticmethod
     def _mask(tid: int) -> frozenset[int] | None:
