@@ -181,7 +181,7 @@ class HostFS(FileSystem):
             os.close(fd)
 
     def open(self, rel: str, flags: int, mode: int) -> int:
-        # Access mode 3 (an O_PATH stand-in, vfs.open_path) neither reads nor writes.
+        # Access mode 3 (ioctl-only opens) neither reads nor writes.
         if self.readonly and (flags & os.O_ACCMODE in (os.O_WRONLY, os.O_RDWR)
                               or flags & (os.O_CREAT | os.O_TRUNC)):
             raise fail(errno.EROFS)

@@ -354,7 +354,7 @@ class OverlayFS(FileSystem):
 
     # ---------------------------------------------------------- file ops
     def open(self, rel: str, flags: int, mode: int) -> int:
-        # Access mode 3 (an O_PATH stand-in, vfs.open_path) is no write: no copy-up.
+        # Access mode 3 (ioctl-only opens) is no write: no copy-up (OPEN_FMODE has neither).
         path_only = flags & os.O_ACCMODE == 3 and not flags & (os.O_TRUNC | os.O_APPEND | os.O_CREAT)
         if path_only or not flags & (WRITE_FLAGS | os.O_CREAT):
             # Reading: try the upper layer's file, then the lower's, directly

@@ -249,6 +249,8 @@ def utimensat(task, dirfd: int, path: Ptr, times: Ptr, flags: int):
     if path == 0:
         if flags:                            # do_utimes_fd
             raise KernelError(errno.EINVAL, "flags with a NULL path")
+        if dirfd != AT_FDCWD:
+            _not_path_only(task, dirfd)      # an open file's times, and O_PATH opens none
         lk = _path_or_fd(task, dirfd, "", AT_EMPTY_PATH)
     else:
         _check_flags(flags, "utimensat")

@@ -89,6 +89,8 @@ def _entries(task, hfd: int, path: str) -> list[tuple[str, int, int]]:
 
 def do_getdents(task, fd: int, buf: int, count: int, pack) -> int:
     with guest_fd(task, fd) as hfd:
+        if task.kernel.vfs.is_path_only(hfd):
+            raise KernelError(errno.EBADF, "an O_PATH descriptor")
         path, hst = task.kernel.vfs.path_of_host_fd(hfd)
         if not S.S_ISDIR(hst.st_mode):
             raise KernelError(errno.ENOTDIR)

@@ -1,8 +1,9 @@
 """File opening: open, openat, creat, openat2.
 
 The path is resolved by the guest VFS, the supervisor opens the host object
-itself and hands the descriptor over (InstallFd): the host kernel never sees
-a guest path.  A blocking FIFO open waits in the guest, never in the supervisor.
+itself and hands the descriptor over (InstallFd; an O_PATH one through
+kernel/pathfd.py): the host kernel never sees a guest path.  A blocking FIFO
+open waits in the guest, never in the supervisor.
 """
 from __future__ import annotations
 
@@ -30,8 +31,10 @@ from umlpy.fsimpl.devfs import DevFS, served_device
 from umlpy.kernel.creds import R_OK, W_OK, owned_by_caller, require, require_dir_change
 from umlpy.kernel.fdpath import dir_of, existing, guest_fd, resolve_at
 from umlpy.kernel.loader import running_program
+from umlpy.kernel.pathfd import install_path_fd
 from umlpy.kernel.requests import InstallFd, Wait
 from umlpy.kernel.table import REWRITE, Path, Ptr, UInt, syscall
+from umlpy.platform.interface import INJECT
 from umlpy.syscalls.names import inherit_group
 from umlpy.vfs.vfs import TMPFILE_SUFFIX
 
@@ -115,7 +118,9 @@ def do_open(task, dirfd: int, path: str, flags: int, mode: int, *, resolve: int 
         return InstallFd(kernel.vfs.register(fd, lk.path + TMPFILE_SUFFIX), cloexec=bool(flags & os.O_CLOEXEC))
     host_flags = (flags | os.O_NOCTTY) & ~os.O_CLOEXEC
     if flags & os.O_PATH:
-        return InstallFd(kernel.vfs.open_path(lk, flags), cloexec=bool(flags & os.O_CLOEXEC))
+        if INJECT not in kernel.platform.capabilities:
+            raise KernelError(errno.ENOSYS, "O_PATH: the interception platform cannot inject")
+        return install_path_fd(task, kernel.vfs.open_path(lk, flags), bool(flags & os.O_CLOEXEC))
     created = lk.st is None
     if created:
         if flags & os.O_CREAT:

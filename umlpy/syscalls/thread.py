@@ -41,6 +41,7 @@ from umlpy.abi.linux import (
 from umlpy.kernel.coredump import RLIMIT_CORE, fix_wait_status, fix_waitid_info
 from umlpy.kernel.creds import require_ptrace
 from umlpy.kernel.fdpath import dup_fd, guest_fd
+from umlpy.kernel.pathfd import install_path_fd
 from umlpy.kernel.requests import InstallFd, Native
 from umlpy.kernel.table import EMULATE, REWRITE, Ptr, UInt, syscall
 from umlpy.syscalls import namespace
@@ -330,7 +331,10 @@ def pidfd_getfd(task, pidfd: int, targetfd: int, flags: UInt):
     thread = next(iter(proc.threads.values()), None)
     if thread is None or not proc.alive:
         raise KernelError(errno.ESRCH, "the process has exited")
-    return InstallFd(dup_fd(thread, targetfd), cloexec=True)
+    hfd = dup_fd(thread, targetfd)
+    if task.kernel.vfs.is_path_only(hfd):     # seccomp's ADDFD does not take O_PATH files
+        return install_path_fd(task, hfd, True)
+    return InstallFd(hfd, cloexec=True)
 
 
 def peer_process(task, pid: int):

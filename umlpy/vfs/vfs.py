@@ -15,6 +15,7 @@ with a dirfd, /proc/PID/fd) can name it again.
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import stat as S
 import tempfile
@@ -25,9 +26,6 @@ from umlpy.abi.linux import CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, MAX_SYMLINKS,
 from umlpy.vfs.fs import Generation, Stat, join, split
 from umlpy.vfs.mount import Mount, MountTable
 
-# Access mode 3 opens a file for neither reading nor writing (OPEN_FMODE): the
-# nearest a descriptor handed over by seccomp's ADDFD gets to O_PATH.
-PATH_ONLY = 3
 # What an O_TMPFILE file is registered as, below its directory: it has no name.
 TMPFILE_SUFFIX = "/#tmpfile"
 
@@ -289,16 +287,15 @@ class VFS:
         return fd if lk.mount.fs.alias(lk.rel) else self.register(fd, lk.path)
 
     def open_path(self, lk: Lookup, flags: int) -> int:
-        """O_PATH: a descriptor that only names the object.
+        """O_PATH: a host O_PATH descriptor that names the object (for the guest, through
+        kernel/pathfd.py: seccomp's ADDFD does not take O_PATH files).
 
-        The kernel will not pass an O_PATH file through seccomp's ADDFD, so
-        the guest gets a descriptor opened with access mode 3 (neither read
-        nor write: read and write are EBADF, as on an O_PATH fd): of the file
-        itself where the file system allows that (a host-backed mount; on the
-        root overlay it would copy a file of the image up, so a regular file
-        there is opened read-only), else of a private empty file standing for
-        the object (a placeholder: symlinks, devices, virtual files).  Directories get the directory, as open_dir does.
-        Each is registered under its path.
+        The object itself where its file system has it on the host: a directory,
+        a regular file or a symlink of a host-backed mount (an O_PATH open of a
+        rootfs file copies nothing up).  Anything else (devices, FIFOs, sockets,
+        virtual files and directories) gets a private empty file or directory
+        standing for it (a placeholder), so that no device is opened and no
+        virtual file generated.  Each is registered under its path.
         """
         if lk.st is None:
             raise KernelError(errno.ENOENT)
@@ -306,20 +303,23 @@ class VFS:
             raise KernelError(errno.ENOTDIR)
         if lk.st.is_link and not flags & os.O_NOFOLLOW:
             raise KernelError(errno.ELOOP)
-        if lk.st.is_dir:
-            return self.open_dir(lk)
-        if lk.st.is_reg:
-            # Access mode 3 needs read and write permission on the host; where the
-            # host refuses it (a file the rootless supervisor may only read), the
-            # descriptor is read-only: a known gap, there only.
-            for acc in (PATH_ONLY, os.O_RDONLY):
-                try:
-                    return self.register(lk.mount.fs.open(lk.rel, acc | os.O_NOCTTY, 0), lk.path)
-                except KernelError:
-                    pass
-        fd = os.open(self._vfile(lk.path), PATH_ONLY | os.O_CLOEXEC)
-        st = os.fstat(fd)
-        self.placeholders.add((st.st_dev, st.st_ino))
+        st = lk.st
+        if st.is_dir or st.is_reg or st.is_link:
+            try:    # the guest's flags: F_GETFL shows them
+                fd = lk.mount.fs.open(lk.rel, flags & (os.O_PATH | os.O_NOFOLLOW | os.O_DIRECTORY), 0)
+            except KernelError:
+                fd = -1
+            if fd >= 0 and self.is_path_only(fd):
+                return self.register(fd, lk.path)
+            if fd >= 0:
+                os.close(fd)            # a virtual file system's generated file: not the object
+        keep = flags & (os.O_PATH | os.O_NOFOLLOW | os.O_DIRECTORY) | os.O_CLOEXEC
+        if st.is_dir:
+            fd = os.open(self._vdir(lk.path), keep)
+        else:
+            fd = os.open(self._vfile(lk.path), keep)
+            host = os.fstat(fd)
+            self.placeholders.add((host.st_dev, host.st_ino))
         return self.register(fd, lk.path)
 
     def _vfile(self, path: str) -> str:
@@ -331,13 +331,10 @@ class VFS:
             self._vfiles[path] = host
         return host
 
-    def is_path_only(self, fd: int) -> bool:
-        """Is our duplicate `fd` of a guest fd one that the guest opened with O_PATH?"""
-        import fcntl
-        if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == PATH_ONLY:
-            return True
-        st = os.fstat(fd)
-        return (st.st_dev, st.st_ino) in self.placeholders
+    @staticmethod
+    def is_path_only(fd: int) -> bool:
+        """Is `fd` (our duplicate of a guest fd) an O_PATH descriptor?"""
+        return bool(fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_PATH)
 
     def open_dir(self, lk: Lookup) -> int:
         """Directories the guest opens: the real host directory, or a placeholder.
