@@ -152,6 +152,7 @@ PTRACE_MODE_ATTACH_REALCREDS = PTRACE_MODE_ATTACH | PTRACE_MODE_REALCREDS
 # ------------------------------------------------------------------- sockets
 AF_UNIX, AF_INET, AF_INET6, AF_NETLINK = 1, 2, 10, 16      # <linux/socket.h>
 SOL_SOCKET = 1                         # <asm-generic/socket.h>
+SO_PASSCRED = 16                       # <asm-generic/socket.h>
 SO_PEERCRED = 17                       # <asm-generic/socket.h>
 NETLINK_ROUTE = 0                      # <linux/netlink.h>
 UNIX_PATH_MAX = 108                    # <linux/un.h>: sizeof sockaddr_un's sun_path

@@ -528,6 +528,7 @@ class Kernel:
             proc.creds, proc.dumpable = parent.process.creds.copy(), parent.process.dumpable
             proc.core_limit = parent.process.core_limit       # rlimits are the forker's
             proc.signalfd_stops = parent.process.signalfd_stops   # seccomp filters are the forker's
+            proc.recvmsg_stops = parent.process.recvmsg_stops
             proc.start_time = time.time()
             proc.open_pidfd(host.pidfd_open)
             self.pidns.processes[gtid] = proc

@@ -73,6 +73,9 @@ class Process:
         # fds whose reads stop in every thread (a stop filter, syscalls/signalfd.py); a child
         # forked by one of its threads has the filters too (Kernel.new_child copies this)
         self.signalfd_stops: frozenset[int] = frozenset()
+        # the same for recvmsg/recvmmsg of unix sockets (syscalls/net.py): (fds, every fd,
+        # filters stacked)
+        self.recvmsg_stops: tuple[frozenset[int], bool, int] = (frozenset(), False, 0)
         if parent is not None:
             parent.children.add(self)
             self.creds = parent.creds.copy()

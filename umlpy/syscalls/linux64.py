@@ -37,6 +37,9 @@ SIGNALFD_READ = ("works on descriptors the guest already owns; on a signalfd it 
 SIGNALFD_DUP = ("works on descriptors the guest already owns; of a signalfd it stops (a filter on that fd "
                 "number only), and the copy's reads stop too (syscalls/signalfd.py)")
 OWN_SOCKETS = "works on sockets the guest already owns"
+UNIX_RECV = ("works on sockets the guest already owns; on a unix socket that may receive a pathname "
+             "sender's name or credentials (bound datagram, connected or sent to a path, SO_PASSCRED) it "
+             "stops (a filter on that fd number, syscalls/net.py), and the name and ids are the guest's")
 OWN_MEMORY = "the guest's own address space"
 OWN_CLOCKS = "clocks and timers of the calling process"
 OWN_PROCESS = "affects only the calling process"
@@ -113,18 +116,17 @@ TABLE = SyscallTable([
     serve(42, "connect", net.connect),
     serve(43, "accept", net.accept),
     serve(44, "sendto", net.sendto),
-    serve(45, "recvfrom", net.recvfrom,
-          partial="a unix sender's pathname is shown as the guest's in recvfrom; recvmsg's msg_name is not"),
+    serve(45, "recvfrom", net.recvfrom),
     serve(46, "sendmsg", net.sendmsg,
           partial="a unix pathname in msg_name is resolved in the guest; every sendmsg stops to look"),
-    native(47, "recvmsg", OWN_SOCKETS),
+    native(47, "recvmsg", UNIX_RECV, checked=net.recvmsg),
     native(48, "shutdown", OWN_SOCKETS),
     serve(49, "bind", net.bind),
     native(50, "listen", OWN_SOCKETS),
     serve(51, "getsockname", net.getsockname),
     serve(52, "getpeername", net.getpeername),
     serve(53, "socketpair", net.socketpair),
-    native(54, "setsockopt", OWN_SOCKETS),
+    serve(54, "setsockopt", net.setsockopt),
     serve(55, "getsockopt", net.getsockopt),
     serve(56, "clone", thread.clone),
     serve(57, "fork", thread.fork),
@@ -393,7 +395,7 @@ TABLE = SyscallTable([
     serve(297, "rt_tgsigqueueinfo", signal_.rt_tgsigqueueinfo),
     deny(298, "perf_event_open", EPERM, "perf events observe the host's CPUs and kernel; refused as Linux "
          "refuses an unprivileged caller (kernel.perf_event_paranoid)"),
-    native(299, "recvmmsg", OWN_SOCKETS),
+    native(299, "recvmmsg", UNIX_RECV, checked=net.recvmmsg),
     deny(300, "fanotify_init", EPERM, "an fanotify group watches whole host mounts; refused as Linux "
          "refuses a caller without CAP_SYS_ADMIN"),
     serve(301, "fanotify_mark", fanotify.fanotify_mark,

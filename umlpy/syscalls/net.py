@@ -8,6 +8,16 @@ netlink (other netlink families, like uevents, are not namespaced).
 Unix sockets bound to a *path* are the guest VFS's business: bind, connect
 and sendto with a pathname are carried out by the supervisor on its own
 duplicate of the guest's socket, at the host location the guest VFS chose.
+
+What the host kernel writes back about another unix socket is in its own
+terms: a sender bound to a path has the supervisor's alias for it as its
+address, and SCM_CREDENTIALS carry the one host uid every guest runs as.
+recvmsg and recvmmsg run natively for everyone, so each process gets a stop
+filter (kernel/stopfilter.py) on just the unix sockets that may receive such
+a name or such credentials, installed when it binds a datagram socket,
+connects or sends to a path, or sets SO_PASSCRED; those stop, and the guest
+kernel rewrites the name and the ids at the exit stop.  A sender's own
+SCM_CREDENTIALS are checked by Linux's rules against its guest credentials.
 """
 from __future__ import annotations
 
@@ -17,6 +27,7 @@ import socket
 import stat as S
 import struct
 import weakref
+from collections import deque
 
 from umlpy.abi.errno import KernelError
 from umlpy.abi.linux import (
@@ -25,17 +36,23 @@ from umlpy.abi.linux import (
     AF_NETLINK,
     AF_UNIX,
     AT_FDCWD,
+    CAP_SETGID,
+    CAP_SETUID,
+    CAP_SYS_ADMIN,
     NETLINK_ROUTE,
+    SO_PASSCRED,
     SO_PEERCRED,
     SOL_SOCKET,
     UNIX_PATH_MAX,
 )
-from umlpy.abi.structs import SA_FAMILY, UCRED
 from umlpy.abi.numbers import NUMBERS
+from umlpy.abi.structs import SA_FAMILY, UCRED
+from umlpy.kernel import stopfilter
+from umlpy.kernel.creds import capable
 from umlpy.kernel.fdpath import dup_fd, guest_fd, resolve_at
 from umlpy.kernel.requests import Inject, Native, Wait
-from umlpy.kernel.table import REWRITE, Ptr, UInt, syscall
-from umlpy.platform.interface import ArgRule
+from umlpy.kernel.table import NATIVE, REWRITE, Ptr, UInt, syscall
+from umlpy.platform.interface import INJECT, ArgRule
 
 NATIVE_FAMILIES = frozenset({AF_UNIX, AF_INET, AF_INET6})
 SOCKADDR_UN_SIZE = SA_FAMILY.size + UNIX_PATH_MAX       # sizeof(struct sockaddr_un)
@@ -205,11 +222,27 @@ def _is_unix_socket(task, fd: int) -> bool:
     """Is guest `fd` a unix socket?  If not, a unix address is the host kernel's to refuse
     (ENOTSOCK, EAFNOSUPPORT, EINVAL), which it does before looking at the path --
     and any path it did look at would be resolved in the guest's empty root."""
+    return _unix_type(task, fd) is not None
+
+
+def _unix_type(task, fd: int) -> int | None:
+    """The type (SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET) of guest `fd` if it is a unix
+    socket, else None."""
     with guest_fd(task, fd) as hfd:
         if not S.S_ISSOCK(os.fstat(hfd).st_mode):
-            return False
+            return None
         with socket.socket(fileno=os.dup(hfd)) as s:
-            return s.family == socket.AF_UNIX
+            return s.type if s.family == socket.AF_UNIX else None
+
+
+def _unix_family(task, addr: int, addrlen: int) -> bool:
+    """Is the address at `addr` an AF_UNIX one (of any kind)?"""
+    if addr == 0 or addrlen < SA_FAMILY.size:
+        return False
+    try:
+        return SA_FAMILY.unpack(task.read(addr, SA_FAMILY.size))[0] == AF_UNIX
+    except KernelError:
+        return False
 
 
 def _bind_target(task, path: str):
@@ -271,26 +304,36 @@ def _via_dir(task, fd: int, dirfd: int, name: str, op, *, keep_as: str | None = 
 
 @syscall("bind", REWRITE)
 def bind(task, fd: int, addr: Ptr, addrlen: UInt):
-    """bind(2): unix pathnames are created in the guest VFS; other addresses natively."""
+    """bind(2): unix pathnames are created in the guest VFS; other addresses natively.
+    A unix datagram socket, once bound, may receive from senders bound to a path: its
+    recvmsg stops from now on (see "recvmsg" below)."""
     path = _unix_path(task, addr, addrlen)
-    if path is None or not _is_unix_socket(task, fd):
+    if path is None:
+        if _unix_family(task, addr, addrlen) and _unix_type(task, fd) == socket.SOCK_DGRAM \
+                and _may_watch(task, fd):
+            return _watch_then_run(task, fd)          # an abstract name, or autobind
+        return Native()
+    kind = _unix_type(task, fd)
+    if kind is None:
         return Native()
     lk, dirfd, name = _bind_target(task, path)
     task.kernel.report.wrote(path)
     r = _via_dir(task, fd, dirfd, name, lambda s, p: s.bind(p), keep_as=path)
     lk.mount.fs.adopt(lk.rel)            # the socket file: the supervisor made it
-    return r
+    return _then_watch(task, fd, r) if kind == socket.SOCK_DGRAM else r
 
 
-def _guest_name(task, addr: int, lenp: int, size: int) -> None:
+def _guest_name(task, addr: int, lenp: int, size: int, got: int | None = None) -> None:
     """Show the unix address the host wrote at `addr` as the guest named it.
 
     A socket bound through the supervisor is known to the host by its alias
     ("/proc/self/fd/N/NAME"); the guest bound, and must see, its own path.
     As Linux does, at most `size` bytes (the caller's buffer) are written and
-    *lenp says how long the whole address is."""
+    *lenp says how long the whole address is (`got`: what the host wrote there,
+    if the caller has read it)."""
     try:
-        got = int.from_bytes(task.read(lenp, 4), "little")
+        if got is None:
+            got = int.from_bytes(task.read(lenp, 4), "little")
         raw = task.read(addr, min(got, size, SOCKADDR_UN_SIZE))
         if len(raw) > 2 and SA_FAMILY.unpack_from(raw)[0] == AF_UNIX and raw[2] != 0:
             alias = os.fsdecode(raw[2:].split(b"\0", 1)[0])
@@ -374,7 +417,7 @@ def connect(task, fd: int, addr: Ptr, addrlen: UInt):
 
     def attempt():
         return _via_dir(task, fd, _peer(task, path), "", made)
-    return _without_blocking(task, fd, attempt)
+    return _then_watch(task, fd, _without_blocking(task, fd, attempt))
 
 
 @syscall("sendto", REWRITE, rule=ArgRule(4, zero64=True, allow=True))
@@ -390,7 +433,7 @@ def sendto(task, fd: int, buf: Ptr, length: Ptr, flags: int, addr: Ptr, addrlen:
         _via_dir(task, fd, _peer(task, path), "",
                  lambda s, p: sent.append(_send_as(task, s, data, flags | socket.MSG_DONTWAIT, p)))
         return sent[0]
-    return _without_blocking(task, fd, attempt)
+    return _then_watch(task, fd, _without_blocking(task, fd, attempt))    # replies may come back
 
 
 _cannot_claim: weakref.WeakSet = weakref.WeakSet()      # kernels whose supervisor may not claim a guest's pid
@@ -499,9 +542,10 @@ def _gather(task, iov: int, iovlen: int) -> bytes:
     return b"".join(parts)
 
 
-def _host_control(task, control: bytes) -> tuple[list, list[int]]:
-    """The guest's control messages for a host sendmsg: SCM_RIGHTS with our duplicates
-    of the guest's fds, SCM_CREDENTIALS with the sender's host pid and ids (the host
+def _host_control(task, control: bytes, claim: tuple[int, int, int] | None) -> tuple[list, list[int]]:
+    """The guest's control messages for a host sendmsg the supervisor makes: SCM_RIGHTS
+    with our duplicates of the guest's fds, SCM_CREDENTIALS as the host must see the
+    (checked) `claim`: the claimed process's host pid, the guest's host ids (the host
     kernel translates them for the receiver).  Returns (ancillary, fds to close)."""
     out, opened, at = [], [], 0
     while at + CMSGHDR.size <= len(control):
@@ -516,8 +560,9 @@ def _host_control(task, control: bytes) -> tuple[list, list[int]]:
                 opened.append(fds[-1])
             out.append((level, kind, struct.pack(f"={len(fds)}i", *fds)))
         elif level == socket.SOL_SOCKET and kind == SCM_CREDENTIALS:
-            st = os.stat(f"/proc/{task.process.host_pid}")
-            out.append((level, kind, UCRED.pack(task.process.host_pid, st.st_uid, st.st_gid)))
+            if claim is not None and task.kernel not in _cannot_claim:
+                host_pid = task.kernel.pidns.to_host(claim[0]) or task.process.host_pid
+                out.append((level, kind, UCRED.pack(host_pid, *_host_ids(task))))
         else:
             out.append((level, kind, data))
         at += (length + 7) & ~7
@@ -527,35 +572,374 @@ def _host_control(task, control: bytes) -> tuple[list, list[int]]:
 @syscall("sendmsg", REWRITE)
 def sendmsg(task, fd: int, msg: Ptr, flags: int):
     """sendmsg(2): to a unix pathname in msg_name, resolved in the guest VFS and sent by the
-    supervisor on the guest's socket (as sendto); everything else natively.
+    supervisor on the guest's socket (as sendto); SCM_CREDENTIALS checked against the
+    sender's guest credentials; everything else natively.
 
     sendmsg cannot be told apart by seccomp (msg_name is in guest memory), so every call
     stops: see docs/design.md, "Network", for what that costs."""
     if msg == 0:
         return Native()
+    _put_back_claim(task)
     name, namelen, iov, iovlen, control, controllen, _ = MSGHDR.unpack(task.read(msg, MSGHDR.size))
     if name and namelen >= SA_FAMILY.size and task.kernel.network is not None:
         _note_refused(task, fd, task.read(name, min(namelen, 28)))
     path = _unix_path(task, name, namelen) if name else None
-    if path is None or not _is_unix_socket(task, fd):
-        return Native()
-    data = _gather(task, iov, iovlen)
     raw = task.read(control, min(controllen, 1 << 16)) if control and controllen else b""
+    creds = _cred_cmsgs(raw)
+    if (path is None and not creds) or not _is_unix_socket(task, fd):
+        return Native()
+    claim = _check_claims(task, creds)
+    if path is None:
+        return _send_claiming(task, control, raw, creds, claim)
+    data = _gather(task, iov, iovlen)
 
     def attempt():
         sent = []
 
         def op(s: socket.socket, alias: str) -> None:
-            anc, opened = _host_control(task, raw)
+            anc, opened = _host_control(task, raw, claim)
             try:
-                if not any(kind == SCM_CREDENTIALS for _, kind, _ in anc):
-                    if not anc:
-                        sent.append(_send_as(task, s, data, flags | socket.MSG_DONTWAIT, alias))
-                        return
+                if not anc and claim is None:
+                    sent.append(_send_as(task, s, data, flags | socket.MSG_DONTWAIT, alias))
+                    return
+                sent.append(s.sendmsg([data], anc, flags | socket.MSG_DONTWAIT, alias))
+            except PermissionError:          # not allowed to claim the guest's pid: without
+                _cannot_claim.add(task.kernel)
+                anc = [a for a in anc if a[1] != SCM_CREDENTIALS]
                 sent.append(s.sendmsg([data], anc, flags | socket.MSG_DONTWAIT, alias))
             finally:
                 for h in opened:
                     os.close(h)
         _via_dir(task, fd, _peer(task, path), "", op)
+        if claim is not None and task.kernel not in _cannot_claim:
+            _note_claim(task, claim[0], claim)
         return sent[0]
-    return _without_blocking(task, fd, attempt)
+    return _then_watch(task, fd, _without_blocking(task, fd, attempt))
+
+
+# ------------------------------------------------------------- credentials
+# SCM_CREDENTIALS is struct ucred {pid, uid, gid}.  A sender may attach its own, and Linux
+# checks them (scm_check_creds, net/core/scm.c): the pid is the sender's (or CAP_SYS_ADMIN),
+# the uid its real, effective or saved uid (or CAP_SETUID), the gid alike (or CAP_SETGID);
+# with none attached, af_unix fills in the sender's pid and *real* uid and gid
+# (current_uid_gid) when the sender or receiver has SO_PASSCRED.  The receiver sees them
+# only if it has SO_PASSCRED itself.  The host knows each guest by one uid, so the guest
+# kernel checks a claim by the guest's credentials, hands the host the claimer's own pid
+# and host ids, and remembers the claim (by the pid the receiver will see) for the
+# receiver's recvmsg to show; a message without a remembered claim shows its sender's
+# real guest uid and gid, as the sender has them when the message is read.
+OVERFLOW_ID = 65534                 # /proc/sys/kernel/overflowuid: an id with no name here
+CLAIMS_PER_PID = 64
+CLAIMING_PIDS = 1024
+UCRED_CMSG_LEN = CMSGHDR.size + UCRED.size          # CMSG_LEN(sizeof(struct ucred))
+
+_claims: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()    # kernel -> {pid: deque of ucred}
+_host_id_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()   # kernel -> (uid, gid)
+_rewritten: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # task -> (addr, guest's, ours)
+
+
+def _host_ids(task) -> tuple[int, int]:
+    """The host uid and gid every guest process runs as (the same number in the guest's
+    user namespace and in ours: the map is the identity for that one id)."""
+    ids = _host_id_cache.get(task.kernel)
+    if ids is None:
+        uid = gid = None
+        with open(f"/proc/{task.process.host_pid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"Uid:"):
+                    uid = int(line.split()[1])
+                elif line.startswith(b"Gid:"):
+                    gid = int(line.split()[1])
+        ids = _host_id_cache[task.kernel] = (uid if uid is not None else task.kernel.host_uid,
+                                             gid if gid is not None else task.kernel.host_uid)
+    return ids
+
+
+def _cred_cmsgs(control: bytes) -> list[tuple[int, int, int, int]]:
+    """(offset of the ucred, pid, uid, gid) of each well-formed SCM_CREDENTIALS in `control`;
+    a malformed list is left to the host to refuse (EINVAL)."""
+    out, at = [], 0
+    while at + CMSGHDR.size <= len(control):
+        length, level, kind = CMSGHDR.unpack_from(control, at)
+        if length < CMSGHDR.size or at + length > len(control):
+            return []
+        if level == SOL_SOCKET and kind == SCM_CREDENTIALS and length == UCRED_CMSG_LEN:
+            out.append((at + CMSGHDR.size, *UCRED.unpack_from(control, at + CMSGHDR.size)))
+        at += (length + 7) & ~7
+    return out
+
+
+def _check_claims(task, creds: list[tuple[int, int, int, int]]) -> tuple[int, int, int] | None:
+    """Each SCM_CREDENTIALS the sender attached, checked as __scm_send does; the last one
+    is the message's (pid, uid, gid), or None if it attached none."""
+    c = task.creds
+    claim = None
+    for _, pid, uid, gid in creds:
+        if uid == 0xFFFFFFFF or gid == 0xFFFFFFFF:
+            raise KernelError(errno.EINVAL, "SCM_CREDENTIALS: an invalid uid or gid")
+        if not ((pid == task.process.pid or capable(task, CAP_SYS_ADMIN))
+                and (uid in (c.ruid, c.euid, c.suid) or capable(task, CAP_SETUID))
+                and (gid in (c.rgid, c.egid, c.sgid) or capable(task, CAP_SETGID))):
+            raise KernelError(errno.EPERM, f"SCM_CREDENTIALS {pid}/{uid}/{gid} are not the sender's")
+        if pid != task.process.pid and _process(task, pid) is None:
+            raise KernelError(errno.ESRCH, f"SCM_CREDENTIALS: no process {pid}")
+        claim = (pid, uid, gid)
+    return claim
+
+
+def _send_claiming(task, control: int, raw: bytes, creds, claim: tuple[int, int, int]):
+    """A native sendmsg whose SCM_CREDENTIALS are rewritten, in the sender's buffer, to what
+    the host allows it (its own pid and host ids) for the call, and put back after it."""
+    own = task.kernel.pidns.to_native(task.process.pid) or task.process.pid
+    ours = bytearray(raw)
+    for at, _pid, _uid, _gid in creds:
+        UCRED.pack_into(ours, at, own, *_host_ids(task))
+    try:
+        task.write(control, bytes(ours))
+    except KernelError:
+        return Native()                         # a read-only buffer: the host judges it as it is
+    _rewritten[task] = (control, raw, bytes(ours))
+    _note_claim(task, task.process.pid, claim)
+
+    def back(r: int) -> int:
+        _put_back_claim(task)
+        if r < 0:
+            _drop_claim(task, task.process.pid)
+        return r
+    return Native(then=back)
+
+
+def _put_back_claim(task) -> None:
+    """Put back the guest's own SCM_CREDENTIALS after `_send_claiming` (also when the call
+    was restarted, which skips `back`, and the guest's next sendmsg comes first)."""
+    done = _rewritten.pop(task, None)
+    if done is None:
+        return
+    addr, guests, ours = done
+    try:
+        if task.read(addr, len(ours)) == ours:
+            task.write(addr, guests)
+    except KernelError:
+        pass
+
+
+def _process(task, pid: int):
+    """The guest process (or the thread's) of id `pid`, a zombie too; None once reaped."""
+    ns = task.kernel.pidns
+    proc = ns.processes.get(pid)
+    if proc is None:
+        t = ns.task(pid)
+        proc = t.process if t is not None else None
+    return proc
+
+
+def _default_creds(task, pid: int) -> tuple[int, int, int]:
+    """What a message from guest process `pid` shows with no claim: its real uid and gid."""
+    sender = _process(task, pid)
+    if sender is None:
+        return pid, OVERFLOW_ID, OVERFLOW_ID        # reaped before its message was read
+    c = sender.creds
+    return pid, c.ruid, c.rgid
+
+
+def _note_claim(task, pid: int, claim: tuple[int, int, int] | None) -> None:
+    """Remember what a message the host carries with pid `pid` is to show (also when it
+    is what the receiver would show anyway: the sender may be reaped by then)."""
+    if claim is None:
+        return
+    by_pid = _claims.setdefault(task.kernel, {})
+    if pid not in by_pid:
+        if len(by_pid) >= CLAIMING_PIDS:
+            del by_pid[next(iter(by_pid))]
+        by_pid[pid] = deque(maxlen=CLAIMS_PER_PID)
+    by_pid[pid].append(claim)
+
+
+def _drop_claim(task, pid: int) -> None:
+    pending = _claims.get(task.kernel, {}).get(pid)
+    if pending:
+        pending.pop()
+
+
+def _shown_creds(task, pid: int, uid: int, gid: int, peek: bool) -> tuple[int, int, int]:
+    """The ucred a guest receiver sees for one the host delivered."""
+    if pid == 0:
+        # No credentials (the ids are the overflow id already), the kernel (netlink: root),
+        # or a sender outside the guest's PID namespace: the supervisor, when it sent for a
+        # guest and could not claim its pid (rootless), whose ids are the guests' host ids.
+        return (0, OVERFLOW_ID, OVERFLOW_ID) if (uid, gid) == _host_ids(task) else (0, uid, gid)
+    ns = task.kernel.pidns
+    gpid = ns.from_native(pid)
+    pending = _claims.get(task.kernel, {}).get(gpid)
+    if pending:
+        cpid, uid, gid = pending[0] if peek else pending.popleft()
+    else:
+        cpid, uid, gid = _default_creds(task, gpid)
+    return ns.to_native(cpid) or pid, uid, gid
+
+
+# ------------------------------------------------------------- recvmsg
+# recvmsg and recvmmsg run natively (syscalls/linux64.py) except on the unix sockets a
+# stop filter watches: those that may receive a pathname sender's name (a datagram socket
+# once bound, a socket that connected or sent to a path) or credentials (SO_PASSCRED).
+# A filter is installed once per fd number per process, in every thread (TSYNC); children
+# inherit it (Process.recvmsg_stops says what a process has) and execve keeps it.  It
+# cannot be taken back, so a number reused for, say, a TCP socket still stops; the
+# handler's rewrites only touch unix names and SCM_CREDENTIALS, so that costs time only.
+# A stream socket with SO_PASSCRED that is not connected may be a listener, whose accepted
+# sockets inherit the flag under numbers not known yet: then every recvmsg of the process
+# stops.  After MAX_LAYERS filters in one process the last one covers every fd.
+# Not followed: a watched socket dup'ed to another number (dup* run natively) or passed
+# to another process over a unix socket; a socketpair end whose peer binds a path later.
+RECV_CALLS = ("recvmsg", "recvmmsg")
+MAX_LAYERS = 8
+MSG_PEEK = 2
+MMSGHDR_SIZE = MSGHDR.size + 8                 # struct mmsghdr: the msghdr, msg_len, padding
+
+def _may_watch(task, fd: int, every: bool = False) -> bool:
+    """Would `_watch` install anything?  (Not in strict mode, where every call stops.)"""
+    k = task.kernel
+    if k.config.strict or INJECT not in k.platform.capabilities:
+        return False
+    fds, all_fds, _ = task.process.recvmsg_stops
+    return not all_fds and (every or fd not in fds)
+
+
+def _watch(task, fd: int, *, every: bool = False):
+    """Make recvmsg and recvmmsg on `fd` (on every fd, if `every`) stop in the caller's
+    process from now on: a generator of Inject requests.  If the filter cannot be
+    installed, the calls stay native and show what the host wrote, as before."""
+    if not _may_watch(task, fd, every):
+        return
+    fds, _, layers = task.process.recvmsg_stops
+    every = every or layers + 1 >= MAX_LAYERS
+    prog = stopfilter.program(RECV_CALLS) if every else stopfilter.program(on_fds={c: [fd] for c in RECV_CALLS})
+    try:
+        synced = yield from stopfilter.install(task, prog, "unix recvmsg", every_thread=True)
+    except KernelError:
+        return
+    if synced:                  # this thread alone: a later call here installs again
+        task.process.recvmsg_stops = (fds | {fd}, every, layers + 1)
+
+
+def _then_watch(task, fd: int, result, *, every: bool = False):
+    """A handler's answer `result`, after `_watch` when the call succeeded with a result."""
+    if not isinstance(result, int) or result < 0 or not _may_watch(task, fd, every):
+        return result
+    return _watching(task, fd, result, every)
+
+
+def _watching(task, fd: int, result: int, every: bool):
+    yield from _watch(task, fd, every=every)
+    return result
+
+
+def _watch_then_run(task, fd: int, every: bool = False):
+    """`_watch`, then the caller's own call, run in its context as it was made."""
+    yield from _watch(task, fd, every=every)
+    call = task.call
+    return (yield Inject(call.nr, call.args))
+
+
+@syscall("setsockopt", REWRITE, rule=ArgRule(2, frozenset({SO_PASSCRED}), allow=False))
+def setsockopt(task, fd: int, level: int, name: int, val: Ptr, optlen: UInt):
+    """setsockopt(2): natively; SO_PASSCRED on a unix socket makes its recvmsg stop first,
+    so that the credentials it receives name guest ids."""
+    if level != SOL_SOCKET or name != SO_PASSCRED or optlen < 4:
+        return Native()
+    try:
+        on = task.read(val, 4) != b"\0\0\0\0"
+        if not on:
+            return Native()
+        with guest_fd(task, fd) as hfd:
+            if not S.S_ISSOCK(os.fstat(hfd).st_mode):
+                return Native()
+            with socket.socket(fileno=os.dup(hfd)) as s:
+                if s.family != socket.AF_UNIX:
+                    return Native()
+                every = s.type != socket.SOCK_DGRAM and not _connected(s)
+    except KernelError:
+        return Native()                                 # the host's EFAULT or EBADF
+    if not _may_watch(task, fd, every):
+        return Native()
+    return _watch_then_run(task, fd, every)
+
+
+def _connected(s: socket.socket) -> bool:
+    try:
+        s.getpeername()
+        return True
+    except OSError:
+        return False
+
+
+@syscall("recvmsg", NATIVE)
+def recvmsg(task, fd: int, msg: Ptr, flags: int):
+    """recvmsg(2) of a unix socket: a sender bound to a path is named by its guest path,
+    and SCM_CREDENTIALS by the sender's guest ids."""
+    if msg == 0:
+        return Native()
+    try:
+        hdr = MSGHDR.unpack(task.read(msg, MSGHDR.size))
+    except KernelError:
+        return Native()                                 # the host's EFAULT
+    if not _asks(hdr):
+        return Native()                                 # nothing to rewrite: no exit stop
+
+    def back(r: int) -> int:
+        if r >= 0:
+            _guest_view(task, msg, hdr, flags)
+        return r
+    return Native(then=back)
+
+
+@syscall("recvmmsg", NATIVE)
+def recvmmsg(task, fd: int, vec: Ptr, vlen: UInt, flags: int):
+    """recvmmsg(2) of a unix socket: each message received as recvmsg(2) shows it."""
+    if vec == 0 or vlen == 0:
+        return Native()
+    n = min(vlen, UIO_MAXIOV)
+    try:
+        raw = task.read(vec, n * MMSGHDR_SIZE)
+    except KernelError:
+        return Native()
+    hdrs = [MSGHDR.unpack_from(raw, i * MMSGHDR_SIZE) for i in range(n)]
+    if not any(_asks(h) for h in hdrs):
+        return Native()
+
+    def back(r: int) -> int:
+        for i in range(max(0, min(r, n))):
+            _guest_view(task, vec + i * MMSGHDR_SIZE, hdrs[i], flags)
+        return r
+    return Native(then=back)
+
+
+def _asks(hdr: tuple) -> bool:
+    """Does a msghdr ask for the sender's name or for control messages?"""
+    name, namelen, _iov, _iovlen, control, controllen, _ = hdr
+    return bool(name and namelen or control and controllen)
+
+
+def _guest_view(task, msg: int, hdr: tuple, flags: int) -> None:
+    """After a unix recvmsg: msg_name and each SCM_CREDENTIALS as the guest must see them
+    (the guest's msghdr at `msg`, `hdr` its fields as the call was made)."""
+    name, namelen, _iov, _iovlen, control, controllen, _ = hdr
+    try:
+        _, name_got, _, _, _, control_got, _ = MSGHDR.unpack(task.read(msg, MSGHDR.size))   # as written
+    except KernelError:
+        return
+    if name and namelen and name_got:
+        _guest_name(task, name, msg + 8, namelen, name_got)         # msg_namelen: an int at offset 8
+    if not control or not controllen or not control_got:
+        return
+    try:
+        raw = task.read(control, min(control_got, controllen, 1 << 16))
+    except KernelError:
+        return
+    for at, pid, uid, gid in _cred_cmsgs(raw):
+        shown = _shown_creds(task, pid, uid, gid, peek=bool(flags & MSG_PEEK))
+        if shown != (pid, uid, gid):
+            try:
+                task.write(control + at, UCRED.pack(*shown))
+            except KernelError:
+                return

@@ -2,7 +2,6 @@
  * SCM_CREDENTIALS carry the sender's uid and gid (0 for root), filled in by
  * the kernel when the sender attached none; a sender may attach its own
  * pid, uid and gid explicitly.
- * gap: sendmsg/recvmsg run natively, so the ids are the host uid the guest runs as, and explicit guest ids are refused (issue 8)
  */
 #include "case.h"
 

@@ -2,7 +2,6 @@
  * sendmsg(2) and recvmsg(2) with unix pathnames: sendmsg with msg_name a
  * socket's path sends it a datagram, like sendto; recvmsg fills msg_name
  * with the sender's bound path, like recvfrom; a missing path is ENOENT.
- * gap: recvmsg runs natively, so its msg_name shows the supervisor's alias of a sender bound to a path (sendmsg to a path works: issue 9)
  */
 #include "case.h"
 
