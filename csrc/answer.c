@@ -10,6 +10,15 @@
  * all when any process dies (uh_answer_forget_all: a parent's death changes its
  * children's getppid), which is one increment of a generation number.
  *
+ * The same goes for stat(2), lstat(2) and newfstatat(2) of an absolute path
+ * whose answer cannot change while no name or metadata changes in any guest
+ * file system: an object of the read-only rootfs under the overlay, or a name
+ * the walk found missing (Dispatcher.keep_stat decides which).
+ * Python stores the 144 bytes of struct stat it wrote (or the errno) by path
+ * (uh_stat_set), marks the threads whose walk would be the same (root "/",
+ * the first mount namespace, no search-permission checks: UH_STAT_OK), and
+ * forgets every path when any name or metadata changes (uh_stat_forget_all).
+ *
  * The table is direct-mapped by host tid with a short probe: tids are handed
  * out in order, so live ones rarely collide.  A thread that finds no slot
  * simply keeps stopping into Python.  The state is per supervisor thread
@@ -18,6 +27,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
 
@@ -25,6 +35,10 @@
 
 #define SLOTS 1024              /* a power of two */
 #define PROBE 4
+#define STAT_OK (1u << 31)      /* in `have`: the thread may be answered from the stat table */
+#define PATHS 8192              /* stat table entries, a power of two */
+#define PATH_MAX_KEPT 232
+#define STAT_SIZE 144           /* struct stat, x86-64 */
 
 /* The calls that may be answered here, by their x86-64 numbers; the index in
  * this list is the bit in `have` and the counter in `answered`.  getpid and
@@ -46,6 +60,20 @@ static __thread struct slot slots[SLOTS];
 static __thread unsigned generation = 1;
 static __thread int enabled;
 static __thread unsigned long answered[UH_ANSWER_CALLS];
+
+struct path_entry {
+    unsigned gen;               /* valid only while == path_generation */
+    unsigned hash;
+    int err;                    /* > 0: the errno to answer, else `st` */
+    unsigned short len;
+    unsigned char nofollow;
+    char path[PATH_MAX_KEPT];
+    unsigned char st[STAT_SIZE];
+};
+
+static __thread struct path_entry *paths;       /* PATHS entries, made on first use */
+static __thread unsigned path_generation = 1;
+static __thread unsigned long stats_answered[3];    /* stat, lstat, newfstatat */
 
 static int call_index(long nr)
 {
@@ -124,6 +152,107 @@ int uh_answer_calls(int *out)
     return UH_ANSWER_CALLS;
 }
 
+/* FNV-1a: the table is indexed by the path's hash. */
+static unsigned hash_path(const char *p, size_t len, int nofollow)
+{
+    unsigned h = 2166136261u ^ (unsigned)nofollow;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)p[i]) * 16777619u;
+    return h;
+}
+
+/* Remember what stat (nofollow: lstat) of absolute `path` answers: errno
+ * `err` if > 0, else the struct stat `st`.  A path too long is not kept. */
+int uh_stat_set(const char *path, size_t len, int nofollow, int err, const void *st)
+{
+    struct path_entry *e;
+    unsigned h;
+    if (len == 0 || len >= PATH_MAX_KEPT || path[0] != '/')
+        return -EINVAL;
+    if (!paths && !(paths = calloc(PATHS, sizeof *paths)))
+        return -ENOMEM;
+    h = hash_path(path, len, nofollow);
+    e = &paths[h & (PATHS - 1)];
+    e->gen = path_generation;
+    e->hash = h;
+    e->err = err;
+    e->len = len;
+    e->nofollow = nofollow;
+    memcpy(e->path, path, len);
+    if (err <= 0)
+        memcpy(e->st, st, STAT_SIZE);
+    return 0;
+}
+
+void uh_stat_forget_all(void)
+{
+    if (++path_generation == 0)
+        path_generation = 1;
+}
+
+/* Let thread `tid` be answered from the stat table (or no longer). */
+void uh_stat_allow(int tid, int on)
+{
+    struct slot *s = find(tid, on);
+    if (!s)
+        return;
+    if (on)
+        s->have |= STAT_OK;
+    else
+        s->have &= ~STAT_OK;
+}
+
+/* How many stat, lstat and newfstatat stops were answered from the table
+ * since the last call, then zero. */
+void uh_stat_answered(unsigned long *out)
+{
+    memcpy(out, stats_answered, sizeof stats_answered);
+    memset(stats_answered, 0, sizeof stats_answered);
+}
+
+/* A stat, lstat or newfstatat stop of a thread allowed the stat table:
+ * 1 with regs set to the answer (the struct already written), 0 to leave
+ * the stop to Python (not kept, not absolute, unusual flags, or a guest
+ * pointer that faults: Python gives the EFAULT). */
+static int answer_stat(struct uh_stop *st, struct user_regs_struct *regs)
+{
+    unsigned long long nr = st->regs.orig_rax, pathp, buf;
+    int nofollow;
+    char path[PATH_MAX_KEPT + 1];
+    long n;
+    if (nr == 4 || nr == 6) {                      /* stat, lstat */
+        pathp = st->regs.rdi;
+        buf = st->regs.rsi;
+        nofollow = nr == 6;
+    } else if (nr == 262) {                        /* newfstatat: dirfd ignored for an absolute path */
+        unsigned long long flags = st->regs.r10;
+        if (flags & ~0x900ULL)                     /* AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT */
+            return 0;
+        pathp = st->regs.rsi;
+        buf = st->regs.rdx;
+        nofollow = (flags & 0x100) != 0;
+    } else {
+        return 0;
+    }
+    n = uh_read_str(st->tid, pathp, path, PATH_MAX_KEPT);
+    if (n <= 0 || path[0] != '/')
+        return 0;
+    unsigned h = hash_path(path, n, nofollow);
+    struct path_entry *e = &paths[h & (PATHS - 1)];
+    if (e->gen != path_generation || e->hash != h || e->len != n || e->nofollow != nofollow ||
+        memcmp(e->path, path, n) != 0)
+        return 0;
+    if (e->err > 0) {
+        regs->rax = (unsigned long long)(long)-e->err;
+    } else {
+        if (uh_write(st->tid, buf, e->st, STAT_SIZE) != STAT_SIZE)
+            return 0;
+        regs->rax = 0;
+    }
+    stats_answered[nr == 4 ? 0 : nr == 6 ? 1 : 2]++;
+    return 1;
+}
+
 /* Called by uh_wait_many for a seccomp stop: 1 if it was answered and the
  * thread resumed (the stop is consumed), 0 if Python must serve it. */
 int uh_answer_stop(struct uh_stop *st)
@@ -133,16 +262,20 @@ int uh_answer_stop(struct uh_stop *st)
     int i;
     if (!enabled || st->kind != UH_SECCOMP)
         return 0;
-    i = call_index((long)st->regs.orig_rax);
-    if (i < 0 || !(s = find(st->tid, 0)) || !(s->have & (1u << i)))
+    if (!(s = find(st->tid, 0)))
         return 0;
     regs = st->regs;
+    i = call_index((long)st->regs.orig_rax);
+    if (i >= 0 && (s->have & (1u << i))) {
+        regs.rax = (unsigned long long)s->val[i];
+        answered[i]++;
+    } else if (!(i < 0 && (s->have & STAT_OK) && paths && answer_stat(st, &regs))) {
+        return 0;
+    }
     regs.orig_rax = (unsigned long long)-1;            /* skip the host syscall */
-    regs.rax = (unsigned long long)s->val[i];
     if (ptrace(PTRACE_SETREGS, st->tid, 0, &regs) < 0)
         return 0;       /* gone (ESRCH): Python serves the stop and sees the death */
     ptrace(PTRACE_CONT, st->tid, 0, 0);     /* if it fails the thread is gone:
                                                its death is the next stop */
-    answered[i]++;
     return 1;
 }

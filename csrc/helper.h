@@ -121,6 +121,10 @@ void uh_answer_forget_all(void);
 void uh_answer_counts(unsigned long *out);
 int uh_answer_calls(int *out);
 int uh_answer_stop(struct uh_stop *st);
+int uh_stat_set(const char *path, size_t len, int nofollow, int err, const void *st);
+void uh_stat_forget_all(void);
+void uh_stat_allow(int tid, int on);
+void uh_stat_answered(unsigned long *out);
 
 /* notify.c */
 int uh_addfd(int listener, int tid, int srcfd, int cloexec, int timeout_ms);

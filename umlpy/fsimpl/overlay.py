@@ -244,6 +244,11 @@ class OverlayFS(FileSystem):
     def _layer(self, rel: str) -> HostFS:
         return self._find(rel)[0]
 
+    def stable(self, rel: str) -> bool:
+        """An object of the immutable rootfs that the upper layer does not hide: its
+        stat changes only by a copy-up, chmod or chown, which Generation counts."""
+        return self.lower.immutable and self.upper.lacks(rel) and self._lower_visible(rel)
+
     def lstat(self, rel: str) -> Stat:
         st = self._find(rel)[1]
         a = self.attrs.get(rel)

@@ -22,6 +22,7 @@ from umlpy.abi.numbers import NUMBERS
 from umlpy.kernel.requests import Inject, InstallFd, Native, Wait
 from umlpy.kernel.table import DECODERS, DENY
 from umlpy.platform.interface import INJECT, REWRITE_ARGS
+from umlpy.vfs.fs import Generation
 
 _MASK64 = (1 << 64) - 1
 
@@ -37,7 +38,9 @@ EXEC_NRS = (59, 322)                       # execve, execveat
 # its credentials here).  Every answer is forgotten before one runs; a parent's death
 # (getppid) and an exec forget them too (kernel.py).
 FORGETS = frozenset(NUMBERS[n] for n in ("setuid", "setgid", "setreuid", "setregid", "setresuid",
-                                          "setresgid", "execve", "execveat", "unshare", "setns"))
+                                          "setresgid", "execve", "execveat", "unshare", "setns",
+                                          "chroot", "capset", "prctl"))
+KEPT_STAT_FLAGS = 0x100 | 0x800            # AT_SYMLINK_NOFOLLOW, AT_NO_AUTOMOUNT
 
 
 @dataclass
@@ -81,6 +84,8 @@ class Dispatcher:
         # one set test per stop decides whether there is anything to do.
         self.answering = False
         self.answer_nrs: frozenset[int] = frozenset()
+        self.stats_kept = False                  # the platform holds stat answers (keep_stat)
+        self.stats_gen = Generation.meta         # ... valid while no name or metadata changed
 
     def keep_answers(self, on: bool) -> None:
         """Let the platform answer getppid, getuid & co. once a handler has (not while
@@ -89,6 +94,42 @@ class Dispatcher:
         self.platform.answer_enable(on)
         self.answering = on
         self.answer_nrs = (self.platform.answerable | FORGETS) if on else frozenset()
+        self.forget_stats()
+
+    # The stat answers (csrc/answer.c): stat, lstat and newfstatat of an absolute path
+    # whose outcome cannot change while Generation.meta stays: an object of the
+    # immutable rootfs (FileSystem.stable) reached by a walk the dentry cache keeps,
+    # or a miss the dentry cache keeps.  A thread is answered from them while its
+    # walk would be the same as the one that made them: root "/", the first mount
+    # namespace (FORGETS covers chroot, setns, unshare and the credential changes).
+    def keeps_stat(self, task: "Task", path: str, flags: int) -> bool:
+        """Should fstatat(path, flags) by `task` be offered to keep_stat?"""
+        return (self.answering and path[:1] == "/" and not flags & ~KEPT_STAT_FLAGS
+                and task.fs.root == "/" and task.ns.mnt is self.k.first_mnt and task.ptrace is None)
+
+    def keep_stat(self, task: "Task", path: str, flags: int, outcome: "int | bytes", lk=None) -> None:
+        """After a stat by `task` that keeps_stat allowed: its errno or struct stat bytes."""
+        if not self.k.vfs.last_cached:
+            return
+        if isinstance(outcome, int):
+            if outcome not in (errno.ENOENT, errno.ENOTDIR):
+                return
+        elif not lk.mount.fs.stable(lk.rel):
+            return
+        raw = os.fsencode(path)
+        if len(raw) >= 232:
+            return
+        if Generation.meta != self.stats_gen:        # a change since the last check: none of the old
+            self.forget_stats()
+        self.platform.remember_stat(raw, bool(flags & 0x100), outcome if isinstance(outcome, int) else 0,
+                                    b"" if isinstance(outcome, int) else outcome)
+        self.platform.stat_allow(task.host_tid, True)
+        self.stats_kept = True
+
+    def forget_stats(self) -> None:
+        self.platform.forget_stats()
+        self.stats_kept = False
+        self.stats_gen = Generation.meta
 
     # ------------------------------------------------------------ entry
     def on_entry(self, task: "Task", ev: "Event") -> None:

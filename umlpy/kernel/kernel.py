@@ -51,6 +51,7 @@ from umlpy.kernel.sigsenders import SignalSenders, stamped
 from umlpy.kernel.task import FsContext, Process, Task
 from umlpy.platform import host
 from umlpy.platform.interface import Event, Kind, Platform
+from umlpy.vfs.fs import Generation
 
 NOBODY = 65534
 # Signals whose default action is to do nothing (signal(7)), as a SigPnd-style bit mask.
@@ -204,6 +205,7 @@ class Kernel:
         self.waiting: dict[Task, tuple] = {}       # threads parked by a Wait request
         self.dir_snapshots: dict[tuple, list] = {}  # directory streams' listings (syscalls/fd.py)
         self.balancer: Balancer | None = None        # moves computing threads off our CPU (start)
+        self.first_mnt = None
         self.gptrace = GuestPtrace(self)           # guest tracers and their tracees (kernel/ptrace.py)
         # Rootless (the supervisor is not root): the guest runs as our own host
         # uid, in a user namespace of its own; as root, as config.host_uid.
@@ -312,6 +314,7 @@ class Kernel:
         self.report_exec(proc)
         task = Task(self, proc.pid, pid, proc, fs)
         task.ns = NsProxy.initial(self.hostname, self.domainname, self.vfs.mounts)
+        self.first_mnt = task.ns.mnt               # the mount namespace stat answers are kept for
         proc.threads[task.tid] = task
         self.pidns.processes[proc.pid] = proc
         self.pidns.add_task(task)
@@ -375,7 +378,10 @@ class Kernel:
         self.dispatcher.keep_answers(not self.tracing)
         if self.balancer is not None:
             self.balancer.start()
+        d = self.dispatcher
         while True:
+            if d.stats_kept and Generation.meta != d.stats_gen:
+                d.forget_stats()                   # a name or metadata changed: stat answers may be stale
             st = self.platform.next_event(block=not self.waiting)
             if st is None:
                 break

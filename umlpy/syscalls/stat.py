@@ -70,26 +70,43 @@ def stat_at(task, dirfd: int, path: str, flags: int) -> Stat:
     return lk.st
 
 
+def packed_stat_at(task, dirfd: int, path: str, flags: int) -> bytes:
+    """struct stat of what fstatat(dirfd, path, flags) reports.  An answer that cannot
+    change until a name or metadata does is also kept below Python (kernel/dispatch.py
+    keep_stat), which then answers the same call without a stop into Python."""
+    d = task.kernel.dispatcher
+    if not d.keeps_stat(task, path, flags):
+        return pack_stat(stat_at(task, dirfd, path, flags))
+    try:
+        lk = existing(resolve_at(task, dirfd, path, follow=not flags & AT_SYMLINK_NOFOLLOW))
+    except KernelError as e:
+        d.keep_stat(task, path, flags, e.errno)
+        raise
+    data = pack_stat(lk.st)
+    d.keep_stat(task, path, flags, data, lk)
+    return data
+
+
 @syscall("newfstatat", EMULATE)
 def newfstatat(task, dirfd: int, path: Path, buf: Ptr, flags: int):
     """fstatat(2): stat a path (or, with AT_EMPTY_PATH and "", the fd itself)."""
     if flags & ~STATX_FLAGS:                 # vfs_statx: before the lookup
         raise KernelError(errno.EINVAL, "unknown fstatat flag")
-    task.write(buf, pack_stat(stat_at(task, dirfd, path, flags)))
+    task.write(buf, packed_stat_at(task, dirfd, path, flags))
     return 0
 
 
 @syscall("stat", EMULATE)
 def stat_(task, path: Path, buf: Ptr):
     """stat(2): metadata of the file `path` names, symlinks followed."""
-    task.write(buf, pack_stat(stat_at(task, AT_FDCWD, path, 0)))
+    task.write(buf, packed_stat_at(task, AT_FDCWD, path, 0))
     return 0
 
 
 @syscall("lstat", EMULATE)
 def lstat(task, path: Path, buf: Ptr):
     """lstat(2): like stat, but a final symlink is described itself."""
-    task.write(buf, pack_stat(stat_at(task, AT_FDCWD, path, AT_SYMLINK_NOFOLLOW)))
+    task.write(buf, packed_stat_at(task, AT_FDCWD, path, AT_SYMLINK_NOFOLLOW))
     return 0
 
 

@@ -92,19 +92,31 @@ NAME_CHANGING = ("mkdir", "rmdir", "unlink", "symlink", "link", "rename", "chmod
                  "mknod_socket_dir", "mkfifo", "mknod_device", "link_fd", "adopt")
 
 
+# Operations that may change what lstat says of an existing object without
+# changing a name (and copy_up, which moves an object to another layer).  With
+# the NAME_CHANGING ones they move `Generation.meta`, which the stat answers
+# kept below Python (kernel/dispatch.py keep_stat) are checked against.
+META_CHANGING = ("truncate", "utimens", "setxattr", "removexattr", "copy_up")
+WRITE_OPEN = os.O_WRONLY | os.O_RDWR | os.O_TRUNC
+
+
 class Generation:
     """A counter of name changes in every file system of this process.
 
     One counter for all of them is coarse (a change anywhere forgets every
     cached walk), and it is exact: no change is ever missed, because every
     file system's name-changing methods move it (FileSystem.__init_subclass__).
+    `meta` counts those and the metadata changes (META_CHANGING, and opens that
+    may write) too.
     """
     value = 0
+    meta = 0
 
 
 def _counted(method):
     def changing(self, *args, **kwargs):
         Generation.value += 1
+        Generation.meta += 1
         try:
             return method(self, *args, **kwargs)
         finally:
@@ -115,11 +127,23 @@ def _counted(method):
     return changing
 
 
+def _meta_counted(method):
+    def changing(self, *args, **kwargs):
+        Generation.meta += 1
+        return method(self, *args, **kwargs)
+    changing.__name__, changing.__qualname__, changing.__doc__ = \
+        method.__name__, method.__qualname__, method.__doc__
+    changing.counted = True
+    return changing
+
+
 def _counted_open(method):
-    """open changes a name only when it may create one."""
+    """open changes a name only when it may create one, and metadata when it may write."""
     creating = _counted(method)
 
     def open_(self, rel: str, flags: int, mode: int) -> int:
+        if flags & WRITE_OPEN:
+            Generation.meta += 1
         return (creating if flags & os.O_CREAT else method)(self, rel, flags, mode)
     open_.__name__, open_.__qualname__, open_.__doc__ = method.__name__, method.__qualname__, method.__doc__
     open_.counted = True
@@ -143,12 +167,21 @@ class FileSystem:
             method = cls.__dict__.get(name)
             if method is not None and not getattr(method, "counted", False):
                 setattr(cls, name, _counted(method))
+        for name in META_CHANGING:
+            method = cls.__dict__.get(name)
+            if method is not None and not getattr(method, "counted", False):
+                setattr(cls, name, _meta_counted(method))
         method = cls.__dict__.get("open")
         if method is not None and not getattr(method, "counted", False):
             cls.open = _counted_open(method)
     # The (uid, gid) lstat shows for an object this file system has just
     # created, before any chown: a creator who differs must be recorded.
     new_files_owner = (0, 0)
+
+    def stable(self, rel: str) -> bool:
+        """Does what lstat(rel) says change only through this file system's counted
+        methods (Generation.meta)?  True for an object of an immutable host tree."""
+        return False
 
     def lstat(self, rel: str) -> Stat:
         raise fail(errno.ENOENT)

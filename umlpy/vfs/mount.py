@@ -57,6 +57,7 @@ class MountTable:
         for m in reversed(mounts):        # of two mounts at one point, the first listed serves
             self._points[m.point] = m
         Generation.value += 1          # cached walks may cross a mount point that moved
+        Generation.meta += 1
 
     def copy(self) -> "MountTable":
         """A new table with the same mounts (new records, the same file systems):

@@ -58,6 +58,7 @@ class VFS:
         # holds ("PATH (deleted)", as /proc/PID/cwd shows it) -> (PATH, last stat).
         self.removed: dict[str, tuple[str, Stat]] = {}
         self._dcache: dict[tuple, tuple[int, str | int]] = {}
+        self.last_cached = False            # resolve's last outcome is a dentry cache entry
         self._uncached_looks = 0          # lstats on file systems the dentry cache may not trust
 
     # ------------------------------------------------------------ lookup
@@ -91,6 +92,7 @@ class VFS:
         changed since (fs.Generation: any name change anywhere, or a mount,
         forgets them all).  The object's stat is always read afresh: a guest
         may have written to the file through a descriptor since.
+        `last_cached` says whether this walk's outcome is such an entry.
         """
         if path == "":
             raise KernelError(errno.ENOENT)
@@ -100,21 +102,27 @@ class VFS:
         # (CAP_DAC_READ_SEARCH or CAP_DAC_OVERRIDE: Creds.permits; skipped then, for speed).
         check_search = creds is not None and not (creds.has(CAP_DAC_READ_SEARCH) or creds.has(CAP_DAC_OVERRIDE))
         start = cwd if path[0] != "/" else root
+        self.last_cached = False
         if check_search or no_symlinks or no_magiclinks or no_xdev or start in self.removed:
             return self._walk(path, cwd, follow, root, check_search, creds, no_symlinks, no_magiclinks, no_xdev)
         key = (path, start, root, follow, self.mounts)
         hit = self._dcache.pop(key, None)
         if hit is not None and hit[0] == Generation.value:
             self._dcache[key] = hit          # most recently used last: the first to go is the oldest
+            self.last_cached = True
             return self._revalidate(hit[1], path)
         gen, looks = Generation.value, self._uncached_looks
         try:
             lk = self._walk_cached_parent(path, cwd, follow, root)
         except KernelError as e:
-            if e.errno in (errno.ENOENT, errno.ENOTDIR) and (gen, looks) == (Generation.value, self._uncached_looks):
+            # (the parent's walk set last_cached for itself: this one decides)
+            self.last_cached = e.errno in (errno.ENOENT, errno.ENOTDIR) and \
+                (gen, looks) == (Generation.value, self._uncached_looks)
+            if self.last_cached:
                 self._remember(key, gen, e.errno)
             raise
-        if (gen, looks) == (Generation.value, self._uncached_looks):
+        self.last_cached = (gen, looks) == (Generation.value, self._uncached_looks)
+        if self.last_cached:
             self._remember(key, gen, lk.path)
         return lk
 

@@ -258,7 +258,20 @@ class PtracePlatform(Platform):
         counts = ffi.new("unsigned long[]", lib.UH_ANSWER_CALLS)
         lib.uh_answer_counts(counts)
         nrs = ffi.unpack(_ANSWERABLE, lib.UH_ANSWER_CALLS)
-        return {nr: n for nr, n in zip(nrs, counts) if n}
+        out = {nr: n for nr, n in zip(nrs, counts) if n}
+        stats = ffi.new("unsigned long[3]")
+        lib.uh_stat_answered(stats)
+        out.update({nr: n for nr, n in zip((4, 6, 262), stats) if n})      # stat, lstat, newfstatat
+        return out
+
+    def remember_stat(self, path: bytes, nofollow: bool, err: int, st: bytes) -> None:
+        lib.uh_stat_set(path, len(path), int(nofollow), err, st or ffi.NULL)
+
+    def stat_allow(self, tid: int, on: bool) -> None:
+        lib.uh_stat_allow(tid, int(on))
+
+    def forget_stats(self) -> None:
+        lib.uh_stat_forget_all()
 
     # ---------------------------------------------------- syscall answers
     @staticmethod
