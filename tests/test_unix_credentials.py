@@ -221,11 +221,14 @@ TCP = r"""
 #include <sys/un.h>
 int main(void) {
     int one = 1;
-    /* a watched unix socket at another fd: bound, with SO_PASSCRED */
+    /* watched unix sockets at other fds: bound, with SO_PASSCRED */
     struct sockaddr_un u = {.sun_family = AF_UNIX, .sun_path = "/tmp/t.sock"};
     int d = socket(AF_UNIX, SOCK_DGRAM, 0);
     bind(d, (void *)&u, sizeof u);
     setsockopt(d, SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
+    /* a stream socket with SO_PASSCRED before its connect, as sd-bus makes them */
+    int bus = socket(AF_UNIX, SOCK_STREAM, 0);
+    setsockopt(bus, SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
     int l = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     bind(l, (void *)&a, sizeof a);

@@ -74,8 +74,9 @@ class Process:
         # forked by one of its threads has the filters too (Kernel.new_child copies this)
         self.signalfd_stops: frozenset[int] = frozenset()
         # the same for recvmsg/recvmmsg of unix sockets (syscalls/net.py): (fds, every fd,
-        # filters stacked)
-        self.recvmsg_stops: tuple[frozenset[int], bool, int] = (frozenset(), False, 0)
+        # filters stacked, fds whose listen stops)
+        self.recvmsg_stops: tuple[frozenset[int], bool, int, frozenset[int]] = \
+            (frozenset(), False, 0, frozenset())
         if parent is not None:
             parent.children.add(self)
             self.creds = parent.creds.copy()

@@ -40,6 +40,8 @@ OWN_SOCKETS = "works on sockets the guest already owns"
 UNIX_RECV = ("works on sockets the guest already owns; on a unix socket that may receive a pathname "
              "sender's name or credentials (bound datagram, connected or sent to a path, SO_PASSCRED) it "
              "stops (a filter on that fd number, syscalls/net.py), and the name and ids are the guest's")
+UNIX_LISTEN = ("works on sockets the guest already owns; on a unix stream socket with SO_PASSCRED it stops "
+               "(a filter on that fd number), and every recvmsg of the process stops from then on (syscalls/net.py)")
 OWN_MEMORY = "the guest's own address space"
 OWN_CLOCKS = "clocks and timers of the calling process"
 OWN_PROCESS = "affects only the calling process"
@@ -122,7 +124,7 @@ TABLE = SyscallTable([
     native(47, "recvmsg", UNIX_RECV, checked=net.recvmsg),
     native(48, "shutdown", OWN_SOCKETS),
     serve(49, "bind", net.bind),
-    native(50, "listen", OWN_SOCKETS),
+    native(50, "listen", UNIX_LISTEN, checked=net.listen),
     serve(51, "getsockname", net.getsockname),
     serve(52, "getpeername", net.getpeername),
     serve(53, "socketpair", net.socketpair),

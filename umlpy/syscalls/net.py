@@ -786,9 +786,10 @@ def _shown_creds(task, pid: int, uid: int, gid: int, peek: bool) -> tuple[int, i
 # inherit it (Process.recvmsg_stops says what a process has) and execve keeps it.  It
 # cannot be taken back, so a number reused for, say, a TCP socket still stops; the
 # handler's rewrites only touch unix names and SCM_CREDENTIALS, so that costs time only.
-# A stream socket with SO_PASSCRED that is not connected may be a listener, whose accepted
-# sockets inherit the flag under numbers not known yet: then every recvmsg of the process
-# stops.  After MAX_LAYERS filters in one process the last one covers every fd.
+# A stream socket with SO_PASSCRED that listens has accepted sockets that inherit the flag
+# under numbers not known yet: then every recvmsg of the process stops (so the filter of
+# an unconnected one makes its listen stop too).  After MAX_LAYERS filters in one process
+# the last one covers every fd.
 # Not followed: a watched socket dup'ed to another number (dup* run natively) or passed
 # to another process over a unix socket; a socketpair end whose peer binds a path later.
 RECV_CALLS = ("recvmsg", "recvmmsg")
@@ -796,30 +797,31 @@ MAX_LAYERS = 8
 MSG_PEEK = 2
 MMSGHDR_SIZE = MSGHDR.size + 8                 # struct mmsghdr: the msghdr, msg_len, padding
 
-def _may_watch(task, fd: int, every: bool = False) -> bool:
+def _may_watch(task, fd: int, every: bool = False, listen: bool = False) -> bool:
     """Would `_watch` install anything?  (Not in strict mode, where every call stops.)"""
     k = task.kernel
     if k.config.strict or INJECT not in k.platform.capabilities:
         return False
-    fds, all_fds, _ = task.process.recvmsg_stops
-    return not all_fds and (every or fd not in fds)
+    fds, all_fds, _, listens = task.process.recvmsg_stops
+    return not all_fds and (every or fd not in fds or listen and fd not in listens)
 
 
-def _watch(task, fd: int, *, every: bool = False):
-    """Make recvmsg and recvmmsg on `fd` (on every fd, if `every`) stop in the caller's
-    process from now on: a generator of Inject requests.  If the filter cannot be
-    installed, the calls stay native and show what the host wrote, as before."""
-    if not _may_watch(task, fd, every):
+def _watch(task, fd: int, *, every: bool = False, listen: bool = False):
+    """Make recvmsg and recvmmsg on `fd` (on every fd, if `every`; and listen on `fd`, if
+    `listen`) stop in the caller's process from now on: a generator of Inject requests.  If
+    the filter cannot be installed, the calls stay native and show what the host wrote."""
+    if not _may_watch(task, fd, every, listen):
         return
-    fds, _, layers = task.process.recvmsg_stops
+    fds, _, layers, listens = task.process.recvmsg_stops
     every = every or layers + 1 >= MAX_LAYERS
-    prog = stopfilter.program(RECV_CALLS) if every else stopfilter.program(on_fds={c: [fd] for c in RECV_CALLS})
+    calls = RECV_CALLS + ("listen",) if listen else RECV_CALLS
+    prog = stopfilter.program(RECV_CALLS) if every else stopfilter.program(on_fds={c: [fd] for c in calls})
     try:
         synced = yield from stopfilter.install(task, prog, "unix recvmsg", every_thread=True)
     except KernelError:
         return
     if synced:                  # this thread alone: a later call here installs again
-        task.process.recvmsg_stops = (fds | {fd}, every, layers + 1)
+        task.process.recvmsg_stops = (fds | {fd}, every, layers + 1, listens | ({fd} if listen else set()))
 
 
 def _then_watch(task, fd: int, result, *, every: bool = False):
@@ -834,9 +836,9 @@ def _watching(task, fd: int, result: int, every: bool):
     return result
 
 
-def _watch_then_run(task, fd: int, every: bool = False):
+def _watch_then_run(task, fd: int, every: bool = False, listen: bool = False):
     """`_watch`, then the caller's own call, run in its context as it was made."""
-    yield from _watch(task, fd, every=every)
+    yield from _watch(task, fd, every=every, listen=listen)
     call = task.call
     return (yield Inject(call.nr, call.args))
 
@@ -844,7 +846,8 @@ def _watch_then_run(task, fd: int, every: bool = False):
 @syscall("setsockopt", REWRITE, rule=ArgRule(2, frozenset({SO_PASSCRED}), allow=False))
 def setsockopt(task, fd: int, level: int, name: int, val: Ptr, optlen: UInt):
     """setsockopt(2): natively; SO_PASSCRED on a unix socket makes its recvmsg stop first,
-    so that the credentials it receives name guest ids."""
+    so that the credentials it receives name guest ids.  A stream socket may become a
+    listener, whose accepted sockets inherit the flag: its listen stops too (see `listen`)."""
     if level != SOL_SOCKET or name != SO_PASSCRED or optlen < 4:
         return Native()
     try:
@@ -857,12 +860,29 @@ def setsockopt(task, fd: int, level: int, name: int, val: Ptr, optlen: UInt):
             with socket.socket(fileno=os.dup(hfd)) as s:
                 if s.family != socket.AF_UNIX:
                     return Native()
-                every = s.type != socket.SOCK_DGRAM and not _connected(s)
+                stream = s.type != socket.SOCK_DGRAM
+                every = stream and bool(s.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN))
+                listen = stream and not every and not _connected(s)
     except KernelError:
         return Native()                                 # the host's EFAULT or EBADF
-    if not _may_watch(task, fd, every):
+    if not _may_watch(task, fd, every, listen):
         return Native()
-    return _watch_then_run(task, fd, every)
+    return _watch_then_run(task, fd, every, listen)
+
+
+@syscall("listen", NATIVE)
+def listen(task, fd: int, backlog: int):
+    """listen(2) of a unix socket with SO_PASSCRED: the sockets it accepts have the flag too,
+    under fd numbers not known yet, so from now on every recvmsg of the process stops."""
+    if not _may_watch(task, fd, every=True):
+        return Native()
+    try:
+        with guest_fd(task, fd) as hfd, socket.socket(fileno=os.dup(hfd)) as s:
+            if s.family != socket.AF_UNIX or not s.getsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED):
+                return Native()
+    except (KernelError, OSError):
+        return Native()                                 # the host's EBADF or ENOTSOCK
+    return _watch_then_run(task, fd, every=True)
 
 
 def _connected(s: socket.socket) -> bool:
