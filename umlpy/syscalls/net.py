@@ -603,7 +603,7 @@ def sendmsg(task, fd: int, msg: Ptr, flags: int):
                     sent.append(_send_as(task, s, data, flags | socket.MSG_DONTWAIT, alias))
                     return
                 sent.append(s.sendmsg([data], anc, flags | socket.MSG_DONTWAIT, alias))
-            except PermissionError:          # not allowed to claim the guest's pid: without
+            except PermissionError:          # we may not claim the guest's pid (rootless): none
                 _cannot_claim.add(task.kernel)
                 anc = [a for a in anc if a[1] != SCM_CREDENTIALS]
                 sent.append(s.sendmsg([data], anc, flags | socket.MSG_DONTWAIT, alias))
