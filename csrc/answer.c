@@ -72,6 +72,13 @@ struct path_entry {
 };
 
 static __thread struct path_entry *paths;       /* PATHS entries, made on first use */
+
+/* Paths answer_stat read for stops it left to Python, so that Python's read
+ * of the same argument (uh_read_str) costs no second process_vm_readv.  Valid
+ * for the batch they were read in: the thread is stopped until it is served. */
+#define PREFETCHED 16
+static __thread struct { int tid; uint64_t addr; long len; char path[PATH_MAX_KEPT + 1]; } prefetch[PREFETCHED];
+static __thread int n_prefetched;
 static __thread unsigned path_generation = 1;
 static __thread unsigned long stats_answered[3];    /* stat, lstat, newfstatat */
 
@@ -161,14 +168,33 @@ static unsigned hash_path(const char *p, size_t len, int nofollow)
     return h;
 }
 
+void uh_prefetch_clear(void)
+{
+    n_prefetched = 0;
+}
+
+/* The string at `addr` of thread `tid` if answer_stat read it in this batch:
+ * its length (copied to buf, NUL included, if it fits in max), else -1. */
+long uh_prefetched(int tid, uint64_t addr, char *buf, size_t max)
+{
+    for (int i = 0; i < n_prefetched; i++)
+        if (prefetch[i].tid == tid && prefetch[i].addr == addr && (size_t)prefetch[i].len <= max) {
+            memcpy(buf, prefetch[i].path, prefetch[i].len + 1);
+            return prefetch[i].len;
+        }
+    return -1;
+}
+
 /* Remember what stat (nofollow: lstat) of absolute `path` answers: errno
- * `err` if > 0, else the struct stat `st`.  A path too long is not kept. */
-int uh_stat_set(const char *path, size_t len, int nofollow, int err, const void *st)
+ * `err` if > 0, else the struct stat `st`; and let thread `tid` (the one
+ * whose stat it was) be answered from the table.  A path too long is not kept. */
+int uh_stat_set(int tid, const char *path, size_t len, int nofollow, int err, const void *st)
 {
     struct path_entry *e;
     unsigned h;
     if (len == 0 || len >= PATH_MAX_KEPT || path[0] != '/')
         return -EINVAL;
+    uh_stat_allow(tid, 1);
     if (!paths && !(paths = calloc(PATHS, sizeof *paths)))
         return -ENOMEM;
     h = hash_path(path, len, nofollow);
@@ -240,8 +266,16 @@ static int answer_stat(struct uh_stop *st, struct user_regs_struct *regs)
     unsigned h = hash_path(path, n, nofollow);
     struct path_entry *e = &paths[h & (PATHS - 1)];
     if (e->gen != path_generation || e->hash != h || e->len != n || e->nofollow != nofollow ||
-        memcmp(e->path, path, n) != 0)
+        memcmp(e->path, path, n) != 0) {
+        if (n_prefetched < PREFETCHED) {          /* Python reads it next: keep what we read */
+            prefetch[n_prefetched].tid = st->tid;
+            prefetch[n_prefetched].addr = pathp;
+            prefetch[n_prefetched].len = n;
+            memcpy(prefetch[n_prefetched].path, path, n + 1);
+            n_prefetched++;
+        }
         return 0;
+    }
     if (e->err > 0) {
         regs->rax = (unsigned long long)(long)-e->err;
     } else {

@@ -34,13 +34,16 @@ long uh_write(int pid, uint64_t addr, const void *buf, size_t len)
 long uh_read_str(int pid, uint64_t addr, char *buf, size_t max)
 {
     size_t got = 0;
+    long n;
     if (addr == 0)
         return -EFAULT;
+    if ((n = uh_prefetched(pid, addr, buf, max)) >= 0)    /* answer.c read it this batch */
+        return n;
     while (got <= max) {
         size_t chunk = 4096 - ((addr + got) & 4095);
         if (chunk > max + 1 - got)
             chunk = max + 1 - got;
-        long n = uh_read(pid, addr + got, buf + got, chunk);
+        n = uh_read(pid, addr + got, buf + got, chunk);
         if (n <= 0)
             return -EFAULT;
         char *nul = memchr(buf + got, 0, n);

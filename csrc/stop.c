@@ -101,7 +101,9 @@ int uh_wait_many(struct uh_stop *st, int max, int nohang)
 {
     for (;;) {
         int n, kept = 0;
-        int r = uh_wait(&st[0], -1, nohang);
+        int r;
+        uh_prefetch_clear();                /* the last batch's stops have all been served */
+        r = uh_wait(&st[0], -1, nohang);
         if (r <= 0)
             return r;
         for (n = 1; n < max; n++)

@@ -86,6 +86,7 @@ class Dispatcher:
         self.answer_nrs: frozenset[int] = frozenset()
         self.stats_kept = False                  # the platform holds stat answers (keep_stat)
         self.stats_gen = Generation.meta         # ... valid while no name or metadata changed
+        self._stats_seen: set[str] = set()       # paths stat'ed once since then (keep_stat)
 
     def keep_answers(self, on: bool) -> None:
         """Let the platform answer getppid, getuid & co. once a handler has (not while
@@ -108,8 +109,16 @@ class Dispatcher:
                 and task.fs.root == "/" and task.ns.mnt is self.k.first_mnt and task.ptrace is None)
 
     def keep_stat(self, task: "Task", path: str, flags: int, outcome: "int | bytes", lk=None) -> None:
-        """After a stat by `task` that keeps_stat allowed: its errno or struct stat bytes."""
+        """After a stat by `task` that keeps_stat allowed: its errno or struct stat bytes.
+        Only a path asked for the second time is kept: a tree walk (find, tar) asks once
+        per name, and keeping costs more than a stat served in Python (~2.5 us)."""
         if not self.k.vfs.last_cached:
+            return
+        seen = self._stats_seen
+        if path not in seen:
+            if len(seen) >= 1 << 16:
+                seen.clear()
+            seen.add(path)
             return
         if isinstance(outcome, int):
             if outcome not in (errno.ENOENT, errno.ENOTDIR):
@@ -121,15 +130,16 @@ class Dispatcher:
             return
         if Generation.meta != self.stats_gen:        # a change since the last check: none of the old
             self.forget_stats()
-        self.platform.remember_stat(raw, bool(flags & 0x100), outcome if isinstance(outcome, int) else 0,
+        self.platform.remember_stat(task.host_tid, raw, bool(flags & 0x100),
+                                    outcome if isinstance(outcome, int) else 0,
                                     b"" if isinstance(outcome, int) else outcome)
-        self.platform.stat_allow(task.host_tid, True)
         self.stats_kept = True
 
     def forget_stats(self) -> None:
         self.platform.forget_stats()
         self.stats_kept = False
         self.stats_gen = Generation.meta
+        self._stats_seen = set()
 
     # ------------------------------------------------------------ entry
     def on_entry(self, task: "Task", ev: "Event") -> None:

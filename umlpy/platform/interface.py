@@ -226,9 +226,9 @@ class Platform(ABC):
         last call (the run report counts them), then zero."""
         return {}
 
-    def remember_stat(self, path: bytes, nofollow: bool, err: int, st: bytes) -> None:
-        """From now on, answer stat (nofollow: lstat) of absolute `path`, for threads
-        `stat_allow`ed, with errno `err` (> 0) or struct stat `st`."""
+    def remember_stat(self, tid: int, path: bytes, nofollow: bool, err: int, st: bytes) -> None:
+        """From now on, answer stat (nofollow: lstat) of absolute `path`, for thread `tid`
+        and the others `stat_allow`ed, with errno `err` (> 0) or struct stat `st`."""
 
     def stat_allow(self, tid: int, on: bool) -> None:
         """May thread `tid` be answered from the remembered stats?"""

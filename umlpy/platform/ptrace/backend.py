@@ -264,8 +264,8 @@ class PtracePlatform(Platform):
         out.update({nr: n for nr, n in zip((4, 6, 262), stats) if n})      # stat, lstat, newfstatat
         return out
 
-    def remember_stat(self, path: bytes, nofollow: bool, err: int, st: bytes) -> None:
-        lib.uh_stat_set(path, len(path), int(nofollow), err, st or ffi.NULL)
+    def remember_stat(self, tid: int, path: bytes, nofollow: bool, err: int, st: bytes) -> None:
+        lib.uh_stat_set(tid, path, len(path), int(nofollow), err, st or ffi.NULL)
 
     def stat_allow(self, tid: int, on: bool) -> None:
         lib.uh_stat_allow(tid, int(on))
