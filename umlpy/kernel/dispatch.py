@@ -22,7 +22,6 @@ from umlpy.abi.numbers import NUMBERS
 from umlpy.kernel.requests import Inject, InstallFd, Native, Wait
 from umlpy.kernel.table import DECODERS, DENY
 from umlpy.platform.interface import INJECT, REWRITE_ARGS
-from umlpy.vfs.fs import Generation
 
 _MASK64 = (1 << 64) - 1
 
@@ -33,14 +32,6 @@ if TYPE_CHECKING:
     from umlpy.platform.interface import Event
 
 EXEC_NRS = (59, 322)                       # execve, execveat
-# Calls that may change what the platform's kept answers say (platform/interface.py
-# `remember`): the ids getuid & co. report, for the whole process (its threads share
-# its credentials here).  Every answer is forgotten before one runs; a parent's death
-# (getppid) and an exec forget them too (kernel.py).
-FORGETS = frozenset(NUMBERS[n] for n in ("setuid", "setgid", "setreuid", "setregid", "setresuid",
-                                          "setresgid", "execve", "execveat", "unshare", "setns",
-                                          "chroot", "capset", "prctl"))
-KEPT_STAT_FLAGS = 0x100 | 0x800            # AT_SYMLINK_NOFOLLOW, AT_NO_AUTOMOUNT
 
 
 @dataclass
@@ -80,66 +71,6 @@ class Dispatcher:
     def __init__(self, kernel: "Kernel") -> None:
         self.k = kernel
         self.platform = kernel.platform
-        # The numbers whose answers the platform keeps, and FORGETS, while it keeps any:
-        # one set test per stop decides whether there is anything to do.
-        self.answering = False
-        self.answer_nrs: frozenset[int] = frozenset()
-        self.stats_kept = False                  # the platform holds stat answers (keep_stat)
-        self.stats_gen = Generation.meta         # ... valid while no name or metadata changed
-        self._stats_seen: set[str] = set()       # paths stat'ed once since then (keep_stat)
-
-    def keep_answers(self, on: bool) -> None:
-        """Let the platform answer getppid, getuid & co. once a handler has (not while
-        --trace is on: every call must reach the trace)."""
-        on = on and bool(self.platform.answerable)
-        self.platform.answer_enable(on)
-        self.answering = on
-        self.answer_nrs = (self.platform.answerable | FORGETS) if on else frozenset()
-        self.forget_stats()
-
-    # The stat answers (csrc/answer.c): stat, lstat and newfstatat of an absolute path
-    # whose outcome cannot change while Generation.meta stays: an object of the
-    # immutable rootfs (FileSystem.stable) reached by a walk the dentry cache keeps,
-    # or a miss the dentry cache keeps.  A thread is answered from them while its
-    # walk would be the same as the one that made them: root "/", the first mount
-    # namespace (FORGETS covers chroot, setns, unshare and the credential changes).
-    def keeps_stat(self, task: "Task", path: str, flags: int) -> bool:
-        """Should fstatat(path, flags) by `task` be offered to keep_stat?"""
-        return (self.answering and path[:1] == "/" and not flags & ~KEPT_STAT_FLAGS
-                and task.fs.root == "/" and task.ns.mnt is self.k.first_mnt and task.ptrace is None)
-
-    def keep_stat(self, task: "Task", path: str, flags: int, outcome: "int | bytes", lk=None) -> None:
-        """After a stat by `task` that keeps_stat allowed: its errno or struct stat bytes.
-        Only a path asked for the second time is kept: a tree walk (find, tar) asks once
-        per name, and keeping costs more than a stat served in Python (~2.5 us)."""
-        if not self.k.vfs.last_cached:
-            return
-        seen = self._stats_seen
-        if path not in seen:
-            if len(seen) >= 1 << 16:
-                seen.clear()
-            seen.add(path)
-            return
-        if isinstance(outcome, int):
-            if outcome not in (errno.ENOENT, errno.ENOTDIR):
-                return
-        elif not lk.mount.fs.stable(lk.rel):
-            return
-        raw = os.fsencode(path)
-        if len(raw) >= 232:
-            return
-        if Generation.meta != self.stats_gen:        # a change since the last check: none of the old
-            self.forget_stats()
-        self.platform.remember_stat(task.host_tid, raw, bool(flags & 0x100),
-                                    outcome if isinstance(outcome, int) else 0,
-                                    b"" if isinstance(outcome, int) else outcome)
-        self.stats_kept = True
-
-    def forget_stats(self) -> None:
-        self.platform.forget_stats()
-        self.stats_kept = False
-        self.stats_gen = Generation.meta
-        self._stats_seen = set()
 
     # ------------------------------------------------------------ entry
     def on_entry(self, task: "Task", ev: "Event") -> None:
@@ -164,8 +95,9 @@ class Dispatcher:
                 return self._finish(task, call, regs, -entry.errno, at_exit=False)
             # native class stopping in strict mode (or an unhandled argument value)
             return self._run_native(task, call, regs, Native())
-        if nr in self.answer_nrs and nr in FORGETS:
-            self.platform.forget()
+        answers = self.k.answers                 # calls whose answers the platform keeps
+        if nr in answers.nrs:
+            answers.before(nr)
         try:
             out = self._invoke(task, call, regs)
         except KernelError as e:
@@ -173,8 +105,8 @@ class Dispatcher:
             if e.why:
                 call.note = f"({e.why})"
         else:
-            if nr in self.answer_nrs and type(out) is int and task.ptrace is None and nr not in FORGETS:
-                self.platform.remember(task.host_tid, nr, out)
+            if nr in answers.nrs:
+                answers.after(task, nr, out)
         self._advance(task, call, regs, out, at_exit=False)
 
     def _invoke(self, task: "Task", call: Call, regs):

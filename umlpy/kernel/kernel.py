@@ -36,6 +36,7 @@ from umlpy.abi.linux import (
     SIGCHLD,
 )
 from umlpy.kernel import coredump
+from umlpy.kernel.answers import Answers
 from umlpy.kernel.creds import Creds
 from umlpy.kernel.dispatch import Call, Dispatcher
 from umlpy.kernel.ipc import SysvIpc, start_in_namespace
@@ -187,6 +188,7 @@ class Kernel:
         self.table = table
         self.formatter = formatter
         self.dispatcher = Dispatcher(self)
+        self.answers = Answers(self)               # what the platform answers without us (kernel/answers.py)
         self.pidns = PidNamespace()
         self.hostname = config.hostname
         self.domainname = "(none)"
@@ -375,13 +377,13 @@ class Kernel:
     # ------------------------------------------------------------- loop
     def run(self) -> int:
         """Serve guest syscalls until every guest thread is gone; init's wait status."""
-        self.dispatcher.keep_answers(not self.tracing)
+        self.answers.enable(not self.tracing)
         if self.balancer is not None:
             self.balancer.start()
-        d = self.dispatcher
+        answers = self.answers
         while True:
-            if d.stats_kept and Generation.meta != d.stats_gen:
-                d.forget_stats()                   # a name or metadata changed: stat answers may be stale
+            if answers.stats_kept and Generation.meta != answers.stats_gen:
+                answers.forget_stats()             # a name or metadata changed: stat answers may be stale
             st = self.platform.next_event(block=not self.waiting)
             if st is None:
                 break
@@ -576,8 +578,7 @@ class Kernel:
         self.platform.resume(task.host_tid)
 
     def on_exec(self, task: Task, ev: Event) -> None:
-        if self.dispatcher.answering:               # its tids and ids may have changed
-            self.platform.forget()
+        self.answers.forget()                      # its tids and ids may have changed
         former = ev.msg
         if former != ev.tid:                       # a non-leader thread exec'd
             leader = self.pidns.tasks.get(ev.tid)
@@ -609,8 +610,7 @@ class Kernel:
         self.pidns.remove_task(task)
         proc.threads.pop(task.tid, None)
         task.call = None
-        if self.dispatcher.answering:               # its tid may come back; its children's getppid changes
-            self.platform.forget()
+        self.answers.forget()                      # its tid may come back; its children's getppid changes
         if not task.ns.ipc.initial:                # maybe its IPC namespace's last task
             self.sysvipc.collect(self, task.ns.registry)
         if proc.threads:
@@ -667,9 +667,9 @@ class Kernel:
     def shutdown(self) -> None:
         if self.balancer is not None:
             self.balancer.stop()
-        if self.dispatcher.answering:
+        if self.answers.on:
             self.count_answered()
-            self.dispatcher.keep_answers(False)
+            self.answers.enable(False)
         for proc in self.pidns.processes.values():
             proc.close()
         self.platform.close()

@@ -176,7 +176,7 @@ class GuestPtrace:
     def attach(self, tracer: "Task", task: "Task", seized: bool, options: int) -> Tracee:
         t = Tracee(task, tracer, seized, options)
         task.ptrace = t
-        self.platform.forget(task.host_tid)      # its calls must stop for the tracer now
+        self.k.answers.forget(task.host_tid)         # its calls must stop for the tracer now
         self.tracees.setdefault(tracer.process, set()).add(task)
         self._guard(task, True)
         return t

@@ -72,18 +72,18 @@ def stat_at(task, dirfd: int, path: str, flags: int) -> Stat:
 
 def packed_stat_at(task, dirfd: int, path: str, flags: int) -> bytes:
     """struct stat of what fstatat(dirfd, path, flags) reports.  An answer that cannot
-    change until a name or metadata does is also kept below Python (kernel/dispatch.py
-    keep_stat), which then answers the same call without a stop into Python."""
-    d = task.kernel.dispatcher
-    if not d.keeps_stat(task, path, flags):
+    change until a name or metadata does is also kept below Python (kernel/answers.py),
+    which then answers the same call without a stop into Python."""
+    answers = task.kernel.answers
+    if not answers.keeps_stat(task, path, flags):
         return pack_stat(stat_at(task, dirfd, path, flags))
     try:
         lk = existing(resolve_at(task, dirfd, path, follow=not flags & AT_SYMLINK_NOFOLLOW))
     except KernelError as e:
-        d.keep_stat(task, path, flags, e.errno)
+        answers.keep_stat(task, path, flags, e.errno, pack=pack_stat)
         raise
     data = pack_stat(lk.st)
-    d.keep_stat(task, path, flags, data, lk)
+    answers.keep_stat(task, path, flags, data, lk, pack=pack_stat)
     return data
 
 

@@ -5,12 +5,15 @@
  * creating a name that was missing; after renaming a parent directory (of the
  * image, and of /tmp) and a file over another; in a child process while its
  * parent changes the file; and after chroot into a directory with the same
- * names.  umlpy answers repeated stats of unchanging image files and misses
+ * names; and after listing a directory (a stat of one of its names makes umlpy
+ * keep them all, as a tree walk is about to stat them) and changing one of
+ * them.  umlpy answers repeated stats of unchanging image files and misses
  * below its Python guest kernel (csrc/answer.c), forgetting them on any
  * change: this checks it never answers from before a change.  (The native run
  * shares the image with umlpy's: it puts back everything it changed.)
  */
 #include "case.h"
+#include <dirent.h>
 #include <sys/stat.h>
 
 static void show(const char *label, const char *path)
@@ -136,6 +139,30 @@ int main(void)
     SHOW("parent chmod 700", chmod("/etc/shells", 0700));
     write(p[1], "g", 1);
     waitpid(c, NULL, 0);
+
+    /* a tree walk: list /etc, stat each name, change one, stat them again */
+    struct saved profile;
+    save(&profile, "/etc/profile");
+    for (int round = 0; round < 2; round++) {
+        DIR *d = opendir("/etc");
+        struct dirent *e;
+        long total = 0;
+        while ((e = readdir(d)) != NULL) {
+            char p2[512];
+            struct stat st;
+            snprintf(p2, sizeof p2, "/etc/%s", e->d_name);
+            if (lstat(p2, &st) == 0 && strcmp(e->d_name, "profile") == 0)
+                SAY("round %d: profile mode=%o size=%lld", round, st.st_mode, (long long)st.st_size);
+            total++;
+        }
+        closedir(d);
+        SAY("round %d: %ld names", round, total);
+        if (round == 0) {
+            SHOW("chmod profile 640", chmod("/etc/profile", 0640));
+            SHOW("truncate profile", truncate("/etc/profile", 1));
+        }
+    }
+    restore(&profile);
 
     restore(&passwd);
     restore(&hostname);

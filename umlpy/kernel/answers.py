@@ -1,0 +1,164 @@
+"""Answers kept below Python: the guest kernel's side of csrc/answer.c.
+
+Some calls stop only to be told something the guest kernel has already decided:
+getuid and its kin, getppid, and stat of a file of the read-only rootfs.  The
+stop is the floor of a ptrace backend (about 10 us here); going up into Python
+to answer it costs 4-15 us more.  So once a handler has answered, the answer
+is handed to the platform (platform/interface.py `remember`, `remember_stat`),
+which gives it again at the next stop of that call without returning here.
+
+Python stays the source of truth, and this module is where it takes answers
+back:
+- ids: every kept answer goes before a call that may change a process's ids or
+  the way its paths resolve (FORGETS), at an exec and at any death (a parent's
+  death changes its children's getppid); a guest tracer's tracee keeps none.
+- stats: kept per absolute path, for an object of the immutable rootfs
+  (FileSystem.stable) or a miss, both reached by a walk the dentry cache keeps
+  (vfs.VFS.last_cached); served to threads whose walk of an absolute path is
+  the same (root "/", the first mount namespace, no search-permission checks);
+  all forgotten when Generation.meta moves: any name, mode, owner, size, time or
+  xattr change, a copy-up, an open for writing, a mount (`check`, before every
+  wait for stops).
+
+Keeping a stat costs about 2.5 us, more than it saves for a path asked once, so
+a path is kept the second time it is asked, except in a directory just listed:
+a program that stats one name of a listing (find, tar, ls -l) is about to stat
+the others, and they are kept all at once (`_read_ahead`), as NFS's READDIRPLUS
+fetches attributes with the names.
+"""
+from __future__ import annotations
+
+import errno
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from umlpy.abi.numbers import NUMBERS
+from umlpy.abi.errno import KernelError
+from umlpy.vfs.fs import Generation
+
+if TYPE_CHECKING:
+    from umlpy.kernel.kernel import Kernel
+    from umlpy.kernel.task import Task
+
+# Calls that may change what a kept answer says, for the whole process (its threads
+# share its credentials here) or how its paths resolve: every answer goes first.
+FORGETS = frozenset(NUMBERS[n] for n in ("setuid", "setgid", "setreuid", "setregid", "setresuid",
+                                          "setresgid", "execve", "execveat", "unshare", "setns",
+                                          "chroot", "capset", "prctl"))
+AT_SYMLINK_NOFOLLOW, AT_NO_AUTOMOUNT = 0x100, 0x800
+KEPT_STAT_FLAGS = AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT
+PATH_KEPT = 232              # csrc/answer.c keeps shorter paths only
+SEEN = 1 << 16               # paths remembered as asked once, at most
+LISTINGS = 64                # directory listings remembered for read-ahead, at most
+
+
+class Answers:
+    """What the guest kernel has handed the platform to answer (module docstring)."""
+
+    def __init__(self, kernel: "Kernel") -> None:
+        self.k = kernel
+        self.platform = kernel.platform
+        self.on = False
+        self.nrs: frozenset[int] = frozenset()   # answerable | FORGETS while on: one set test a stop
+        self.stats_kept = False
+        self.stats_gen = Generation.meta
+        self._seen: set[str] = set()
+        self._listed: dict[str, list[str]] = {}  # directory -> its names, from getdents
+
+    def enable(self, on: bool) -> None:
+        """Start keeping answers (not under --trace: every call must reach the trace)."""
+        on = on and bool(self.platform.answerable)
+        self.platform.answer_enable(on)
+        self.on = on
+        self.nrs = (self.platform.answerable | FORGETS) if on else frozenset()
+        self.forget_stats()
+
+    # ------------------------------------------------------------ ids
+    def before(self, nr: int) -> None:
+        """A call `nr` in self.nrs is about to run."""
+        if nr in FORGETS:
+            self.platform.forget()
+
+    def after(self, task: "Task", nr: int, out) -> None:
+        """Its handler answered `out`: keep it, if it is an answer of the kind kept."""
+        if nr not in FORGETS and type(out) is int and task.ptrace is None:
+            self.platform.remember(task.host_tid, nr, out)
+
+    def forget(self, tid: int | None = None) -> None:
+        if self.on:
+            self.platform.forget(tid)
+
+    # ------------------------------------------------------------ stats
+    def check(self) -> None:
+        """Before waiting for stops: forget the stats if anything changed since they were kept."""
+        if self.stats_kept and Generation.meta != self.stats_gen:
+            self.forget_stats()
+
+    def forget_stats(self) -> None:
+        self.platform.forget_stats()
+        self.stats_kept = False
+        self.stats_gen = Generation.meta
+        self._seen = set()
+        self._listed = {}
+
+    def keeps_stat(self, task: "Task", path: str, flags: int) -> bool:
+        """Might fstatat(path, flags) by `task` be kept (then call `keep_stat` after it)?"""
+        return (self.on and path[:1] == "/" and not flags & ~KEPT_STAT_FLAGS
+                and task.fs.root == "/" and task.ns.mnt is self.k.first_mnt and task.ptrace is None)
+
+    def keep_stat(self, task: "Task", path: str, flags: int, outcome: "int | bytes",
+                  lk=None, pack: Callable | None = None) -> None:
+        """After a stat `keeps_stat` allowed: its errno or struct stat bytes (`pack`
+        makes them from a Stat, for the read-ahead)."""
+        if not self.k.vfs.last_cached:
+            return
+        if Generation.meta != self.stats_gen:
+            self.forget_stats()
+        if path not in self._seen:
+            if len(self._seen) >= SEEN:
+                self._seen.clear()
+            self._seen.add(path)
+            parent = path.rpartition("/")[0] or "/"
+            names = self._listed.pop(parent, None)
+            if names is not None and pack is not None:
+                self._read_ahead(task, parent, names, pack)
+            return
+        if isinstance(outcome, int):
+            if outcome in (errno.ENOENT, errno.ENOTDIR):
+                self._keep(task, path, flags & AT_SYMLINK_NOFOLLOW, outcome, b"")
+        elif lk.mount.fs.stable(lk.rel):
+            self._keep(task, path, flags & AT_SYMLINK_NOFOLLOW, 0, outcome)
+
+    def listed(self, task: "Task", path: str, names: list[str]) -> None:
+        """getdents started a listing of directory `path` (absolute, in task's view)."""
+        if self.on and path[:1] == "/" and task.fs.root == "/" and task.ns.mnt is self.k.first_mnt:
+            self._listed.pop(path, None)
+            self._listed[path] = names
+            if len(self._listed) > LISTINGS:
+                del self._listed[next(iter(self._listed))]
+
+    def _read_ahead(self, task: "Task", parent: str, names: list[str], pack: Callable) -> None:
+        """Keep the lstat (and, for a non-symlink, the stat) of every name of a listing."""
+        vfs = self.k.vfs
+        base = parent.rstrip("/") + "/"
+        for name in names:
+            if name in (".", ".."):
+                continue
+            child = base + name
+            try:
+                lk = vfs.resolve(child, follow=False)
+            except KernelError:
+                continue
+            if not vfs.last_cached or lk.st is None or not lk.mount.fs.stable(lk.rel):
+                continue
+            data = pack(lk.st)
+            self._keep(task, child, True, 0, data)
+            if not lk.st.is_link:
+                self._keep(task, child, False, 0, data)
+
+    def _keep(self, task: "Task", path: str, nofollow: int, err: int, data: bytes) -> None:
+        raw = os.fsencode(path)
+        if len(raw) < PATH_KEPT:
+            self.platform.remember_stat(task.host_tid, raw, bool(nofollow), err, data)
+            self.stats_kept = True
