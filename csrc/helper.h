@@ -130,6 +130,8 @@ void uh_stat_answered(unsigned long *out);
 
 /* notify.c */
 int uh_addfd(int listener, int tid, int srcfd, int cloexec, int timeout_ms);
+int uh_resume_addfd(int tid, int how, const struct user_regs_struct *regs, int listener, int srcfd,
+                    int cloexec, int timeout_ms);
 
 /* host.c */
 int uh_openat2(int rootfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);

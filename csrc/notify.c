@@ -51,13 +51,16 @@ static int recv_notif(int listener, int tid, int timeout_ms, struct seccomp_noti
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {
-        if (thread_has_stopped(tid))
-            return -EINTR;
-        if (ms_since(&t0) > timeout_ms)
-            return -ETIMEDOUT;
+        /* Poll first: the thread is normally there within microseconds.  Only a
+         * quiet listener makes us ask whether a signal stopped it instead. */
         struct pollfd p = { listener, POLLIN, 0 };
-        if (poll(&p, 1, 10) <= 0)
+        if (poll(&p, 1, 10) <= 0) {
+            if (thread_has_stopped(tid))
+                return -EINTR;
+            if (ms_since(&t0) > timeout_ms)
+                return -ETIMEDOUT;
             continue;
+        }
         memset(notif, 0, sizeof *notif);
         if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, notif) < 0)
             continue;           /* EINTR, or ENOENT: it was interrupted meanwhile */
@@ -65,6 +68,15 @@ static int recv_notif(int listener, int tid, int timeout_ms, struct seccomp_noti
             return 0;
         reply_error(listener, notif->id, ENOSYS);
     }
+}
+
+/* Resume thread `tid` (uh_resume's `how` and `regs`, pointed at the magic
+ * syscall) and hand it `srcfd` as uh_addfd does: one call from Python. */
+int uh_resume_addfd(int tid, int how, const struct user_regs_struct *regs, int listener, int srcfd,
+                    int cloexec, int timeout_ms)
+{
+    int r = uh_resume(tid, how, 0, regs);
+    return r < 0 ? r : uh_addfd(listener, tid, srcfd, cloexec, timeout_ms);
 }
 
 /* The thread `tid` has been pointed at the magic syscall and resumed; it is

@@ -292,7 +292,12 @@ class VFS:
         if lk.mount.readonly and (acc != os.O_RDONLY or flags & os.O_TRUNC):
             raise KernelError(errno.EROFS)
         fd = lk.mount.fs.open(lk.rel, flags & ~(os.O_CREAT | os.O_EXCL), mode)
-        return fd if lk.mount.fs.alias(lk.rel) else self.register(fd, lk.path)
+        if lk.mount.fs.alias(lk.rel):
+            return fd
+        # A read-only open on the overlay copies nothing up: the fd is the object lk.st
+        # describes, whose (dev, ino) are the host's, so no fstat is needed to register it.
+        same = acc == os.O_RDONLY and not flags & os.O_TRUNC and lk.mount.fs.name == "overlay"
+        return self.register(fd, lk.path, st if same else None)
 
     def open_path(self, lk: Lookup, flags: int) -> int:
         """O_PATH: a host O_PATH descriptor that names the object (for the guest, through
@@ -368,9 +373,14 @@ class VFS:
 
     MAX_OBJECTS = 1 << 16
 
-    def register(self, fd: int, path: str) -> int:
-        st = os.fstat(fd)
-        key = (st.st_dev, st.st_ino)
+    def register(self, fd: int, path: str, st: Stat | None = None) -> int:
+        """Remember that host fd `fd` (the object, by its host dev and inode: `st`'s
+        when the caller knows them) is named `path`."""
+        if st is not None:
+            key = (st.dev, st.ino)
+        else:
+            hst = os.fstat(fd)
+            key = (hst.st_dev, hst.st_ino)
         self.objects.pop(key, None)
         self.objects[key] = path                      # newest last
         if len(self.objects) > self.MAX_OBJECTS:      # forget the oldest

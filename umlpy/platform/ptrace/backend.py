@@ -326,8 +326,8 @@ class PtracePlatform(Platform):
         expects preserved across `syscall` are left alone."""
         state.orig_rax = MAGIC_NR
         cont = self._mode.get(tid, CONT) if self._mode else CONT
-        r = lib.uh_resume(tid, STEP_SYSCALL if want_exit else cont, 0, state)
-        return lib.uh_addfd(self.listener, tid, hostfd, int(cloexec), 5000) if r == 0 else r
+        return lib.uh_resume_addfd(tid, STEP_SYSCALL if want_exit else cont, state, self.listener,
+                                   hostfd, int(cloexec), 5000)
 
     def restart_syscall(self, tid: int, nr: int) -> None:
         """The thread returns -ERESTARTSYS from the magic syscall; make the host restart
