@@ -537,6 +537,7 @@ class Kernel:
             proc.core_limit = parent.process.core_limit       # rlimits are the forker's
             proc.signalfd_stops = parent.process.signalfd_stops   # seccomp filters are the forker's
             proc.recvmsg_stops = parent.process.recvmsg_stops
+            proc.rtnetlink_stops = parent.process.rtnetlink_stops
             proc.start_time = time.time()
             proc.open_pidfd(host.pidfd_open)
             self.pidns.processes[gtid] = proc

@@ -77,6 +77,9 @@ class Process:
         # filters stacked, fds whose listen stops)
         self.recvmsg_stops: tuple[frozenset[int], bool, int, frozenset[int]] = \
             (frozenset(), False, 0, frozenset())
+        # route netlink sockets opened with CAP_NET_ADMIN, and those whose sends stop
+        # (syscalls/rtnetlink.py): copied at fork too
+        self.rtnetlink_stops: tuple[frozenset[int], frozenset[int]] = (frozenset(), frozenset())
         if parent is not None:
             parent.children.add(self)
             self.creds = parent.creds.copy()

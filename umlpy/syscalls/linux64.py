@@ -28,7 +28,7 @@ from umlpy.syscalls import time as time_
 from umlpy.syscalls import mqueue, namespace
 from umlpy.syscalls import procattr
 from umlpy.syscalls import admin
-from umlpy.syscalls import signalfd
+from umlpy.syscalls import rtnetlink, signalfd
 
 # Why a native call is safe to run with no stop: it acts only on what the caller already owns.
 OWN_FDS = "works on descriptors the guest already owns"
@@ -37,6 +37,9 @@ SIGNALFD_READ = ("works on descriptors the guest already owns; on a signalfd it 
 SIGNALFD_DUP = ("works on descriptors the guest already owns; of a signalfd it stops (a filter on that fd "
                 "number only), and the copy's reads stop too (syscalls/signalfd.py)")
 OWN_SOCKETS = "works on sockets the guest already owns"
+RTNL_SEND = ("works on descriptors the guest already owns; on a route netlink socket opened with (virtual) "
+             "CAP_NET_ADMIN it stops (a filter on that fd number only), and changes to the sandbox's own "
+             "network are sent by the supervisor (syscalls/rtnetlink.py)")
 UNIX_RECV = ("works on sockets the guest already owns; on a unix socket that may receive a pathname "
              "sender's name or credentials (bound datagram, connected or sent to a path, SO_PASSCRED) it "
              "stops (a filter on that fd number, syscalls/net.py), and the name and ids are the guest's")
@@ -74,7 +77,7 @@ XATTR_NOTE = ("virtual: the guest kernel's records (fsimpl/vmeta.py), never on a
 
 TABLE = SyscallTable([
     native(0, "read", SIGNALFD_READ, checked=signalfd.read),
-    native(1, "write", OWN_FDS),
+    native(1, "write", RTNL_SEND, checked=rtnetlink.write),
     serve(2, "open", open_.open_),
     native(3, "close", OWN_FDS),
     serve(4, "stat", stat_.stat_),
@@ -93,7 +96,7 @@ TABLE = SyscallTable([
     native(17, "pread64", OWN_FDS),
     native(18, "pwrite64", OWN_FDS),
     native(19, "readv", SIGNALFD_READ, checked=signalfd.readv),
-    native(20, "writev", OWN_FDS),
+    native(20, "writev", RTNL_SEND, checked=rtnetlink.writev),
     serve(21, "access", stat_.access),
     native(22, "pipe", OWN_FDS),
     native(23, "select", OWN_FDS),
@@ -409,7 +412,7 @@ TABLE = SyscallTable([
          "refused as Linux refuses a caller without CAP_DAC_READ_SEARCH"),
     deny(305, "clock_adjtime", EPERM, "the sandbox may not set the host's clocks"),
     native(306, "syncfs", OWN_FDS),
-    native(307, "sendmmsg", OWN_SOCKETS),
+    native(307, "sendmmsg", RTNL_SEND, checked=rtnetlink.sendmmsg),
     serve(308, "setns", namespace.setns,
           partial="UTS, mount and IPC namespaces; the other kinds' fds name the caller's own (a no-op); "
                   "pidfds are EINVAL"),
@@ -437,7 +440,7 @@ TABLE = SyscallTable([
           partial="guest root's locks past the host's RLIMIT_MEMLOCK are accepted but not made"),
     native(326, "copy_file_range", OWN_FDS),
     native(327, "preadv2", SIGNALFD_READ, checked=signalfd.preadv2),
-    native(328, "pwritev2", OWN_FDS),
+    native(328, "pwritev2", RTNL_SEND, checked=rtnetlink.pwritev2),
     native(329, "pkey_mprotect", OWN_MEMORY),
     native(330, "pkey_alloc", OWN_MEMORY),
     native(331, "pkey_free", OWN_MEMORY),

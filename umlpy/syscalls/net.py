@@ -36,6 +36,7 @@ from umlpy.abi.linux import (
     AF_NETLINK,
     AF_UNIX,
     AT_FDCWD,
+    CAP_NET_ADMIN,
     CAP_SETGID,
     CAP_SETUID,
     CAP_SYS_ADMIN,
@@ -53,6 +54,7 @@ from umlpy.kernel.fdpath import dup_fd, guest_fd, resolve_at
 from umlpy.kernel.requests import Inject, Native, Wait
 from umlpy.kernel.table import NATIVE, REWRITE, Ptr, UInt, syscall
 from umlpy.platform.interface import INJECT, ArgRule
+from umlpy.syscalls import rtnetlink
 
 NATIVE_FAMILIES = frozenset({AF_UNIX, AF_INET, AF_INET6})
 SOCKADDR_UN_SIZE = SA_FAMILY.size + UNIX_PATH_MAX       # sizeof(struct sockaddr_un)
@@ -62,6 +64,8 @@ SOCKADDR_UN_SIZE = SA_FAMILY.size + UNIX_PATH_MAX       # sizeof(struct sockaddr
 def socket_(task, domain: int, type_: int, protocol: int):
     """socket(2): unix, inet, inet6 and route netlink sockets only (in the sandbox's network)."""
     if domain == AF_NETLINK and protocol == NETLINK_ROUTE:
+        if capable(task, CAP_NET_ADMIN):
+            return rtnetlink.opened(task)   # its changes are guest root's (syscalls/rtnetlink.py)
         return Native()          # `ip addr` and getifaddrs(): the sandbox's own interfaces
     raise KernelError(errno.EAFNOSUPPORT, f"address family {domain} (protocol {protocol}) "
                                           "is not available")
@@ -422,7 +426,12 @@ def connect(task, fd: int, addr: Ptr, addrlen: UInt):
 
 @syscall("sendto", REWRITE, rule=ArgRule(4, zero64=True, allow=True))
 def sendto(task, fd: int, buf: Ptr, length: Ptr, flags: int, addr: Ptr, addrlen: UInt):
-    """sendto(2): to a unix pathname, resolved in the guest VFS; otherwise natively."""
+    """sendto(2): to a unix pathname, resolved in the guest VFS; a change to the sandbox's
+    network by guest root (syscalls/rtnetlink.py); otherwise natively."""
+    if fd in task.process.rtnetlink_stops[0] or rtnetlink.is_kernel_address(task, addr, addrlen):
+        r = rtnetlink.sendto(task, fd, buf, length, addr, addrlen)
+        if r is not None:
+            return r
     path = _unix_path(task, addr, addrlen)
     if path is None or not _is_unix_socket(task, fd):
         return Native()
@@ -573,7 +582,8 @@ def _host_control(task, control: bytes, claim: tuple[int, int, int] | None) -> t
 def sendmsg(task, fd: int, msg: Ptr, flags: int):
     """sendmsg(2): to a unix pathname in msg_name, resolved in the guest VFS and sent by the
     supervisor on the guest's socket (as sendto); SCM_CREDENTIALS checked against the
-    sender's guest credentials; everything else natively.
+    sender's guest credentials; a change to the sandbox's network by guest root sent by
+    the supervisor (syscalls/rtnetlink.py); everything else natively.
 
     sendmsg cannot be told apart by seccomp (msg_name is in guest memory), so every call
     stops: see docs/design.md, "Network", for what that costs."""
@@ -581,6 +591,10 @@ def sendmsg(task, fd: int, msg: Ptr, flags: int):
         return Native()
     _put_back_claim(task)
     name, namelen, iov, iovlen, control, controllen, _ = MSGHDR.unpack(task.read(msg, MSGHDR.size))
+    if fd in task.process.rtnetlink_stops[0] or rtnetlink.is_kernel_address(task, name, namelen):
+        r = rtnetlink.sendmsg(task, fd, name, namelen, iov, iovlen)      # guest root's network changes
+        if r is not None:
+            return r
     if name and namelen >= SA_FAMILY.size and task.kernel.network is not None:
         _note_refused(task, fd, task.read(name, min(namelen, 28)))
     path = _unix_path(task, name, namelen) if name else None

@@ -9,8 +9,8 @@ it; the guest kernel checks CAP_NET_ADMIN against the guest's own
 capabilities (kernel/creds.py) and makes the call itself, on a socket of
 the supervisor's made inside the guest's namespace (platform.host.netns_socket).
 That socket can reach no other namespace, so the host's interfaces stay out
-of reach.  rtnetlink changes (iproute2's `ip`) still go natively to the host
-kernel, which refuses them (EPERM): see the row of sendmsg.
+of reach.  The same changes made over rtnetlink (iproute2's `ip`) are
+syscalls/rtnetlink.py's.
 
 The query requests (SIOCGIF*) run natively (syscalls/fd.py's allowlist).
 """
