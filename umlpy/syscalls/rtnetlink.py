@@ -32,11 +32,15 @@ opener check applies): a refused change gets EPERM, the answer an unprivileged L
 caller gets, from the host kernel itself.  A send with nothing privileged in it runs
 natively in the guest, untouched.
 
-Which calls stop: sendmsg always does (syscalls/net.py); for a route netlink socket
-that a task with CAP_NET_ADMIN opens, socket() stacks a stop filter (kernel/stopfilter.py)
-on the process, every thread, for sendto, write, writev, pwritev2 and sendmmsg on that fd
-number.  Nothing stops for a task without the capability: the host refuses it, as
-Linux would.  recvmsg and every read stay native: the replies are the kernel's own.
+Which calls stop: sendmsg always does, and sendto with an address (syscalls/net.py);
+for a route netlink socket that a task with CAP_NET_ADMIN opens, socket() stacks a stop
+filter (kernel/stopfilter.py) on the process, every thread, for write, writev, pwritev2
+and sendmmsg on that fd number.  Nothing stops for a task without the capability: the
+host refuses it, as Linux would.  recvmsg and every read stay native: the replies are
+the kernel's own.  Not served: send(2) (sendto without an address), which the table's
+argument rule lets run natively even when a filter stops it, so it gets the host's
+EPERM (iproute2, busybox, libnl, sd-netlink, pyroute2 and Go's netlink all send with
+sendmsg or with an address).
 """
 from __future__ import annotations
 
@@ -99,7 +103,7 @@ NEIGH_ATTRS = frozenset({1, 2, 4, 12, 15})  # NDA_DST, LLADDR, PROBES, PROTOCOL,
 CREATABLE = frozenset({b"dummy"})            # link kinds guest root may create and delete
 MAX_LINKS = 64                               # links in the sandbox's namespace, beyond which none is made
 MAX_FILTERS = 16                             # stop filters per process for this (then sends by sendmsg only)
-WATCHED = ("sendto", "write", "writev", "pwritev2", "sendmmsg")
+WATCHED = ("write", "writev", "pwritev2", "sendmmsg")
 
 
 # ------------------------------------------------------------------ the policy
@@ -223,7 +227,7 @@ def split(data: bytes) -> list[tuple[str | None, bytes]]:
 # ------------------------------------------------------------------ opening one
 def opened(task):
     """socket(AF_NETLINK, ..., NETLINK_ROUTE) by a task with CAP_NET_ADMIN: made natively in
-    its context; then its sendto/write/writev/pwritev2/sendmmsg stop (syscalls/net.py's
+    its context; then its write/writev/pwritev2/sendmmsg stop (syscalls/net.py's
     socket() calls this)."""
     k = task.kernel
     if k.config.strict or INJECT not in k.platform.capabilities:
@@ -405,7 +409,7 @@ def sendmsg(task, fd: int, name: int, namelen: int, iov: int, iovlen: int) -> in
 
 
 def sendto(task, fd: int, buf: int, length: int, addr: int, addrlen: int) -> int | None:
-    """sendto(2), send(2) on a route netlink socket, as `sendmsg`."""
+    """sendto(2) on a route netlink socket (and write(2)), as `sendmsg`."""
     if length > SEND_MAX or not _known(task, fd, addr, addrlen):
         return None
     try:
