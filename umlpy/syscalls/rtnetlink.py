@@ -261,13 +261,15 @@ def _opened(task, fd: int) -> int:
 
 
 # ------------------------------------------------------------------ sending
-def send(task, fd: int, data: bytes, *, always: bool = False) -> int | None:
+def send(task, fd: int, data: bytes, *, always: bool = False,
+         pieces: list[tuple[str | None, bytes]] | None = None) -> int | None:
     """A send of `data` to the kernel on guest `fd`, if any of its messages is privileged
     (or `always`), the caller holds CAP_NET_ADMIN and `fd` is a route netlink socket
     connected to nothing else: made by the supervisor, each privileged message with the
     kernel's address and the rest as the guest's own.  Returns the bytes sent (all of
-    them, as netlink does); None if it was not made (the call is the host's business)."""
-    pieces = split(data)
+    them, as netlink does); None if it was not made (the call is the host's business).
+    `pieces`: `split(data)`, if the caller has it."""
+    pieces = split(data) if pieces is None else pieces
     if not always and not any(verdict for verdict, _ in pieces) or not capable(task, CAP_NET_ADMIN):
         return None
     with guest_fd(task, fd) as hfd:
@@ -384,8 +386,10 @@ def _kernel_address(task, addr: int, addrlen: int) -> bool | None:
 
 def is_kernel_address(task, addr: int, addrlen: int) -> bool:
     """For sendmsg and sendto of a socket not known here (dup'ed, passed, inherited from a
-    process that had it): a sockaddr_nl of the kernel (its size only: cheap for others)."""
-    return addrlen == SOCKADDR_NL_SIZE and _kernel_address(task, addr, addrlen) is True
+    process that had it): a sockaddr_nl of the kernel, given by a task with CAP_NET_ADMIN
+    (its size is looked at first: cheap for every other send)."""
+    return addrlen == SOCKADDR_NL_SIZE and capable(task, CAP_NET_ADMIN) \
+        and _kernel_address(task, addr, addrlen) is True
 
 
 def _known(task, fd: int, addr: int, addrlen: int) -> bool:
@@ -396,27 +400,41 @@ def _known(task, fd: int, addr: int, addrlen: int) -> bool:
     return addressed is True or addressed is False and fd in task.process.rtnetlink_stops[0]
 
 
+def _changes(data: bytes) -> list[tuple[str | None, bytes]] | None:
+    """`split(data)` if any message of it is privileged, else None.  (Most sends are GETs:
+    those are read, found to hold none, and run natively, before the address is even
+    looked at.)"""
+    pieces = split(data)
+    return pieces if any(verdict for verdict, _ in pieces) else None
+
+
 def sendmsg(task, fd: int, name: int, namelen: int, iov: int, iovlen: int) -> int | None:
     """sendmsg(2) on a route netlink socket (syscalls/net.py's sendmsg asks first): the bytes
     sent, or None if the call is not one the guest kernel makes (see `send`)."""
-    if not _known(task, fd, name, namelen):
+    if not capable(task, CAP_NET_ADMIN):
         return None
     try:
         data = _gather(task, iov, iovlen)
     except KernelError:
         return None                                       # the host's EFAULT, EINVAL or EMSGSIZE
-    return send(task, fd, data)
+    pieces = _changes(data)
+    if pieces is None or not _known(task, fd, name, namelen):
+        return None
+    return send(task, fd, data, pieces=pieces)
 
 
 def sendto(task, fd: int, buf: int, length: int, addr: int, addrlen: int) -> int | None:
     """sendto(2) on a route netlink socket (and write(2)), as `sendmsg`."""
-    if length > SEND_MAX or not _known(task, fd, addr, addrlen):
+    if length > SEND_MAX or not capable(task, CAP_NET_ADMIN):
         return None
     try:
         data = task.read(buf, length)
     except KernelError:
         return None
-    return send(task, fd, data)
+    pieces = _changes(data)
+    if pieces is None or not _known(task, fd, addr, addrlen):
+        return None
+    return send(task, fd, data, pieces=pieces)
 
 
 def _native(r: int | None):
