@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/ptrace.h>
 
 #include "helper.h"
@@ -67,7 +68,9 @@ struct path_entry {
     int err;                    /* > 0: the errno to answer, else `st` */
     unsigned short len;
     unsigned char nofollow;
+    unsigned char open_ok;      /* a read-only open may be served: open `rel` below open_root */
     char path[PATH_MAX_KEPT];
+    char rel[PATH_MAX_KEPT];    /* the object's path in the rootfs's host tree, without symlinks */
     unsigned char st[STAT_SIZE];
 };
 
@@ -81,6 +84,21 @@ static __thread struct { int tid; uint64_t addr; long len; char path[PATH_MAX_KE
 static __thread int n_prefetched;
 static __thread unsigned path_generation = 1;
 static __thread unsigned long stats_answered[3];    /* stat, lstat, newfstatat */
+
+/* Read-only opens of the rootfs's regular files (uh_open_enable): the host
+ * tree's root, the listener of the fd hand-over and the magic syscall number
+ * that reaches it (notify.c), and the threads whose hand-over a signal beat:
+ * their call restarts as the open it was (restart_pending), as
+ * Platform.restart_syscall does for Python's hand-overs. */
+static __thread int open_root = -1, open_listener = -1;
+static __thread long open_magic;
+static __thread unsigned long opens_answered[2];      /* open, openat */
+#define RESTARTS 16
+static __thread struct { int tid; long nr; } restarts[RESTARTS];
+#define ERESTARTSYS 512
+#define ERESTARTNOINTR 513
+#define O_ANSWERABLE (02000000 | 0400 | 0100000 | 04000)   /* O_CLOEXEC O_NOCTTY O_LARGEFILE O_NONBLOCK */
+#define CONFINED (0x10 | 0x02 | 0x04)      /* RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS */
 
 static int call_index(long nr)
 {
@@ -159,6 +177,18 @@ int uh_answer_calls(int *out)
     return UH_ANSWER_CALLS;
 }
 
+/* A path read for a stop left to Python, for Python's read of the same argument. */
+static void keep_prefetched(int tid, uint64_t addr, const char *path, long n)
+{
+    if (n_prefetched < PREFETCHED) {
+        prefetch[n_prefetched].tid = tid;
+        prefetch[n_prefetched].addr = addr;
+        prefetch[n_prefetched].len = n;
+        memcpy(prefetch[n_prefetched].path, path, n + 1);
+        n_prefetched++;
+    }
+}
+
 /* FNV-1a: the table is indexed by the path's hash. */
 static unsigned hash_path(const char *p, size_t len, int nofollow)
 {
@@ -188,11 +218,13 @@ long uh_prefetched(int tid, uint64_t addr, char *buf, size_t max)
 /* Remember what stat (nofollow: lstat) of absolute `path` answers: errno
  * `err` if > 0, else the struct stat `st`; and let thread `tid` (the one
  * whose stat it was) be answered from the table.  A path too long is not kept. */
-int uh_stat_set(int tid, const char *path, size_t len, int nofollow, int err, const void *st)
+int uh_stat_set(int tid, const char *path, size_t len, int nofollow, int err, const void *st,
+                const char *rel)
 {
     struct path_entry *e;
     unsigned h;
-    if (len == 0 || len >= PATH_MAX_KEPT || path[0] != '/')
+    size_t rlen = rel ? strlen(rel) : 0;
+    if (len == 0 || len >= PATH_MAX_KEPT || path[0] != '/' || rlen >= PATH_MAX_KEPT)
         return -EINVAL;
     uh_stat_allow(tid, 1);
     if (!paths && !(paths = calloc(PATHS, sizeof *paths)))
@@ -207,7 +239,95 @@ int uh_stat_set(int tid, const char *path, size_t len, int nofollow, int err, co
     memcpy(e->path, path, len);
     if (err <= 0)
         memcpy(e->st, st, STAT_SIZE);
+    e->open_ok = rel != NULL && open_root >= 0;
+    if (e->open_ok)
+        memcpy(e->rel, rel, rlen + 1);
     return 0;
+}
+
+/* Serve read-only opens of kept regular files (root >= 0), or stop (-1). */
+void uh_open_enable(int root, int listener, long magic)
+{
+    open_root = root;
+    open_listener = listener;
+    open_magic = magic;
+    uh_stat_forget_all();
+}
+
+/* How many open and openat stops were answered here since the last call, then zero. */
+void uh_opens_answered(unsigned long *out)
+{
+    memcpy(out, opens_answered, sizeof opens_answered);
+    memset(opens_answered, 0, sizeof opens_answered);
+}
+
+/* A signal-delivery stop of a thread whose hand-over a signal beat: make its
+ * interrupted magic syscall restart as the open it was, after the handler. */
+void uh_restart_check(struct uh_stop *st)
+{
+    if (st->kind != UH_SIGNAL)
+        return;
+    for (int i = 0; i < RESTARTS; i++) {
+        if (restarts[i].tid != st->tid)
+            continue;
+        struct user_regs_struct regs;
+        restarts[i].tid = 0;
+        if (ptrace(PTRACE_GETREGS, st->tid, 0, &regs) < 0)
+            return;
+        regs.orig_rax = restarts[i].nr;
+        if (regs.rax == (unsigned long long)-ERESTARTSYS)
+            regs.rax = (unsigned long long)-ERESTARTNOINTR;
+        ptrace(PTRACE_SETREGS, st->tid, 0, &regs);
+        return;
+    }
+}
+
+/* An open or openat stop for O_RDONLY of a kept regular file: open it below
+ * open_root, hand it over, resume the thread (1); else 0, leaving it to Python. */
+static int answer_open(struct uh_stop *st, const struct user_regs_struct *entry_regs)
+{
+    unsigned long long nr = st->regs.orig_rax, pathp, flags;
+    char path[PATH_MAX_KEPT + 1];
+    long n;
+    if (nr == 2) {                                 /* open */
+        pathp = st->regs.rdi;
+        flags = st->regs.rsi;
+    } else {                                       /* openat: dirfd ignored for an absolute path */
+        pathp = st->regs.rsi;
+        flags = st->regs.rdx;
+    }
+    if ((flags & 3) != 0 || (flags & ~(unsigned long long)O_ANSWERABLE) != 0)
+        return 0;
+    n = uh_read_str(st->tid, pathp, path, PATH_MAX_KEPT);
+    if (n <= 0 || path[0] != '/')
+        return 0;
+    unsigned h = hash_path(path, n, 0);
+    struct path_entry *e = &paths[h & (PATHS - 1)];
+    if (e->gen != path_generation || e->hash != h || e->len != n || e->nofollow || !e->open_ok ||
+        e->err > 0 || memcmp(e->path, path, n) != 0) {
+        keep_prefetched(st->tid, pathp, path, n);     /* Python reads it next */
+        return 0;
+    }
+    int fd = uh_openat2(open_root, e->rel[1] ? e->rel + 1 : ".",
+                        02000000 | 0400 | (flags & 04000), 0, CONFINED);
+    if (fd < 0)
+        return 0;
+    struct user_regs_struct regs = *entry_regs;
+    regs.orig_rax = open_magic;
+    int r = uh_resume_addfd(st->tid, UH_CONT, &regs, open_listener, fd, (flags & 02000000) != 0, 5000);
+    close(fd);
+    if (r == -EINTR) {                             /* a signal came first: restart as the open */
+        uh_stat_allow(st->tid, 0);                 /* and let Python serve its next ones: it holds
+                                                      signals off hand-overs they keep beating */
+        for (int i = 0; i < RESTARTS; i++)
+            if (restarts[i].tid == 0 || restarts[i].tid == st->tid) {
+                restarts[i].tid = st->tid;
+                restarts[i].nr = (long)nr;
+                break;
+            }
+    }
+    opens_answered[nr == 2 ? 0 : 1]++;
+    return 1;
 }
 
 void uh_stat_forget_all(void)
@@ -267,13 +387,7 @@ static int answer_stat(struct uh_stop *st, struct user_regs_struct *regs)
     struct path_entry *e = &paths[h & (PATHS - 1)];
     if (e->gen != path_generation || e->hash != h || e->len != n || e->nofollow != nofollow ||
         memcmp(e->path, path, n) != 0) {
-        if (n_prefetched < PREFETCHED) {          /* Python reads it next: keep what we read */
-            prefetch[n_prefetched].tid = st->tid;
-            prefetch[n_prefetched].addr = pathp;
-            prefetch[n_prefetched].len = n;
-            memcpy(prefetch[n_prefetched].path, path, n + 1);
-            n_prefetched++;
-        }
+        keep_prefetched(st->tid, pathp, path, n);     /* Python reads it next */
         return 0;
     }
     if (e->err > 0) {
@@ -299,6 +413,9 @@ int uh_answer_stop(struct uh_stop *st)
     if (!(s = find(st->tid, 0)))
         return 0;
     regs = st->regs;
+    if ((st->regs.orig_rax == 2 || st->regs.orig_rax == 257) && (s->have & STAT_OK) && paths &&
+        open_root >= 0)
+        return answer_open(st, &regs);
     i = call_index((long)st->regs.orig_rax);
     if (i >= 0 && (s->have & (1u << i))) {
         regs.rax = (unsigned long long)s->val[i];

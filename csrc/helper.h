@@ -121,7 +121,11 @@ void uh_answer_forget_all(void);
 void uh_answer_counts(unsigned long *out);
 int uh_answer_calls(int *out);
 int uh_answer_stop(struct uh_stop *st);
-int uh_stat_set(int tid, const char *path, size_t len, int nofollow, int err, const void *st);
+int uh_stat_set(int tid, const char *path, size_t len, int nofollow, int err, const void *st,
+                const char *rel);
+void uh_open_enable(int root, int listener, long magic);
+void uh_opens_answered(unsigned long *out);
+void uh_restart_check(struct uh_stop *st);
 void uh_prefetch_clear(void);
 long uh_prefetched(int tid, uint64_t addr, char *buf, size_t max);
 void uh_stat_forget_all(void);

@@ -51,16 +51,17 @@ static int recv_notif(int listener, int tid, int timeout_ms, struct seccomp_noti
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {
-        /* Poll first: the thread is normally there within microseconds.  Only a
-         * quiet listener makes us ask whether a signal stopped it instead. */
+        if (thread_has_stopped(tid))
+            return -EINTR;
+        if (ms_since(&t0) > timeout_ms)
+            return -ETIMEDOUT;
+        /* 1 ms: a signal that beats the thread to the notification is seen by
+         * the next thread_has_stopped, so this bounds what such a race costs. */
         struct pollfd p = { listener, POLLIN, 0 };
-        if (poll(&p, 1, 10) <= 0) {
-            if (thread_has_stopped(tid))
-                return -EINTR;
-            if (ms_since(&t0) > timeout_ms)
-                return -ETIMEDOUT;
+        if (poll(&p, 1, 1) <= 0)
             continue;
-        }
+        if (!(p.revents & POLLIN))
+            return -EINTR;      /* POLLHUP: no task uses the filter any more, the thread is gone */
         memset(notif, 0, sizeof *notif);
         if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, notif) < 0)
             continue;           /* EINTR, or ENOENT: it was interrupted meanwhile */

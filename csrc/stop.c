@@ -110,6 +110,7 @@ int uh_wait_many(struct uh_stop *st, int max, int nohang)
             if (uh_wait(&st[n], -1, 1) <= 0)
                 break;
         for (int i = 0; i < n; i++) {
+            uh_restart_check(&st[i]);           /* an open answer.c handed over, beaten by a signal */
             if (uh_answer_stop(&st[i]))
                 continue;
             if (kept != i)

@@ -20,6 +20,10 @@ back:
   xattr change, a copy-up, an open for writing, a mount (`check`, before every
   wait for stops).
 
+Read-only opens of the rootfs's regular files are kept the same way: the
+platform opens the file below the rootfs's host tree itself and hands it over,
+as Python would have (an fd of that object, registered by its inode already).
+
 Keeping a stat costs about 2.5 us, more than it saves for a path asked once, so
 a path is kept the second time it is asked, except in a directory just listed:
 a program that stats one name of a listing (find, tar, ls -l) is about to stat
@@ -47,6 +51,8 @@ FORGETS = frozenset(NUMBERS[n] for n in ("setuid", "setgid", "setreuid", "setreg
                                           "setresgid", "execve", "execveat", "unshare", "setns",
                                           "chroot", "capset", "prctl"))
 AT_SYMLINK_NOFOLLOW, AT_NO_AUTOMOUNT = 0x100, 0x800
+O_ACCMODE = 3
+O_ANSWERABLE = os.O_CLOEXEC | os.O_NOCTTY | 0o100000 | os.O_NONBLOCK    # O_LARGEFILE: no effect here
 KEPT_STAT_FLAGS = AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT
 PATH_KEPT = 232              # csrc/answer.c keeps shorter paths only
 SEEN = 1 << 16               # paths remembered as asked once, at most
@@ -72,6 +78,9 @@ class Answers:
         self.platform.answer_enable(on)
         self.on = on
         self.nrs = (self.platform.answerable | FORGETS) if on else frozenset()
+        root = self.k.vfs.mounts.find("/").fs if on else None
+        lower = getattr(root, "lower", None) if root is not None and root.name == "overlay" else None
+        self.platform.answer_opens(lower.rootfd if lower is not None and lower.immutable else -1)
         self.forget_stats()
 
     # ------------------------------------------------------------ ids
@@ -130,6 +139,19 @@ class Answers:
         elif lk.mount.fs.stable(lk.rel):
             self._keep(task, path, flags & AT_SYMLINK_NOFOLLOW, 0, outcome)
 
+    def keep_open(self, task: "Task", path: str, flags: int, lk, pack: Callable) -> None:
+        """After a read-only open of `path` by `task`, served in Python with a walk the
+        dentry cache keeps: let the platform serve the next ones itself, when the file
+        is a regular file of the immutable rootfs and no guest inotify watch exists
+        (one needs the hand-over's exit stop: kernel/dispatch.py _install_fd)."""
+        if (flags & O_ACCMODE or flags & ~O_ANSWERABLE or not self.keeps_stat(task, path, 0)
+                or getattr(self.k, "fs_watched", False) or lk.mount.point != "/" or lk.st is None
+                or not lk.st.is_reg or not lk.mount.fs.stable(lk.rel)):
+            return
+        if Generation.meta != self.stats_gen:
+            self.forget_stats()
+        self._keep(task, path, 0, 0, pack(lk.st), os.fsencode(lk.rel))
+
     def listed(self, task: "Task", path: str, names: list[str]) -> None:
         """getdents started a listing of directory `path` (absolute, in task's view)."""
         if self.on and path[:1] == "/" and task.fs.root == "/" and task.ns.mnt is self.k.first_mnt:
@@ -157,8 +179,9 @@ class Answers:
             if not lk.st.is_link:
                 self._keep(task, child, False, 0, data)
 
-    def _keep(self, task: "Task", path: str, nofollow: int, err: int, data: bytes) -> None:
+    def _keep(self, task: "Task", path: str, nofollow: int, err: int, data: bytes,
+              open_rel: bytes | None = None) -> None:
         raw = os.fsencode(path)
-        if len(raw) < PATH_KEPT:
-            self.platform.remember_stat(task.host_tid, raw, bool(nofollow), err, data)
+        if len(raw) < PATH_KEPT and (open_rel is None or len(open_rel) < PATH_KEPT):
+            self.platform.remember_stat(task.host_tid, raw, bool(nofollow), err, data, open_rel)
             self.stats_kept = True

@@ -226,9 +226,14 @@ class Platform(ABC):
         last call (the run report counts them), then zero."""
         return {}
 
-    def remember_stat(self, tid: int, path: bytes, nofollow: bool, err: int, st: bytes) -> None:
+    def remember_stat(self, tid: int, path: bytes, nofollow: bool, err: int, st: bytes,
+                      open_rel: bytes | None = None) -> None:
         """From now on, answer stat (nofollow: lstat) of absolute `path`, for thread `tid`
-        and the others `stat_allow`ed, with errno `err` (> 0) or struct stat `st`."""
+        and the others `stat_allow`ed, with errno `err` (> 0) or struct stat `st`; and,
+        with `open_rel`, a read-only open of it with that file of the `answer_opens` tree."""
+
+    def answer_opens(self, root_fd: int) -> None:
+        """Serve kept read-only opens below host directory `root_fd` (-1: no longer)."""
 
     def stat_allow(self, tid: int, on: bool) -> None:
         """May thread `tid` be answered from the remembered stats?"""

@@ -73,4 +73,5 @@ def inotify_add_watch(task, fd: int, path: Path, mask: UInt):
     # file before the guest goes on (one more stop: kernel/dispatch.py _install_fd),
     # so that the guest's close() is the last one and IN_CLOSE_* comes with it.
     task.kernel.fs_watched = True
+    task.kernel.answers.forget_stats()       # no more opens below Python (kernel/answers.py keep_open)
     return wd

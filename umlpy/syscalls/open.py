@@ -36,6 +36,7 @@ from umlpy.kernel.requests import InstallFd, Wait
 from umlpy.kernel.table import REWRITE, Path, Ptr, UInt, syscall
 from umlpy.platform.interface import INJECT
 from umlpy.syscalls.names import inherit_group
+from umlpy.syscalls.stat import pack_stat
 from umlpy.vfs.vfs import TMPFILE_SUFFIX
 
 RESOLVE_KNOWN = (RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH
@@ -91,6 +92,7 @@ def do_open(task, dirfd: int, path: str, flags: int, mode: int, *, resolve: int 
         # path up to the last component is still walked (its errors come first).
         resolve_at(task, dirfd, path.rstrip("/"), follow=False)
         raise KernelError(errno.EISDIR, "O_CREAT with a trailing slash")
+    cached = False                           # the walk is one the dentry cache keeps
     if resolve & (RESOLVE_IN_ROOT | RESOLVE_BENEATH):
         base = dir_of(task, dirfd)
         if resolve & RESOLVE_BENEATH and path.startswith("/"):
@@ -110,6 +112,7 @@ def do_open(task, dirfd: int, path: str, flags: int, mode: int, *, resolve: int 
                                 no_xdev=bool(resolve & RESOLVE_NO_XDEV))
     else:
         lk = resolve_at(task, dirfd, path, follow=follow)
+        cached = kernel.vfs.last_cached
     if flags & O_TMPFILE == O_TMPFILE:
         existing(lk)
         if not lk.st.is_dir:
@@ -148,6 +151,8 @@ def do_open(task, dirfd: int, path: str, flags: int, mode: int, *, resolve: int 
         inherit_group(task, lk)
     if flags & (WRITE_ACCESS | os.O_CREAT | os.O_TRUNC):
         kernel.report.wrote(lk.path)
+    elif not created and not resolve and cached and kernel.answers.on:
+        kernel.answers.keep_open(task, path, flags, lk, pack_stat)   # the next ones below Python
     # Redoing an O_EXCL create after a signal would fail with EEXIST.
     return InstallFd(hostfd, cloexec=bool(flags & os.O_CLOEXEC),
                      hold_signals=created and bool(flags & os.O_EXCL))

@@ -262,10 +262,18 @@ class PtracePlatform(Platform):
         stats = ffi.new("unsigned long[3]")
         lib.uh_stat_answered(stats)
         out.update({nr: n for nr, n in zip((4, 6, 262), stats) if n})      # stat, lstat, newfstatat
+        opens = ffi.new("unsigned long[2]")
+        lib.uh_opens_answered(opens)
+        out.update({nr: n for nr, n in zip((2, 257), opens) if n})         # open, openat
         return out
 
-    def remember_stat(self, tid: int, path: bytes, nofollow: bool, err: int, st: bytes) -> None:
-        lib.uh_stat_set(tid, path, len(path), int(nofollow), err, st or ffi.NULL)
+    def remember_stat(self, tid: int, path: bytes, nofollow: bool, err: int, st: bytes,
+                      open_rel: bytes | None = None) -> None:
+        lib.uh_stat_set(tid, path, len(path), int(nofollow), err, st or ffi.NULL,
+                        open_rel if open_rel is not None else ffi.NULL)
+
+    def answer_opens(self, root_fd: int) -> None:
+        lib.uh_open_enable(root_fd, self.listener if root_fd >= 0 else -1, MAGIC_NR)
 
     def stat_allow(self, tid: int, on: bool) -> None:
         lib.uh_stat_allow(tid, int(on))
