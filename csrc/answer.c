@@ -215,9 +215,11 @@ long uh_prefetched(int tid, uint64_t addr, char *buf, size_t max)
     return -1;
 }
 
-/* Remember what stat (nofollow: lstat) of absolute `path` answers: errno
- * `err` if > 0, else the struct stat `st`; and let thread `tid` (the one
- * whose stat it was) be answered from the table.  A path too long is not kept. */
+/* Remember what stat (nofollow 1: lstat; 2: both, for an object that is no
+ * symlink) of absolute `path` answers: errno `err` if > 0, else the struct
+ * stat `st`; with `rel`, a read-only open may be served by opening `rel`
+ * below open_root.  Thread `tid` (the one whose stat it was) may then be
+ * answered from the table.  A path too long is not kept. */
 int uh_stat_set(int tid, const char *path, size_t len, int nofollow, int err, const void *st,
                 const char *rel)
 {
@@ -226,6 +228,10 @@ int uh_stat_set(int tid, const char *path, size_t len, int nofollow, int err, co
     size_t rlen = rel ? strlen(rel) : 0;
     if (len == 0 || len >= PATH_MAX_KEPT || path[0] != '/' || rlen >= PATH_MAX_KEPT)
         return -EINVAL;
+    if (nofollow == 2) {
+        int r = uh_stat_set(tid, path, len, 0, err, st, rel);
+        return r < 0 ? r : uh_stat_set(tid, path, len, 1, err, st, NULL);
+    }
     uh_stat_allow(tid, 1);
     if (!paths && !(paths = calloc(PATHS, sizeof *paths)))
         return -ENOMEM;

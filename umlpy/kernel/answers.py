@@ -135,9 +135,9 @@ class Answers:
             return
         if isinstance(outcome, int):
             if outcome in (errno.ENOENT, errno.ENOTDIR):
-                self._keep(task, path, flags & AT_SYMLINK_NOFOLLOW, outcome, b"")
+                self._keep(task, path, 1 if flags & AT_SYMLINK_NOFOLLOW else 0, outcome, b"")
         elif lk.mount.fs.stable(lk.rel):
-            self._keep(task, path, flags & AT_SYMLINK_NOFOLLOW, 0, outcome)
+            self._keep(task, path, 1 if flags & AT_SYMLINK_NOFOLLOW else 0, 0, outcome)
 
     def keep_open(self, task: "Task", path: str, flags: int, lk, pack: Callable) -> None:
         """After a read-only open of `path` by `task`, served in Python with a walk the
@@ -161,27 +161,34 @@ class Answers:
                 del self._listed[next(iter(self._listed))]
 
     def _read_ahead(self, task: "Task", parent: str, names: list[str], pack: Callable) -> None:
-        """Keep the lstat (and, for a non-symlink, the stat) of every name of a listing."""
+        """Keep the lstat (and, for a non-symlink, the stat) of every name of a listing.
+        The parent was just walked through the dentry cache (the stat that called us),
+        so each name's lstat is its file system's lstat of that name, unless the name
+        is a mount point (then it is left to a walk)."""
         vfs = self.k.vfs
+        mount = vfs.mounts.find(parent)
+        points = vfs.mounts.points()
+        fs = mount.fs
         base = parent.rstrip("/") + "/"
+        rbase = mount.rel(parent).rstrip("/") + "/"
         for name in names:
             if name in (".", ".."):
                 continue
             child = base + name
+            if child in points:
+                continue
+            rel = rbase + name
             try:
-                lk = vfs.resolve(child, follow=False)
+                st = fs.lstat(rel)
             except KernelError:
                 continue
-            if not vfs.last_cached or lk.st is None or not lk.mount.fs.stable(lk.rel):
-                continue
-            data = pack(lk.st)
-            self._keep(task, child, True, 0, data)
-            if not lk.st.is_link:
-                self._keep(task, child, False, 0, data)
+            if fs.stable(rel):
+                self._keep(task, child, 1 if st.is_link else 2, 0, pack(st))
 
     def _keep(self, task: "Task", path: str, nofollow: int, err: int, data: bytes,
               open_rel: bytes | None = None) -> None:
+        """nofollow: 0 for stat, 1 for lstat, 2 for both (an object that is no symlink)."""
         raw = os.fsencode(path)
         if len(raw) < PATH_KEPT and (open_rel is None or len(open_rel) < PATH_KEPT):
-            self.platform.remember_stat(task.host_tid, raw, bool(nofollow), err, data, open_rel)
+            self.platform.remember_stat(task.host_tid, raw, nofollow, err, data, open_rel)
             self.stats_kept = True

@@ -226,9 +226,9 @@ class Platform(ABC):
         last call (the run report counts them), then zero."""
         return {}
 
-    def remember_stat(self, tid: int, path: bytes, nofollow: bool, err: int, st: bytes,
+    def remember_stat(self, tid: int, path: bytes, nofollow: int, err: int, st: bytes,
                       open_rel: bytes | None = None) -> None:
-        """From now on, answer stat (nofollow: lstat) of absolute `path`, for thread `tid`
+        """From now on, answer stat (nofollow 1: lstat; 2: both) of absolute `path`, for thread `tid`
         and the others `stat_allow`ed, with errno `err` (> 0) or struct stat `st`; and,
         with `open_rel`, a read-only open of it with that file of the `answer_opens` tree."""
 

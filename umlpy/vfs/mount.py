@@ -120,6 +120,10 @@ class MountTable:
             self.over_root = over + self.over_root
         return moved
 
+    def points(self) -> dict[str, Mount]:
+        """The mount points, by guest path."""
+        return self._points
+
     def find(self, path: str) -> Mount:
         """The mount serving guest `path`: the longest mount point that is a prefix of it.
 

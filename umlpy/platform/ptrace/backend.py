@@ -267,9 +267,9 @@ class PtracePlatform(Platform):
         out.update({nr: n for nr, n in zip((2, 257), opens) if n})         # open, openat
         return out
 
-    def remember_stat(self, tid: int, path: bytes, nofollow: bool, err: int, st: bytes,
+    def remember_stat(self, tid: int, path: bytes, nofollow: int, err: int, st: bytes,
                       open_rel: bytes | None = None) -> None:
-        lib.uh_stat_set(tid, path, len(path), int(nofollow), err, st or ffi.NULL,
+        lib.uh_stat_set(tid, path, len(path), nofollow, err, st or ffi.NULL,
                         open_rel if open_rel is not None else ffi.NULL)
 
     def answer_opens(self, root_fd: int) -> None:
