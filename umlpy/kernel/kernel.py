@@ -116,7 +116,8 @@ def placement(cpu: int | str | None) -> int | None:
     guest and the supervisor, and on this kind of VM a wake-up across CPUs
     costs 15-20 us more than on the same CPU (bench/README.md: an emulated
     syscall 15 us pinned vs 55 us unpinned).  "auto" takes the CPU the
-    supervisor runs on now; parallel CPU-bound guests want `None`.
+    supervisor runs on now, and lets kernel/placement.py move computing
+    threads off it; `None` pins nothing.
     """
     if cpu is None or cpu == "none":
         return None
