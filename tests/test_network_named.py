@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import debian_rootfs
 from umlpy.kernel.network import networks_dir
 
 REPO = Path(__file__).resolve().parent.parent
@@ -227,6 +228,152 @@ def test_two_named_networks_are_isolated(rootfs):
         stop(server, filler)
     for name in (a, b):
         shutil.rmtree(state_dir(name), ignore_errors=True)
+
+
+def member_address(name: str, hostname: str) -> str:
+    with open(os.path.join(state_dir(name), "members")) as f:
+        return next(line.split()[0] for line in f if line.split()[1:2] == [hostname])
+
+
+def mac_of(address: str) -> str:
+    return "02:42:" + ":".join(f"{int(b):02x}" for b in address.split("."))
+
+
+def evil_script(web: str, tries: str) -> str:
+    """Guest root's tries (each line echoes NAME=$?), a read-back of eth0 and lo, then
+    `evil-done` while it stays on the network."""
+    return ("me=$(ip -o -4 addr show dev eth0 | sed -n 's/.*inet \\([0-9.]*\\)\\/.*/\\1/p')\n"
+            f"{tries}\n"
+            f"ip -o addr show dev eth0 | grep -c \"inet $me/24\"; ip -o addr | grep -c \"inet {web}/\"\n"
+            "ip -o link show eth0 | grep -o 'ether [0-9a-f:]*'\n"
+            "ip -o addr show dev lo | grep -c 10.9.9.9\n"
+            "echo evil-done; exec sleep 60\n")
+
+
+def tries_of(proc: subprocess.Popen) -> list[str]:
+    """The words evil printed until `evil-done` (or its end, or 90 s)."""
+    words: list[str] = []
+
+    def read() -> None:
+        for line in proc.stdout:
+            if line.strip() == "evil-done":
+                return
+            words.extend(line.split())
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(90)
+    return words
+
+
+def web_still_answers(rootfs: Path, name: str, web: str) -> None:
+    """A third member reaches web, and at web's own MAC address."""
+    get = "printf 'GET /i.html HTTP/1.0\\r\\n\\r\\n'"
+    r = until(lambda r: "served-by-web" in r.stdout, lambda: run(
+        rootfs, name, "cli", f"{get} | nc web 8080; cat /proc/net/arp"))
+    assert "served-by-web" in r.stdout, (r.stdout, r.stderr)
+    arp = [line.split() for line in r.stdout.splitlines() if line.startswith(web + " ")]
+    assert arp and arp[0][3] == mac_of(web), r.stdout
+
+
+def evil_on_network(web_rootfs: Path, evil_rootfs: Path, name: str, tries: str) -> tuple[list[str], str, str]:
+    """web serves; evil, on the same network, makes its tries and stays; then a client
+    reaches web.  evil's words, its address and its stderr."""
+    server = start(web_rootfs, name, "web", HTTPD)
+    evil = None
+    try:
+        wait_member(name, "web")
+        web = member_address(name, "web")
+        evil = start(evil_rootfs, name, "evil", evil_script(web, tries.format(web=web)))
+        words = tries_of(evil)
+        me = member_address(name, "evil")
+        web_still_answers(web_rootfs, name, web)
+    finally:
+        procs = [p for p in (evil, server) if p is not None]
+        for p in procs:
+            p.terminate()
+        err = [p.communicate(timeout=30)[1] for p in procs][0]
+    shutil.rmtree(state_dir(name), ignore_errors=True)
+    return words, me, err
+
+
+BUSYBOX_TRIES = """ip addr add {web}/24 dev eth0; echo add=$?
+ip addr add {web}/32 dev lo; echo lo-other=$?
+ifconfig eth0 hw ether 02:00:00:00:00:99; echo mac=$?
+ip addr del $me/24 dev eth0; echo del=$?
+ifconfig eth0 {web}; echo ifconfig=$?
+ifconfig lo:1 10.9.9.9; echo classful-lo=$?
+ip addr add 10.9.9.9/32 dev lo; echo lo=$?"""
+
+
+def test_guest_root_cannot_answer_for_another_member(rootfs):
+    """Guest root on a named network may not change eth0's addresses or MAC address, nor make
+    another member's address its own: "Operation not permitted", what an unprivileged Linux
+    caller gets (busybox's ip by rtnetlink, ifconfig by ioctl; busybox's `ip link set eth0
+    address` needs a packet socket, which no guest has); lo stays its own.
+    Another member is still reached, at its own address and MAC address."""
+    words, me, err = evil_on_network(rootfs, rootfs, f"s{os.getpid()}", BUSYBOX_TRIES)
+    assert words[:7] == ["add=2", "lo-other=2", "mac=1", "del=2", "ifconfig=1", "classful-lo=1", "lo=0"], \
+        (words, err)
+    assert words[7:] == ["1", "0", "ether", mac_of(me), "1"], (words, err)   # as the network made them
+    assert err.count("Operation not permitted") == 6, err    # busybox's ip exits 2, ifconfig 1
+
+
+IPROUTE2_TRIES = """ip link set eth0 address 02:00:00:00:00:99; echo mac=$?
+ip addr add {web}/24 dev eth0; echo add=$?
+ip addr flush dev eth0; echo flush=$?
+ip link set eth0 name evil0; echo rename=$?
+ip link set eth0 addrgenmode none; echo addrgen=$?
+ip route add local {web} dev lo table local; echo local-route=$?
+ip neigh add proxy {web} dev eth0; echo proxy=$?
+ip addr add 10.0.0.1/8 dev lo; echo lo-prefix=$?
+ip link set eth0 mtu 1400; echo mtu=$?
+ip addr add 10.9.9.9/32 dev lo; echo lo=$?
+python3 - <<'PY'
+import socket
+def t(name, f):
+    try:
+        f()
+        print(name + "=0")
+    except OSError as e:
+        print(name + "=" + str(e.errno))
+t("raw", lambda: socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW))
+t("packet", lambda: socket.socket(socket.AF_PACKET, socket.SOCK_RAW))
+t("transparent", lambda: socket.socket().setsockopt(socket.SOL_IP, 19, 1))
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_IP, 15, 1)
+s.bind(("{web}", 0))
+t("freebind", lambda: s.sendto(b"x", ("{web}", 9)))
+PY"""
+
+
+def test_iproute2_cannot_answer_for_another_member(rootfs):
+    """The same by iproute2's ip (rtnetlink for all of it): a MAC address, addresses, a rename,
+    IPv6 address generation, a local route and a proxy entry for another member's address,
+    a prefix on lo that covers the network: EPERM; eth0's MTU and lo's own address: done.
+    (`ip addr flush` sends by send(2), which is never served: the host's EPERM, exit 255.)
+    Nor can it send from another address without one: no raw socket (EPERM), no packet
+    socket (EAFNOSUPPORT), no IP_TRANSPARENT (EPERM), and IP_FREEBIND binds but does not
+    send (ENETUNREACH)."""
+    debian = debian_rootfs("ip", "sed", "python3")
+    words, me, err = evil_on_network(rootfs, debian, f"i{os.getpid()}", IPROUTE2_TRIES)
+    assert words[:14] == ["mac=2", "add=2", "flush=255", "rename=2", "addrgen=2", "local-route=2", "proxy=2",
+                          "lo-prefix=2", "mtu=0", "lo=0", "raw=1", "packet=97", "transparent=1",
+                          "freebind=101"], (words, err)
+    assert words[14:] == ["1", "0", "ether", mac_of(me), "1"], (words, err)
+    assert err.count("Operation not permitted") >= 8, err
+
+
+BRIDGE_CHECK = REPO / "tests" / "named_bridge_check.py"
+
+
+def test_the_bridge_passes_only_each_members_own_sources():
+    """Defence in depth (kernel/network.py `bridge_ruleset`): on a bridge of its own in a
+    scratch namespace (unshare -rn, root or not), frames sent from a member's side by a
+    packet socket reach another member only from the member's own MAC and IPv4 address
+    (ARP and IPv4) or a link-local IPv6 address; forged ones and other protocols do not."""
+    r = subprocess.run(["unshare", "-rn", sys.executable, str(BRIDGE_CHECK)], cwd=REPO, capture_output=True,
+                       text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(REPO)}, check=False)
+    assert r.stdout.split() == ["arp-own", "ip-own", "ip6-linklocal"], (r.stdout, r.stderr)
 
 
 @pytest.mark.skipif(ROOT, reason="rootless only: as root the network is an ip netns, no process")

@@ -1,12 +1,14 @@
 """Which rtnetlink messages guest root's supervisor sends with its privilege
 (syscalls/rtnetlink.py `privileged`, `split`): the sandbox's own links, addresses,
-routes and neighbours, nothing that could reach another namespace or load code."""
+routes and neighbours, nothing that could reach another namespace or load code; and on a
+named network (`shared_refusal`), nothing that would let a member answer for another."""
 from __future__ import annotations
 
+import ipaddress
 import socket
 import struct
 
-from umlpy.syscalls.rtnetlink import privileged, split
+from umlpy.syscalls.rtnetlink import Shared, privileged, shared_refusal, split
 
 REQ, ACK, CREATE = 0x1, 0x4, 0x400
 
@@ -101,3 +103,68 @@ def test_split_walks_like_netlink_rcv_skb():
     garbage = struct.pack("=IHHII", 4, 16, 1, 0, 0)                         # nlmsg_len < 16: the kernel stops
     assert split(up + garbage + up) == [("change", up), (None, garbage + up)]
     assert split(b"\1\2") == [(None, b"\1\2")]
+
+
+# On a named network: eth0 (ifindex 2 here) and the network's other addresses are refused.
+ETH0 = Shared(2, ipaddress.IPv4Network("10.88.7.0/24"))
+
+
+def test_named_network_eth0_link_layer_name_and_settings_are_refused():
+    mac = attr(1, bytes.fromhex("020000000099"))
+    assert shared_refusal(link(16, mac, index=2), ETH0)                     # ip link set eth0 address
+    assert shared_refusal(link(19, mac, index=2), ETH0)                     # RTM_SETLINK too
+    assert shared_refusal(link(16, mac, attr(3, b"eth0\0"), index=0), ETH0)     # by name
+    assert shared_refusal(link(16, attr(2, b"\xff" * 6), index=2), ETH0)    # IFLA_BROADCAST
+    assert shared_refusal(link(16, attr(26, attr(socket.AF_INET, b"")), index=2), ETH0)  # proxy_arp & co
+    assert shared_refusal(link(16, attr(3, b"evil\0"), index=2), ETH0)      # eth0 renamed away
+    assert shared_refusal(link(16, attr(3, b"eth0\0"), index=5), ETH0)      # another link named eth0
+    assert shared_refusal(link(16, mac, attr(27, struct.pack("=I", 0)), index=0), ETH0)   # a group: eth0's
+    assert shared_refusal(link(16, mac, linkinfo(b"dummy"), attr(3, b"eth0\0"), index=0,
+                               flags=REQ | CREATE), ETH0)                   # "creating" eth0 changes it
+
+
+def test_named_network_allows_the_rest_of_eth0_and_other_links():
+    assert shared_refusal(link(16, index=2), ETH0) is None                  # up/down
+    assert shared_refusal(link(16, attr(4, struct.pack("=I", 1400)), index=2), ETH0) is None   # mtu
+    assert shared_refusal(link(16, attr(3, b"eth0\0"), index=2), ETH0) is None      # its own name
+    assert shared_refusal(link(16, attr(1, b"\2" * 6), index=1), ETH0) is None      # lo's, a dummy's
+    assert shared_refusal(link(16, attr(3, b"lo2\0"), index=1), ETH0) is None
+    assert shared_refusal(link(16, attr(3, b"d0\0"), attr(1, b"\2" * 6), linkinfo(b"dummy"),
+                               index=0, flags=REQ | CREATE), ETH0) is None
+
+
+def ifaddr(kind, index, prefixlen, *attrs, family=socket.AF_INET):
+    return msg(kind, struct.pack("=BBBBi", family, prefixlen, 0, 0, index), *attrs)
+
+
+def test_named_network_addresses():
+    other = socket.inet_aton("10.88.7.3")
+    own = socket.inet_aton("10.88.7.2")
+    assert shared_refusal(ifaddr(20, 2, 24, attr(2, other), attr(1, other)), ETH0)   # ip addr add on eth0
+    assert shared_refusal(ifaddr(21, 2, 24, attr(2, own)), ETH0)                     # ip addr del of its own
+    v6 = socket.inet_pton(socket.AF_INET6, "fe80::1")
+    assert shared_refusal(ifaddr(20, 2, 64, attr(1, v6), family=socket.AF_INET6), ETH0)
+    assert shared_refusal(ifaddr(20, 1, 32, attr(2, other)), ETH0)          # another member's, on lo
+    assert shared_refusal(ifaddr(20, 5, 32, attr(2, other)), ETH0)          # or on a dummy
+    wide = socket.inet_aton("10.9.9.9")
+    assert shared_refusal(ifaddr(20, 1, 8, attr(2, wide)), ETH0)            # 10/8 on lo: all local
+    assert shared_refusal(ifaddr(20, 1, 32, attr(2, wide)), ETH0) is None   # 10.9.9.9/32 on lo
+    assert shared_refusal(ifaddr(20, 5, 8, attr(2, wide)), ETH0) is None    # a dummy's prefix is not local
+    assert shared_refusal(ifaddr(21, 1, 32, attr(2, other)), ETH0) is None  # deleting elsewhere
+    assert shared_refusal(ifaddr(20, 1, 128, attr(1, v6), family=socket.AF_INET6), ETH0) is None
+
+
+def test_named_network_local_routes_and_proxy_neighbours():
+    def rt(kind, dst, dst_len, rtype):
+        head = struct.pack("=BBBBBBBBI", socket.AF_INET, dst_len, 0, 0, 255, 3, 254, rtype, 0)
+        return msg(kind, head, attr(1, socket.inet_aton(dst)), attr(4, struct.pack("=i", 1)))
+    assert shared_refusal(rt(24, "10.88.7.3", 32, 2), ETH0)                 # ip route add local ... table local
+    assert shared_refusal(rt(24, "0.0.0.0", 0, 2), ETH0)                    # everything local
+    assert shared_refusal(rt(24, "10.88.7.3", 32, 1), ETH0) is None         # a unicast route: its own traffic
+    assert shared_refusal(rt(24, "10.9.0.0", 16, 2), ETH0) is None          # local, off the network
+    assert shared_refusal(rt(25, "10.88.7.2", 32, 2), ETH0) is None         # deleting
+    neigh = lambda kind, flags: msg(kind, struct.pack("=BxxxiHBB", socket.AF_INET, 2, 0x80, flags, 0),
+                                    attr(1, socket.inet_aton("10.88.7.3")))
+    assert shared_refusal(neigh(28, 0x08), ETH0)                            # ip neigh add proxy
+    assert shared_refusal(neigh(28, 0), ETH0) is None                       # the guest's own cache
+    assert shared_refusal(neigh(29, 0x08), ETH0) is None

@@ -206,7 +206,15 @@ class NamedNetwork:
     descriptors of both namespaces while it is one; its guest's user namespace is
     made inside the network's (csrc/spawn.c: `userns_fd` is what spawn is given),
     so the supervisor, entering the network's user namespace, where our uid is
-    root, holds CAP_NET_ADMIN over both ends and over nothing of the host's."""
+    root, holds CAP_NET_ADMIN over both ends and over nothing of the host's.
+
+    A member answers for its own address and nothing else.  Guest root may not
+    change eth0's addresses or MAC address, nor make another member's address its
+    own (syscalls/rtnetlink.py, syscalls/netdev.py: `eth0_index` and `subnet` say
+    what to guard).  Behind that, the bridge itself lets a member's port pass only
+    frames from its own MAC address, and ARP and IPv4 from its own address
+    (`bridge_ruleset`: nftables in the network's namespace, one set element per
+    member), so no member can answer for another."""
 
     def __init__(self, name: str, *, rootless: bool = False) -> None:
         self.name = name
@@ -217,6 +225,7 @@ class NamedNetwork:
         self.prefix = f"10.88.{k}"
         self.address = ""
         self.peer = ""
+        self.eth0_index = 0                 # eth0's ifindex in the sandbox's namespace, once wired
         self.userns_fd = -1                 # rootless: the network's user and network namespaces
         self.netns_fd = -1
 
@@ -243,6 +252,9 @@ class NamedNetwork:
     # -------------------------------------------------------------- joining
     def reserve(self, hostname: str) -> None:
         """Take an address on the network (made now if it does not exist) for this sandbox."""
+        if shutil.which("nft") is None:
+            raise NetworkError(f"--network {self.name} needs nft (apt install nftables): the network's "
+                               "bridge lets each member send from its own addresses only")
         lock = self._locked()
         try:
             members = self.members()
@@ -264,37 +276,67 @@ class NamedNetwork:
         finally:
             os.close(lock)
 
+    @property
+    def subnet(self) -> ipaddress.IPv4Network:
+        return ipaddress.IPv4Network(f"{self.prefix}.0/24")
+
+    @property
+    def mac(self) -> str:
+        """eth0's MAC address: 02:42 and the IPv4 address, as docker makes it."""
+        return "02:42:" + ":".join(f"{int(b):02x}" for b in self.address.split("."))
+
     def wire(self, net_fd: int) -> None:
         """Guest init exists: a veth pair, one end on the bridge, the other `eth0` in the
-        sandbox's network namespace (`net_fd`), with the reserved address."""
-        self._run_ip(None, [f"link add {self.peer} type veth peer name eth0 netns /proc/self/fd/{net_fd}",
-                            f"link set {self.peer} master br0 up"], extra_fds=[net_fd])
-        self._run_ip(net_fd, [f"addr add {self.address}/24 dev eth0", "link set eth0 up"])
+        sandbox's network namespace (`net_fd`), with the reserved address and its MAC
+        address; the bridge passes that port's frames from those two only."""
+        self._run(None, ["nft", "-f", "-"], self._member_elements("add"))
+        self._run(None, ["ip", "-batch", "-"],
+                  f"link add {self.peer} type veth peer name eth0 address {self.mac} "
+                  f"netns /proc/self/fd/{net_fd}\n"
+                  f"link set {self.peer} master br0 up\n", extra_fds=[net_fd])
+        out = self._run(net_fd, ["ip", "-batch", "-"], f"addr add {self.address}/24 dev eth0\n"
+                        "link set eth0 up\nlink show eth0\n")
+        found = re.search(r"^(\d+): eth0[@:]", out, re.MULTILINE)
+        if found is None:
+            raise NetworkError(f"ip (in the sandbox): no eth0 in {out.strip()!r}")
+        self.eth0_index = int(found.group(1))
+
+    def _member_elements(self, verb: str) -> str:
+        return (f'{verb} element bridge umlpy mac {{ "{self.peer}" . {self.mac} }}\n'
+                f'{verb} element bridge umlpy ip4 {{ "{self.peer}" . {self.address} }}\n')
 
     def _bridge_up(self) -> None:
-        self._run_ip(None, ["link add br0 type bridge", f"addr add {self.prefix}.1/24 dev br0",
-                            "link set br0 up", "link set lo up"])
+        self._run(None, ["ip", "-batch", "-"], f"link add br0 type bridge\naddr add {self.prefix}.1/24 dev br0\n"
+                  "link set br0 up\nlink set lo up\n")
+        self._run(None, ["nft", "-f", "-"], bridge_ruleset())
 
-    def _run_ip(self, net_fd: int | None, commands: list[str], extra_fds: list[int] = ()) -> None:
-        """`ip -batch` in the network's namespace (net_fd None) or in a sandbox's (net_fd): as
-        root, by `ip -n` or nsenter; rootless, by nsenter into the network's user namespace
-        first, where we are root (with --preserve-credentials: our uid is its uid 0)."""
+    def _run(self, net_fd: int | None, argv: list[str], script: str, extra_fds: list[int] = ()) -> str:
+        """A command (ip, nft) reading `script`, in the network's namespace (net_fd None) or in
+        a sandbox's (net_fd); its output.  As root by nsenter (the network's by its `ip netns`
+        mount); rootless, by nsenter into the network's user namespace first, where we are
+        root (with --preserve-credentials: our uid is its uid 0)."""
         fds = list(extra_fds)
         if self.rootless:
             net = self.netns_fd if net_fd is None else net_fd
-            argv = ["nsenter", "--preserve-credentials", f"--user=/proc/self/fd/{self.userns_fd}",
-                    f"--net=/proc/self/fd/{net}", "--", "ip", "-batch", "-"]
+            prefix = ["nsenter", "--preserve-credentials", f"--user=/proc/self/fd/{self.userns_fd}",
+                      f"--net=/proc/self/fd/{net}", "--"]
             fds += [self.userns_fd, net]
         elif net_fd is None:
-            argv = ["ip", "-n", self.netns, "-batch", "-"]
+            prefix = ["nsenter", f"--net=/run/netns/{self.netns}", "--"]
         else:
-            argv = ["nsenter", f"--net=/proc/self/fd/{net_fd}", "--", "ip", "-batch", "-"]
+            prefix = ["nsenter", f"--net=/proc/self/fd/{net_fd}", "--"]
             fds.append(net_fd)
-        r = subprocess.run(argv, input="".join(c + "\n" for c in commands), pass_fds=sorted(set(fds)),
-                           capture_output=True, text=True, timeout=20, check=False)
+        try:
+            r = subprocess.run(prefix + argv, input=script, pass_fds=sorted(set(fds)),
+                               capture_output=True, text=True, timeout=20, check=False)
+        except FileNotFoundError as e:
+            raise NetworkError(f"--network {self.name} needs {e.filename} (iproute2, nftables, "
+                               "util-linux)") from None
         if r.returncode != 0:
             where = "in the sandbox" if net_fd is not None else f"in network {self.name}"
-            raise NetworkError(f"ip ({where}): {' / '.join(r.stderr.strip().splitlines()) or 'failed'}")
+            raise NetworkError(f"{argv[0]} ({where}): "
+                               f"{' / '.join(r.stderr.strip().splitlines()) or 'failed'}")
+        return r.stdout
 
     # -------------------------------------------------------------- the keeper (rootless)
     def _keeper(self) -> None:
@@ -393,10 +435,12 @@ class NamedNetwork:
         try:
             members = [m for m in self.members() if m[0] != self.address]
             self._save(members)
-            try:
-                self._run_ip(None, [f"link del {self.peer}"])
-            except (NetworkError, OSError, subprocess.SubprocessError):
-                pass                    # never wired, or gone with the sandbox's namespace
+            for argv, script in ((["ip", "-batch", "-"], f"link del {self.peer}\n"),
+                                 (["nft", "-f", "-"], self._member_elements("delete"))):
+                try:
+                    self._run(None, argv, script)
+                except (NetworkError, OSError, subprocess.SubprocessError):
+                    pass                # never wired, or gone with the sandbox's namespace
             if not members:
                 if self.rootless:
                     self._stop_keeper()
@@ -469,6 +513,28 @@ def nft_ruleset(spec: NetworkSpec, *, host_loopback: bool) -> str:
             f"    meta l4proto tcp reject with tcp reset\n"
             f"    reject with icmpx admin-prohibited\n  }}\n"
             f"  chain out {{\n    type filter hook output priority 0; policy accept;\n{body}\n  }}\n}}\n")
+
+
+def bridge_ruleset() -> str:
+    """A named network's bridge filter (table bridge umlpy, in the network's namespace): a
+    frame from a member's port must come from that member's MAC address (set `mac`: port
+    name . MAC) and be ARP, IPv4 or IPv6; ARP and IPv4 must name that member's address
+    as their sender (set `ip4`); IPv6 may come from a link-local address or :: only (a
+    member has no other on eth0).  The guest kernel already refuses every change that
+    would let guest root answer for another address (syscalls/rtnetlink.py): this is
+    the same rule, kept by the network itself."""
+    return ("table bridge umlpy {\n"
+            "  set mac { type ifname . ether_addr; }\n"
+            "  set ip4 { type ifname . ipv4_addr; }\n"
+            "  chain ports {\n"
+            "    type filter hook prerouting priority filter; policy accept;\n"
+            "    iifname . ether saddr != @mac drop\n"
+            "    ether type != { arp, ip, ip6 } drop\n"
+            "    ether type arp iifname . arp saddr ether != @mac drop\n"
+            "    ether type arp iifname . arp saddr ip != @ip4 drop\n"
+            "    ether type ip iifname . ip saddr != @ip4 drop\n"
+            "    ether type ip6 ip6 saddr != { ::, fe80::/10 } drop\n"
+            "  }\n}\n")
 
 
 def _set_elements(doc: dict, verdict: str) -> list[dict]:

@@ -12,12 +12,19 @@ That socket can reach no other namespace, so the host's interfaces stay out
 of reach.  The same changes made over rtnetlink (iproute2's `ip`) are
 syscalls/rtnetlink.py's.
 
+On a named network (`--network NAME`) eth0 is the link to other sandboxes:
+the requests that set its addresses, MAC address or name, or would make
+another member's address this sandbox's own (on `lo`, whose whole prefix is
+local), get EPERM, as over rtnetlink (syscalls/rtnetlink.py `shared_refusal`).
+eth0 is known by its ifindex, each request's name resolved as the kernel does.
+
 The query requests (SIOCGIF*) run natively (syscalls/fd.py's allowlist).
 """
 from __future__ import annotations
 
 import errno
 import fcntl
+import ipaddress
 import os
 import socket
 import struct
@@ -28,6 +35,7 @@ from umlpy.abi.linux import CAP_NET_ADMIN
 from umlpy.kernel.creds import capable
 from umlpy.kernel.fdpath import guest_fd
 from umlpy.platform import host
+from umlpy.syscalls import rtnetlink
 
 # <linux/sockios.h>
 SIOCADDRT, SIOCDELRT = 0x890B, 0x890C
@@ -35,6 +43,8 @@ SIOCSIFFLAGS, SIOCSIFADDR, SIOCSIFDSTADDR = 0x8914, 0x8916, 0x8918
 SIOCSIFBRDADDR, SIOCSIFNETMASK, SIOCSIFMETRIC = 0x891A, 0x891C, 0x891E
 SIOCSIFMTU, SIOCSIFNAME, SIOCSIFHWADDR = 0x8922, 0x8923, 0x8924
 SIOCDIFADDR, SIOCSIFTXQLEN = 0x8936, 0x8943
+SIOCGIFFLAGS, SIOCGIFADDR, SIOCGIFINDEX = 0x8913, 0x8915, 0x8933
+IFF_LOOPBACK = 0x8
 
 IFREQ = 40                  # struct ifreq: a name of IFNAMSIZ (16) and a 24-byte union
 IN6_IFREQ = 24              # struct in6_ifreq: in6_addr, prefixlen, ifindex (IPv6 addresses)
@@ -95,6 +105,12 @@ def ioctl(task, fd: int, request: int, arg: int) -> int:
     buf = bytearray(task.read(arg, size))
     if not capable(task, CAP_NET_ADMIN):
         raise KernelError(errno.EPERM, "configuring an interface needs CAP_NET_ADMIN")
+    link = rtnetlink.shared(task)
+    if link is not None and request in ADDRESSING:
+        why = _shared_refusal(task, request, size, bytes(buf), link)
+        if why is not None:
+            rtnetlink.note_refused(task, f"ioctl {NAMES[request]}", why)
+            raise KernelError(errno.EPERM, why)
     ours = _our_socket(task, family)
     if size == RTENTRY:
         return _route(task, ours, request, buf)
@@ -123,3 +139,74 @@ def _route(task, ours: int, request: int, buf: bytearray) -> int:
     finally:
         del name
     return 0
+
+
+# ------------------------------------------------------------------ a named network's eth0
+NAMES = {SIOCSIFADDR: "SIOCSIFADDR", SIOCSIFDSTADDR: "SIOCSIFDSTADDR", SIOCSIFBRDADDR: "SIOCSIFBRDADDR",
+         SIOCSIFNETMASK: "SIOCSIFNETMASK", SIOCSIFHWADDR: "SIOCSIFHWADDR", SIOCDIFADDR: "SIOCDIFADDR",
+         SIOCSIFNAME: "SIOCSIFNAME"}
+ADDRESSING = frozenset(NAMES)
+
+
+def _shared_refusal(task, request: int, size: int, buf: bytes, link) -> str | None:
+    """Why an addressing request is refused on a named network, or None.  An in6_ifreq
+    names its link by ifindex; an ifreq by name, with an IPv4 alias label after a colon
+    (devinet_ioctl): the name is resolved in the sandbox's namespace."""
+    if size == IN6_IFREQ:
+        index = struct.unpack_from("=i", buf, 20)[0]
+        return "eth0's addresses are the network's" if index == link.index else None
+    inet = _our_socket(task, socket.AF_INET)
+    name = _name(buf, 0)
+    base = name.split(b":", 1)[0]
+    if _query(inet, SIOCGIFINDEX, base) == link.index:
+        return "eth0's addresses, link-layer address and name are the network's"
+    if request == SIOCSIFNAME:
+        new = _name(buf, 16)
+        return "no other link may be named eth0" if _query(inet, SIOCGIFINDEX, new) == link.index else None
+    if request not in (SIOCSIFADDR, SIOCSIFDSTADDR, SIOCSIFNETMASK):
+        return None
+    address = ipaddress.IPv4Address(buf[20:24])           # ifr_addr: a sockaddr_in
+    if request != SIOCSIFNETMASK and address in link.subnet:
+        return f"{address} is on the network ({link.subnet}): another member's"
+    if not (_query(inet, SIOCGIFFLAGS, base) or 0) & IFF_LOOPBACK:
+        return None
+    # On a loopback link the whole prefix is local (fib_add_ifaddr), as 127/8 is.
+    if request == SIOCSIFDSTADDR:
+        return "the prefix of an address on lo is local: its base stays"
+    if request == SIOCSIFADDR:
+        net = ipaddress.IPv4Network((address, _classful(address)), strict=False)
+    else:
+        current = _query(inet, SIOCGIFADDR, name)
+        prefix = bin(int(address)).count("1")
+        if current is None or int(address) != (0xFFFFFFFF << (32 - prefix)) & 0xFFFFFFFF:
+            return None                                  # no address, or a bad mask: the kernel's error
+        net = ipaddress.IPv4Network((ipaddress.IPv4Address(current), prefix), strict=False)
+    if net.overlaps(link.subnet):
+        return f"{net} on lo would make the network's addresses local"
+    return None
+
+
+def _name(buf: bytes, at: int) -> bytes:
+    return buf[at:at + 16].split(b"\0", 1)[0]
+
+
+def _classful(address: ipaddress.IPv4Address) -> int:
+    """The prefix length SIOCSIFADDR gives an address (inet_abc_len)."""
+    first = int(address) >> 24
+    if int(address) == 0 or int(address) == 0xFFFFFFFF:
+        return 0
+    return 8 if first < 128 else 16 if first < 192 else 24 if first < 224 else 32
+
+
+def _query(fd: int, request: int, name: bytes) -> int | None:
+    """SIOCGIFINDEX, SIOCGIFFLAGS or SIOCGIFADDR (its IPv4 address) of link `name`, asked on
+    a socket of ours in the sandbox's namespace; None if there is no such link or address."""
+    try:
+        out = fcntl.ioctl(fd, request, struct.pack("16s24x", name[:15]))
+    except OSError:
+        return None
+    if request == SIOCGIFADDR:
+        return int.from_bytes(out[20:24], "big")
+    if request == SIOCGIFFLAGS:
+        return struct.unpack_from("=H", out, 16)[0]
+    return struct.unpack_from("=i", out, 16)[0]

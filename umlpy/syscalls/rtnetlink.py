@@ -32,6 +32,13 @@ opener check applies): a refused change gets EPERM, the answer an unprivileged L
 caller gets, from the host kernel itself.  A send with nothing privileged in it runs
 natively in the guest, untouched.
 
+On a named network (`--network NAME`: sandboxes on one bridge) eth0 is the network's
+link to other members, so a member must answer for its own address alone: changes to
+eth0's MAC address, addresses, name and protocol settings, another member's address
+made local on any link, local routes over the network and proxy neighbour entries are
+sent as the guest's own too, and get EPERM (`shared_refusal`).  The same changes by
+ioctl are syscalls/netdev.py's.
+
 Which calls stop: sendmsg always does, and sendto with an address (syscalls/net.py);
 for a route netlink socket that a task with CAP_NET_ADMIN opens, socket() stacks a stop
 filter (kernel/stopfilter.py) on the process, every thread, for write, writev, pwritev2
@@ -45,10 +52,12 @@ sendmsg or with an address).
 from __future__ import annotations
 
 import errno
+import ipaddress
 import os
 import socket
 import struct
 import weakref
+from dataclasses import dataclass
 from umlpy.abi.errno import KernelError
 from umlpy.abi.linux import AF_INET, AF_INET6, AF_NETLINK, CAP_NET_ADMIN, NETLINK_ROUTE
 from umlpy.kernel import stopfilter
@@ -224,6 +233,121 @@ def split(data: bytes) -> list[tuple[str | None, bytes]]:
     return out
 
 
+# ------------------------------------------------------------------ a named network's eth0
+IFLA_ADDRESS, IFLA_BROADCAST, IFLA_GROUP = 1, 2, 27
+IFADDRMSG = struct.Struct("=BBBBi")          # ifa_family, ifa_prefixlen, ifa_flags, ifa_scope, ifa_index
+IFA_ADDRESS, IFA_LOCAL = 1, 2
+RTMSG = struct.Struct("=BBBBBBBBI")          # rtm_family, dst_len, src_len, tos, table, protocol, scope, type, flags
+RTA_DST = 1
+NOT_LOCAL = frozenset({1, 6, 7, 8, 9})       # RTN_UNICAST, BLACKHOLE, UNREACHABLE, PROHIBIT, THROW
+NDM_FLAGS, NTF_PROXY = 10, 0x08              # ndmsg's ndm_flags (offset); a proxy ARP/NDP entry
+LOOPBACK_IFINDEX = 1                         # `lo`, in every namespace
+ETH0 = b"eth0"
+MESSAGE_NAMES = {RTM_NEWLINK: "RTM_NEWLINK", RTM_SETLINK: "RTM_SETLINK", RTM_NEWADDR: "RTM_NEWADDR",
+                 RTM_DELADDR: "RTM_DELADDR", RTM_NEWROUTE: "RTM_NEWROUTE", RTM_NEWNEIGH: "RTM_NEWNEIGH"}
+
+
+@dataclass(frozen=True)
+class Shared:
+    """A sandbox's link to a named network (kernel/network.py): eth0's ifindex in the
+    sandbox's namespace and the network's subnet, whose other addresses are other members'."""
+    index: int
+    subnet: ipaddress.IPv4Network
+
+
+def shared(task) -> Shared | None:
+    """The sandbox's link to a named network, or None (--network none and user: no other
+    sandbox is on the link; slirp4netns's network is the sandbox's alone)."""
+    network = task.kernel.network
+    named = network.named if network is not None else None
+    return None if named is None else Shared(named.eth0_index, named.subnet)
+
+
+def shared_refusal(msg: bytes, link: Shared) -> str | None:
+    """Why guest root may not make this change (a message `privileged` allows) on a named
+    network, or None.  A member answers for its own address and nothing else: eth0's MAC
+    address, addresses, name and per-protocol settings (ARP proxying, IPv6 address
+    generation) stay as the network made them; no address of the network may become
+    local on another link (Linux answers ARP on eth0 for any local address), nor any
+    route of a local kind; no proxy ARP/NDP entry.  Up/down, MTU and the rest of eth0,
+    and everything on `lo` and dummies outside the network's subnet, stay allowed."""
+    length, kind, flags, _seq, _pid = NLMSGHDR.unpack_from(msg)
+    family = msg[NLMSGHDR.size]
+    attrs = _attrs(msg, NLMSGHDR.size + ((HEADERS[kind] + 3) & ~3), length) or []
+    if kind in (RTM_NEWLINK, RTM_SETLINK):
+        return _link_refusal(kind, flags, msg, attrs, link)
+    if kind in (RTM_NEWADDR, RTM_DELADDR):
+        return _addr_refusal(kind, family, msg, attrs, link)
+    if kind == RTM_NEWROUTE and family == AF_INET:
+        return _route_refusal(msg, attrs, link)
+    if kind == RTM_NEWNEIGH and msg[NLMSGHDR.size + NDM_FLAGS] & NTF_PROXY:
+        return "a proxy neighbour entry would answer for other members"
+    return None
+
+
+def _link_refusal(kind: int, flags: int, msg: bytes, attrs, link: Shared) -> str | None:
+    """The link a message changes is found as rtnl_setlink/__rtnl_newlink find it: by
+    ifi_index if positive, else by IFLA_IFNAME (eth0 keeps its name: renames are refused),
+    else, for an RTM_NEWLINK that creates nothing, every link of an IFLA_GROUP (eth0's may
+    be any)."""
+    index = IFINFOMSG.unpack_from(msg, NLMSGHDR.size)[2]
+    name = next((p.split(b"\0", 1)[0] for t, p in attrs if t == IFLA_IFNAME), None)
+    if index > 0:
+        on_eth0 = index == link.index
+    elif name is not None:
+        on_eth0 = name == ETH0
+    else:
+        on_eth0 = kind == RTM_NEWLINK and not flags & NLM_F_CREATE and any(t == IFLA_GROUP for t, _ in attrs)
+    if on_eth0 and any(t in (IFLA_ADDRESS, IFLA_BROADCAST, IFLA_AF_SPEC) for t, _ in attrs):
+        return "eth0's link-layer address and protocol settings are the network's"
+    if on_eth0 and name not in (None, ETH0):
+        return "eth0 keeps its name on a named network"
+    if not on_eth0 and index > 0 and name == ETH0:
+        return "no other link may be named eth0 on a named network"
+    return None
+
+
+def _addr_refusal(kind: int, family: int, msg: bytes, attrs, link: Shared) -> str | None:
+    """Addresses are found by ifa_index alone (inet_rtm_newaddr, inet6_rtm_newaddr, and
+    their deletes)."""
+    _f, prefixlen, _flags, _scope, index = IFADDRMSG.unpack_from(msg, NLMSGHDR.size)
+    if index == link.index:
+        return "eth0's addresses are the network's"
+    if kind != RTM_NEWADDR or family != AF_INET or prefixlen > 32:
+        return None
+    for t, payload in attrs:
+        if t not in (IFA_ADDRESS, IFA_LOCAL) or len(payload) != 4:
+            continue
+        address = ipaddress.IPv4Address(payload)
+        if address in link.subnet:
+            return f"{address} is on the network ({link.subnet}): another member's"
+        # On a loopback link the whole prefix is local (fib_add_ifaddr), as 127/8 is.
+        if index == LOOPBACK_IFINDEX and \
+                ipaddress.IPv4Network((address, prefixlen), strict=False).overlaps(link.subnet):
+            return f"{address}/{prefixlen} on lo would make the network's addresses local"
+    return None
+
+
+def _route_refusal(msg: bytes, attrs, link: Shared) -> str | None:
+    """A route of a local kind (RTN_LOCAL, ...) over the network's addresses, in any table:
+    Linux answers ARP for what a route lookup finds local."""
+    _f, dst_len, _s, _t, _tab, _p, _sc, kind, _fl = RTMSG.unpack_from(msg, NLMSGHDR.size)
+    if kind in NOT_LOCAL or dst_len > 32:
+        return None
+    dst = next((p for t, p in attrs if t == RTA_DST and len(p) == 4), bytes(4))
+    if ipaddress.IPv4Network((ipaddress.IPv4Address(dst), dst_len), strict=False).overlaps(link.subnet):
+        return f"a route of type {kind} over the network's addresses would make them local"
+    return None
+
+
+def note_refused(task, what: str, why: str) -> None:
+    """One `denied:` line for a change the guest kernel refuses on a named network."""
+    line = f"{what} refused: {why}"
+    task.kernel.report.add_denied(line)
+    if task.kernel.config.log_denied is not None:
+        task.kernel.config.log_denied.write(f"umlpy: denied: {line}\n")
+
+
 # ------------------------------------------------------------------ opening one
 def opened(task):
     """socket(AF_NETLINK, ..., NETLINK_ROUTE) by a task with CAP_NET_ADMIN: made natively in
@@ -312,7 +436,14 @@ def _bind(task, s: socket.socket) -> None:
 
 
 def _may(task, verdict: str, msg: bytes) -> bool:
-    """A link to create or delete: only up to MAX_LINKS links, only a link of a CREATABLE kind."""
+    """On a named network, nothing `shared_refusal` refuses; a link to create or delete:
+    only up to MAX_LINKS links, only a link of a CREATABLE kind."""
+    link = shared(task)
+    if link is not None:
+        why = shared_refusal(msg, link)
+        if why is not None:
+            note_refused(task, MESSAGE_NAMES.get(NLMSGHDR.unpack_from(msg)[1], "an rtnetlink message"), why)
+            return False
     if verdict == "change":
         return True
     if verdict == "create":
