@@ -165,24 +165,25 @@ def _shared_refusal(task, request: int, size: int, buf: bytes, link) -> str | No
         return "no other link may be named eth0" if _query(inet, SIOCGIFINDEX, new) == link.index else None
     if request not in (SIOCSIFADDR, SIOCSIFDSTADDR, SIOCSIFNETMASK):
         return None
-    address = ipaddress.IPv4Address(buf[20:24])           # ifr_addr: a sockaddr_in
-    if request != SIOCSIFNETMASK and address in link.subnet:
-        return f"{address} is on the network ({link.subnet}): another member's"
+    address = int.from_bytes(buf[20:24], "big")           # ifr_addr: a sockaddr_in
+    if request != SIOCSIFNETMASK and link.overlaps(address, 32):
+        return f"{ipaddress.IPv4Address(address)} is on the network ({link.subnet}): another member's"
     if not (_query(inet, SIOCGIFFLAGS, base) or 0) & IFF_LOOPBACK:
         return None
     # On a loopback link the whole prefix is local (fib_add_ifaddr), as 127/8 is.
     if request == SIOCSIFDSTADDR:
         return "the prefix of an address on lo is local: its base stays"
     if request == SIOCSIFADDR:
-        net = ipaddress.IPv4Network((address, _classful(address)), strict=False)
+        prefix = _classful(address)
     else:
-        current = _query(inet, SIOCGIFADDR, name)
-        prefix = bin(int(address)).count("1")
-        if current is None or int(address) != (0xFFFFFFFF << (32 - prefix)) & 0xFFFFFFFF:
-            return None                                  # no address, or a bad mask: the kernel's error
-        net = ipaddress.IPv4Network((ipaddress.IPv4Address(current), prefix), strict=False)
-    if net.overlaps(link.subnet):
-        return f"{net} on lo would make the network's addresses local"
+        prefix = bin(address).count("1")
+        if address != (0xFFFFFFFF << (32 - prefix)) & 0xFFFFFFFF:
+            return None                                  # a bad mask: the kernel's EINVAL
+        address = _query(inet, SIOCGIFADDR, name)
+        if address is None:
+            return None                                  # no address: the kernel's EADDRNOTAVAIL
+    if link.overlaps(address, prefix):
+        return f"{ipaddress.IPv4Address(address)}/{prefix} on lo would make the network's addresses local"
     return None
 
 
@@ -190,10 +191,10 @@ def _name(buf: bytes, at: int) -> bytes:
     return buf[at:at + 16].split(b"\0", 1)[0]
 
 
-def _classful(address: ipaddress.IPv4Address) -> int:
+def _classful(address: int) -> int:
     """The prefix length SIOCSIFADDR gives an address (inet_abc_len)."""
-    first = int(address) >> 24
-    if int(address) == 0 or int(address) == 0xFFFFFFFF:
+    first = address >> 24
+    if address in (0, 0xFFFFFFFF):
         return 0
     return 8 if first < 128 else 16 if first < 192 else 24 if first < 224 else 32
 
