@@ -11,6 +11,7 @@
  * below its Python guest kernel (csrc/answer.c), forgetting them on any
  * change: this checks it never answers from before a change.  (The native run
  * shares the image with umlpy's: it puts back everything it changed.)
+ * root: uids other than 0 (a user namespace made without privilege maps one id)
  */
 #include "case.h"
 #include <dirent.h>
