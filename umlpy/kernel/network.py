@@ -743,6 +743,10 @@ class Network:
         finally:
             os.close(ready_r)
         if not ok:
+            try:                                 # its reason is on stderr once it has exited
+                proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                pass
             err = proc.stderr.read().decode(errors="replace").strip().splitlines() if proc.poll() is not None else []
             raise NetworkError(f"slirp4netns did not start: {err[-1] if err else 'no reason given'}")
         self.how = ("slirp4netns (root mode: it starts as root to join the namespace, then holds no "
