@@ -93,14 +93,14 @@ enum {
     K_FD, K_SOCKFD, K_DIRFD, K_PATH, K_OUT, K_IN, K_ANY, K_LEN, K_INT, K_LONG, K_ZERO, K_MODE, K_UID,
     K_PID, K_SIG, K_SOCKADDR, K_ADDRLEN, K_LENP, K_SLEN, K_TIMESPEC, K_TIMESPEC2, K_TIMEVAL2,
     K_UTIMBUF, K_RLIMIT, K_SIGSET, K_SIGINFO, K_SIGEVENT, K_CAPHDR, K_CAPDATA, K_CPUSET,
-    K_SCHEDATTR, K_GIDLIST, K_IOV, K_ARGV, K_ENVP, K_CLONE_ARGS, K_OPEN_HOW,
+    K_SCHEDATTR, K_GIDLIST, K_IOV, K_ARGV, K_ENVP, K_CLONE_ARGS, K_OPEN_HOW, K_TRACEE,
     K_ENUM, K_FLAGS, K_STR, K_NKINDS
 };
 static const char *kind_names[] = {
     "fd", "sockfd", "dirfd", "path", "out", "in", "any", "len", "int", "long", "zero", "mode", "uid",
     "pid", "sig", "sockaddr", "addrlen", "lenp", "slen", "timespec", "timespec2", "timeval2",
     "utimbuf", "rlimit", "sigset", "siginfo", "sigevent", "caphdr", "capdata", "cpuset",
-    "schedattr", "gidlist", "iov", "argv", "envp", "clone_args", "open_how",
+    "schedattr", "gidlist", "iov", "argv", "envp", "clone_args", "open_how", "tracee",
 };
 
 struct part { int type, set; };
@@ -621,6 +621,10 @@ static unsigned long gen(struct th *t, struct part *p, int i, unsigned long *a) 
     }
     case K_UID: return PICK(t, uids);
     case K_PID: return gen_pid(t);
+    case K_TRACEE: {            /* never this program as pid 1: a worker tracing it would freeze the watchdog */
+        unsigned long p = gen_pid(t);
+        return p == 1 ? (unsigned long)t->gpid : p;
+    }
     case K_SIG: return (unsigned long)(long)PICK(t, safe_sigs);
     case K_SOCKADDR: return gen_sockaddr(t, i);
     case K_ADDRLEN: return R(t, 4) ? (unsigned long)t->last_addrlen : (unsigned long)PICK(t, sizes_socklen);

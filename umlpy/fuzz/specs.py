@@ -40,6 +40,8 @@ KINDS: dict[str, str] = {
     "mode": "permission bits, sometimes setuid/setgid/sticky, sometimes a file type",
     "uid": "0, 1000, 65534, -1, 2**31, 2**32-2, ...",
     "pid": "0, -1, 1, self, parent, a sibling worker, a dead child, -pgid, 99999, INT_MIN",
+    "tracee": "like pid, but never guest init (1), the fuzzer's own watchdog: a worker that attached "
+              "to it would freeze the run, as it would on Linux without Yama",
     "sig": "0 or a signal the fuzzer catches or ignores (never a fatal one), or an invalid number",
     "sockaddr": "AF_UNIX (corpus path, abstract, non-UTF-8, unterminated), AF_INET/6, AF_UNSPEC, junk",
     "addrlen": "the length of the last sockaddr, sometimes 0, 1, 2, 110, 128, 1000, -1",
@@ -182,6 +184,7 @@ SERVED: dict[str, Spec] = {
     "execve": _s("path argv envp", 0.15, ISOLATE),
     "wait4": _s("pid out f:wait out"),
     "kill": _s("pid sig"),
+    "ptrace": _s("int tracee any any"),
     "uname": _s("out"),
     "fcntl": _s("fd e:fcntl any", flags=RETURNS_FD),
     "truncate": _s("path len"),
