@@ -215,6 +215,25 @@ long uh_prefetched(int tid, uint64_t addr, char *buf, size_t max)
     return -1;
 }
 
+/* The kept entry for the absolute path at guest address `pathp` of thread
+ * `tid` (stat's if !nofollow, lstat's if nofollow), or NULL.  On a miss the
+ * path read is kept for Python's read of the same argument. */
+static struct path_entry *kept_path(int tid, uint64_t pathp, int nofollow)
+{
+    char path[PATH_MAX_KEPT + 1];
+    long n = uh_read_str(tid, pathp, path, PATH_MAX_KEPT);
+    if (n <= 0 || path[0] != '/')
+        return NULL;
+    unsigned h = hash_path(path, n, nofollow);
+    struct path_entry *e = &paths[h & (PATHS - 1)];
+    if (e->gen != path_generation || e->hash != h || e->len != n || e->nofollow != nofollow ||
+        memcmp(e->path, path, n) != 0) {
+        keep_prefetched(tid, pathp, path, n);     /* Python reads it next */
+        return NULL;
+    }
+    return e;
+}
+
 /* Remember what stat (nofollow 1: lstat; 2: both, for an object that is no
  * symlink) of absolute `path` answers: errno `err` if > 0, else the struct
  * stat `st`; with `rel`, a read-only open may be served by opening `rel`
@@ -293,8 +312,6 @@ void uh_restart_check(struct uh_stop *st)
 static int answer_open(struct uh_stop *st, const struct user_regs_struct *entry_regs)
 {
     unsigned long long nr = st->regs.orig_rax, pathp, flags;
-    char path[PATH_MAX_KEPT + 1];
-    long n;
     if (nr == 2) {                                 /* open */
         pathp = st->regs.rdi;
         flags = st->regs.rsi;
@@ -304,16 +321,9 @@ static int answer_open(struct uh_stop *st, const struct user_regs_struct *entry_
     }
     if ((flags & 3) != 0 || (flags & ~(unsigned long long)O_ANSWERABLE) != 0)
         return 0;
-    n = uh_read_str(st->tid, pathp, path, PATH_MAX_KEPT);
-    if (n <= 0 || path[0] != '/')
+    struct path_entry *e = kept_path(st->tid, pathp, 0);
+    if (!e || !e->open_ok || e->err > 0)
         return 0;
-    unsigned h = hash_path(path, n, 0);
-    struct path_entry *e = &paths[h & (PATHS - 1)];
-    if (e->gen != path_generation || e->hash != h || e->len != n || e->nofollow || !e->open_ok ||
-        e->err > 0 || memcmp(e->path, path, n) != 0) {
-        keep_prefetched(st->tid, pathp, path, n);     /* Python reads it next */
-        return 0;
-    }
     int fd = uh_openat2(open_root, e->rel[1] ? e->rel + 1 : ".",
                         02000000 | 0400 | (flags & 04000), 0, CONFINED);
     if (fd < 0)
@@ -370,8 +380,6 @@ static int answer_stat(struct uh_stop *st, struct user_regs_struct *regs)
 {
     unsigned long long nr = st->regs.orig_rax, pathp, buf;
     int nofollow;
-    char path[PATH_MAX_KEPT + 1];
-    long n;
     if (nr == 4 || nr == 6) {                      /* stat, lstat */
         pathp = st->regs.rdi;
         buf = st->regs.rsi;
@@ -386,16 +394,9 @@ static int answer_stat(struct uh_stop *st, struct user_regs_struct *regs)
     } else {
         return 0;
     }
-    n = uh_read_str(st->tid, pathp, path, PATH_MAX_KEPT);
-    if (n <= 0 || path[0] != '/')
+    struct path_entry *e = kept_path(st->tid, pathp, nofollow);
+    if (!e)
         return 0;
-    unsigned h = hash_path(path, n, nofollow);
-    struct path_entry *e = &paths[h & (PATHS - 1)];
-    if (e->gen != path_generation || e->hash != h || e->len != n || e->nofollow != nofollow ||
-        memcmp(e->path, path, n) != 0) {
-        keep_prefetched(st->tid, pathp, path, n);     /* Python reads it next */
-        return 0;
-    }
     if (e->err > 0) {
         regs->rax = (unsigned long long)(long)-e->err;
     } else {

@@ -60,7 +60,7 @@ def main() -> None:
        "link add um1x2 type veth peer name pa address 02:42:0a:58:01:02\n"
        "link add um1x3 type veth peer name pb address 02:42:0a:58:01:03\n"
        "link set um1x2 master br0 up\nlink set um1x3 master br0 up\nlink set pa up\nlink set pb up\n")
-    sh([nft() or "nft", "-f", "-"], bridge_ruleset() +
+    sh([nft(), "-f", "-"], bridge_ruleset() +
        'add element bridge umlpy mac { "um1x2" . 02:42:0a:58:01:02, "um1x3" . 02:42:0a:58:01:03 }\n'
        'add element bridge umlpy ip4 { "um1x2" . 10.88.1.2, "um1x3" . 10.88.1.3 }\n')
     rx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))

@@ -17,8 +17,8 @@ back:
   (vfs.VFS.last_cached); served to threads whose walk of an absolute path is
   the same (root "/", the first mount namespace, no search-permission checks);
   all forgotten when Generation.meta moves: any name, mode, owner, size, time or
-  xattr change, a copy-up, an open for writing, a mount (`check`, before every
-  wait for stops).
+  xattr change, a copy-up, an open for writing, a mount (checked by Kernel.run
+  before every wait for stops).
 
 Read-only opens of the rootfs's regular files are kept the same way: the
 platform opens the file below the rootfs's host tree itself and hands it over,
@@ -99,11 +99,6 @@ class Answers:
             self.platform.forget(tid)
 
     # ------------------------------------------------------------ stats
-    def check(self) -> None:
-        """Before waiting for stops: forget the stats if anything changed since they were kept."""
-        if self.stats_kept and Generation.meta != self.stats_gen:
-            self.forget_stats()
-
     def forget_stats(self) -> None:
         self.platform.forget_stats()
         self.stats_kept = False

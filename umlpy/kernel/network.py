@@ -252,7 +252,7 @@ class NamedNetwork:
     # -------------------------------------------------------------- joining
     def reserve(self, hostname: str) -> None:
         """Take an address on the network (made now if it does not exist) for this sandbox."""
-        if nft() is None:
+        if not have_nft():
             raise NetworkError(f"--network {self.name} needs nft (apt install nftables): the network's "
                                "bridge lets each member send from its own addresses only")
         lock = self._locked()
@@ -289,7 +289,7 @@ class NamedNetwork:
         """Guest init exists: a veth pair, one end on the bridge, the other `eth0` in the
         sandbox's network namespace (`net_fd`), with the reserved address and its MAC
         address; the bridge passes that port's frames from those two only."""
-        self._run(None, [nft() or "nft", "-f", "-"], self._member_elements("add"))
+        self._run(None, [nft(), "-f", "-"], self._member_elements("add"))
         self._run(None, ["ip", "-batch", "-"],
                   f"link add {self.peer} type veth peer name eth0 address {self.mac} "
                   f"netns /proc/self/fd/{net_fd}\n"
@@ -308,7 +308,7 @@ class NamedNetwork:
     def _bridge_up(self) -> None:
         self._run(None, ["ip", "-batch", "-"], f"link add br0 type bridge\naddr add {self.prefix}.1/24 dev br0\n"
                   "link set br0 up\nlink set lo up\n")
-        self._run(None, [nft() or "nft", "-f", "-"], bridge_ruleset())
+        self._run(None, [nft(), "-f", "-"], bridge_ruleset())
 
     def _run(self, net_fd: int | None, argv: list[str], script: str, extra_fds: list[int] = ()) -> str:
         """A command (ip, nft) reading `script`, in the network's namespace (net_fd None) or in
@@ -436,7 +436,7 @@ class NamedNetwork:
             members = [m for m in self.members() if m[0] != self.address]
             self._save(members)
             for argv, script in ((["ip", "-batch", "-"], f"link del {self.peer}\n"),
-                                 ([nft() or "nft", "-f", "-"], self._member_elements("delete"))):
+                                 ([nft(), "-f", "-"], self._member_elements("delete"))):
                 try:
                     self._run(None, argv, script)
                 except (NetworkError, OSError, subprocess.SubprocessError):
@@ -455,11 +455,19 @@ class NamedNetwork:
         self.address = ""
 
 
-def nft() -> str | None:
-    """The nft program: on PATH, or in the sbin directories an ordinary user's PATH
-    often lacks (Debian installs it as /usr/sbin/nft)."""
+def _find_nft() -> str | None:
     path = os.environ.get("PATH", os.defpath)
     return shutil.which("nft", path=f"{path}:/usr/sbin:/sbin")
+
+
+def have_nft() -> bool:
+    return _find_nft() is not None
+
+
+def nft() -> str:
+    """The nft program: on PATH, or in the sbin directories an ordinary user's PATH
+    often lacks (Debian installs it as /usr/sbin/nft); plain "nft" if neither has it."""
+    return _find_nft() or "nft"
 
 
 def _ip(args: list[str]) -> None:
@@ -614,7 +622,7 @@ class Network:
                                f"{os.stat('/dev/net/tun').st_mode & 0o777:o} here; most distributions "
                                "make it 666)" if os.path.exists("/dev/net/tun") else
                                "--network user needs /dev/net/tun (the tun module)")
-        if self.policy_wanted() and nft() is None:
+        if self.policy_wanted() and not have_nft():
             raise NetworkError("--network user enforces its policy with nftables: install nft")
 
     def policy_wanted(self) -> bool:
@@ -761,9 +769,9 @@ class Network:
     def _nft(self, args: list[str], script: str | None = None) -> str:
         argv, fds = self._nsenter()
         if self.rootless:       # nft needs CAP_NET_ADMIN in the guest's user namespace, and no more
-            argv += ["--", "setpriv", "--inh-caps=+net_admin", "--ambient-caps=+net_admin", nft() or "nft", *args]
+            argv += ["--", "setpriv", "--inh-caps=+net_admin", "--ambient-caps=+net_admin", nft(), *args]
         else:
-            argv = argv[:2] + ["--", nft() or "nft", *args]        # root: nft as root, in the sandbox's netns only
+            argv = argv[:2] + ["--", nft(), *args]        # root: nft as root, in the sandbox's netns only
         r = subprocess.run(argv, input=script, text=True, capture_output=True, pass_fds=fds, timeout=20)
         if r.returncode != 0:
             raise NetworkError(f"nft: {r.stderr.strip()}")
