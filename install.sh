@@ -81,7 +81,7 @@ cat > "$UMLPY.tmp" <<EOF
 # The umlpy command, written by install.sh: -S skips site's start-up work.
 import sys
 sys.path[:0] = ["$PWD", "$SITE"]
-from umlpy.cli import main
+from umlpy.warm import main
 sys.exit(main())
 EOF
 chmod 755 "$UMLPY.tmp"

@@ -10,29 +10,41 @@ import sys
 import time
 
 import psutil
+import pytest
 
 from conftest import sh
 
 
-def _guest_processes(sup: psutil.Process) -> list[psutil.Process]:
-    return [p for p in sup.children(recursive=True) if p.username() == "nobody"]
+def _guest_sleeps(marks: set[str]) -> list[psutil.Process]:
+    """The guest's sleeps, found by their unique arguments: with the warm server
+    (warm.py) the supervisor is no child of the process the test started."""
+    found = []
+    for p in psutil.process_iter(["cmdline", "username"]):
+        cmd = p.info["cmdline"] or []
+        if p.info["username"] == "nobody" and cmd[:1] == ["sleep"] and set(cmd[1:]) & marks:
+            found.append(p)
+    return found
 
 
-def test_killing_the_supervisor_kills_every_guest_process(rootfs):
+@pytest.mark.parametrize("server", ["wait", "0"], ids=["warm", "direct"])
+def test_killing_the_supervisor_kills_every_guest_process(rootfs, server):
+    marks = {f"{3000 + os.getpid() % 1000}.{i}" for i in range(3)}
     cmd = [sys.executable, "-m", "umlpy", "run", "--rootfs", str(rootfs), "--",
-           "sh", "-c", "sleep 300 & sleep 301 & sleep 302"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+           "sh", "-c", " & ".join(f"sleep {m}" for m in sorted(marks))]
+    env = dict(os.environ, UMLPY_SERVER=server)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     try:
-        sup = psutil.Process(proc.pid)
         deadline = time.time() + 10
         guests: list[psutil.Process] = []
         while time.time() < deadline:
-            guests = _guest_processes(sup)
+            guests = _guest_sleeps(marks)
             if len(guests) >= 3:          # three sleeps (sh execs the last one)
                 break
             time.sleep(0.05)
         assert len(guests) >= 3, guests
-        os.kill(proc.pid, signal.SIGKILL)
+        served = psutil.Process(proc.pid).children() == []
+        assert served == (server == "wait"), "the warm server's run is not the command's child"
+        os.kill(proc.pid, signal.SIGKILL)  # the umlpy command: in warm mode a client
         proc.wait(timeout=5)
         gone, alive = psutil.wait_procs(guests, timeout=5)
         assert alive == [], f"guest processes outlived the supervisor: {alive}"

@@ -30,6 +30,7 @@ from typing import IO, Callable, Mapping, Sequence
 from umlpy.abi.errno import KernelError
 from umlpy.fsimpl.devfs import Devpts
 from umlpy.fsimpl.layout import build_vfs
+from umlpy.fsimpl import persist as _persist
 from umlpy.fsimpl.persist import PersistError
 from umlpy.abi.linux import RESOLVE_IN_ROOT
 from umlpy.kernel.creds import Creds
@@ -272,6 +273,12 @@ def check_workdir(kernel: Kernel) -> None:
     if not ok:
         kernel.shutdown()
         raise ConfigError(f"bad --workdir {cwd!r}: not a directory in the guest")
+
+
+def serving(pid: int) -> None:
+    """This process is the supervisor of the umlpy command `pid` (a warm server's
+    child, warm.py): what names a sandbox's holder (a --persist lock) names that command."""
+    _persist.SERVING = pid
 
 
 def launch(config: Config, argv: Sequence[str]) -> Kernel:

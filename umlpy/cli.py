@@ -135,6 +135,17 @@ def _seconds(value: str) -> float:
 COMMANDS = ("boot", "run", "trace", "syscalls", "rootfs", "check")
 
 
+_PARSERS: dict[str | None, Parser] = {}
+
+
+def parser_for(command: str | None) -> Parser:
+    """build_parser(command), built once per process: parsing leaves a parser as it was,
+    and a warm server (warm.py) builds the run's before it forks."""
+    if command not in _PARSERS:
+        _PARSERS[command] = build_parser(command)
+    return _PARSERS[command]
+
+
 def build_parser(command: str | None = None) -> Parser:
     """The whole command line; with `command`, the other sandbox commands get no
     options.  argparse spends about 8 ms on the three sandbox commands' options
@@ -375,7 +386,7 @@ def cmd_rootfs(ns) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    parser = build_parser(args[0] if args and args[0] in COMMANDS else None)
+    parser = parser_for(args[0] if args and args[0] in COMMANDS else None)
     try:
         ns = parser.parse_args(argv)
         if ns.command is None:

@@ -68,9 +68,19 @@ def _holder(dirfd: int) -> str:
     return f"pid {pid} ({cmd})" if cmd else f"pid {pid}"
 
 
+# Who this supervisor is to its user, when that is another process: the umlpy
+# command a warm server's child serves (warm.py, through api.serving).  Lock
+# files name it, so that "in use by pid N" names the command the user ran.
+SERVING: int | None = None
+
+
+def _holder_pid() -> int:
+    return SERVING if SERVING is not None else os.getpid()
+
+
 def _command_line() -> str:
     try:
-        with open("/proc/self/cmdline", "rb") as f:
+        with open(f"/proc/{_holder_pid()}/cmdline", "rb") as f:
             args = f.read().rstrip(b"\0").split(b"\0")
         text = shlex.join(a.decode(errors="replace") for a in args)
     except OSError:
@@ -160,7 +170,7 @@ class PersistDir:
         except BlockingIOError:
             raise PersistError(f"--persist {self.path} is in use by {_holder(self.dirfd)}") from None
         os.ftruncate(self.lockfd, 0)
-        os.pwrite(self.lockfd, f"{os.getpid()} {_command_line()}\n".encode(), 0)
+        os.pwrite(self.lockfd, f"{_holder_pid()} {_command_line()}\n".encode(), 0)
 
     def _subdir(self, name: str, mode: int) -> None:
         try:

@@ -41,7 +41,7 @@ from umlpy.kernel.creds import Creds
 from umlpy.kernel.dispatch import Call, Dispatcher
 from umlpy.kernel.ipc import SysvIpc, start_in_namespace
 from umlpy.kernel.limits import KNOWN as KNOWN_LIMITS
-from umlpy.kernel.limits import Enforcement, default_disk, show
+from umlpy.kernel.limits import SPAWN_RLIMITS, Enforcement, default_disk, show
 from umlpy.kernel.loader import prepare_exec
 from umlpy.kernel.network import Network, NetworkSpec
 from umlpy.kernel.namespaces import NsProxy
@@ -293,6 +293,7 @@ class Kernel:
                     strict=self.config.strict, stdio=self.config.stdio,
                     make_ctty=self.config.tty is not None, uid=drop, gid=drop,
                     cpu=-1 if cpu is None else cpu, root_fd=root, userns=self.rootless,
+                    rlimits=SPAWN_RLIMITS,
                     parent_userns_fd=self.network.userns_fd if self.network is not None else -1)
             finally:
                 os.close(root)

@@ -177,6 +177,13 @@ def show(name: str, value: int | None) -> str:
 
 
 # ------------------------------------------------------------------ rlimits
+# Set in guest init by the spawn, before its exec: the host never dumps a
+# guest's core (its core_pattern could run a host program), so RLIMIT_CORE is
+# 0 on the host, and the guest's is virtual (guest_core_limit,
+# kernel/coredump.py).  In the spawn, not by set_rlimits: that needs a
+# forked helper where the supervisor lacks CAP_SYS_RESOURCE (5 ms a start).
+SPAWN_RLIMITS = {resource.RLIMIT_CORE: 0}
+
 def set_rlimits(pid: int, rlimits: Mapping[int, tuple[int, int]], uid: int, gid: int) -> None:
     """Set host process `pid`'s rlimits from outside; KernelError naming the limit if one cannot be.
 
@@ -248,6 +255,9 @@ class Enforcement:
         self._watcher: threading.Thread | None = None
         self._lock = threading.Lock()
         self._cpu_seen: dict[int, float] = {}  # fallback: host pid -> its CPU seconds, last seen
+        # The host's first cgroup move waits for an RCU grace period: begin it now (platform/cgroup.py).
+        wanted = {"memory", "processes", "cpu"} & set(self.limits)
+        self._warmer = cgroups.Warmer() if wanted else None
 
     # ------------------------------------------------------------- start
     def attach(self, pid: int) -> None:
@@ -268,11 +278,10 @@ class Enforcement:
                         cg.missing[name] = f"cannot set the limit in the cgroup: {e.strerror}"
             cg.add(pid)
             missing = cg.missing
-        rlimits = {ULIMITS[n]: v for n, v in self.ulimits.items()}
-        # The host never dumps a guest's core (its core_pattern could run a host
-        # program): RLIMIT_CORE is 0 on the host, and the guest's is virtual
-        # (guest_core_limit, kernel/coredump.py).
-        rlimits[ULIMITS["core"]] = (0, 0)
+        if self._warmer is not None:
+            self._warmer.stop()
+        # RLIMIT_CORE is set by the spawn itself (SPAWN_RLIMITS), and virtual for the guest.
+        rlimits = {ULIMITS[n]: v for n, v in self.ulimits.items() if n != "core"}
         for name, limit in self.limits.items():
             res = wanted.get(name)
             if res is None:
@@ -376,6 +385,8 @@ class Enforcement:
     def close(self) -> list[str]:
         """Stop watching, read what the cgroups counted, remove them; the directories left behind."""
         self._stop.set()
+        if self._warmer is not None:
+            self._warmer.stop()
         if self._watcher is not None and self._watcher is not threading.current_thread():
             self._watcher.join(timeout=5)
         with self._lock:
