@@ -283,6 +283,7 @@ def serve(path: str) -> None:
     except OSError:
         return                      # another server for this key is starting or serving
     _warm_up()
+    _OWN[0] = privileges()          # a server's own privileges do not change
     try:
         os.unlink(path)
     except FileNotFoundError:
@@ -308,6 +309,9 @@ def serve(path: str) -> None:
             os.unlink(path)
     except OSError:
         pass
+
+
+_OWN = [b""]                        # the server's privileges(), read once
 
 
 def _warm_up() -> None:
@@ -381,7 +385,7 @@ def _check_client(conn) -> dict:
         raise PermissionError(f"uid {uid} is not the server's")
     pidfd = conn.getsockopt(socket.SOL_SOCKET, SO_PEERPIDFD)
     try:
-        if privileges(pid) != privileges():
+        if privileges(pid) != _OWN[0]:
             raise PermissionError("the client's privileges are not the server's")
         status = _read(f"/proc/{pid}/status")
         limits = {}

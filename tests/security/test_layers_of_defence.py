@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 from umlpy.kernel.kernel import NOBODY
 
@@ -23,17 +24,30 @@ def _status(pid: int) -> dict[str, str]:
         return {}
 
 
+def _cmdline(pid: int) -> list[str]:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().decode(errors="replace").split("\0")[:-1]
+    except OSError:
+        return []
+
+
 def test_a_running_guest_as_the_host_sees_it(rootfs):
     """uid nobody (rootless: ours), CapEff 0, NoNewPrivs 1, Seccomp 2 (filter), root = an
     empty directory, its own network and PID namespaces, traced by the supervisor."""
     uid = NOBODY if os.geteuid() == 0 else os.geteuid()
+    mark = f"30.{os.getpid()}"         # the guest, found by its argument: a warm server's
     p = subprocess.Popen([sys.executable, "-m", "umlpy", "run", "--rootfs", str(rootfs), "--",
-                          "sh", "-c", "echo ready; exec sleep 30"], stdout=subprocess.PIPE, text=True,
-                         cwd=REPO)
+                          "sh", "-c", f"echo ready; exec sleep {mark}"], stdout=subprocess.PIPE, text=True,
+                         cwd=REPO)     # supervisor (umlpy/warm.py) is no child of `p`
     try:
         assert p.stdout.readline() == "ready\n"
-        guests = [int(d) for d in os.listdir("/proc") if d.isdigit()
-                  and _status(int(d)).get("PPid") == str(p.pid)]
+        deadline = time.monotonic() + 10
+        while True:                    # sh has printed; its exec of sleep may not be done yet
+            guests = [int(d) for d in os.listdir("/proc") if d.isdigit() and _cmdline(int(d)) == ["sleep", mark]]
+            if guests or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
         assert guests, "no guest process found"
         for pid in guests:
             st = _status(pid)

@@ -12,7 +12,7 @@ may always import the rest of its own layer; what else it may import is its row 
 ALLOWED, the most specific row that names it ("fsimpl.procfs" for the procfs package,
 "fsimpl" for the other file systems).
 
-    front ends:   cli -> boot -> api          pytest_plugin -> api          fuzz -> api
+    front ends:   warm -> cli -> boot -> api  pytest_plugin -> api          fuzz -> api
                   cli -> check -> api, abi, platform.host, platform.cgroup (it probes the host itself)
                   cli -> image.importer (umlpy rootfs import, ls, rm: the image store)
                   cli -> image.create (umlpy rootfs create: a new tree in the store)
@@ -26,8 +26,9 @@ The modules at the top of the package are not exempt; each has a row of its own:
 
   * umlpy/__init__.py only re-exports api (and holds __version__), so it is api's public
     face: importing `umlpy` itself counts as importing api, and its row is api's row.
-  * umlpy/__main__.py is `python -m umlpy`: it imports cli, and is with cli the only
-    module that may import a front end.
+  * umlpy/__main__.py is `python -m umlpy`: it imports warm (the umlpy command's client,
+    which runs cli here or in a warm server's child), and is with cli and warm the only
+    modules that may import a front end.
   * umlpy/_build_helper.py is the cffi build script setup.py runs; it imports no umlpy.
   * umlpy._helper is the compiled C helper (csrc/).  It has no Python source to read; as
     a target it belongs to platform alone (no ptrace register, request or listener fd
@@ -79,13 +80,14 @@ ALLOWED: dict[str, frozenset[str]] = {k: frozenset(v) for k, v in {
     "check":         {"api", "abi", "platform.host", "platform.cgroup"},
     "pytest_plugin": {"api"},
     "fuzz":          {"api"},
-    "__main__":      {"cli"},
+    "warm":          {"cli", "api"},
+    "__main__":      {"warm"},
 }.items()}
 
 # Importing the root package is importing api (see the docstring).
 SAME_AS = {"__init__": "api"}
-FRONT_ENDS = {"cli", "boot", "check"}
-MAY_IMPORT_FRONT_ENDS = {"cli", "__main__"}
+FRONT_ENDS = {"cli", "boot", "check", "warm"}
+MAY_IMPORT_FRONT_ENDS = {"cli", "__main__", "warm"}
 
 
 def row_for(name: str) -> str | None:
