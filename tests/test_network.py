@@ -23,6 +23,9 @@ from umlpy import Sandbox
 REPO = Path(__file__).resolve().parent.parent
 UMLPY = [sys.executable, "-m", "umlpy"]
 ROOT = os.geteuid() == 0
+# The run in the command's own process, not handed to the warm server (umlpy/warm.py): the
+# tests that look at a run's helper processes find them among the command's children.
+COLD = {**os.environ, "UMLPY_SERVER": "0"}
 
 
 def free_port() -> int:
@@ -62,7 +65,7 @@ def test_publish_serves_a_guest_http_server_on_host_loopback(rootfs):
     script = f"echo hello-from-guest > /tmp/index.html; cd /tmp; exec httpd -f -p {guest_port}"
     p = subprocess.Popen([*UMLPY, "run", "--rootfs", str(rootfs), "-p", f"{port}:{guest_port}",
                           "--", "sh", "-c", script],
-                         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         cwd=REPO, env=COLD, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert fetch(f"http://127.0.0.1:{port}/index.html") == b"hello-from-guest\n"
         during = listening()
@@ -341,6 +344,128 @@ def test_user_mode_engine_runs_without_privilege_and_ends_with_the_sandbox(rootf
     assert r.stdout == "ok\n"
     out = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(os.getpid())], capture_output=True, text=True)
     assert "slirp4netns" not in out.stdout and "-I /proc/self/fd" not in out.stdout
+
+
+def status_of(pid: int) -> dict[str, str]:
+    with open(f"/proc/{pid}/status") as f:
+        return dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+
+
+def test_user_mode_engine_has_only_the_sandboxs_privileges_and_dies_with_a_killed_supervisor(rootfs):
+    """The engine holds CAP_NET_BIND_SERVICE and nothing else, with no_new_privs, seccomp and an
+    empty mount namespace (/etc and /run only).  As root it is uid 0 in the host's user namespace
+    (slirp4netns's own --enable-sandbox).  Rootless it is our uid, as the root of a user namespace
+    of the network's own that maps only our uid (the sandbox's is inside it): what it may do over
+    the sandbox's namespaces comes from owning them, never from the host.  SIGKILL the supervisor:
+    the engine ends too (its --exit-fd closes)."""
+    needs_user_mode()
+    p = subprocess.Popen([*UMLPY, "run", "--rootfs", str(rootfs), "--network", "user", "--", "sleep", "60"],
+                         cwd=REPO, env=COLD, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        end = time.monotonic() + 30
+        while not (engines := [h for h in helpers_of(p.pid) if "slirp4netns" in h]):
+            assert p.poll() is None and time.monotonic() < end, p.stderr.read() if p.poll() is not None else ""
+            time.sleep(0.1)
+        engine = int(engines[0].split()[0])
+        time.sleep(0.3)                     # past its start-up, into its sandbox
+        st = status_of(engine)
+        assert st["Uid"].split() == [str(os.geteuid())] * 4
+        for kind in ("CapPrm", "CapEff", "CapBnd"):
+            assert int(st[kind], 16) == 1 << 10, (kind, st[kind])       # CAP_NET_BIND_SERVICE only
+        assert int(st["CapAmb"], 16) == 0
+        assert st["NoNewPrivs"] == "1" and st["Seccomp"] == "2"
+        assert sorted(os.listdir(f"/proc/{engine}/root")) == ["etc", "run"]
+        ns = {k: os.readlink(f"/proc/{engine}/ns/{k}") for k in ("user", "net", "mnt")}
+        assert ns["net"] == os.readlink("/proc/self/ns/net")         # it makes the host's sockets
+        assert ns["mnt"] != os.readlink("/proc/self/ns/mnt")
+        if ROOT:
+            assert ns["user"] == os.readlink("/proc/self/ns/user")
+        else:
+            assert ns["user"] != os.readlink("/proc/self/ns/user")
+            with open(f"/proc/{engine}/uid_map") as f:
+                assert f.read().split() == ["0", str(os.geteuid()), "1"]
+    finally:
+        p.kill()
+        p.wait()
+    end = time.monotonic() + 10
+    while os.path.exists(f"/proc/{engine}") and status_of(engine)["State"][0] != "Z":
+        assert time.monotonic() < end, "the engine outlived its supervisor"
+        time.sleep(0.1)
+
+
+def test_policy_on_the_hosts_loopback_covers_every_way_out(rootfs, cc, progs):
+    """The same rules as test_policy_covers_connect_sendto_sendmsg_and_sendmmsg, root and
+    rootless, with servers the test starts on the host's loopback (an allow rule names it):
+    --deny-net beats --allow-net, for sendto, sendmsg, sendmmsg and connect alike."""
+    needs_user_mode()
+    prog = cc("ways_out_ports", r"""
+        #define _GNU_SOURCE
+        #include <arpa/inet.h>
+        #include <errno.h>
+        #include <stdio.h>
+        #include <stdlib.h>
+        #include <string.h>
+        #include <sys/socket.h>
+        #include <unistd.h>
+        /* HOST UDP1 UDP2 UDP3 TCP1 TCP2: sendto UDP1, sendmsg UDP2, sendmmsg UDP3, connect TCP1, TCP2 */
+        int main(int argc, char **argv) {
+            struct sockaddr_in a = {.sin_family = AF_INET};
+            inet_pton(AF_INET, argv[1], &a.sin_addr);
+            int u = socket(AF_INET, SOCK_DGRAM, 0);
+            a.sin_port = htons(atoi(argv[2]));
+            sendto(u, "one", 3, 0, (void *)&a, sizeof a);
+            a.sin_port = htons(atoi(argv[3]));
+            struct iovec io = {"two", 3};
+            struct msghdr m = {.msg_name = &a, .msg_namelen = sizeof a, .msg_iov = &io, .msg_iovlen = 1};
+            sendmsg(u, &m, 0);
+            struct sockaddr_in b = a;
+            b.sin_port = htons(atoi(argv[4]));
+            struct iovec io3 = {"three", 5};
+            struct mmsghdr mm = {.msg_hdr = {.msg_name = &b, .msg_namelen = sizeof b, .msg_iov = &io3, .msg_iovlen = 1}};
+            sendmmsg(u, &mm, 1, 0);
+            for (int i = 5; i <= 6; i++) {
+                int t = socket(AF_INET, SOCK_STREAM, 0);
+                a.sin_port = htons(atoi(argv[i]));
+                int r = connect(t, (void *)&a, sizeof a);
+                printf("connect%d=%s\n", i - 4, r ? strerror(errno) : "ok");
+                close(t);
+            }
+            return 0;
+        }
+    """)
+    udp = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(3)]
+    tcp = [socket.socket() for _ in range(2)]
+    try:
+        for s in udp + tcp:
+            s.bind(("127.0.0.1", 0))
+            s.setblocking(False)
+        for s in tcp:
+            s.listen()
+        u1, u2, u3 = (s.getsockname()[1] for s in udp)
+        t1, t2 = (s.getsockname()[1] for s in tcp)
+        with Sandbox(rootfs=rootfs, mounts=[(str(progs), "/t", "ro")], network="user",
+                     allow_net=["127.0.0.1"], deny_net=[f"127.0.0.1:{u2}/udp", f"127.0.0.1:{t2}"]) as sb:
+            r = sb.run([prog, "10.0.2.2", str(u1), str(u2), str(u3), str(t1), str(t2)], text=True, timeout=60)
+        assert r.stdout == "connect1=ok\nconnect2=Connection refused\n", (r.stdout, r.stderr)
+        time.sleep(0.2)                     # the engine forwards the datagrams on its own time
+
+        def got(s):
+            try:
+                return s.recv(100)
+            except BlockingIOError:
+                return None
+        assert [got(s) for s in udp] == [b"one", None, b"three"]
+        tcp[0].accept()[0].close()
+        with pytest.raises(BlockingIOError):
+            tcp[1].accept()
+        verdicts = {(d["address"], d["proto"], d["port"]): d["verdict"] for d in r.report.network}
+        assert verdicts == {("10.0.2.2", "udp", u1): "allowed", ("10.0.2.2", "udp", u2): "denied",
+                            ("10.0.2.2", "udp", u3): "allowed", ("10.0.2.2", "tcp", t1): "allowed",
+                            ("10.0.2.2", "tcp", t2): "denied"}
+        assert r.report.denied == [f"sendmsg to 10.0.2.2:{u2}/udp refused by --deny-net 127.0.0.1:{u2}/udp"]
+    finally:
+        for s in udp + tcp:
+            s.close()
 
 
 def test_proc_net_unix_and_tcp_are_the_sandboxs(debian):

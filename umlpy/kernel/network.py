@@ -13,6 +13,9 @@ once guest init exists and before it runs its first instruction:
 * `--network user`: slirp4netns (see docs/design.md, "Network", for why not
   pasta here) gives the sandbox an `eth0` (10.0.2.100/24, gateway 10.0.2.2,
   DNS forwarder 10.0.2.3) and carries its TCP/UDP out through host sockets.
+  Rootless, the sandbox's user namespace is made inside one of the network's
+  own, where our uid is root: slirp4netns and nft run there, so what they may
+  do over the sandbox's namespaces comes from owning them, never from the host.
 * Policy (`--allow-net`, `--deny-net`): nftables rules in the sandbox's own
   namespace, on the output hook, so connect, sendto, sendmsg and sendmmsg
   all stay native calls; a refused destination gets an ICMP
@@ -552,12 +555,14 @@ def bridge_ruleset() -> str:
             "  }\n}\n")
 
 
-def _set_elements(doc: dict, verdict: str) -> list[dict]:
+def _set_elements(doc: dict) -> list[dict]:
+    """The destinations in nft's JSON of the policy's table: sets allowed4/6 and denied4/6."""
     out = []
     for item in doc.get("nftables", []):
         s = item.get("set")
-        if not s:
+        if not s or s.get("name", "")[:-1] not in ("allowed", "denied"):
             continue
+        verdict = s["name"][:-1]
         for e in s.get("elem", []):
             elem = e.get("elem", e) if isinstance(e, dict) else e
             val = elem.get("val") if isinstance(elem, dict) else elem
@@ -568,6 +573,37 @@ def _set_elements(doc: dict, verdict: str) -> list[dict]:
             out.append({"address": parts[0], "proto": parts[1], "port": parts[2], "verdict": verdict,
                         "packets": counter.get("packets", 0), "bytes": counter.get("bytes", 0)})
     return out
+
+
+def own_user_namespace() -> int:
+    """Rootless --network user: a new user namespace where our uid is root (`unshare
+    --map-root-user`), as a descriptor; the sandbox's user namespace is made inside it
+    (csrc/spawn.c, nested_clone, as for a named network).  slirp4netns's sandbox
+    (--enable-sandbox) must be root in a user namespace that owns the sandbox's
+    network namespace: in the sandbox's own, our uid is not 0 (slirp4netns fails at
+    seteuid(0), "parent failed"), and an nsenter'ed program loses its capabilities
+    at exec there (the policy's nft could not raise CAP_NET_ADMIN).  As the root of
+    this one, both keep what they need over the sandbox's namespaces, and nothing
+    over the host's.  The namespace lives as long as this descriptor (and what runs
+    in it); the `cat` that made it ends at once."""
+    try:
+        p = subprocess.Popen(["unshare", "--user", "--map-root-user", "--", "cat"], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except FileNotFoundError:
+        raise NetworkError("--network user rootless needs util-linux's unshare and nsenter") from None
+    try:
+        with contextlib.suppress(BrokenPipeError):
+            p.stdin.write(b"\n")
+            p.stdin.flush()
+        if p.stdout.readline() != b"\n":          # cat echoes: it runs in the new namespace
+            why = p.stderr.read().decode(errors="replace").strip().splitlines()
+            raise NetworkError(f"--network user: no user namespace of its own: {why[-1] if why else 'unshare failed'}")
+        return os.open(f"/proc/{p.pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
+    finally:
+        for f in (p.stdin, p.stdout, p.stderr):
+            with contextlib.suppress(OSError):
+                f.close()
+        p.wait()
 
 
 def _python() -> str:
@@ -597,9 +633,12 @@ class Network:
         self._keeper: threading.Thread | None = None
         self._hosts_fd = -1                  # named networks: the guest's /etc/hosts, rewritten as members change
         self._hosts_base, self._hosts_seen = "", []
+        self.outer_userns = -1               # rootless user mode: the network's user namespace
         if spec.mode == "user":
             self._check_engine()
         try:
+            if spec.mode == "user" and rootless:
+                self.outer_userns = own_user_namespace()
             for pub in spec.publish:
                 self.sockets.append((self._bind(pub), pub))
             if self.named is not None:
@@ -611,8 +650,9 @@ class Network:
     @property
     def userns_fd(self) -> int:
         """The user namespace the guest's own must be made in (spawn's `parent_userns_fd`):
-        a rootless named network's, else -1 (ours)."""
-        return self.named.userns_fd if self.named is not None else -1
+        rootless, a named network's or --network user's own (see own_user_namespace),
+        else -1 (ours)."""
+        return self.named.userns_fd if self.named is not None else self.outer_userns
 
     def _check_engine(self) -> None:
         if shutil.which("slirp4netns") is None:
@@ -735,10 +775,10 @@ class Network:
         fds = [net, ready_w, exit_r]
         if not self.host_loopback():
             argv.append("--disable-host-loopback")
-        if self.rootless:
-            fds.append(self.ns_fds[1])
-            argv.append(f"--userns-path=/proc/self/fd/{self.ns_fds[1]}")
         argv += [f"/proc/self/fd/{net}", "eth0"]
+        if self.rootless:       # as the root of the network's user namespace: see own_user_namespace
+            argv = self._as_outer_root() + argv
+            fds.append(self.outer_userns)
         try:
             proc = subprocess.Popen(argv, pass_fds=fds, stdin=subprocess.DEVNULL,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -759,19 +799,31 @@ class Network:
             raise NetworkError(f"slirp4netns did not start: {err[-1] if err else 'no reason given'}")
         self.how = ("slirp4netns (root mode: it starts as root to join the namespace, then holds no "
                     "capability but CAP_NET_BIND_SERVICE, in an empty mount namespace, under seccomp)"
-                    if not self.rootless else "slirp4netns, as our own uid")
+                    if not self.rootless else
+                    "slirp4netns, as our uid, root of the network's own user namespace (the sandbox's is "
+                    "inside it): it holds CAP_NET_BIND_SERVICE there only, in an empty mount namespace, "
+                    "under seccomp")
 
     def host_loopback(self) -> bool:
         """Does a rule allow the host's loopback (reached at the gateway address)?"""
         lo = ipaddress.ip_network("127.0.0.0/8")
         return any(r.net.version == 4 and r.net.subnet_of(lo) for r in self.spec.allow)
 
+    def _as_outer_root(self) -> list[str]:
+        """nsenter into the network's user namespace, where our uid is root: a program it
+        runs keeps its capabilities across exec there, over the sandbox's namespaces (made
+        inside it) and over nothing of the host's."""
+        return ["nsenter", "--preserve-credentials", f"--user=/proc/self/fd/{self.outer_userns}", "--"]
+
     def _nft(self, args: list[str], script: str | None = None) -> str:
-        argv, fds = self._nsenter()
-        if self.rootless:       # nft needs CAP_NET_ADMIN in the guest's user namespace, and no more
-            argv += ["--", "setpriv", "--inh-caps=+net_admin", "--ambient-caps=+net_admin", nft(), *args]
-        else:
-            argv = argv[:2] + ["--", nft(), *args]        # root: nft as root, in the sandbox's netns only
+        """nft in the sandbox's network namespace: as root there (root mode), or as the root
+        of the network's user namespace (rootless), which owns the sandbox's."""
+        net = self.ns_fds[0]
+        fds = [net]
+        argv = ["nsenter", f"--net=/proc/self/fd/{net}", "--", nft(), *args]
+        if self.rootless:
+            argv = self._as_outer_root()[:-1] + argv[1:]
+            fds.append(self.outer_userns)
         r = subprocess.run(argv, input=script, text=True, capture_output=True, pass_fds=fds, timeout=20)
         if r.returncode != 0:
             raise NetworkError(f"nft: {r.stderr.strip()}")
@@ -875,17 +927,15 @@ class Network:
 
     # -------------------------------------------------------------- end
     def read_destinations(self) -> list[dict]:
+        """The policy's record: every destination in the four nft sets, with its verdict,
+        packets and bytes (one `nft list table`, which shows the sets' elements)."""
         if self.spec.mode != "user" or not self.ns_fds:
             return []
-        out = []
-        for verdict in ("allowed", "denied"):
-            for fam in "46":
-                try:
-                    doc = json.loads(self._nft(["-j", "list", "set", "inet", "umlpy", f"{verdict}{fam}"]))
-                except (NetworkError, ValueError, OSError, subprocess.SubprocessError):
-                    continue
-                out += _set_elements(doc, verdict)
-        return out
+        try:
+            doc = json.loads(self._nft(["-j", "list", "table", "inet", "umlpy"]))
+        except (NetworkError, ValueError, OSError, subprocess.SubprocessError):
+            return []
+        return _set_elements(doc)
 
     def _end_helpers(self) -> None:
         if self.control is not None:
@@ -928,6 +978,9 @@ class Network:
         for fd in self.ns_fds:
             os.close(fd)
         self.ns_fds = []
+        if self.outer_userns >= 0:
+            os.close(self.outer_userns)
+            self.outer_userns = -1
         if self._hosts_fd >= 0:
             os.close(self._hosts_fd)
             self._hosts_fd = -1
