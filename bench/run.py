@@ -27,13 +27,16 @@ Runners (all measured in the same invocation):
                 itself and lets every other trapped call run: the physical
                 limit of a ptrace backend (floor@cpu0: tracer and tracee on CPU 0,
                 umlpy's default placement)
-  umlpy         python3 -m umlpy run --rootfs ROOT -- /bench/NAME ...: umlpy's
-                default placement (--cpu auto: supervisor and guest pinned to
+  umlpy         umlpy run --rootfs ROOT -- /bench/NAME ... (the installed umlpy
+                command, else python3 -m umlpy; served by a warm server,
+                UMLPY_SERVER=wait: umlpy/warm.py): umlpy's default placement (--cpu auto: supervisor and guest pinned to
                 the CPU it starts on, and computing threads moved off it while
                 they wait for it: kernel/placement.py)
   umlpy@cpu0    the same with --cpu 0 (everything on CPU 0, never moved)
   umlpy@none    the same with --cpu none (supervisor and guest free to run on
                 any CPU)
+  umlpy@direct  the default placement, the run done by the command itself
+                (UMLPY_SERVER=0: no warm server)
   runsc         runsc --network=none --platform=ptrace do -root ROOT ... (gVisor)
   proot         proot -r ROOT ...
   runsc@cpu0, proot@cpu0   the same, pinned to CPU 0 (their best setting here)
@@ -98,7 +101,7 @@ CMD_ROWS = {"shell", "tar", "find"}        # /bench/runcmd + paths in the rootfs
 OUTSIDE_ROWS = {"startup", "python"}       # wall time of the whole sandbox run
 IN_ROOT = CMD_ROWS | {"python"}            # native runs them in a chroot
 RUNNERS = ["native", "native@cpu0", "floor", "floor@cpu0", "umlpy", "umlpy@cpu0", "umlpy@none",
-           "runsc", "runsc@cpu0", "proot", "proot@cpu0"]
+           "umlpy@direct", "runsc", "runsc@cpu0", "proot", "proot@cpu0"]
 TIMEOUT = 180  # seconds, one run
 
 
@@ -268,15 +271,17 @@ def make_commands(runsc_pre: list[str] | None) -> dict[str, object]:
             ([str(FLOOR), "-r", str(root), str(ALLOW)] + argv, cpu, None) if in_root
             else ([str(FLOOR), str(ALLOW)] + host_argv(argv, root), cpu, None))
 
-    def umlpy(placement: str | None):
+    def umlpy(placement: str | None, served: bool = True):
         cpu = ["--cpu", placement] if placement is not None else []
+        pre = [] if served else ["env", "UMLPY_SERVER=0"]
         return lambda argv, root, in_root: (
-            [sys.executable, "-m", "umlpy", "run", "--rootfs", str(root), *cpu, "--"] + argv, None, None)
+            pre + umlpy_command() + ["run", "--rootfs", str(root), *cpu, "--"] + argv, None, None)
 
     cmds: dict[str, object] = {
         "native": native(None), "native@cpu0": native(0),
         "floor": floor(None), "floor@cpu0": floor(0),
         "umlpy": umlpy(None), "umlpy@cpu0": umlpy("0"), "umlpy@none": umlpy("none"),
+        "umlpy@direct": umlpy(None, served=False),
     }
     if runsc_pre is not None:
         for name, cpu in (("runsc", None), ("runsc@cpu0", 0)):
@@ -286,6 +291,18 @@ def make_commands(runsc_pre: list[str] | None) -> dict[str, object]:
         for name, cpu in (("proot", None), ("proot@cpu0", 0)):
             cmds[name] = (lambda c: lambda argv, root, in_root: ([proot, "-r", str(root)] + argv, c, None))(cpu)
     return cmds
+
+
+def umlpy_command() -> list[str]:
+    """The umlpy command as install.sh or pip installed it beside this interpreter (a
+    `python3 -S` launcher, or a console script), else `python3 -m umlpy`."""
+    beside = Path(sys.executable).parent / "umlpy"
+    try:
+        if "umlpy.warm" in beside.read_text(errors="replace")[:1000]:
+            return [str(beside)]
+    except OSError:
+        pass
+    return [sys.executable, "-m", "umlpy"]
 
 
 def guest_argv(name: str, n: int) -> list[str]:
@@ -331,6 +348,7 @@ def run_one(argv: list[str], cpu: int | None, chroot: Path | None = None,
         os.chroot(chroot)
         os.chdir("/")
     env = dict(os.environ)
+    env.setdefault("UMLPY_SERVER", "wait")      # served runs measure the server, never the start of one
     env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     shown = ("chroot " + str(chroot) + " " if chroot else "") + " ".join(argv)
     if cpu is not None:
