@@ -53,6 +53,11 @@ if TYPE_CHECKING:
 FORGETS = frozenset(NUMBERS[n] for n in ("setuid", "setgid", "setreuid", "setregid", "setresuid",
                                           "setresgid", "execve", "execveat", "unshare", "setns",
                                           "chroot", "capset", "prctl"))
+# prctl options that change nothing a kept answer depends on (ids, parents, the
+# capabilities a walk's permission checks use): reading state, naming a thread.
+# busybox asks PR_GET_NAME at every start, which forgot every answer.
+PRCTL_KEEPS = frozenset({2, 3, 7, 13, 15, 16, 21, 23, 25, 27, 30, 37, 39, 40, 42})
+PRCTL = NUMBERS["prctl"]
 AT_SYMLINK_NOFOLLOW, AT_NO_AUTOMOUNT = 0x100, 0x800
 O_ACCMODE = 3
 O_ANSWERABLE = os.O_CLOEXEC | os.O_NOCTTY | 0o100000 | os.O_NONBLOCK    # O_LARGEFILE: no effect here
@@ -97,9 +102,9 @@ class Answers:
         self.forget_stats()
 
     # ------------------------------------------------------------ ids
-    def before(self, nr: int) -> None:
-        """A call `nr` in self.nrs is about to run."""
-        if nr in FORGETS:
+    def before(self, nr: int, args: tuple[int, ...]) -> None:
+        """A call `nr` in self.nrs is about to run, with `args`."""
+        if nr in FORGETS and not (nr == PRCTL and args[0] in PRCTL_KEEPS):
             self.platform.forget()
 
     def after(self, task: "Task", nr: int, out) -> None:
@@ -110,6 +115,18 @@ class Answers:
     def forget(self, tid: int | None = None) -> None:
         if self.on:
             self.platform.forget(tid)
+
+    def prime(self, task: "Task") -> None:
+        """After `task`'s exec succeeded: keep its id answers now, as their handlers give
+        them, so that the new program's first getuid (busybox asks at once) is answered
+        below Python too.  The exec forgot them all (Kernel.on_exec): a set-id program
+        changes them, and Python has applied that by now (loader.ExecPlan.apply)."""
+        if not self.on or task.ptrace is not None:
+            return
+        for nr in self.platform.answerable:
+            out = self.k.table.lookup(nr).handler(task)      # getuid & co: plain, no side effect
+            if type(out) is int:
+                self.platform.remember(task.host_tid, nr, out)
 
     # ------------------------------------------------------------ stats
     def forget_stats(self) -> None:

@@ -97,7 +97,7 @@ class Dispatcher:
             return self._run_native(task, call, regs, Native())
         answers = self.k.answers                 # calls whose answers the platform keeps
         if nr in answers.nrs:
-            answers.before(nr)
+            answers.before(nr, call.args)
         try:
             out = self._invoke(task, call, regs)
         except KernelError as e:

@@ -131,6 +131,7 @@ def do_execve(task, path: str, argv_p: int, envp_p: int, opened: tuple[int, str]
     except OSError:
         pass
     task.process.cmdline_layout = cmdline_layout(plan.host_argv, plan.guest_argv)
+    kernel.answers.prime(task)
     return 0
 
 
