@@ -352,8 +352,8 @@ def status_of(pid: int) -> dict[str, str]:
 
 
 def test_user_mode_engine_has_only_the_sandboxs_privileges_and_dies_with_a_killed_supervisor(rootfs):
-    """The engine holds CAP_NET_BIND_SERVICE and nothing else, with no_new_privs, seccomp and an
-    empty mount namespace (/etc and /run only).  As root it is uid 0 in the host's user namespace
+    """The engine holds CAP_NET_BIND_SERVICE and nothing else, with no_new_privs, seccomp, an
+    empty mount namespace (/etc and /run only) and a PID namespace of its own.  As root it is uid 0 in the host's user namespace
     (slirp4netns's own --enable-sandbox).  Rootless it is our uid, as the root of a user namespace
     of the network's own that maps only our uid (the sandbox's is inside it): what it may do over
     the sandbox's namespaces comes from owning them, never from the host.  SIGKILL the supervisor:
@@ -363,21 +363,24 @@ def test_user_mode_engine_has_only_the_sandboxs_privileges_and_dies_with_a_kille
                          cwd=REPO, env=COLD, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         end = time.monotonic() + 30
-        while not (engines := [h for h in helpers_of(p.pid) if "slirp4netns" in h]):
+        # unshare --pid --fork: the engine is pid 1 of a PID namespace of its own, under unshare
+        while not (engines := [h for w in helpers_of(p.pid) if "slirp4netns" in w
+                               for h in helpers_of(int(w.split()[0]))]):
             assert p.poll() is None and time.monotonic() < end, p.stderr.read() if p.poll() is not None else ""
             time.sleep(0.1)
         engine = int(engines[0].split()[0])
         time.sleep(0.3)                     # past its start-up, into its sandbox
         st = status_of(engine)
+        assert st["NSpid"].split()[1:] == ["1"]       # it can name no other process
         assert st["Uid"].split() == [str(os.geteuid())] * 4
         for kind in ("CapPrm", "CapEff", "CapBnd"):
             assert int(st[kind], 16) == 1 << 10, (kind, st[kind])       # CAP_NET_BIND_SERVICE only
         assert int(st["CapAmb"], 16) == 0
         assert st["NoNewPrivs"] == "1" and st["Seccomp"] == "2"
         assert sorted(os.listdir(f"/proc/{engine}/root")) == ["etc", "run"]
-        ns = {k: os.readlink(f"/proc/{engine}/ns/{k}") for k in ("user", "net", "mnt")}
+        ns = {k: os.readlink(f"/proc/{engine}/ns/{k}") for k in ("user", "net", "mnt", "pid")}
         assert ns["net"] == os.readlink("/proc/self/ns/net")         # it makes the host's sockets
-        assert ns["mnt"] != os.readlink("/proc/self/ns/mnt")
+        assert ns["mnt"] != os.readlink("/proc/self/ns/mnt") and ns["pid"] != os.readlink("/proc/self/ns/pid")
         if ROOT:
             assert ns["user"] == os.readlink("/proc/self/ns/user")
         else:

@@ -302,8 +302,8 @@ def probe_cgroups() -> list[Feature]:
     return out
 
 
-TOOLS = (("pasta", "network engine for rootless mode", "the passt package"),
-         ("slirp4netns", "network engine for rootless mode", "the slirp4netns package"),
+TOOLS = (("pasta", "bench only (an engine compared with slirp4netns)", "the passt package"),
+         ("slirp4netns", "--network user's engine, root and rootless", "the slirp4netns package"),
          ("runsc", "bench only (gVisor)", "the runsc package"),
          ("proot", "bench only", "the proot package"))
 

@@ -775,7 +775,9 @@ class Network:
         fds = [net, ready_w, exit_r]
         if not self.host_loopback():
             argv.append("--disable-host-loopback")
-        argv += [f"/proc/self/fd/{net}", "eth0"]
+        # In a PID namespace of its own, as the guest is: it can name, signal or wait for no
+        # process but itself (as root or as our uid it could otherwise signal any of that uid's).
+        argv = ["unshare", "--pid", "--fork", "--kill-child", "--"] + argv + [f"/proc/self/fd/{net}", "eth0"]
         if self.rootless:       # as the root of the network's user namespace: see own_user_namespace
             argv = self._as_outer_root() + argv
             fds.append(self.outer_userns)
