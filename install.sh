@@ -12,7 +12,9 @@
 #   With --tests, also what ./test.sh needs (root only):
 #   5. the Debian rootfs tests/test_debian.py runs in (.ci/debian-rootfs, cached);
 #   6. /var/lib/umlpy/test-venv: Debian's python3 with the test requirements,
-#      which the unprivileged pass of ./test.sh runs as user nobody.
+#      which the unprivileged pass of ./test.sh runs as user nobody;
+#   7. /dev/net/tun back to the kernel's default mode 0666 if it is 0600, so that
+#      the unprivileged pass runs rootless --network user instead of skipping it.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")"
 TESTS=
@@ -102,5 +104,16 @@ if [ -n "$TESTS" ]; then
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check --root-user-action=ignore \
         -r requirements-dev.txt
     chmod -R a+rX "$VENV"
+    # Rootless --network user needs /dev/net/tun open to the user: its engine opens a tap in
+    # the sandbox's network namespace as that user.  0666 is the kernel's own default
+    # (drivers/net/tun.c) and stock Debian's; some machines make it 0600, and the unprivileged
+    # pass would then skip those tests.  The device grants nothing by itself: making a tap
+    # needs CAP_NET_ADMIN over the network namespace it is made in (and using a persistent
+    # one, that its owner is the user).  Not kept across a reboot (devtmpfs); CI runs this
+    # every time.
+    if [ -c /dev/net/tun ] && [ "$(stat -c %a /dev/net/tun)" = 600 ]; then
+        say "chmod 0666 /dev/net/tun (the kernel's default mode: rootless --network user needs it)"
+        chmod 0666 /dev/net/tun
+    fi
 fi
 say "done ($PY; the umlpy command is $UMLPY)"
