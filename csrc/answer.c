@@ -27,6 +27,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -84,6 +86,24 @@ static __thread struct { int tid; uint64_t addr; long len; char path[PATH_MAX_KE
 static __thread int n_prefetched;
 static __thread unsigned path_generation = 1;
 static __thread unsigned long stats_answered[3];    /* stat, lstat, newfstatat */
+
+/* readlink("/proc/self/exe") of a thread whose answer Python has given at its
+ * exec (uh_exe_set): glibc's static start-up asks it at once, as do Go's
+ * runtime and Python's.  Kept per thread, direct-mapped by tid (a collision
+ * just stops into Python), and valid while both generations are: the ids'
+ * (an exec, a set*id call, chroot, unshare, setns, a death: uh_answer_forget*)
+ * and the stat answers' (a mount or a rename may change what the walk of
+ * /proc/self/exe finds: uh_stat_forget_all). */
+#define EXES 256
+static __thread struct {
+    int tid;
+    unsigned gen, path_gen;
+    unsigned short len;
+    char exe[PATH_MAX_KEPT];
+    char comm[16];              /* PR_GET_NAME's answer while the host's name is still... */
+    char host_comm[17];         /* ...this one, what the host named the thread at the exec */
+} exes[EXES];
+static __thread unsigned long exes_answered, names_answered;
 
 /* Read-only opens of the rootfs's regular files (uh_open_enable): the host
  * tree's root, the listener of the fd hand-over and the magic syscall number
@@ -153,6 +173,102 @@ void uh_answer_forget(int tid)
         s->have = 0;
         s->tid = 0;
     }
+    if (exes[tid & (EXES - 1)].tid == tid)
+        exes[tid & (EXES - 1)].tid = 0;
+}
+
+/* From now on, answer thread `tid`'s readlink of "/proc/self/exe" with `exe`
+ * (len bytes, no NUL; len 0: do not), until either generation moves; and its
+ * prctl(PR_GET_NAME) with `comm` (16 bytes, NUL-padded) while the host still
+ * names the thread `host_comm` (the name the host gave it at the exec: the
+ * guest renames its threads natively, PR_SET_NAME or /proc/TID/comm). */
+int uh_exec_names_set(int tid, const char *exe, size_t len, const char *comm, const char *host_comm)
+{
+    if (len >= PATH_MAX_KEPT || strlen(host_comm) > 16)
+        return -EINVAL;
+    int i = tid & (EXES - 1);
+    exes[i].tid = tid;
+    exes[i].gen = generation;
+    exes[i].path_gen = path_generation;
+    exes[i].len = (unsigned short)len;
+    memcpy(exes[i].exe, exe, len);
+    memcpy(exes[i].comm, comm, 16);
+    strcpy(exes[i].host_comm, host_comm);
+    return 0;
+}
+
+/* readlink(/proc/self/exe) and PR_GET_NAME answers since the last call, then zero. */
+void uh_exec_names_answered(unsigned long *out)
+{
+    out[0] = exes_answered;
+    out[1] = names_answered;
+    exes_answered = names_answered = 0;
+}
+
+/* prctl(PR_GET_NAME, buf) answered from exes[] while the host's name of the
+ * thread is the one it got at the exec; else 0 (Python reads the new name). */
+static int answer_name(struct uh_stop *st, struct user_regs_struct *regs, int i)
+{
+    char path[40], host[32];
+    int fd;
+    long n;
+    if (st->regs.rdi != 16)                        /* PR_GET_NAME */
+        return 0;
+    snprintf(path, sizeof path, "/proc/%d/comm", st->tid);
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        return 0;
+    n = read(fd, host, sizeof host - 1);
+    close(fd);
+    if (n <= 0 || host[n - 1] != '\n')
+        return 0;
+    host[n - 1] = 0;
+    if (strcmp(host, exes[i].host_comm) != 0)
+        return 0;
+    if (uh_write(st->tid, st->regs.rsi, exes[i].comm, 16) != 16)
+        return 0;
+    regs->rax = 0;
+    names_answered++;
+    return 1;
+}
+
+/* readlink (89) or readlinkat(AT_FDCWD) (267) of "/proc/self/exe", or
+ * prctl (157) PR_GET_NAME, answered from exes[]; 0 to leave the stop to
+ * Python (any other path or option, a bad buffer). */
+static int answer_exe(struct uh_stop *st, struct user_regs_struct *regs)
+{
+    static const char self_exe[] = "/proc/self/exe";
+    unsigned long long nr = st->regs.orig_rax, pathp, buf;
+    long size, n;
+    char path[sizeof self_exe + 1];
+    int i = st->tid & (EXES - 1);
+    if (exes[i].tid != st->tid || exes[i].gen != generation || exes[i].path_gen != path_generation)
+        return 0;
+    if (nr == 157)
+        return answer_name(st, regs, i);
+    if (exes[i].len == 0)
+        return 0;
+    if (nr == 89) {
+        pathp = st->regs.rdi;
+        buf = st->regs.rsi;
+        size = (long)st->regs.rdx;
+    } else if (nr == 267 && (int)st->regs.rdi == -100) {     /* AT_FDCWD */
+        pathp = st->regs.rsi;
+        buf = st->regs.rdx;
+        size = (long)st->regs.r10;
+    } else {
+        return 0;
+    }
+    if (size <= 0)
+        return 0;                                  /* EINVAL: Python says it */
+    n = uh_read_str(st->tid, pathp, path, sizeof path - 1);
+    if (n != (long)sizeof self_exe - 1 || memcmp(path, self_exe, n) != 0)
+        return 0;
+    n = exes[i].len < size ? exes[i].len : size;
+    if (uh_write(st->tid, buf, exes[i].exe, n) != n)
+        return 0;
+    regs->rax = (unsigned long long)n;
+    exes_answered++;
+    return 1;
 }
 
 void uh_answer_forget_all(void)
@@ -427,6 +543,9 @@ int uh_answer_stop(struct uh_stop *st)
     if (i >= 0 && (s->have & (1u << i))) {
         regs.rax = (unsigned long long)s->val[i];
         answered[i]++;
+    } else if (st->regs.orig_rax == 89 || st->regs.orig_rax == 267 || st->regs.orig_rax == 157) {
+        if (!answer_exe(st, &regs))
+            return 0;
     } else if (!(i < 0 && (s->have & STAT_OK) && paths && answer_stat(st, &regs))) {
         return 0;
     }

@@ -116,6 +116,8 @@ long uh_read_str(int pid, uint64_t addr, char *buf, size_t max);
 enum { UH_ANSWER_CALLS = 5 };
 void uh_answer_enable(int on);
 int uh_answer_set(int tid, long nr, long value);
+int uh_exec_names_set(int tid, const char *exe, size_t len, const char *comm, const char *host_comm);
+void uh_exec_names_answered(unsigned long *out);
 void uh_answer_forget(int tid);
 void uh_answer_forget_all(void);
 void uh_answer_counts(unsigned long *out);

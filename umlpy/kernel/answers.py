@@ -57,7 +57,7 @@ FORGETS = frozenset(NUMBERS[n] for n in ("setuid", "setgid", "setreuid", "setreg
 # capabilities a walk's permission checks use): reading state, naming a thread.
 # busybox asks PR_GET_NAME at every start, which forgot every answer.
 PRCTL_KEEPS = frozenset({2, 3, 7, 13, 15, 16, 21, 23, 25, 27, 30, 37, 39, 40, 42})
-PRCTL = NUMBERS["prctl"]
+PRCTL, GETPPID = NUMBERS["prctl"], NUMBERS["getppid"]
 AT_SYMLINK_NOFOLLOW, AT_NO_AUTOMOUNT = 0x100, 0x800
 O_ACCMODE = 3
 O_ANSWERABLE = os.O_CLOEXEC | os.O_NOCTTY | 0o100000 | os.O_NONBLOCK    # O_LARGEFILE: no effect here
@@ -119,14 +119,35 @@ class Answers:
     def prime(self, task: "Task") -> None:
         """After `task`'s exec succeeded: keep its id answers now, as their handlers give
         them, so that the new program's first getuid (busybox asks at once) is answered
-        below Python too.  The exec forgot them all (Kernel.on_exec): a set-id program
+        below Python too, and its readlink of /proc/self/exe (glibc's static start-up)
+        and PR_GET_NAME (busybox's).  The exec forgot them all (Kernel.on_exec): a set-id program
         changes them, and Python has applied that by now (loader.ExecPlan.apply)."""
         if not self.on or task.ptrace is not None:
             return
         for nr in self.platform.answerable:
+            if nr == GETPPID and task.process.parent is self.k.init:
+                continue                # it asks the host who adopted it: left to the first call
             out = self.k.table.lookup(nr).handler(task)      # getuid & co: plain, no side effect
             if type(out) is int:
                 self.platform.remember(task.host_tid, nr, out)
+        # PR_GET_NAME: the name Linux gives at an exec, while the host's name of
+        # the thread is still the one the host gave it (syscalls/procattr.py).
+        proc = task.process
+        host_comm = proc.exec_host_comm
+        if not host_comm:
+            return
+        comm = (proc.comm[:15] or host_comm)[:15].ljust(16, b"\0")
+        # readlink("/proc/self/exe") too, where the walk is the plain one: the
+        # thread's root is "/", and /proc is procfs with nothing mounted below it.
+        # The link is then the program's guest path (procfs pid.py "exe").
+        exe = b""
+        if self.keeps_stat(task, "/proc/self/exe", 0):
+            mounts = self.k.vfs.mounts
+            procfs = mounts.find("/proc/self/exe")
+            if (procfs.point == "/proc" and procfs.fs.name == "proc"
+                    and not any(p.startswith("/proc/") for p in mounts.points())):
+                exe = os.fsencode(proc.exe)
+        self.platform.remember_exec_names(task.host_tid, exe, comm, host_comm)
 
     # ------------------------------------------------------------ stats
     def forget_stats(self) -> None:

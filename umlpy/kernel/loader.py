@@ -118,6 +118,12 @@ def running_program(kernel: "Kernel", st) -> bool:
 
 
 def _open_program(kernel: "Kernel", fs: "FsContext", path: str, creds=None) -> tuple[int, str]:
+    fd, lk = _open_program_lookup(kernel, fs, path, creds)
+    return fd, lk.path
+
+
+def _open_program_lookup(kernel: "Kernel", fs: "FsContext", path: str, creds=None):
+    """_open_program, with the lookup that found the program (for its xattrs and inode)."""
     lk = kernel.vfs.resolve(path, cwd=fs.cwd, root=fs.root, creds=creds)
     if lk.st is None:
         raise KernelError(errno.ENOENT, f"{path}: no such file")
@@ -128,14 +134,14 @@ def _open_program(kernel: "Kernel", fs: "FsContext", path: str, creds=None) -> t
     if not _may_exec(lk.st, creds):
         raise KernelError(errno.EACCES, f"{path}: not executable")
     fd = kernel.vfs.open(lk, os.O_RDONLY | os.O_CLOEXEC, 0)
-    return fd, lk.path
+    return fd, lk
 
 
-def _file_caps(kernel: "Kernel", exe: str) -> FileCaps | None:
+def _file_caps(kernel: "Kernel", exe: str, lk=None) -> FileCaps | None:
     """The capabilities the program file carries: its security.capability xattr, which
-    the guest kernel keeps (never on the host file)."""
+    the guest kernel keeps (never on the host file).  `lk`: exe's lookup, if made."""
     try:
-        lk = kernel.vfs.resolve(exe)
+        lk = lk if lk is not None else kernel.vfs.resolve(exe)
         raw = lk.mount.fs.getxattr(lk.rel, "security.capability")
     except KernelError:
         return None                          # none (ENODATA), or no xattrs on that file system
@@ -210,7 +216,12 @@ def prepare_exec(kernel: "Kernel", fs: "FsContext", path: str, argv: list[bytes]
     if not argv:
         argv = [b""]        # Linux >= 5.18: an empty argv becomes one empty string
     guest_argv = list(argv)
-    fd, exe = opened if opened is not None else _open_program(kernel, fs, path, creds)
+    lk = None                                   # the program's lookup, when we made it
+    if opened is not None:
+        fd, exe = opened
+    else:
+        fd, lk = _open_program_lookup(kernel, fs, path, creds)
+        exe = lk.path
     depth = 0
     fcaps = None
     try:
@@ -231,7 +242,8 @@ def prepare_exec(kernel: "Kernel", fs: "FsContext", path: str, argv: list[bytes]
                 argv = [interp] + ([arg] if arg else []) + [os.fsencode(path)] + argv[1:]
                 os.close(fd)
                 fd = -1
-                fd, exe = _open_program(kernel, fs, os.fsdecode(interp), creds)
+                fd, lk = _open_program_lookup(kernel, fs, os.fsdecode(interp), creds)
+                exe = lk.path
                 path = os.fsdecode(interp)
                 guest_argv = list(argv)
                 continue
@@ -239,7 +251,7 @@ def prepare_exec(kernel: "Kernel", fs: "FsContext", path: str, argv: list[bytes]
                 raise KernelError(errno.ENOEXEC, f"{path}: not an ELF file or #! script")
             interp = check_elf(fd, exe)
             _deny_write(fd, exe)
-            fcaps = _file_caps(kernel, exe) if opened is None or exe != opened[1] else None
+            fcaps = _file_caps(kernel, exe, lk) if opened is None or exe != opened[1] else None
             if fcaps is not None and creds is not None and fcaps.refuses(creds):
                 raise KernelError(errno.EPERM, f"{exe}: its file capabilities exceed the bounding set")
             break
@@ -267,7 +279,7 @@ def prepare_exec(kernel: "Kernel", fs: "FsContext", path: str, argv: list[bytes]
         if not _executable_by_host(fd, kernel.host_uid):
             fd = _memfd_copy(fd, os.path.basename(exe))
         try:
-            st = kernel.vfs.lstat(exe)
+            st = lk.st if lk is not None else kernel.vfs.lstat(exe)   # exe: lk's path, no symlink
             ident = (st.dev, st.ino)
         except KernelError:
             ident = None

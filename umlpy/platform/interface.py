@@ -218,6 +218,11 @@ class Platform(ABC):
     def remember(self, tid: int, nr: int, value: int) -> None:
         """From now on, answer syscall `nr` of thread `tid` with `value` (nr in `answerable`)."""
 
+    def remember_exec_names(self, tid: int, exe: bytes, comm: bytes, host_comm: bytes) -> None:
+        """After an exec, until thread `tid`'s answers or the stat answers are forgotten:
+        answer its readlink of "/proc/self/exe" with `exe` (b"": do not), and its
+        PR_GET_NAME with `comm` (16 bytes) while the host names it `host_comm`."""
+
     def forget(self, tid: int | None = None) -> None:
         """Forget the answers of thread `tid`, or every answer (None)."""
 

@@ -39,6 +39,21 @@ def _read_vector(task, addr: int, budget: list[int]) -> list[bytes]:
         out.append(s)
 
 
+RED_ZONE = 128             # bytes below the stack pointer a leaf function may use (x86-64 ABI)
+RSP = 19                   # struct user_regs_struct's rsp, in 8-byte words
+
+
+def _below_stack(task, size: int) -> int:
+    """Where `size` bytes fit below the stopped thread's stack pointer and red zone
+    (16-byte aligned), or 0 if its registers cannot be read."""
+    regs = task.kernel.platform.regs(task.host_tid)
+    if regs is None:
+        return 0
+    rsp = int.from_bytes(regs[8 * RSP:8 * RSP + 8], "little")
+    addr = (rsp - RED_ZONE - size) & ~15
+    return addr if 4096 <= addr < rsp else 0
+
+
 def _layout(base: int, path: bytes, argv: list[bytes], envp: list[bytes]) -> tuple[bytes, int, int, int]:
     """Strings and pointer arrays for execveat, to be written at `base`."""
     strings = bytearray(b"\0")          # offset 0: the empty path
@@ -105,21 +120,29 @@ def do_execve(task, path: str, argv_p: int, envp_p: int, opened: tuple[int, str]
     fd = yield InstallFd(plan.fd, cloexec=True)
     if fd < 0:
         return fd
-    # Scratch memory for the new argv: a fresh anonymous mapping, so nothing
-    # of the guest's is overwritten if the exec fails.
-    length = (size + 4095) & ~4095
-    addr = yield Inject(NUMBERS["mmap"], (0, length, 3, 0x22, (1 << 64) - 1, 0))
-    if addr < 0 or addr >= (1 << 63):
-        yield Inject(NUMBERS["close"], (fd,))
-        return -errno.ENOMEM
-    blob, p_empty, p_argv, p_envp = _layout(addr, b"", plan.host_argv, envp)
-    if not kernel.platform.write(task.host_tid, addr, blob):
-        yield Inject(NUMBERS["munmap"], (addr, length))
-        yield Inject(NUMBERS["close"], (fd,))
-        return -errno.EFAULT
+    # The new argv goes below the thread's stack pointer and its red zone,
+    # memory the ABI lets a signal handler overwrite at any moment, so the
+    # guest keeps nothing there; the exec then replaces it all.  Where that
+    # is not mapped (a thread stack's guard page, the gap below the main
+    # stack), a fresh anonymous mapping instead: one more stop.
+    length = 0
+    addr = _below_stack(task, size)
+    blob, p_empty, p_argv, p_envp = _layout(addr, b"", plan.host_argv, envp) if addr else (b"", 0, 0, 0)
+    if not addr or not kernel.platform.write(task.host_tid, addr, blob):
+        length = (size + 4095) & ~4095
+        addr = yield Inject(NUMBERS["mmap"], (0, length, 3, 0x22, (1 << 64) - 1, 0))
+        if addr < 0 or addr >= (1 << 63):
+            yield Inject(NUMBERS["close"], (fd,))
+            return -errno.ENOMEM
+        blob, p_empty, p_argv, p_envp = _layout(addr, b"", plan.host_argv, envp)
+        if not kernel.platform.write(task.host_tid, addr, blob):
+            yield Inject(NUMBERS["munmap"], (addr, length))
+            yield Inject(NUMBERS["close"], (fd,))
+            return -errno.EFAULT
     r = yield Inject(NUMBERS["execveat"], (fd, p_empty, p_argv, p_envp, AT_EMPTY_PATH))
     if r < 0:
-        yield Inject(NUMBERS["munmap"], (addr, length))
+        if length:
+            yield Inject(NUMBERS["munmap"], (addr, length))
         yield Inject(NUMBERS["close"], (fd,))
         return r
     # The host named the thread after what it exec'd (ld.so, a descriptor), not

@@ -248,6 +248,9 @@ class PtracePlatform(Platform):
     def remember(self, tid: int, nr: int, value: int) -> None:
         lib.uh_answer_set(tid, nr, value)        # no slot (-ENOSPC): it keeps stopping into Python
 
+    def remember_exec_names(self, tid: int, exe: bytes, comm: bytes, host_comm: bytes) -> None:
+        lib.uh_exec_names_set(tid, exe, len(exe), comm, host_comm)     # -EINVAL: too long, not kept
+
     def forget(self, tid: int | None = None) -> None:
         if tid is None:
             lib.uh_answer_forget_all()
@@ -265,6 +268,9 @@ class PtracePlatform(Platform):
         opens = ffi.new("unsigned long[2]")
         lib.uh_opens_answered(opens)
         out.update({nr: n for nr, n in zip((2, 257), opens) if n})         # open, openat
+        names = ffi.new("unsigned long[2]")
+        lib.uh_exec_names_answered(names)
+        out.update({nr: n for nr, n in zip((89, 157), names) if n})        # readlink(exe), prctl
         return out
 
     def remember_stat(self, tid: int, path: bytes, nofollow: int, err: int, st: bytes,
