@@ -147,6 +147,9 @@ class Answers:
             if (procfs.point == "/proc" and procfs.fs.name == "proc"
                     and not any(p.startswith("/proc/") for p in mounts.points())):
                 exe = os.fsencode(proc.exe)
+                if Generation.meta != self.stats_gen:
+                    self.forget_stats()
+                self.stats_kept = True       # it goes with the stat answers (Kernel.run's check)
         self.platform.remember_exec_names(task.host_tid, exe, comm, host_comm)
 
     # ------------------------------------------------------------ stats
