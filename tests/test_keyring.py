@@ -28,7 +28,7 @@ keyctl new_session >/dev/null && echo "new session"
 id=$(keyctl add user umlpy:demo secret @s)
 [ "$id" -gt 0 ] && echo "added"
 keyctl print $id
-keyctl describe $id | sed "s/^[0-9]*:/N:/"
+keyctl describe $id | sed "s/^ *[0-9]*:/N:/"
 [ "$(keyctl search @s user umlpy:demo)" = "$id" ] && echo "search finds it"
 keyctl show @s | sed 1d | sed "s/^ *[0-9]*/N/"
 keyctl request user umlpy:demo >/dev/null && echo "request finds it"
