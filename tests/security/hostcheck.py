@@ -35,16 +35,21 @@ def _setid_files(dirs: tuple[Path, ...]) -> set[tuple[str, int, int]]:
     return out
 
 
+WARM_SERVER = b"from umlpy.warm import serve"
+
+
 def _orphans() -> set[int]:
     """Live processes running as nobody whose parent is init: guests with no supervisor
-    (a zombie is already dead: init reaps it)."""
+    (a zombie is already dead: init reaps it).  A warm start-up server (umlpy/warm.py)
+    is detached on purpose, and rootless it runs as nobody too: not a guest."""
     out = set()
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            if fields[0] != "Z" and int(fields[1]) == 1 and os.stat(f"/proc/{pid}").st_uid == NOBODY:
+            if fields[0] != "Z" and int(fields[1]) == 1 and os.stat(f"/proc/{pid}").st_uid == NOBODY \
+                    and WARM_SERVER not in Path(f"/proc/{pid}/cmdline").read_bytes():
                 out.add(int(pid))
         except (OSError, IndexError, ValueError):
             continue
