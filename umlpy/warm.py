@@ -36,7 +36,8 @@ Who gets served, and why it gives nothing away:
 * A client that dies (SIGKILL, a test's timeout) ends its supervisor: the
   child watches the connection and SIGKILLs itself at EOF, which kills the
   guests as the supervisor's death always does (PTRACE_O_EXITKILL).
-* The server exits after IDLE_SECONDS with nothing to do.  UMLPY_SERVER=0
+* The server exits after IDLE_SECONDS with nothing to do, or once idle
+  when umlpy's code changed under it (no client has its key any more).  UMLPY_SERVER=0
   turns it off (the run is done in the command's own process, as before);
   UMLPY_SERVER=wait waits for a server it had to start, and says why one
   refused (tests and bench/ use it, to know which path they measure).
@@ -53,6 +54,7 @@ import sys
 import _socket
 
 IDLE_SECONDS = 300
+STALE_CHECK_SECONDS = 20           # how often an idle server looks for a changed umlpy
 PROTOCOL = 1
 SO_PEERPIDFD = 77                  # Linux 6.5: a pidfd of the peer as it was at connect()
 SERVED = ("run", "trace")
@@ -293,10 +295,12 @@ def serve(path: str) -> None:
     os.chmod(path, 0o600)           # the directory is 0700 already; belt and braces
     listener.listen(64)
     mine = os.stat(path).st_ino
+    code = os.path.dirname(__file__)
+    stamp = _code_stamp(code)
     runs: dict[int, tuple[int, socket.socket]] = {}      # pidfd -> (pid, connection)
     idle_since = time.monotonic()
     while runs or time.monotonic() - idle_since < IDLE_SECONDS:
-        ready, _, _ = select.select([listener, *runs], [], [], IDLE_SECONDS)
+        ready, _, _ = select.select([listener, *runs], [], [], STALE_CHECK_SECONDS)
         for r in ready:
             if r is listener:
                 _accept(listener, runs)
@@ -304,9 +308,12 @@ def serve(path: str) -> None:
                 _reap(r, runs)
         if ready:
             idle_since = time.monotonic()
+        elif not runs and _code_stamp(code) != stamp:
+            break                   # umlpy was changed: clients have a new key; this one is dead
     try:
         if os.stat(path).st_ino == mine:
             os.unlink(path)
+            os.unlink(f"{path}.lock")
     except OSError:
         pass
 
