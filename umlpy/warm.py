@@ -24,7 +24,8 @@ Who gets served, and why it gives nothing away:
   and an interactive start-up of 130 ms is not what anyone waits on.
 * The socket lives in a 0700 directory of the user's own, and its name
   carries KEY: a digest of umlpy's code (files' sizes and mtimes), the
-  interpreter and sys.path, and the client's privileges.  A client with
+  interpreter and sys.path (less the current directory), and the client's
+  privileges.  A client with
   other code or other privileges finds no server and starts its own.
 * The server checks each client anyway, against itself, from /proc at the
   moment of connect (SO_PEERPIDFD pins the process, so a pid reused in the
@@ -112,9 +113,20 @@ def _code_stamp(top: str) -> list[int]:
     return stamp
 
 
+def _import_path() -> list[str]:
+    """sys.path without the current directory (`python -m` puts it first): runs from
+    two directories share a server, which imported umlpy and its dependencies once."""
+    try:
+        cwd = os.getcwd()
+    except OSError:
+        cwd = ""
+    home = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # where umlpy came from
+    return [home] + [p for p in sys.path if p not in ("", ".", cwd, home)]
+
+
 def _key() -> str:
     import zlib                     # built in: a stable digest without hashlib's import
-    blob = repr((PROTOCOL, sys.executable, sys.path, sorted(_code_stamp(os.path.dirname(__file__)))))
+    blob = repr((PROTOCOL, sys.executable, _import_path(), sorted(_code_stamp(os.path.dirname(__file__)))))
     digest = zlib.crc32(blob.encode()) << 32 | zlib.crc32(privileges())
     return f"{digest:016x}"
 
@@ -250,7 +262,7 @@ def _status(last: tuple) -> int:
 
 def _start_server(path: str) -> None:
     """Start a server for `path` in the background, detached (it outlives this command)."""
-    code = (f"import sys; sys.path[:] = {sys.path!r}\n"
+    code = (f"import sys; sys.path[:] = {_import_path()!r}\n"
             f"from umlpy.warm import serve; serve({path!r})")
     try:
         pid = os.fork()
