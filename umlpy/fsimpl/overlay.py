@@ -276,6 +276,10 @@ class OverlayFS(FileSystem):
                 pass
         return list(seen.values())
 
+    def prefetch(self, rel: str) -> None:
+        if self._lower_visible(rel) and rel not in self.opaque:
+            self.lower.prefetch(rel)
+
     # ----------------------------------------------------------- copy-up
     def _work_name(self) -> str:
         self._seq += 1

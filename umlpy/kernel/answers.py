@@ -232,6 +232,7 @@ class Answers:
         fs = mount.fs
         base = parent.rstrip("/") + "/"
         rbase = mount.rel(parent).rstrip("/") + "/"
+        fs.prefetch(mount.rel(parent))
         for name in names:
             if name in (".", ".."):
                 continue

@@ -193,6 +193,10 @@ class FileSystem:
         """(name, d_type, ino) for every entry but . and .."""
         raise fail(errno.ENOTDIR)
 
+    def prefetch(self, rel: str) -> None:
+        """A tree walk is about to lstat every name of directory `rel`: fetch them
+        together, if that is cheaper here (a hint: nothing changes)."""
+
     def open(self, rel: str, flags: int, mode: int) -> int:
         """A new host descriptor for this object (the caller hands it to the guest)."""
         raise fail(errno.EACCES)
