@@ -52,6 +52,7 @@ from umlpy.kernel.limits import (  # noqa: F401 (help: for cli)
 from umlpy.platform import host
 from umlpy.platform.interface import HostFeatureMissing
 from umlpy.platform.ptrace.backend import PtracePlatform
+from umlpy.platform.ptrace.seccomp import build_filter
 from umlpy.syscalls import linux64
 
 PIPE = subprocess.PIPE
@@ -273,6 +274,12 @@ def check_workdir(kernel: Kernel) -> None:
     if not ok:
         kernel.shutdown()
         raise ConfigError(f"bad --workdir {cwd!r}: not a directory in the guest")
+
+
+def warm_up() -> None:
+    """Do ahead, once, the work every sandbox of the default table repeats: assemble its
+    seccomp filter.  A warm server (warm.py) calls it before it forks supervisors."""
+    build_filter(SYSCALL_TABLE.native_numbers(), strict=False)
 
 
 def serving(pid: int) -> None:

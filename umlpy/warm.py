@@ -340,8 +340,10 @@ def _warm_up() -> None:
     import threading                # noqa: F401
     import traceback                # noqa: F401
     import umlpy.cli                # api, the kernel, the syscall table
+    from umlpy import api
     for command in SERVED:
         umlpy.cli.parser_for(command)
+    api.warm_up()
 
 
 def _accept(listener, runs: dict) -> None:

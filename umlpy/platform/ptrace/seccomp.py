@@ -69,12 +69,24 @@ class _Asm:
         return bytes(out)
 
 
+_BUILT: dict[tuple, bytes] = {}
+
+
 def build_filter(native: dict[int, ArgRule | None], *, strict: bool = False) -> bytes:
     """The filter program as bytes of struct sock_filter[].
 
     `native` maps syscall numbers that may run with no stop to an optional
-    ArgRule.
+    ArgRule.  Each program is assembled once per process (1 ms; a warm server
+    assembles the default table's before it forks: api.warm_up).
     """
+    key = (tuple(sorted(native.items())), strict)
+    prog = _BUILT.get(key)
+    if prog is None:
+        prog = _BUILT[key] = _build_filter(native, strict=strict)
+    return prog
+
+
+def _build_filter(native: dict[int, ArgRule | None], *, strict: bool) -> bytes:
     a = _Asm()
     a.emit(_LD_W_ABS, OFF_ARCH)
     a.emit(_JEQ_K, AUDIT_ARCH_X86_64, 1, 0)
