@@ -49,6 +49,7 @@ from umlpy.kernel.limits import (  # noqa: F401 (help: for cli)
     parse_size,
     parse_ulimits,
 )
+from umlpy.platform import cgroup as cgroups
 from umlpy.platform import host
 from umlpy.platform.interface import HostFeatureMissing
 from umlpy.platform.ptrace.backend import PtracePlatform
@@ -280,6 +281,13 @@ def warm_up() -> None:
     """Do ahead, once, the work every sandbox of the default table repeats: assemble its
     seccomp filter.  A warm server (warm.py) calls it before it forks supervisors."""
     build_filter(SYSCALL_TABLE.native_numbers(), strict=False)
+
+
+def starting() -> None:
+    """A sandbox will start in this process or a child of it in a few ms: begin the wait
+    for the host's first cgroup move now (platform/cgroup.py Warmer; it stops itself)."""
+    if cgroups.hierarchies():
+        cgroups.Warmer()
 
 
 def serving(pid: int) -> None:

@@ -371,6 +371,8 @@ def _accept(listener, runs: dict) -> None:
             os.close(fd)
         conn.close()
         return
+    from umlpy import api
+    api.starting()                  # the cgroup move's grace period, begun before the fork
     pid = os.fork()
     if pid == 0:
         _child(conn, fds, argv, env, client, listener, runs)       # never returns
