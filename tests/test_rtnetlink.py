@@ -57,6 +57,16 @@ def test_iproute2_configures_lo_and_reads_it_back(debian):
     assert _host_net() == before
 
 
+def test_ip_addr_flush_sends_without_an_address(debian):
+    """`ip addr flush` sends its deletions with send(2): no destination address at all."""
+    before = _host_net()
+    r = _run(debian, "ip addr add 10.9.9.1/32 dev lo; ip addr add 10.9.9.2/32 dev lo; "
+                     "ip -o -4 addr show lo | wc -l; ip addr flush dev lo to 10.9.9.0/24; "
+                     "echo flush=$?; ip -o -4 addr show lo | wc -l; ip -o -4 addr show lo | grep -o 127.0.0.1")
+    assert r.stdout.split() == ["3", "flush=0", "1", "127.0.0.1"], r.stderr
+    assert _host_net() == before
+
+
 def test_refused_kinds_and_attributes_are_eperm(debian):
     """Link kinds other than dummy, moving a link to another namespace, qdiscs: EPERM,
     what an unprivileged Linux caller gets.  A dummy is made if the host kernel has the

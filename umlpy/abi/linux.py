@@ -26,6 +26,7 @@ O_TMPFILE = 0o20200000                 # __O_TMPFILE | O_DIRECTORY
 # (0o100) through __O_TMPFILE (0o20000000); open() ignores other bits, openat2 refuses them.
 VALID_OPEN_FLAGS = 0o37777703
 F_SETOWN, F_GETOWN, F_SETOWN_EX, F_GETOWN_EX = 8, 9, 15, 16
+F_DUPFD, F_DUPFD_CLOEXEC = 0, 1030
 
 # <linux/openat2.h>: struct open_how's resolve flags
 RESOLVE_NO_XDEV, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_BENEATH, RESOLVE_IN_ROOT = (

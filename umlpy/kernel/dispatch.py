@@ -86,8 +86,11 @@ class Dispatcher:
         self.k.count(entry)
         task.call = call
         self.k.current_task = task
-        if entry.rule is not None and rule_allows(entry.rule, args):
-            return self._run_native(task, call, regs, Native())   # strict mode only
+        if entry.rule is not None and rule_allows(entry.rule, args) and self.k.config.strict:
+            # Strict mode stops every call: a rule's native values run as the filter would
+            # have let them.  Otherwise such a call stops only for a filter the guest
+            # kernel stacked on this task (kernel/stopfilter.py): its handler decides.
+            return self._run_native(task, call, regs, Native())
         if entry.handler is None:
             if entry.cls is DENY:
                 call.note = f"(denied: {_number_note(nr) or entry.note})"

@@ -15,6 +15,8 @@ import struct
 
 from umlpy.abi.errno import KernelError
 from umlpy.abi.linux import (
+    F_DUPFD,
+    F_DUPFD_CLOEXEC,
     F_GETOWN,
     F_GETOWN_EX,
     F_SETOWN,
@@ -72,7 +74,7 @@ from umlpy.abi.structs import DIRENT64_HEAD, DIRENT_HEAD
 from umlpy.kernel.fdpath import dup_fd, guest_fd
 from umlpy.kernel.requests import Native
 from umlpy.kernel.table import DECODERS, EMULATE, REWRITE, Ptr, UInt, syscall
-from umlpy.syscalls import netdev
+from umlpy.syscalls import netdev, signalfd
 from umlpy.platform.interface import ArgRule
 from umlpy.vfs.fs import DT_DIR
 
@@ -226,6 +228,10 @@ def fcntl(task, fd: int, cmd: int, arg: Ptr):
                     task.write(arg, F_OWNER_EX.pack(kind, guest))
             return r
         return Native(then=back_ex)
+    if cmd in (F_DUPFD, F_DUPFD_CLOEXEC):           # stops on a signalfd (its filter), or strict
+        copy = signalfd.dup_watched(task, fd)
+        if copy is not None:
+            return copy
     return Native()
 
 

@@ -112,7 +112,7 @@ NEIGH_ATTRS = frozenset({1, 2, 4, 12, 15})  # NDA_DST, LLADDR, PROBES, PROTOCOL,
 CREATABLE = frozenset({b"dummy"})            # link kinds guest root may create and delete
 MAX_LINKS = 64                               # links in the sandbox's namespace, beyond which none is made
 MAX_FILTERS = 16                             # stop filters per process for this (then sends by sendmsg only)
-WATCHED = ("write", "writev", "pwritev2", "sendmmsg")
+WATCHED = ("write", "writev", "pwritev2", "sendmmsg", "sendto")     # sendto: send(2), no address
 
 
 # ------------------------------------------------------------------ the policy

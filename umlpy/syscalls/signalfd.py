@@ -41,7 +41,7 @@ SIGINFO_SIZE = 128                  # struct signalfd_siginfo
 _HEAD = struct.Struct("<IiiII")     # ssi_signo, ssi_errno, ssi_code, ssi_pid, ssi_uid
 _IOVEC = struct.Struct("<QQ")
 UIO_MAXIOV = 1024
-WATCHED = ("read", "readv", "preadv2", "dup", "dup2", "dup3")
+WATCHED = ("read", "readv", "preadv2", "dup", "dup2", "dup3", "fcntl")     # fcntl: F_DUPFD
 
 
 # ------------------------------------------------------------- making one
@@ -180,6 +180,12 @@ def dup(task, oldfd: int):
     if not is_signalfd(task, oldfd):
         return Native()
     return _dup_watched(task)
+
+
+def dup_watched(task, fd: int):
+    """fcntl(F_DUPFD, F_DUPFD_CLOEXEC) of `fd` (syscalls/fd.py): if it is a signalfd, its
+    copy's reads stop too; None for any other fd (the call runs as it is)."""
+    return _dup_watched(task) if is_signalfd(task, fd) else None
 
 
 def _dup_watched(task):

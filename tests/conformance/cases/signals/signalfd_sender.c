@@ -2,7 +2,7 @@
  * signalfd_siginfo, with ssi_signo, ssi_code SI_USER and ssi_pid the sender's pid
  * (in the reader's PID namespace) and ssi_uid its uid; a read with nothing
  * pending on a non-blocking signalfd is EAGAIN; a buffer smaller than one
- * record is EINVAL.
+ * record is EINVAL; a copy made with fcntl(F_DUPFD_CLOEXEC) reads the same.
  */
 #include "case.h"
 #include <sys/signalfd.h>
@@ -22,6 +22,13 @@ int main(void)
     waitpid(c, 0, 0);
     SHOW("read", read(fd, &si, sizeof si));
     SAY("signo=%d code=%d pid is child's=%d uid=%d", si.ssi_signo, si.ssi_code, si.ssi_pid == c, si.ssi_uid);
+    int copy = fcntl(fd, F_DUPFD_CLOEXEC, 20);      /* a copy made by fcntl, not dup */
+    SHOW("F_DUPFD_CLOEXEC", copy >= 20 ? 0 : -1);
+    c = fork();
+    if (c == 0) { kill(getppid(), SIGUSR1); _exit(0); }
+    waitpid(c, 0, 0);
+    SHOW("read the copy", read(copy, &si, sizeof si));
+    SAY("copy: pid is child's=%d uid=%d", si.ssi_pid == c, si.ssi_uid);
     raise(SIGUSR1);
     SHOW("read", read(fd, &si, sizeof si));
     SAY("raise: code=%d pid self=%d", si.ssi_code, si.ssi_pid == getpid());

@@ -3,7 +3,7 @@
  * removes an address and a route, each acknowledged by the kernel (nl_pid 0, the
  * socket's own port id in nlmsg_pid, the request's sequence number) and read back
  * with a GET.  Every way of sending is used: sendmsg with the kernel's address,
- * sendto, write, writev, sendmmsg; a batch of three messages in one send is
+ * sendto, send (no address), write, writev, sendmmsg; a batch of three messages in one send is
  * answered in order; NLM_F_ECHO echoes the new address to the sender; a socket
  * never bound is bound by its first send.  Without CAP_NET_ADMIN every change is
  * EPERM, a GET still works.
@@ -334,6 +334,14 @@ int main(void)
         send_to_kernel(nl, n);
         answers("vxlan deleted", nl, portid);
     }
+
+    /* send(2): no address at all, as iproute2's `ip addr flush` sends */
+    n = addr_msg(&r, RTM_NEWADDR, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, "192.0.2.7");
+    SHOW("send add address", send(nl, n, n->nlmsg_len, 0) == (int)n->nlmsg_len);
+    answers("send(2) added", nl, portid);
+    n = addr_msg(&r, RTM_DELADDR, NLM_F_ACK, "192.0.2.7");
+    SHOW("send del address", send(nl, n, n->nlmsg_len, 0) == (int)n->nlmsg_len);
+    answers("send(2) deleted", nl, portid);
 
     /* without CAP_NET_ADMIN: changes are EPERM on an old socket and a new one; GETs work */
     struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
