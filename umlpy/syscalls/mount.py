@@ -150,9 +150,9 @@ def mount(task, source: Ptr, target: Path, fstype: Ptr, flags: Ptr, data: Ptr):
                  ] if flags & MS_REC else []
         kind = SubtreeFS if src.st.is_dir else _FileBind
         fs = kind(src.mount.fs, src.rel, readonly=bool(flags & MS_RDONLY))
-        _cover(table, where.path)
+        covered = table.cover(where.path)
         table.add(Mount(where.path, fs, readonly=bool(flags & MS_RDONLY) or src.mount.readonly,
-                        source=src.path, fstype=src.mount.fstype))
+                        source=src.path, fstype=src.mount.fstype, covered=covered))
         # MS_REC (mount --rbind): the mounts below the source come along, each as it is
         # (Linux's copy_tree), at the same place below the target
         for m in sorted(below, key=lambda m: len(m.point)):
@@ -161,9 +161,9 @@ def mount(task, source: Ptr, target: Path, fstype: Ptr, flags: Ptr, data: Ptr):
         return 0
     fstype_s = _opt_str(task, fstype)
     fs = _new_fs(task, fstype_s)
-    _cover(table, where.path)
+    covered = table.cover(where.path)
     table.add(Mount(where.path, fs, readonly=bool(flags & MS_RDONLY),
-                    source=_opt_str(task, source) or fstype_s, fstype=fstype_s))
+                    source=_opt_str(task, source) or fstype_s, fstype=fstype_s, covered=covered))
     return 0
 
 
@@ -192,12 +192,6 @@ def umount2(task, target: Path, flags: int):
 
 
 
-
-def _cover(table, point: str) -> None:
-    """A new mount at `point` covers the mounts below it: Linux keeps them under the
-    new one, out of reach; here they go (the table is keyed by path, and would
-    otherwise show them through the new mount)."""
-    table.mounts = [m for m in table.mounts if m.point == point or not _under(m.point, point)]
 
 
 def _under(path: str, top: str) -> bool:

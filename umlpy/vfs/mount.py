@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from umlpy.vfs.fs import FileSystem, Generation
 
@@ -19,6 +19,9 @@ class Mount:
     readonly: bool = False
     source: str = "none"       # what /proc/mounts shows as the device
     fstype: str = ""
+    # The mounts this one covers (at its point and below it), out of every walk's
+    # reach until it is unmounted, as Linux keeps them under it.
+    covered: list[Mount] = field(default_factory=list, compare=False, repr=False)
 
     def rel(self, path: str) -> str:
         """The path of guest `path` inside this file system."""
@@ -63,8 +66,8 @@ class MountTable:
         """A new table with the same mounts (new records, the same file systems):
         a new mount namespace.  Changes to one are not seen in the other."""
         new = MountTable()
-        new.mounts = [replace(m) for m in self.mounts]
-        new.over_root = [replace(m) for m in self.over_root]
+        new.mounts = [_copy(m) for m in self.mounts]
+        new.over_root = [_copy(m) for m in self.over_root]
         new._family = self._family
         self._family.add(new)
         return new
@@ -73,11 +76,21 @@ class MountTable:
         mounts = [m for m in self.mounts if m.point != mount.point] + [mount]
         self.mounts = sorted(mounts, key=lambda m: len(m.point), reverse=True)
 
-    def remove(self, point: str) -> Mount:
-        """Unmount `point`; mounts below it go with it (a lazy, MNT_DETACH-like unmount)."""
-        gone = [m for m in self.mounts if m.point == point or m.point.startswith(point + "/")]
+    def cover(self, point: str) -> list[Mount]:
+        """Take away the mounts at and below `point`, for a new mount there to keep
+        (Mount.covered): the table is keyed by path, and would show them through it."""
+        gone = [m for m in self.mounts if m.point == point or _under(m.point, point)]
         self.mounts = [m for m in self.mounts if m not in gone]
-        return gone[0]
+        return gone
+
+    def remove(self, point: str) -> Mount:
+        """Unmount `point`; mounts below it go with it (a lazy, MNT_DETACH-like unmount),
+        and what it covered is back."""
+        gone = [m for m in self.mounts if m.point == point or _under(m.point, point)]
+        top = next(m for m in gone if m.point == point)
+        kept = [m for m in self.mounts if m not in gone] + top.covered
+        self.mounts = sorted(kept, key=lambda m: len(m.point), reverse=True)
+        return top
 
     def pivot(self, root: str, new_root: str, put_old: str) -> Callable[[str], str]:
         """pivot_root(2) on this table (the checks are the caller's): the mounts at and
@@ -110,11 +123,11 @@ class MountTable:
                 # it under the cover; here it goes (it is out of reach either way)
                 if not stack and under(m.point, put_old):
                     continue
-                keep.append(replace(m, point=moved(m.point)))
+                keep.append(_moved(m, moved))
             elif stack:
-                over.append(replace(m, point=moved(m.point)))
+                over.append(_moved(m, moved))
             else:
-                keep.append(replace(m, point=moved(m.point)))
+                keep.append(_moved(m, moved))
         self.mounts = sorted(keep, key=lambda m: len(m.point), reverse=True)
         if stack:
             self.over_root = over + self.over_root
@@ -159,7 +172,32 @@ class MountTable:
     def close(self) -> None:
         seen: set[int] = set()
         for table in list(self._family):
-            for m in table.mounts:
+            for m in _all(table.mounts + table.over_root):
                 if id(m.fs) not in seen:
                     seen.add(id(m.fs))
                     m.fs.close()
+
+
+def _under(p: str, top: str) -> bool:
+    """Is `p` strictly below directory `top`?"""
+    return p != top and (top == "/" or p.startswith(top + "/"))
+
+
+def _copy(m: Mount) -> Mount:
+    """A new record of `m` and of what it covers, for another mount namespace."""
+    return replace(m, covered=[_copy(c) for c in m.covered])
+
+
+def _moved(m: Mount, moved: Callable[[str], str]) -> Mount:
+    """`m` with its point renamed by `moved` (pivot_root).  What it covered is dropped:
+    Linux keeps a covered mount under its old parent's dentry, which the move does not
+    follow (after `mount --rbind / /` and a pivot, unmounting the old root at put_old
+    shows an empty directory, not the root it covered)."""
+    return replace(m, point=moved(m.point), covered=[])
+
+
+def _all(mounts: list[Mount]):
+    """The mounts and, under each, what it covers."""
+    for m in mounts:
+        yield m
+        yield from _all(m.covered)
