@@ -185,3 +185,32 @@ def test_privileges_see_what_sets_processes_apart():
                        capture_output=True, timeout=30)
     assert r.returncode == 0 and r.stdout != me
     assert r.stdout.replace(b"NoNewPrivs:\t1", b"NoNewPrivs:\t0") == me
+
+
+@pytest.mark.skipif(not ROOT, reason="needs root: the sandbox's cgroups (rootless runs have none here)")
+def test_a_killed_client_leaves_no_cgroup(rootfs):
+    """SIGKILL to the command: its served supervisor kills the guests and removes the
+    sandbox's cgroups before it exits (a killed supervisor of its own would leave them
+    for the next start to sweep)."""
+    from umlpy.platform import cgroup
+
+    def sandboxes() -> set[str]:
+        return {d for h in cgroup.hierarchies() for base in {h.path(h.own), h.mount}
+                for d in glob.glob(os.path.join(base, cgroup.PARENT, "*-*"))}
+    env = dict(os.environ, UMLPY_SERVER="wait")
+    cmd = [sys.executable, "-m", "umlpy", "run", "--rootfs", str(rootfs), "--", "sh", "-c", "echo up; sleep 60"]
+    subprocess.run(cmd[:-3] + ["true"], env=env, check=True, timeout=60)    # a server is up
+    before = sandboxes()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert p.stdout.readline() == "up\n"
+        made = sandboxes() - before
+        assert made, "the run made no cgroup"
+        p.kill()
+        p.wait(timeout=10)
+        deadline = time.monotonic() + 5
+        while made & sandboxes() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not made & sandboxes(), "the killed client's sandbox left its cgroups"
+    finally:
+        p.kill()

@@ -303,6 +303,7 @@ def launch(config: Config, argv: Sequence[str]) -> Kernel:
     """
     kernel = new_kernel(config)
     check_workdir(kernel)
+    _LAUNCHED.add(kernel)
     try:
         kernel.start(list(argv))
     except Exception as e:
@@ -311,6 +312,18 @@ def launch(config: Config, argv: Sequence[str]) -> Kernel:
             raise ConfigError(e.strerror) from None
         raise LaunchError(why(e), 127 if getattr(e, "errno", 0) == 2 else 126) from e
     return kernel
+
+
+_LAUNCHED: weakref.WeakSet[Kernel] = weakref.WeakSet()    # kernels launch() made here
+
+
+def abandon() -> None:
+    """Whoever this process runs sandboxes for is gone (a warm server's client was killed):
+    kill every guest of every kernel launch() made, from any thread.  Their stop loops
+    then see the deaths and end, and their supervisors remove the sandboxes' cgroups and
+    files as after any run."""
+    for kernel in list(_LAUNCHED):
+        kernel.kill_all()
 
 
 def why(e: BaseException) -> str:
