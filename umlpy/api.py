@@ -318,12 +318,13 @@ _LAUNCHED: weakref.WeakSet[Kernel] = weakref.WeakSet()    # kernels launch() mad
 
 
 def abandon() -> None:
-    """Whoever this process runs sandboxes for is gone (a warm server's client was killed):
-    kill every guest of every kernel launch() made, from any thread.  Their stop loops
-    then see the deaths and end, and their supervisors remove the sandboxes' cgroups and
-    files as after any run."""
+    """Whoever this process runs sandboxes for is gone (a warm server's client was killed),
+    and this process is about to end as abruptly: kill every guest of every kernel launch()
+    made and remove their cgroups, from any thread.  The rest (a copy-up half done, the
+    state directory) is left as a killed supervisor leaves it, for the next start."""
     for kernel in list(_LAUNCHED):
         kernel.kill_all()
+        kernel.enforcement.close()
 
 
 def why(e: BaseException) -> str:

@@ -34,11 +34,11 @@ Who gets served, and why it gives nothing away:
   rlimits.  The child then takes the client's own
   umask, rlimits, ignored and blocked signals, environment and cwd, so the
   supervisor it becomes is the one the client would have been.
-* A client that dies (SIGKILL, a test's timeout) ends its run: the child
-  watches the connection and at EOF kills every guest (api.abandon), then
-  removes the sandbox as after any run; SIGKILL ends it if that takes 10 s,
-  which kills the guests as a supervisor's death always does
-  (PTRACE_O_EXITKILL).
+* A client that dies (SIGKILL, a test's timeout) ends its supervisor as
+  abruptly: the child watches the connection, and at EOF kills every guest
+  and removes the sandbox's cgroups (api.abandon), then SIGKILLs itself
+  (what it was doing, a copy-up say, is left half done, as by a killed
+  supervisor; the guests would die with it anyway, PTRACE_O_EXITKILL).
 * The server exits after IDLE_SECONDS with nothing to do, or once idle
   when umlpy's code changed under it (no client has its key any more).  UMLPY_SERVER=0
   turns it off (the run is done in the command's own process, as before);
@@ -498,16 +498,16 @@ def _run(conn, argv: list[str]) -> int:
 
 
 def _die_with_client(conn) -> None:
-    """The client is gone (killed, timed out): kill the run's guests at once, as a
-    supervisor killed with it would see them die, but let this process remove what the
-    sandbox made (cgroups, files) on its way out; SIGKILL it if that takes 10 s."""
-    import time
+    """The client is gone (killed, timed out): end as a supervisor killed with it would,
+    at once (SIGKILL: its guests die with it), but first kill them and remove the
+    sandbox's cgroups, which such a supervisor leaves for the next start to sweep."""
     try:
         while conn.recv(4096):
             pass
     except OSError:
         pass
     from umlpy import api
-    api.abandon()
-    time.sleep(10)
-    os.kill(os.getpid(), 9)
+    try:
+        api.abandon()
+    finally:
+        os.kill(os.getpid(), 9)
