@@ -181,6 +181,19 @@ def test_permissions_follow_the_virtual_credentials(booted):
 
 
 # -------------------------------------------------------------- pid namespace
+def test_a_child_killed_before_its_parents_clone_event_is_forgotten(booted, host_procs):
+    """A new thread's first stop can come before its parent's clone event, and a SIGKILL of
+    the thread group can then take both before the event: the child's death ends the wait
+    for it (the fuzzer saw such a child listed as waiting for good)."""
+    kernel, sp, tid = booted
+    child = host_procs[1]
+    call(kernel, sp, tid, "clone", 0x00010000 | 0x00000100 | 0x00000800)   # CLONE_THREAD|VM|SIGHAND
+    kernel.on_stop(sp.event(child, Kind.START))
+    assert kernel._early == {child}                  # held until the parent's event
+    kernel.on_stop(sp.event(child, Kind.KILLED, sig=9))
+    assert kernel._early == set()
+
+
 def test_a_forked_child_gets_guest_pid_2_and_sees_init_as_its_parent(booted, host_procs):
     kernel, sp, tid = booted
     child = host_procs[1]

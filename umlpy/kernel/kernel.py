@@ -434,6 +434,8 @@ class Kernel:
         if task is None:
             if ev.kind not in (EXITED, KILLED):
                 self._early.add(ev.tid)            # a child before its parent's event
+            else:
+                self._early.discard(ev.tid)        # ... killed with its parent before the event
             return
         self.vfs.mounts = task.ns.mnt.table       # paths are looked up in its mount namespace
         k = ev.kind
