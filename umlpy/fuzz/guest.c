@@ -35,6 +35,7 @@
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/mman.h>
+#include <sys/ptrace.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -1193,6 +1194,17 @@ int main(int argc, char **argv) {
         int st;
         pid_t p;
         while ((p = waitpid(-1, &st, WNOHANG | __WALL)) > 0) {
+            if (WIFSTOPPED(st)) {
+                /* A worker made this process its tracer (a fuzzed PTRACE_TRACEME): its
+                 * stops come here and it would wait in them for good (15 s of NOEXIT).
+                 * Let it go, with the signal it stopped for (not a stop signal). */
+                int sig = WSTOPSIG(st);
+                if (st >> 16 || sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU ||
+                    sig == (SIGTRAP | 0x80))
+                    sig = 0;
+                ptrace(PTRACE_DETACH, p, 0, sig);
+                continue;
+            }
             for (int w = 0; w < nprocs; w++) {
                 if (pids[w] != p) continue;
                 for (int i = 0; i < nthreads; i++) {
