@@ -34,7 +34,7 @@ from umlpy.fsimpl.tmpfs import TmpFS
 from umlpy.kernel.creds import capable
 from umlpy.kernel.fdpath import existing, resolve_at
 from umlpy.kernel.table import EMULATE, Path, Ptr, syscall
-from umlpy.vfs.mount import Mount
+from umlpy.vfs.mount import Mount, at_or_under
 
 MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC = 0x1, 0x20, 0x1000, 0x4000
 MS_UNBINDABLE, MS_PRIVATE, MS_SLAVE, MS_SHARED = 1 << 17, 1 << 18, 1 << 19, 1 << 20
@@ -146,7 +146,7 @@ def mount(task, source: Ptr, target: Path, fstype: Ptr, flags: Ptr, data: Ptr):
         src = existing(resolve_at(task, AT_FDCWD, _opt_str(task, source)))
         if src.st.is_dir != where.st.is_dir:
             raise KernelError(errno.ENOTDIR if not where.st.is_dir else errno.EISDIR)
-        below = [m for m in table.mounts if m.point != src.path and _under(m.point, src.path)
+        below = [m for m in table.mounts if m.point != src.path and at_or_under(m.point, src.path)
                  ] if flags & MS_REC else []
         kind = SubtreeFS if src.st.is_dir else _FileBind
         fs = kind(src.mount.fs, src.rel, readonly=bool(flags & MS_RDONLY))
@@ -194,10 +194,6 @@ def umount2(task, target: Path, flags: int):
 
 
 
-def _under(path: str, top: str) -> bool:
-    return top == "/" or path == top or path.startswith(top + "/")
-
-
 @syscall("pivot_root", EMULATE)
 def pivot_root(task, new_root: Path, put_old: Path):
     """pivot_root(2): in the caller's mount namespace, the mount at `new_root` becomes
@@ -222,9 +218,9 @@ def pivot_root(task, new_root: Path, put_old: Path):
         raise KernelError(errno.EINVAL, "the caller's root is not a mount point (chroot)")
     if new.mount.point != new.path:
         raise KernelError(errno.EINVAL, "new_root is not a mount point")
-    if not _under(old.path, new.path):
+    if not at_or_under(old.path, new.path):
         raise KernelError(errno.EINVAL, "put_old is not at or under new_root")
-    if not _under(new.path, root):
+    if not at_or_under(new.path, root):
         raise KernelError(errno.EINVAL, "new_root is not under the caller's root")
     moved = table.pivot(root, new.path, old.path)
     kernel = task.kernel

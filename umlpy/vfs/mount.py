@@ -79,14 +79,14 @@ class MountTable:
     def cover(self, point: str) -> list[Mount]:
         """Take away the mounts at and below `point`, for a new mount there to keep
         (Mount.covered): the table is keyed by path, and would show them through it."""
-        gone = [m for m in self.mounts if m.point == point or _under(m.point, point)]
+        gone = [m for m in self.mounts if at_or_under(m.point, point)]
         self.mounts = [m for m in self.mounts if m not in gone]
         return gone
 
     def remove(self, point: str) -> Mount:
         """Unmount `point`; mounts below it go with it (a lazy, MNT_DETACH-like unmount),
         and what it covered is back."""
-        gone = [m for m in self.mounts if m.point == point or _under(m.point, point)]
+        gone = [m for m in self.mounts if at_or_under(m.point, point)]
         top = next(m for m in gone if m.point == point)
         kept = [m for m in self.mounts if m not in gone] + top.covered
         self.mounts = sorted(kept, key=lambda m: len(m.point), reverse=True)
@@ -97,9 +97,6 @@ class MountTable:
         under `new_root` move up to `root`, the rest under `root` (the old root mount
         with its mounts) to where `put_old` is then.  Returns the map from an old path
         to its new one, for the paths held elsewhere (cwd, root, open objects)."""
-        def under(p: str, top: str) -> bool:
-            return top == "/" or p == top or p.startswith(top + "/")
-
         def rebase(p: str, old: str, new: str) -> str:
             rest = p[len(old):] if old != "/" else p
             if new == "/":
@@ -109,19 +106,19 @@ class MountTable:
         old_at = rebase(put_old, new_root, root)      # where put_old is after the move
 
         def moved(p: str) -> str:
-            if under(p, new_root):
+            if at_or_under(p, new_root):
                 return rebase(p, new_root, root)
-            if under(p, root):
+            if at_or_under(p, root):
                 return rebase(p, root, old_at)
             return p
 
         stack = put_old == new_root
         keep, over = [], []
         for m in self.mounts:
-            if not under(m.point, root) or under(m.point, new_root):
+            if not at_or_under(m.point, root) or at_or_under(m.point, new_root):
                 # what was at or under put_old is covered by the old root: Linux keeps
                 # it under the cover; here it goes (it is out of reach either way)
-                if not stack and under(m.point, put_old):
+                if not stack and at_or_under(m.point, put_old):
                     continue
                 keep.append(_moved(m, moved))
             elif stack:
@@ -178,9 +175,9 @@ class MountTable:
                     m.fs.close()
 
 
-def _under(p: str, top: str) -> bool:
-    """Is `p` strictly below directory `top`?"""
-    return p != top and (top == "/" or p.startswith(top + "/"))
+def at_or_under(p: str, top: str) -> bool:
+    """Is guest path `p` directory `top` or below it?"""
+    return top == "/" or p == top or p.startswith(top + "/")
 
 
 def _copy(m: Mount) -> Mount:
