@@ -75,6 +75,7 @@ class HostFS(FileSystem):
         self.readonly = readonly
         self.immutable = False           # set by the overlay for its rootfs: nobody renames in it
         self._cache: dict[str, object] = {}
+        self._dirfds: dict[str, int] = {}         # immutable trees only: see _dirfd
         self.owners: dict[str, tuple[int, int]] = {}     # virtual chown, in memory
         self.setid: dict[str, int] = {}                  # virtual set-id bits, by path
         self.meta = InodeMeta()          # device nodes and xattrs, by host inode (fsimpl/vmeta.py)
@@ -90,6 +91,8 @@ class HostFS(FileSystem):
             self.name = name
 
     def close(self) -> None:
+        while self._dirfds:
+            os.close(self._dirfds.popitem()[1])
         if self.rootfd >= 0:
             os.close(self.rootfd)
             self.rootfd = -1
@@ -145,7 +148,33 @@ class HostFS(FileSystem):
             return hit
         return self._lstat(rel)
 
+    DIRFDS = 64              # directory descriptors an immutable tree keeps, at most
+
+    def _dirfd(self, rel: str) -> int:
+        """A held O_PATH descriptor of directory `rel` of an immutable tree (no rename
+        ever moves it, so it names `rel` for as long as we hold it); raises OSError as
+        the confined open does: ENOENT, ENOTDIR, ELOOP for a symlink on the way."""
+        fd = self._dirfds.pop(rel, None)
+        if fd is None:
+            fd = self._open(rel, os.O_PATH | os.O_DIRECTORY)
+            if len(self._dirfds) >= self.DIRFDS:
+                os.close(self._dirfds.pop(next(iter(self._dirfds))))
+        self._dirfds[rel] = fd               # most recently used last
+        return fd
+
     def _lstat(self, rel: str):
+        head, _, name = rel.rpartition("/")
+        if self.immutable and name:
+            # One fstatat of a single name in its held directory, where a miss
+            # costs an O_PATH open, an fstat and a close.  The errors are the
+            # confined open's: the directory's ENOENT, ENOTDIR or ELOOP come first.
+            try:
+                return Stat.from_host(os.stat(name, dir_fd=self._dirfd(head or "/"), follow_symlinks=False))
+            except OSError as e:
+                err = _oserror(e)
+                if self.cache_limit:
+                    return err
+                raise err
         try:
             fd = self._open(rel, os.O_PATH | os.O_NOFOLLOW)
         except OSError as e:
@@ -159,6 +188,12 @@ class HostFS(FileSystem):
             os.close(fd)
 
     def readlink(self, rel: str) -> str:
+        if self.immutable:
+            head, name = split(rel)
+            try:
+                return os.readlink(name, dir_fd=self._dirfd(head))
+            except OSError as e:
+                raise _oserror(e)
         pfd, name = self._parent(rel)
         try:
             return os.readlink(name, dir_fd=pfd)

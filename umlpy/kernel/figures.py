@@ -55,37 +55,52 @@ def host_meminfo() -> dict[str, int]:
     """The host's /proc/meminfo, in bytes (the kB lines) or counts."""
     out: dict[str, int] = {}
     try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                key, _, rest = line.partition(":")
-                words = rest.split()
-                if words and words[0].isdigit():
-                    out[key] = int(words[0]) * (1024 if len(words) > 1 else 1)
+        text = _read("/proc/meminfo")
     except OSError:
-        pass
+        return out
+    for line in text.splitlines():
+        key, _, rest = line.partition(":")
+        words = rest.split()
+        if words and words[0].isdigit():
+            out[key] = int(words[0]) * (1024 if len(words) > 1 else 1)
     return out
 
 
-def memory(kernel: "Kernel") -> Memory:
-    """The sandbox's memory, or the host's where it has no memory limit."""
-    host = host_meminfo()
+def _host_total() -> int | None:
+    """The host's MemTotal in bytes (its first line; the rest is not parsed)."""
+    try:
+        text = _read("/proc/meminfo")
+    except OSError:
+        return None
+    at = text.find("MemTotal:")
+    words = text[at + 9:text.find("\n", at)].split() if at >= 0 else ()
+    return int(words[0]) * 1024 if words and words[0].isdigit() else None
+
+
+def memory(kernel: "Kernel", detail: bool = True) -> Memory:
+    """The sandbox's memory, or the host's where it has no memory limit.  Without
+    `detail` (sysinfo, which shows no /proc/meminfo line), a limited sandbox reads
+    only the host's MemTotal: glibc's qsort asks sysinfo(2) at every Python start-up,
+    and the whole of both files cost that stop ~400 us."""
     limit = kernel.enforcement.limits.get("memory")
     if limit is None:
+        host = host_meminfo()
         return Memory(host.get("MemTotal", 0), host.get("MemFree", 0), host.get("MemAvailable", 0),
                       host.get("Cached", 0), host.get("Shmem", 0), host.get("SwapTotal", 0),
                       host.get("SwapFree", 0), False, {})
+    host = host_meminfo() if detail else {"MemTotal": _host_total()}
     used, stat = _cgroup_memory(kernel)
     if used is None:
         used, stat = _resident(kernel), {}
-    detail = {line: stat.get(key, 0) for line, key in MEMINFO_FROM_STAT.items()}
-    detail["Active"] = detail["Active(anon)"] + detail["Active(file)"]
-    detail["Inactive"] = detail["Inactive(anon)"] + detail["Inactive(file)"]
-    detail["Slab"] = detail["SReclaimable"] + detail["SUnreclaim"]
-    cache = detail["Active(file)"] + detail["Inactive(file)"]
+    lines = {line: stat.get(key, 0) for line, key in MEMINFO_FROM_STAT.items()}
+    lines["Active"] = lines["Active(anon)"] + lines["Active(file)"]
+    lines["Inactive"] = lines["Inactive(anon)"] + lines["Inactive(file)"]
+    lines["Slab"] = lines["SReclaimable"] + lines["SUnreclaim"]
+    cache = lines["Active(file)"] + lines["Inactive(file)"]
     total = min(limit, host.get("MemTotal", limit) or limit)
     free = max(0, total - used)
     return Memory(total, free, min(total, free + cache), stat.get("file", cache), stat.get("shmem", 0),
-                  0, 0, True, detail)
+                  0, 0, True, lines)
 
 
 # /proc/meminfo lines the memory cgroup's memory.stat (v2 names) gives for the sandbox
@@ -120,8 +135,15 @@ def _cgroup_memory(kernel: "Kernel") -> tuple[int | None, dict[str, int]]:
 
 
 def _read(path: str) -> str:
-    with open(path) as f:
-        return f.read()
+    """A small /proc or cgroup file, whole (no buffered file object: 2-3x cheaper)."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        data = b""
+        while chunk := os.read(fd, 1 << 16):
+            data += chunk
+        return data.decode()
+    finally:
+        os.close(fd)
 
 
 def _stat_file(path: str) -> dict[str, int]:

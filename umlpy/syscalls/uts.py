@@ -61,7 +61,7 @@ def sysinfo(task, info: Ptr):
     k = task.kernel
     uptime = int(figures.uptime(k))
     load = [int(x * 65536) for x in os.getloadavg()]
-    mem = figures.memory(k)
+    mem = figures.memory(k, detail=False)
     nprocs = len(k.pidns.tasks)          # Linux's si.procs is nr_threads: threads count
     task.write(info, SYSINFO.pack(uptime, *load, mem.total, mem.free, mem.shared, 0,
                                   mem.swap_total, mem.swap_free, nprocs, 0, 0, 1))
