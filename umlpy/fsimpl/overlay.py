@@ -260,13 +260,20 @@ class OverlayFS(FileSystem):
         return self._layer(rel).readlink(rel)
 
     def listdir(self, rel: str) -> list[tuple[str, int, int]]:
-        layer = self._layer(rel)
-        if not layer.lstat(rel).is_dir:
+        layer, st = self._find(rel)
+        if not st.is_dir:
             raise fail(errno.ENOTDIR)
+        if layer is self.lower:          # the upper layer has no such directory
+            try:
+                ents = self.lower.listdir(rel)
+            except KernelError:          # the lower directory went away
+                return []
+            if not self.whiteouts:
+                return ents
+            return [e for e in ents if join(rel, e[0]) not in self.whiteouts]
         seen: dict[str, tuple[str, int, int]] = {}
-        if self.upper.exists(rel):
-            for ent in self.upper.listdir(rel):
-                seen[ent[0]] = ent
+        for ent in self.upper.listdir(rel):
+            seen[ent[0]] = ent
         if self._lower_visible(rel) and rel not in self.opaque and self.lower.exists(rel):
             try:
                 for ent in self.lower.listdir(rel):

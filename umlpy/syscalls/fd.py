@@ -105,10 +105,11 @@ def do_getdents(task, fd: int, buf: int, count: int, pack) -> int:
         if pos == 0 and task.kernel.answers.on:      # its names' stats may come next (kernel/answers.py)
             task.kernel.answers.listed(task, path, [e[0] for e in ents])
         out = bytearray()
-        i = pos
-        while i < len(ents):
+        i, end = pos, len(ents)
+        fsencode = os.fsencode
+        while i < end:
             name, dtype, ino = ents[i]
-            rec = pack(ino or 1, i + 1, dtype, os.fsencode(name))
+            rec = pack(ino or 1, i + 1, dtype, fsencode(name))
             if len(out) + len(rec) > count:
                 break
             out += rec
@@ -139,9 +140,13 @@ def _listing(task, fd: int, hst: os.stat_result, pos: int, make) -> list:
     return ents
 
 
+_HEAD64, _HEAD64_SIZE, _PAD = DIRENT64_HEAD.pack, DIRENT64_HEAD.size, bytes(8)
+
+
 def _pack64(ino: int, off: int, dtype: int, name: bytes) -> bytes:
-    reclen = (DIRENT64_HEAD.size + len(name) + 1 + 7) & ~7
-    return DIRENT64_HEAD.pack(ino, off, reclen, dtype) + name + b"\0" * (reclen - DIRENT64_HEAD.size - len(name))
+    n = len(name)
+    reclen = (_HEAD64_SIZE + n + 8) & ~7         # the name, its NUL, padding to 8
+    return _HEAD64(ino, off, reclen, dtype) + name + _PAD[:reclen - _HEAD64_SIZE - n]
 
 
 def _pack_old(ino: int, off: int, dtype: int, name: bytes) -> bytes:

@@ -57,7 +57,7 @@ class VFS:
         # Working directories that were removed: the cwd string a process then
         # holds ("PATH (deleted)", as /proc/PID/cwd shows it) -> (PATH, last stat).
         self.removed: dict[str, tuple[str, Stat]] = {}
-        self._dcache: dict[tuple, tuple[int, str | int]] = {}
+        self._dcache: dict[tuple, tuple[int, str | int, bool]] = {}   # key -> (gen, outcome, a directory)
         self.last_cached = False            # resolve's last outcome is a dentry cache entry
         self._uncached_looks = 0          # lstats on file systems the dentry cache may not trust
 
@@ -123,7 +123,7 @@ class VFS:
             raise
         self.last_cached = (gen, looks) == (Generation.value, self._uncached_looks)
         if self.last_cached:
-            self._remember(key, gen, lk.path)
+            self._remember(key, gen, lk.path, lk.st is not None and lk.st.is_dir)
         return lk
 
     def _walk_cached_parent(self, path: str, cwd: str, follow: bool, root: str) -> Lookup:
@@ -132,17 +132,27 @@ class VFS:
         head, sep, last = path.rpartition("/")
         if not sep or last in ("", ".", ".."):
             return self._walk(path, cwd, follow, root, False, None, False, False, False)
-        parent = self.resolve(head or "/", cwd=cwd, root=root)
+        head = head or "/"
+        # A remembered walk to a directory needs no fresh stat to serve as the parent:
+        # only its being a directory matters here, and on the file systems the cache
+        # trusts that changes only with a name, which forgets the entry.
+        key = (head, cwd if head[0] != "/" else root, root, True, self.mounts)
+        hit = self._dcache.pop(key, None)
+        if hit is not None:
+            self._dcache[key] = hit
+            if hit[0] == Generation.value and hit[2]:
+                return self._walk(last, hit[1], follow, root, False, None, False, False, False)
+        parent = self.resolve(head, cwd=cwd, root=root)
         if parent.st is None:
             raise KernelError(errno.ENOENT)
         if not parent.st.is_dir:
             raise KernelError(errno.ENOTDIR)
         return self._walk(last, parent.path, follow, root, False, None, False, False, False)
 
-    def _remember(self, key: tuple, gen: int, outcome: str | int) -> None:
+    def _remember(self, key: tuple, gen: int, outcome: str | int, is_dir: bool = False) -> None:
         if len(self._dcache) >= self.DCACHE:
             del self._dcache[next(iter(self._dcache))]
-        self._dcache[key] = (gen, outcome)
+        self._dcache[key] = (gen, outcome, is_dir)
 
     def _revalidate(self, outcome: str | int, path: str) -> Lookup:
         """A remembered walk's result, with the object's stat read now."""
