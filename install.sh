@@ -5,8 +5,9 @@
 #      is missing, gcc/libc6-dev if missing (the C helper and the test programs);
 #   2. pip: requirements-dev.txt, then `pip install -e .` (pyproject.toml; builds
 #      the cffi helper);
-#   3. the `umlpy` command (python3 -S, see there), and /usr/local/bin/umlpy: a
-#      link to it when it is elsewhere;
+#   3. the `umlpy` command (a C client of the warm server, with a python3 -S
+#      one behind it, see there), and /usr/local/bin/umlpy: a link to it when
+#      it is elsewhere;
 #   4. the default userland: `umlpy rootfs build` (the per-user store,
 #      /var/lib/umlpy for root).
 #   With --tests, also what ./test.sh needs (root only):
@@ -71,23 +72,39 @@ pip=("$PY" -m pip install -q --disable-pip-version-check --root-user-action=igno
 
 # --- 3. the umlpy command -----------------------------------------------------
 # pip's console script runs python with site: its .pth files (the editable
-# install's finder among them) cost 10-25 ms of every start-up.  Ours runs
-# `python3 -S` and names the two places it imports from: this checkout and the
-# site-packages holding cffi's backend (and the other requirements).
+# install's finder among them) cost 10-25 ms of every start-up.  Ours is two
+# files: umlpy-python runs `python3 -SE` and names the two places it imports
+# from (this checkout, and the site-packages holding cffi's backend and the
+# other requirements); umlpy is csrc/launcher.c, a warm server's client in C
+# that hands a served run over without starting Python (7-10 ms) and execs
+# umlpy-python for everything else (umlpy/warm.py).
 SCRIPTS="$("$PY" -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
 UMLPY="$SCRIPTS/umlpy"
 [ -x "$UMLPY" ] || { say "pip installed no $UMLPY" >&2; exit 1; }
 SITE="$("$PY" -c 'import _cffi_backend, os; print(os.path.dirname(_cffi_backend.__file__))')"
-cat > "$UMLPY.tmp" <<EOF
-#!$PY -S
-# The umlpy command, written by install.sh: -S skips site's start-up work.
+cat > "$UMLPY-python.tmp" <<EOF
+#!$PY -SE
+# The umlpy command in Python, written by install.sh (the umlpy beside it execs
+# it): -S skips site's start-up work, -E the environment's PYTHON* settings.
 import sys
 sys.path[:0] = ["$PWD", "$SITE"]
 from umlpy.warm import main
 sys.exit(main())
 EOF
-chmod 755 "$UMLPY.tmp"
-mv -f "$UMLPY.tmp" "$UMLPY"
+chmod 755 "$UMLPY-python.tmp"
+mv -f "$UMLPY-python.tmp" "$UMLPY-python"
+# The C client must name the server as the Python client does: it is built
+# with that client's identity (its interpreter and import path, warm.identity()).
+read -r IDENTITY CODE < <(cd / && UMLPY_SERVER=identity "$UMLPY-python")
+cstring() { [[ "$1" != *[\"\\]* ]] && printf '"%s"' "$1"; }
+if defs=(-DUMLPY_PYTHON="$(cstring "$PY")" -DUMLPY_SCRIPT="$(cstring "$UMLPY-python")"
+         -DUMLPY_CODE="$(cstring "$CODE")" -DUMLPY_IDENTITY="${IDENTITY}u") &&
+   gcc -O2 -Wall -o "$UMLPY.tmp" csrc/launcher.c "${defs[@]}"; then
+    mv -f "$UMLPY.tmp" "$UMLPY"
+else
+    say "cannot build csrc/launcher.c: the umlpy command is the Python client alone"
+    cp -f "$UMLPY-python" "$UMLPY"
+fi
 if [ "$SCRIPTS" != /usr/local/bin ] && [ -w /usr/local/bin ]; then
     ln -sfn "$UMLPY" /usr/local/bin/umlpy
 fi

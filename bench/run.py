@@ -294,14 +294,15 @@ def make_commands(runsc_pre: list[str] | None) -> dict[str, object]:
 
 
 def umlpy_command() -> list[str]:
-    """The umlpy command as install.sh or pip installed it beside this interpreter (a
-    `python3 -S` launcher, or a console script), else `python3 -m umlpy`."""
+    """The umlpy command as install.sh or pip installed it beside this interpreter (the C
+    launcher with its `python3 -S` one, or a console script), else `python3 -m umlpy`."""
     beside = Path(sys.executable).parent / "umlpy"
-    try:
-        if "umlpy.warm" in beside.read_text(errors="replace")[:1000]:
-            return [str(beside)]
-    except OSError:
-        pass
+    for launcher in (beside.with_name("umlpy-python"), beside):
+        try:
+            if os.access(beside, os.X_OK) and "umlpy.warm" in launcher.read_text(errors="replace")[:1000]:
+                return [str(beside)]
+        except OSError:
+            pass
     return [sys.executable, "-m", "umlpy"]
 
 

@@ -214,3 +214,90 @@ def test_a_killed_client_leaves_no_cgroup(rootfs):
         assert not made & sandboxes(), "the killed client's sandbox left its cgroups"
     finally:
         p.kill()
+
+
+# ------------------------------------------------------------- the C client
+@pytest.fixture
+def c_client(tmp_path, monkeypatch):
+    """csrc/launcher.c built as install.sh builds it, beside a Python launcher of its own,
+    and a second build whose Python launcher only says it was run (exit 99): a run that
+    build serves was handed to the server by the C code alone.  Yields (real, tripwire)."""
+    import _cffi_backend
+    import shutil
+    import tempfile
+    run = Path(tempfile.mkdtemp(dir="/tmp"))   # not in tmp_path: a socket's path has 108 bytes at most
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(run))     # its server's socket, and ours alone
+    script = tmp_path / "umlpy-python"
+    script.write_text(f"#!{sys.executable} -SE\nimport sys\n"
+                      f"sys.path[:0] = [{str(REPO)!r}, {os.path.dirname(_cffi_backend.__file__)!r}]\n"
+                      "from umlpy.warm import main\nsys.exit(main())\n")
+    script.chmod(0o755)
+    tripwire = tmp_path / "tripwire"
+    tripwire.write_text("import sys\nsys.stderr.write('fell back to Python\\n')\nsys.exit(99)\n")
+    tripwire.chmod(0o755)
+    ident, code = subprocess.run([str(script)], env=dict(os.environ, UMLPY_SERVER="identity"), cwd="/",
+                                 capture_output=True, text=True, check=True).stdout.split()
+    built = []
+    for name, behind in (("umlpy", script), ("umlpy-c-only", tripwire)):
+        out = tmp_path / name
+        subprocess.run(["gcc", "-O2", "-Wall", "-Werror", "-o", str(out), str(REPO / "csrc/launcher.c"),
+                        f'-DUMLPY_PYTHON="{sys.executable}"', f'-DUMLPY_SCRIPT="{behind}"',
+                        f'-DUMLPY_CODE="{code}"', f"-DUMLPY_IDENTITY={ident}u"], check=True)
+        built.append(out)
+    try:
+        yield built
+    finally:
+        for p in psutil.process_iter(["cmdline"]):
+            if any(str(run) in a for a in p.info["cmdline"] or []):
+                p.terminate()
+        shutil.rmtree(run, ignore_errors=True)
+
+
+def c_run(launcher: Path, rootfs: Path, *argv: str, mode: str = "wait", **kw):
+    return subprocess.run([str(launcher), "run", "--rootfs", str(rootfs), "--", *argv], capture_output=True,
+                          text=True, timeout=60, env=dict(os.environ, UMLPY_SERVER=mode), **kw)
+
+
+def test_the_c_client_finds_the_python_clients_server(c_client, rootfs):
+    real, c_only = c_client
+    script = "cat; echo out; echo err >&2; exit 7"
+    first = c_run(real, rootfs, "sh", "-c", script, input="in\n")    # no server: Python starts one
+    assert (first.stdout, first.stderr, first.returncode) == ("in\nout\n", "err\n", 7)
+    served = c_run(c_only, rootfs, "sh", "-c", script, input="in\n")
+    assert (served.stdout, served.stderr, served.returncode) == ("in\nout\n", "err\n", 7)
+
+
+def test_the_c_client_leaves_the_rest_to_python(c_client, rootfs):
+    real, c_only = c_client
+    assert c_run(real, rootfs, "true").returncode == 0        # a server is up
+    r = subprocess.run([str(c_only), "syscalls"], capture_output=True, text=True, timeout=30)
+    assert (r.returncode, r.stderr) == (99, "fell back to Python\n")      # not a run
+    assert c_run(c_only, rootfs, "true", mode="0").returncode == 99       # UMLPY_SERVER=0
+    master, slave = os.openpty()
+    try:
+        assert c_run(c_only, rootfs, "true", stdin=slave).returncode == 99    # a terminal run
+    finally:
+        os.close(master)
+        os.close(slave)
+    # Other privileges, another name: that server is not this client's.
+    r = subprocess.run(["setpriv", "--no-new-privs", str(c_only), "run", "--rootfs", str(rootfs), "--",
+                        "true"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 99
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_the_c_client_forwards_signals(c_client, rootfs, sig):
+    real, c_only = c_client
+    assert c_run(real, rootfs, "true").returncode == 0        # a server is up
+    codes = {}
+    for name, launcher in (("python", real), ("c", c_only)):
+        env = dict(os.environ, UMLPY_SERVER="wait" if name == "c" else "0")
+        p = subprocess.Popen([str(launcher), "run", "--rootfs", str(rootfs), "--", "sh", "-c", "echo up; sleep 60"],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+        try:
+            assert p.stdout.readline() == "up\n"
+            os.kill(p.pid, sig)
+            codes[name] = p.wait(timeout=20)
+        finally:
+            p.kill()
+    assert codes["c"] == codes["python"], codes

@@ -6,7 +6,9 @@ imported: about 80 ms of the umlpy command's 130 ms before this module,
 against proot's 2 ms.  Python cannot snapshot an interpreter, so umlpy does
 what Android's zygote and build daemons do: a per-user server imports the
 guest kernel once and forks a supervisor per run.  The umlpy command is then
-a thin client that imports almost nothing (no socket module, no enum):
+a thin client: csrc/launcher.c, which install.sh builds, or main() below,
+which imports almost nothing (no socket module, no enum) and is what the C
+client execs for everything it does not serve itself:
 
     client                               server (imported, idle)
     connect(warm-KEY.sock) ------------> accept; check the client is us
@@ -14,9 +16,14 @@ a thin client that imports almost nothing (no socket module, no enum):
                                          it takes the fds, cwd, umask,
                                          rlimits and signal state, then
                                          runs cli.main(argv)
+                         <-------------- "ok PID" from the child
     forwards SIGINT, SIGTERM, ... -----> child
-    exits with the run's status <------- ("exit", code) from the child, or
-                                         ("signal", n) from the server
+    exits with the run's status <------- "exit CODE" from the child, or
+                                         "signal N" from the server
+
+The messages are NUL-separated words (request()), so that C writes them
+as easily as Python; the C client computes KEY as _key() does, from the
+identity install.sh baked into it.
 
 Who gets served, and why it gives nothing away:
 * Only `run` and `trace` with no terminal on fds 0-2: a terminal run needs
@@ -50,7 +57,6 @@ meanwhile; the next finds the server ready.
 """
 from __future__ import annotations
 
-import marshal
 import os
 import sys
 
@@ -58,7 +64,7 @@ import _socket
 
 IDLE_SECONDS = 300
 STALE_CHECK_SECONDS = 20           # how often an idle server looks for a changed umlpy
-PROTOCOL = 1
+PROTOCOL = 2                       # the request's and replies' format (request(), _reply())
 SO_PEERPIDFD = 77                  # Linux 6.5: a pidfd of the peer as it was at connect()
 SERVED = ("run", "trace")
 # /proc/PID/status lines that make up a process's privileges.
@@ -98,8 +104,9 @@ def privileges(pid: int | str = "self") -> bytes:
     return b"\n".join(out)
 
 
-def _code_stamp(top: str) -> list[int]:
-    """Sizes and mtimes of every file of umlpy's code: a new version gets a new server."""
+def _code_stamp(top: str) -> bytes:
+    """Sizes and mtimes of every file of umlpy's code, sorted, as 8-byte little-endian
+    numbers (csrc/launcher.c computes the same): a new version gets a new server."""
     stamp: list[int] = []
     todo = [top]
     while todo:
@@ -112,25 +119,36 @@ def _code_stamp(top: str) -> list[int]:
                 elif e.name.endswith((".py", ".so")):
                     st = e.stat()
                     stamp += (st.st_size, st.st_mtime_ns)
-    return stamp
+    return b"".join(n.to_bytes(8, "little") for n in sorted(stamp))
 
 
 def _import_path() -> list[str]:
-    """sys.path without the current directory (`python -m` puts it first): runs from
-    two directories share a server, which imported umlpy and its dependencies once."""
-    try:
-        cwd = os.getcwd()
-    except OSError:
-        cwd = ""
+    """Where this client imports from: sys.path less the current directory that `python -m`
+    and `-c` put first (runs from two directories share a server), with umlpy's own first.
+    A script's directory stays: it is the same from any directory (install.sh's launcher)."""
     home = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # where umlpy came from
-    return [home] + [p for p in sys.path if p not in ("", ".", cwd, home)]
+    path = list(sys.path)
+    main = sys.modules.get("__main__")
+    if path and (getattr(main, "__spec__", None) is not None or sys.argv[:1] == ["-c"]):
+        del path[0]
+    return [home] + [p for p in path if p not in ("", ".", home)]
+
+
+def identity() -> int:
+    """The digest of what makes this client's server the right one, short of umlpy's
+    code and the client's privileges: the protocol, the interpreter and the import path.
+    install.sh bakes it into the C launcher (UMLPY_SERVER=identity prints it)."""
+    import zlib                     # built in: a stable digest without hashlib's import
+    words = [b"umlpy-warm %d" % PROTOCOL, os.fsencode(sys.executable), *map(os.fsencode, _import_path())]
+    return zlib.crc32(b"\0".join(words))
 
 
 def _key() -> str:
-    import zlib                     # built in: a stable digest without hashlib's import
-    blob = repr((PROTOCOL, sys.executable, _import_path(), sorted(_code_stamp(os.path.dirname(__file__)))))
-    digest = zlib.crc32(blob.encode()) << 32 | zlib.crc32(privileges())
-    return f"{digest:016x}"
+    """The socket's name: the identity and the code stamp, then the client's privileges
+    (csrc/launcher.c computes the same name from the identity it was built with)."""
+    import zlib
+    code = zlib.crc32(_code_stamp(os.path.dirname(__file__)), identity())
+    return f"{code << 32 | zlib.crc32(privileges()):016x}"
 
 
 def _rundir() -> str | None:
@@ -154,7 +172,11 @@ def _rundir() -> str | None:
 def main() -> int:
     """The umlpy command: the run is handed to a warm server, or done here."""
     code = None
-    if os.environ.get("UMLPY_SERVER", "1") != "0":
+    mode = os.environ.get("UMLPY_SERVER", "1")
+    if mode == "identity":          # install.sh asks, for the C launcher it builds
+        print(identity(), os.path.dirname(os.path.abspath(__file__)))
+        return 0
+    if mode != "0":
         code = _client(sys.argv[1:])
     if code is not None:
         return code
@@ -175,6 +197,8 @@ def _client(argv: list[str]) -> int | None:
         if rundir is None:
             return None
         path = f"{rundir}/warm-{_key()}.sock"
+        if len(os.fsencode(path)) >= 108:
+            return None             # longer than sockaddr_un's sun_path: no server can bind it
         sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_SEQPACKET | _socket.SOCK_CLOEXEC)
     except OSError:
         return None
@@ -212,10 +236,11 @@ def _ask(sock: _socket.socket, argv: list[str]) -> int | None:
         return None
     try:
         fds = b"".join(fd.to_bytes(4, sys.byteorder) for fd in (0, 1, 2, cwd))
-        request = marshal.dumps((PROTOCOL, argv, dict(os.environb)))
-        sock.sendmsg([request], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, fds)])
-        reply = marshal.loads(sock.recv(4096))
-    except (OSError, EOFError, ValueError, TypeError):
+        env = [k + b"=" + v for k, v in os.environb.items()]
+        sock.sendmsg([request(list(map(os.fsencode, argv)), env)],
+                     [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, fds)])
+        reply = _reply(sock.recv(4096))
+    except (OSError, ValueError):
         return None
     finally:
         os.close(cwd)
@@ -224,6 +249,22 @@ def _ask(sock: _socket.socket, argv: list[str]) -> int | None:
             sys.stderr.write(f"umlpy: warm server refused: {reply[1]}\n")
         return None
     return _wait(sock, reply)
+
+
+def request(argv: list[bytes], env: list[bytes]) -> bytes:
+    """A run's request, as csrc/launcher.c writes it too: NUL-separated words, the
+    protocol, argc, the arguments, then the environment's NAME=VALUE strings."""
+    return b"\0".join([b"umlpy-warm %d" % PROTOCOL, b"%d" % len(argv), *argv, *env])
+
+
+def _reply(msg: bytes) -> tuple[str, int | str]:
+    """A server's reply: ok PID, exit CODE, signal N (numbers), or no WHY."""
+    kind, _, value = msg.decode(errors="replace").partition(" ")
+    if kind == "no":
+        return kind, value
+    if kind in ("ok", "exit", "signal"):
+        return kind, int(value)
+    raise ValueError(f"a reply this client cannot read: {msg[:40]!r}")
 
 
 def _wait(sock: _socket.socket, first: tuple) -> int:
@@ -243,8 +284,8 @@ def _wait(sock: _socket.socket, first: tuple) -> int:
             _signal.signal(signum, forward)
     try:
         msg = sock.recv(4096)
-        last = marshal.loads(msg) if msg else ("lost", 0)
-    except (OSError, EOFError, ValueError, TypeError):
+        last = _reply(msg) if msg else ("lost", 0)
+    except (OSError, ValueError):
         last = ("lost", 0)
     return _status(last)
 
@@ -356,17 +397,17 @@ def _accept(listener, runs: dict) -> None:
         return
     fds: list[int] = []
     try:
-        msg, ancdata, _, _ = conn.recvmsg(1 << 20, socket.CMSG_SPACE(4 * 4))
+        msg, ancdata, flags, _ = conn.recvmsg(1 << 20, socket.CMSG_SPACE(4 * 4))
         for level, kind, data in ancdata:
             if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
                 fds += [int.from_bytes(data[i:i + 4], sys.byteorder) for i in range(0, len(data) - 3, 4)]
-        protocol, argv, env = marshal.loads(msg)
-        if protocol != PROTOCOL or len(fds) != 4 or not all(isinstance(a, str) for a in argv):
+        if flags & (socket.MSG_TRUNC | socket.MSG_CTRUNC) or len(fds) != 4:
             raise ValueError("a request this server cannot read")
+        argv, env = _parse_request(msg)
         client = _check_client(conn)
-    except (OSError, ValueError, EOFError, TypeError, PermissionError) as e:
+    except (OSError, ValueError, PermissionError) as e:
         try:
-            conn.send(marshal.dumps(("no", str(e))))
+            conn.send(b"no " + str(e).encode())
         except OSError:
             pass
         for fd in fds:
@@ -388,13 +429,26 @@ def _accept(listener, runs: dict) -> None:
         conn.close()
 
 
+def _parse_request(msg: bytes) -> tuple[list[str], dict[bytes, bytes]]:
+    """request()'s argv (as sys.argv would hold it) and environment; ValueError if malformed."""
+    words = msg.split(b"\0")
+    if len(words) < 2 or words[0] != b"umlpy-warm %d" % PROTOCOL:
+        raise ValueError("a request this server cannot read")
+    argc = int(words[1])
+    if not 0 < argc <= len(words) - 2:
+        raise ValueError("a request this server cannot read")
+    argv = [os.fsdecode(a) for a in words[2:2 + argc]]
+    env = dict(e.split(b"=", 1) for e in words[2 + argc:] if b"=" in e)
+    return argv, env
+
+
 def _reap(pidfd: int, runs: dict) -> None:
     pid, conn = runs.pop(pidfd)
     os.close(pidfd)
     _, status = os.waitpid(pid, 0)
     if os.WIFSIGNALED(status):      # else the child sent its own exit status
         try:
-            conn.send(marshal.dumps(("signal", os.WTERMSIG(status))))
+            conn.send(b"signal %d" % os.WTERMSIG(status))
         except OSError:
             pass
     conn.close()
@@ -431,7 +485,7 @@ def _child(conn, fds: list[int], argv: list[str], env: dict, client: dict, liste
     """In the forked child: become the client's supervisor, run, report, exit."""
     code = 1
     try:
-        conn.send(marshal.dumps(("ok", os.getpid())))   # first, so it precedes ("exit", code)
+        conn.send(b"ok %d" % os.getpid())          # first, so it precedes "exit CODE"
         listener.close()
         for pidfd, (_, other) in runs.items():
             os.close(pidfd)
@@ -445,7 +499,7 @@ def _child(conn, fds: list[int], argv: list[str], env: dict, client: dict, liste
         except (OSError, ValueError):
             pass
         try:
-            conn.send(marshal.dumps(("exit", code)))
+            conn.send(b"exit %d" % code)
         finally:
             os._exit(code)
 
