@@ -62,7 +62,11 @@ class HostFS(FileSystem):
         self.rootfd = os.open(self.host_dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
         self.readonly = readonly
         self.immutable = False           # set by the overlay for its rootfs: nobody renames in it
-        self._cache: dict[str, object] = {}
+        # rel -> Stat, or the errno of a miss.  Never an exception object: a raised
+        # one keeps its traceback, and every raise of the same one adds to it, so a
+        # cached error held the frames of every walk that met it (and Python's
+        # collector traversed them all: 12 us per KernelError made, in a loop of misses).
+        self._cache: dict[str, Stat | int] = {}
         self._dirfds: dict[str, int] = {}         # immutable trees only: see _dirfd
         self.owners: dict[str, tuple[int, int]] = {}     # virtual chown, in memory
         self.setid: dict[str, int] = {}                  # virtual set-id bits, by path
@@ -131,8 +135,8 @@ class HostFS(FileSystem):
                 hit = self._cache[rel] = self._lstat(rel)
                 if len(self._cache) > self.cache_limit:
                     del self._cache[next(iter(self._cache))]
-            if isinstance(hit, Exception):
-                raise hit
+            if type(hit) is int:
+                raise fail(hit)
             return hit
         return self._lstat(rel)
 
@@ -150,7 +154,7 @@ class HostFS(FileSystem):
         self._dirfds[rel] = fd               # most recently used last
         return fd
 
-    def _lstat(self, rel: str):
+    def _lstat(self, rel: str) -> Stat | int:
         head, _, name = rel.rpartition("/")
         if self.immutable and name:
             # One fstatat of a single name in its held directory, where a miss
@@ -159,21 +163,20 @@ class HostFS(FileSystem):
             try:
                 return Stat.from_host(os.stat(name, dir_fd=self._dirfd(head or "/"), follow_symlinks=False))
             except OSError as e:
-                err = _oserror(e)
-                if self.cache_limit:
-                    return err
-                raise err
-        try:
-            fd = self._open(rel, os.O_PATH | os.O_NOFOLLOW)
-        except OSError as e:
-            err = _oserror(e)
-            if self.cache_limit:
-                return err
-            raise err
-        try:
-            return Stat.from_host(os.fstat(fd))
-        finally:
-            os.close(fd)
+                err = e.errno or errno.EIO
+        else:
+            try:
+                fd = self._open(rel, os.O_PATH | os.O_NOFOLLOW)
+            except OSError as e:
+                err = e.errno or errno.EIO
+            else:
+                try:
+                    return Stat.from_host(os.fstat(fd))
+                finally:
+                    os.close(fd)
+        if self.cache_limit:
+            return err                   # kept as the errno (see _cache)
+        raise fail(err)
 
     def readlink(self, rel: str) -> str:
         if self.immutable:
