@@ -330,6 +330,7 @@ def _start_server(path: str) -> None:
 def serve(path: str) -> None:
     """Accept runs on `path` until idle for IDLE_SECONDS; one forked supervisor per run."""
     import fcntl
+    import gc
     import select
     import socket
     import time
@@ -341,6 +342,9 @@ def serve(path: str) -> None:
         return                      # another server for this key is starting or serving
     _warm_up()
     _OWN[0] = privileges()          # a server's own privileges do not change
+    # What is imported now lives as long as the server: out of the collector's
+    # sight, so that no child's collection walks it (nor copies its pages).
+    gc.freeze()
     try:
         os.unlink(path)
     except FileNotFoundError:
@@ -352,19 +356,28 @@ def serve(path: str) -> None:
     mine = os.stat(path).st_ino
     code = os.path.dirname(__file__)
     stamp = _code_stamp(code)
-    runs: dict[int, tuple[int, socket.socket]] = {}      # pidfd -> (pid, connection)
+    runs: dict[int, tuple[int, socket.socket | None]] = {}    # pidfd -> (pid, connection)
+    spare = _fork_spare(listener, runs)
     idle_since = time.monotonic()
-    while runs or time.monotonic() - idle_since < IDLE_SECONDS:
+
+    def busy() -> bool:             # a run is going (an idle spare is no run)
+        return any(conn is not None for _, conn in runs.values())
+    while busy() or time.monotonic() - idle_since < IDLE_SECONDS:
         ready, _, _ = select.select([listener, *runs], [], [], STALE_CHECK_SECONDS)
         for r in ready:
             if r is listener:
-                _accept(listener, runs)
+                spare = _accept(listener, runs, spare)
             else:
+                if spare is not None and r == spare[1]:
+                    spare[2].close()    # it died idle (killed?): the next run makes another
+                    spare = None
                 _reap(r, runs)
         if ready:
             idle_since = time.monotonic()
-        elif not runs and _code_stamp(code) != stamp:
+        elif not busy() and _code_stamp(code) != stamp:
             break                   # umlpy was changed: clients have a new key; this one is dead
+    if spare is not None:
+        spare[2].close()            # it reads EOF and exits
     try:
         if os.stat(path).st_ino == mine:
             os.unlink(path)
@@ -385,16 +398,90 @@ def _warm_up() -> None:
     import umlpy.cli                # api, the kernel, the syscall table
     from umlpy import api
     for command in SERVED:
-        umlpy.cli.parser_for(command)
+        # Built, and used once: argparse compiles its patterns at the first parse.
+        umlpy.cli.parser_for(command).parse_args([command, "--", "true"])
     api.warm_up()
 
 
-def _accept(listener, runs: dict) -> None:
+def _fork_spare(listener, runs: dict) -> tuple[int, int, object] | None:
+    """A child forked ahead of the next run, waiting for its connection on one end of a
+    socket pair: the run does not wait for the fork (1.5-2 ms of a server this size).
+    (pid, pidfd, our end), or None if it cannot be made.  It is reaped as a run is."""
+    import socket
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        pid = os.fork()
+    except OSError:
+        ours.close()
+        theirs.close()
+        return None
+    if pid == 0:
+        ours.close()
+        _spare(theirs, listener, runs)     # never returns
+    theirs.close()
+    try:
+        pidfd = os.pidfd_open(pid)
+    except OSError:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        ours.close()
+        return None
+    runs[pidfd] = (pid, None)
+    return pid, pidfd, ours
+
+
+def _accept(listener, runs: dict, spare):
+    """Hand a new connection to the spare child, and fork the next spare; returns it."""
     import socket
     try:
         conn, _ = listener.accept()
     except OSError:
-        return
+        return spare
+    for attempt in (1, 2):
+        if spare is None:
+            spare = _fork_spare(listener, runs)
+            if spare is None:
+                break
+        pid, pidfd, ours = spare
+        try:
+            ours.sendmsg([b"r"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+                                   conn.fileno().to_bytes(4, sys.byteorder))])
+        except OSError:
+            ours.close()            # it died idle: reaped when its pidfd says so
+            spare = None
+            continue
+        ours.close()
+        runs[pidfd] = (pid, conn)
+        return _fork_spare(listener, runs)
+    conn.close()                    # the client sees EOF and runs the command itself
+    return spare
+
+
+def _spare(sock, listener, runs: dict) -> None:
+    """In a spare child: wait for a connection, then serve it (_child); exit at EOF."""
+    import socket
+    code = 0
+    try:
+        listener.close()
+        for pidfd, (_, other) in runs.items():
+            os.close(pidfd)
+            if other is not None:
+                other.close()
+        _, ancdata, _, _ = sock.recvmsg(1, socket.CMSG_SPACE(4))
+        fds = [int.from_bytes(data[:4], sys.byteorder) for level, kind, data in ancdata
+               if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS]
+        sock.close()
+        if fds:
+            os.set_inheritable(fds[0], False)
+            _child(socket.socket(fileno=fds[0]))          # never returns
+    finally:
+        os._exit(code)
+
+
+def _child(conn) -> None:
+    """In the forked child: read the request, check the client, become its supervisor,
+    run, report, exit."""
+    import socket
     fds: list[int] = []
     try:
         msg, ancdata, flags, _ = conn.recvmsg(1 << 20, socket.CMSG_SPACE(4 * 4))
@@ -410,23 +497,24 @@ def _accept(listener, runs: dict) -> None:
             conn.send(b"no " + str(e).encode())
         except OSError:
             pass
-        for fd in fds:
-            os.close(fd)
-        conn.close()
-        return
+        os._exit(0)
     from umlpy import api
-    api.starting()                  # the cgroup move's grace period, begun before the fork
-    pid = os.fork()
-    if pid == 0:
-        _child(conn, fds, argv, env, client, listener, runs)       # never returns
-    for fd in fds:
-        os.close(fd)
+    api.starting()                  # the cgroup move's grace period, begun at once
+    code = 1
     try:
-        runs[os.pidfd_open(pid)] = (pid, conn)
-    except OSError:
-        os.kill(pid, 9)
-        os.waitpid(pid, 0)
-        conn.close()
+        conn.send(b"ok %d" % os.getpid())          # first, so it precedes "exit CODE"
+        _become(fds, env, client)
+        code = _run(conn, argv)
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
+        try:
+            conn.send(b"exit %d" % code)
+        finally:
+            os._exit(code)
 
 
 def _parse_request(msg: bytes) -> tuple[list[str], dict[bytes, bytes]]:
@@ -446,6 +534,8 @@ def _reap(pidfd: int, runs: dict) -> None:
     pid, conn = runs.pop(pidfd)
     os.close(pidfd)
     _, status = os.waitpid(pid, 0)
+    if conn is None:                # a spare that had no run
+        return
     if os.WIFSIGNALED(status):      # else the child sent its own exit status
         try:
             conn.send(b"signal %d" % os.WTERMSIG(status))
@@ -479,29 +569,6 @@ def _check_client(conn) -> dict:
     fields = dict(line.split(b":\t", 1) for line in status.splitlines() if b":\t" in line)
     return {"pid": pid, "limits": limits, "umask": int(fields[b"Umask"], 8),
             "ignored": int(fields[b"SigIgn"], 16), "blocked": int(fields[b"SigBlk"], 16)}
-
-
-def _child(conn, fds: list[int], argv: list[str], env: dict, client: dict, listener, runs) -> None:
-    """In the forked child: become the client's supervisor, run, report, exit."""
-    code = 1
-    try:
-        conn.send(b"ok %d" % os.getpid())          # first, so it precedes "exit CODE"
-        listener.close()
-        for pidfd, (_, other) in runs.items():
-            os.close(pidfd)
-            other.close()
-        _become(fds, env, client)
-        code = _run(conn, argv)
-    finally:
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        except (OSError, ValueError):
-            pass
-        try:
-            conn.send(b"exit %d" % code)
-        finally:
-            os._exit(code)
 
 
 def _become(fds: list[int], env: dict, client: dict) -> None:
