@@ -286,7 +286,7 @@ def warm_up() -> None:
 def starting() -> None:
     """A sandbox will start in this process or a child of it in a few ms: begin the wait
     for the host's first cgroup move now (platform/cgroup.py Warmer; it stops itself)."""
-    cgroups.Warmer()
+    cgroups.warmer()
 
 
 def serving(pid: int) -> None:

@@ -398,8 +398,8 @@ def _warm_up() -> None:
     import umlpy.cli                # api, the kernel, the syscall table
     from umlpy import api
     for command in SERVED:
-        # Built, and used once: argparse compiles its patterns at the first parse.
-        umlpy.cli.parser_for(command).parse_args([command, "--", "true"])
+        # Built, and used once: argparse compiles its patterns as it first meets them.
+        umlpy.cli.parser_for(command).parse_args([command, "--rootfs", "x", "-v", "a:b", "--", "true"])
     api.warm_up()
 
 

@@ -257,7 +257,7 @@ class Enforcement:
         self._cpu_seen: dict[int, float] = {}  # fallback: host pid -> its CPU seconds, last seen
         # The host's first cgroup move waits for an RCU grace period: begin it now (platform/cgroup.py).
         wanted = {"memory", "processes", "cpu"} & set(self.limits)
-        self._warmer = cgroups.Warmer() if wanted else None
+        self._warmer = cgroups.warmer() if wanted else None
 
     # ------------------------------------------------------------- start
     def attach(self, pid: int) -> None:

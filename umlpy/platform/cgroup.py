@@ -365,12 +365,17 @@ class Warmer:
 
     def __init__(self, found: list[Hierarchy] | None = None) -> None:
         self._done = threading.Event()
+        self._thread: threading.Thread | None = None
         for h in hierarchies() if found is None else found:
             procs = os.path.join(h.path(h.own), "cgroup.procs")
             if os.access(procs, os.W_OK):
-                threading.Thread(target=self._run, args=(procs,), daemon=True,
-                                 name="umlpy-cgroup-warmer").start()
+                self._thread = threading.Thread(target=self._run, args=(procs,), daemon=True,
+                                                name="umlpy-cgroup-warmer")
+                self._thread.start()
                 return
+
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive() and not self._done.is_set()
 
     def _run(self, procs: str) -> None:
         me, deadline = str(os.getpid()), time.monotonic() + self.SECONDS
@@ -383,6 +388,17 @@ class Warmer:
 
     def stop(self) -> None:
         self._done.set()
+
+
+_WARMER: list[Warmer] = []
+
+
+def warmer() -> Warmer:
+    """This process's running Warmer, or a new one: a second would only write as often
+    again (a warm server's child starts one as its request comes, its sandbox another)."""
+    if not _WARMER or not _WARMER[0].running():
+        _WARMER[:] = [Warmer()]
+    return _WARMER[0]
 
 
 def make(want, found: list[Hierarchy] | None = None) -> Cgroup:
