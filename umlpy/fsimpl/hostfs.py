@@ -115,13 +115,14 @@ class HostFS(FileSystem):
 
     def lstat(self, rel: str) -> Stat:
         st = self._lstat_cached(rel)
-        own = self.owners.get(rel)
+        # (each table is tested before it is searched: most are empty, the rootfs's always)
+        own = self.owners and self.owners.get(rel)
         if own:
             st = st.with_(uid=own[0], gid=own[1])
-        bits = self.setid.get(rel)
+        bits = self.setid and self.setid.get(rel)
         if bits:
             st = st.with_(mode=st.mode | bits)
-        if self.meta:
+        if self.meta.by_ino:
             rec = self.meta.get(st.ino)
             if rec is not None and rec.dev is not None and st.is_reg:
                 # A device node: an empty regular host file stands for it.

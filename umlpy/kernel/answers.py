@@ -68,13 +68,24 @@ LISTINGS = 64                # directory listings remembered for read-ahead, at 
 
 
 class Listing:
-    """A directory's names as getdents gave them, and where the last first-time stat was."""
-    __slots__ = ("names", "order", "last")
+    """A directory's entries as getdents gave them, and where the last first-time stat was.
+    Their order by name is made when a stat first asks (most listings are never walked)."""
+    __slots__ = ("ents", "_order", "last")
 
-    def __init__(self, names: list[str]) -> None:
-        self.names = names
-        self.order = {n: i for i, n in enumerate(names)}
+    def __init__(self, ents: list[tuple[str, int, int]]) -> None:
+        self.ents = ents
+        self._order: dict[str, int] | None = None
         self.last = -2
+
+    @property
+    def names(self) -> list[str]:
+        return [e[0] for e in self.ents]
+
+    @property
+    def order(self) -> dict[str, int]:
+        if self._order is None:
+            self._order = {e[0]: i for i, e in enumerate(self.ents)}
+        return self._order
 
 
 class Answers:
@@ -201,11 +212,12 @@ class Answers:
             self.forget_stats()
         self._keep(task, path, 0, 0, pack(lk.st), os.fsencode(lk.rel))
 
-    def listed(self, task: "Task", path: str, names: list[str]) -> None:
-        """getdents started a listing of directory `path` (absolute, in task's view)."""
+    def listed(self, task: "Task", path: str, ents: list[tuple[str, int, int]]) -> None:
+        """getdents started a listing of directory `path` (absolute, in task's view):
+        its (name, d_type, inode) entries, which are not changed afterwards."""
         if self.on and path[:1] == "/" and task.fs.root == "/" and task.ns.mnt is self.k.first_mnt:
             self._listed.pop(path, None)
-            self._listed[path] = Listing(names)
+            self._listed[path] = Listing(ents)
             if len(self._listed) > LISTINGS:
                 del self._listed[next(iter(self._listed))]
 

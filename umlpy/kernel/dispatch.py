@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import os
+import sys
 import types
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
@@ -24,6 +25,8 @@ from umlpy.kernel.table import DECODERS, DENY
 from umlpy.platform.interface import INJECT, REWRITE_ARGS
 
 _MASK64 = (1 << 64) - 1
+PATH = object()                            # _plan: the parameter is a guest path string
+_FSENC, _FSERR = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
 
 if TYPE_CHECKING:
     from umlpy.kernel.kernel import Kernel
@@ -71,6 +74,7 @@ class Dispatcher:
     def __init__(self, kernel: "Kernel") -> None:
         self.k = kernel
         self.platform = kernel.platform
+        self._plans: dict[int, tuple] = {}     # nr -> (row, its parameters' decoding: _plan)
 
     # ------------------------------------------------------------ entry
     def on_entry(self, task: "Task", ev: "Event") -> None:
@@ -110,21 +114,38 @@ class Dispatcher:
         else:
             if nr in answers.nrs:
                 answers.after(task, nr, out)
+        if type(out) is int and call.gen is None:    # the common case: a result, at once
+            return self._finish(task, call, regs, out, at_exit=False)
         self._advance(task, call, regs, out, at_exit=False)
+
+    def _plan(self, entry: "Row") -> tuple:
+        """How each parameter of `entry`'s handler is decoded: (index, None) for a raw
+        register, (index, PATH) for a guest string, (index, decoder) otherwise."""
+        plan = self._plans.get(entry.nr)
+        if plan is None or plan[0] is not entry:
+            steps = []
+            for i, (_, ann) in enumerate(entry.params):
+                dec = PATH if ann == "Path" else DECODERS.get(ann, int)
+                steps.append((i, None if dec is int else dec))
+            plan = self._plans[entry.nr] = (entry, tuple(steps))
+        return plan[1]
 
     def _invoke(self, task: "Task", call: Call, regs):
         decoded = []
-        for i, (name, ann) in enumerate(call.entry.params):
-            raw = call.args[i]
-            if ann == "Path":
-                s = self.platform.read_str(task.host_tid, raw, 4096)
-                if isinstance(s, int):
+        add = decoded.append
+        args = call.args
+        for i, dec in self._plan(call.entry):
+            if dec is None:
+                add(args[i])
+            elif dec is PATH:
+                s = self.platform.read_str(task.host_tid, args[i], 4096)
+                if type(s) is int:
                     raise KernelError(-s)
-                v = os.fsdecode(s)
+                v = s.decode(_FSENC, _FSERR)          # os.fsdecode's
                 call.strings[i] = v
+                add(v)
             else:
-                v = DECODERS.get(ann, int)(raw)
-            decoded.append(v)
+                add(dec(args[i]))
         out = call.entry.handler(task, *decoded)
         if isinstance(out, types.GeneratorType):
             # A multi-step call runs several syscalls in the guest's context;
@@ -318,7 +339,8 @@ class Dispatcher:
             if call.interrupted and result == ERESTARTSYS:
                 result = ERESTARTNOINTR          # always restart: Linux never fails open with EINTR
             state = call.saved
-        self.k.trace_done(task, call, result)
+        if self.k.tracing:
+            self.k.trace_done(task, call, result)
         if task.ptrace is not None and self.k.gptrace.stops_after(task, at_exit):
             # A guest tracer's stop comes now: the syscall-exit-stop it asked for, or
             # an INTERRUPT that came during the call (kernel/ptrace.py).

@@ -80,7 +80,8 @@ def _host_total() -> int | None:
 def memory(kernel: "Kernel", detail: bool = True) -> Memory:
     """The sandbox's memory, or the host's where it has no memory limit.  Without
     `detail` (sysinfo, which shows no /proc/meminfo line), a limited sandbox reads
-    only the host's MemTotal: glibc's qsort asks sysinfo(2) at every Python start-up,
+    only the host's MemTotal and the four lines of memory.stat its figures need, and
+    leaves `Memory.detail` empty: glibc's qsort asks sysinfo(2) at every Python start-up,
     and the whole of both files cost that stop ~400 us."""
     limit = kernel.enforcement.limits.get("memory")
     if limit is None:
@@ -89,14 +90,17 @@ def memory(kernel: "Kernel", detail: bool = True) -> Memory:
                       host.get("Cached", 0), host.get("Shmem", 0), host.get("SwapTotal", 0),
                       host.get("SwapFree", 0), False, {})
     host = host_meminfo() if detail else {"MemTotal": _host_total()}
-    used, stat = _cgroup_memory(kernel)
+    used, stat = _cgroup_memory(kernel, None if detail else SYSINFO_STAT)
     if used is None:
         used, stat = _resident(kernel), {}
-    lines = {line: stat.get(key, 0) for line, key in MEMINFO_FROM_STAT.items()}
-    lines["Active"] = lines["Active(anon)"] + lines["Active(file)"]
-    lines["Inactive"] = lines["Inactive(anon)"] + lines["Inactive(file)"]
-    lines["Slab"] = lines["SReclaimable"] + lines["SUnreclaim"]
-    cache = lines["Active(file)"] + lines["Inactive(file)"]
+    if detail:
+        lines = {line: stat.get(key, 0) for line, key in MEMINFO_FROM_STAT.items()}
+        lines["Active"] = lines["Active(anon)"] + lines["Active(file)"]
+        lines["Inactive"] = lines["Inactive(anon)"] + lines["Inactive(file)"]
+        lines["Slab"] = lines["SReclaimable"] + lines["SUnreclaim"]
+    else:
+        lines = {}
+    cache = stat.get("active_file", 0) + stat.get("inactive_file", 0)
     total = min(limit, host.get("MemTotal", limit) or limit)
     free = max(0, total - used)
     return Memory(total, free, min(total, free + cache), stat.get("file", cache), stat.get("shmem", 0),
@@ -113,14 +117,30 @@ MEMINFO_FROM_STAT = {
 }
 
 
-def _cgroup_memory(kernel: "Kernel") -> tuple[int | None, dict[str, int]]:
-    """(memory.current, memory.stat in v2's names) of the sandbox's memory cgroup."""
+# The memory.stat lines (v2's names) the figures without detail are made of: shared,
+# and the page cache that MemAvailable and Cached count.
+SYSINFO_STAT = ("shmem", "active_file", "inactive_file", "file")
+
+
+def _cgroup_memory(kernel: "Kernel", only: tuple[str, ...] | None = None) -> tuple[int | None, dict[str, int]]:
+    """(memory.current, memory.stat in v2's names) of the sandbox's memory cgroup;
+    `only` those lines of memory.stat, found in its text without parsing the rest."""
     cg = kernel.enforcement.cgroup
     where = getattr(cg, "dirs", {}).get("memory") if cg is not None else None
     if where is None:
         return None, {}
     version, d = where
     try:
+        if version == 1 and only is not None:
+            used = int(_read(f"{d}/memory.usage_in_bytes"))
+            names = {k: V1_NAMES.get(k, "total_" + k) for k in only}
+            v1 = _stat_lines(_read(f"{d}/memory.stat"), names.values())
+            stat = {k: v1[name] for k, name in names.items() if name in v1}
+            for k in V1_NAMES.keys() & names.keys():
+                stat.setdefault(k, 0)            # as the full parse: these always appear
+            return used, stat
+        if only is not None:
+            return int(_read(f"{d}/memory.current")), _stat_lines(_read(f"{d}/memory.stat"), only)
         if version == 1:
             used = int(_read(f"{d}/memory.usage_in_bytes"))
             v1 = _stat_file(f"{d}/memory.stat")
@@ -144,6 +164,27 @@ def _read(path: str) -> str:
         return data.decode()
     finally:
         os.close(fd)
+
+
+# v1's memory.stat names of v2's, where they differ by more than "total_" (see _cgroup_memory)
+V1_NAMES = {"file": "total_cache", "anon": "total_rss", "file_mapped": "total_mapped_file",
+            "file_dirty": "total_dirty", "file_writeback": "total_writeback"}
+
+
+def _stat_lines(text: str, keys) -> dict[str, int]:
+    """The lines `keys` of a "NAME VALUE" file's text, as _stat_file parses them."""
+    out = {}
+    for key in keys:
+        at = text.find(key + " ")
+        while at > 0 and text[at - 1] != "\n":          # only at the start of a line
+            at = text.find(key + " ", at + 1)
+        if at < 0:
+            continue
+        end = text.find("\n", at)
+        v = text[at + len(key) + 1:end if end >= 0 else len(text)]
+        if v.strip().isdigit():
+            out[key] = int(v)
+    return out
 
 
 def _stat_file(path: str) -> dict[str, int]:

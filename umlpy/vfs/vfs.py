@@ -260,8 +260,12 @@ class VFS:
     # --------------------------------------------------------- listing
     def listdir(self, path: str) -> list[tuple[str, int, int]]:
         m = self.mounts.find(path)
-        entries = {e[0]: e for e in m.fs.listdir(m.rel(path))}
-        for name in self.mounts.children(path):
+        listed = m.fs.listdir(m.rel(path))
+        below = self.mounts.children(path)
+        if not below:
+            return listed        # a file system lists each name once: nothing to merge
+        entries = {e[0]: e for e in listed}
+        for name in below:
             if name not in entries:
                 try:
                     st = self.lstat(join(path, name))
