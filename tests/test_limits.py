@@ -231,6 +231,26 @@ def test_threads_count_as_processes(rootfs, progs, cc):
 
 
 @NEEDS_CGROUPS
+@pytest.mark.parametrize("server", ["wait", "0"])
+def test_limits_hold_for_a_served_run_as_for_its_own(rootfs, progs, cc, server):
+    """A warm server's run (umlpy/warm.py: a forked spare, its memory copied ahead) gets
+    the same cgroups and limits as a run the command does itself: exactly 20 tasks,
+    and 64M for the three processes together."""
+    env = dict(os.environ, UMLPY_SERVER=server)
+    threader = cc("threader", "#define _GNU_SOURCE\n" + THREADER)
+    holders = cc("three_holders", THREE_HOLDERS)
+    base = [sys.executable, "-m", "umlpy", "run", "--rootfs", str(rootfs), "-v", f"{progs}:/t:ro"]
+    r = subprocess.run([*base, "--limit", "processes=20", "--", threader], capture_output=True,
+                       text=True, timeout=60, env=env)
+    assert r.stdout == "made=19 err=EAGAIN\n", r.stderr                # init's main thread + 19
+    r = subprocess.run([*base, "--limit", "memory=64M", "--report", "--", holders], capture_output=True,
+                       text=True, timeout=60, env=env)
+    full, killed, short = (int(kv.split("=")[1]) for kv in r.stdout.split())
+    assert full <= 2 and killed + short >= 1 and full + killed + short == 3, r.stdout
+    assert "OOM killer killed" in r.stderr
+
+
+@NEEDS_CGROUPS
 def test_process_limit_is_eagain(rootfs, progs, cc):
     with _sb(rootfs, progs, processes=5) as sb:
         r = sb.run([_forker(cc)], text=True, timeout=30)
