@@ -473,6 +473,12 @@ def _spare(sock, listener, runs: dict) -> None:
                if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS]
         sock.close()
         if fds:
+            from umlpy import api
+            # The first cgroup move after a quiet spell waits for an RCU grace
+            # period (10-20 ms here), and every fork on the host with it: begin
+            # it now, before the request is even read (cgroup.Warmer: it only
+            # rewrites our own pid where it is).
+            api.starting()
             os.set_inheritable(fds[0], False)
             _child(socket.socket(fileno=fds[0]))          # never returns
     finally:
@@ -540,8 +546,6 @@ def _child(conn) -> None:
         except OSError:
             pass
         os._exit(0)
-    from umlpy import api
-    api.starting()                  # the cgroup move's grace period, begun at once
     code = 1
     try:
         conn.send(b"ok %d" % os.getpid())          # first, so it precedes "exit CODE"
