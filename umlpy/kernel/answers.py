@@ -25,7 +25,8 @@ platform opens the file below the rootfs's host tree itself and hands it over,
 as Python would have (an fd of that object, registered by its inode already).
 
 Keeping a stat costs about 2.5 us, more than it saves for a path asked once, so
-a path is kept the second time it is asked, except in a directory just listed:
+a path is kept the second time it is asked (stat'ed or opened: an open is kept the
+same way; Python's start-up opens each of its ~20 files once), except in a directory just listed:
 a program that stats two names of a listing one after the other, in the
 listing's order (find, tar, ls -l), is about to stat the others, and they are
 kept all at once (`_read_ahead`), as NFS's READDIRPLUS fetches attributes with
@@ -210,6 +211,11 @@ class Answers:
             return
         if Generation.meta != self.stats_gen:
             self.forget_stats()
+        if path not in self._seen:           # kept the second time, as a stat is (_seen)
+            if len(self._seen) >= SEEN:
+                self._seen.clear()
+            self._seen.add(path)
+            return
         self._keep(task, path, 0, 0, pack(lk.st), os.fsencode(lk.rel))
 
     def listed(self, task: "Task", path: str, ents: list[tuple[str, int, int]]) -> None:

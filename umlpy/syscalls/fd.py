@@ -139,19 +139,17 @@ def _fill64(ents: list, pos: int, count: int, pack=None) -> tuple[bytes, int]:
     to 8 bytes (a function call and an fsencode per name cost half of a listing)."""
     parts: list[bytes] = []
     add = parts.append
-    head, pad = _HEAD64, _PAD
+    head = _HEAD64
     size, i = 0, pos
     for name, dtype, ino in (ents[pos:] if pos else ents):
         raw = name.encode(_FSENC, _FSERR)
-        n = len(raw)
-        reclen = (n + _HEAD64_SIZE + 8) & ~7
+        reclen = (len(raw) + _HEAD64_SIZE + 8) & ~7
         size += reclen
         if size > count:
             break
         i += 1
         add(head(ino or 1, i, reclen, dtype))
-        add(raw)
-        add(pad[:reclen - _HEAD64_SIZE - n])
+        add(raw.ljust(reclen - _HEAD64_SIZE, b"\0"))        # the name, its NUL, the padding
     return b"".join(parts), i
 
 

@@ -141,13 +141,33 @@ class VFS:
         if hit is not None:
             self._dcache[key] = hit
             if hit[0] == Generation.value and hit[2]:
-                return self._walk(last, hit[1], follow, root, False, None, False, False, False)
+                return self._last_step(hit[1], last, follow, root)
         parent = self.resolve(head, cwd=cwd, root=root)
         if parent.st is None:
             raise KernelError(errno.ENOENT)
         if not parent.st.is_dir:
             raise KernelError(errno.ENOTDIR)
-        return self._walk(last, parent.path, follow, root, False, None, False, False, False)
+        return self._last_step(parent.path, last, follow, root)
+
+    def _last_step(self, parent: str, name: str, follow: bool, root: str) -> Lookup:
+        """_walk of the one name `name` (no "/", ".", "..") in directory `parent`,
+        without its loop where the name is no symlink to follow (most are not)."""
+        if len(name) > NAME_MAX or parent in self.removed:
+            return self._walk(name, parent, follow, root, False, None, False, False, False)
+        path = join(parent, name)
+        m = self.mounts.find(path)
+        if not m.fs.dcache:
+            self._uncached_looks += 1
+        rel = m.rel(path)
+        try:
+            st = m.fs.lstat(rel)
+        except KernelError as e:
+            if e.errno == errno.ENOENT:
+                return Lookup(path, m, rel, None)
+            raise
+        if follow and st.is_link:
+            return self._walk(name, parent, follow, root, False, None, False, False, False)
+        return Lookup(path, m, rel, st)
 
     def _remember(self, key: tuple, gen: int, outcome: str | int, is_dir: bool = False) -> None:
         if len(self._dcache) >= self.DCACHE:
