@@ -453,7 +453,10 @@ class VFS:
                 if (hst.st_dev, hst.st_ino) in self.placeholders:
                     return st                   # an O_PATH placeholder: the object is the path's
                 if S.S_IFMT(st.mode) == S.S_IFMT(hst.st_mode) or S.S_ISDIR(st.mode):
-                    if st.is_reg:   # size and times are the live object's
+                    # size and times are the live object's (a file of the rootfs has the
+                    # ones its lstat has: no copy)
+                    if st.is_reg and (st.size != hst.st_size or st.mtime_ns != hst.st_mtime_ns
+                                      or st.blocks != hst.st_blocks):
                         st = st.with_(size=hst.st_size, mtime_ns=hst.st_mtime_ns,
                                       blocks=hst.st_blocks)
                     return st
