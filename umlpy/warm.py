@@ -63,6 +63,7 @@ import sys
 import _socket
 
 IDLE_SECONDS = 300
+KEEP_WARM_SECONDS = 1.0            # the host's cgroup lock, kept warm after each run (api.keep_warm)
 STALE_CHECK_SECONDS = 20           # how often an idle server looks for a changed umlpy
 PROTOCOL = 2                       # the request's and replies' format (request(), _reply())
 SO_PEERPIDFD = 77                  # Linux 6.5: a pidfd of the peer as it was at connect()
@@ -341,6 +342,7 @@ def serve(path: str) -> None:
     except OSError:
         return                      # another server for this key is starting or serving
     _warm_up()
+    from umlpy import api
     _OWN[0] = privileges()          # a server's own privileges do not change
     # What is imported now lives as long as the server: out of the collector's
     # sight, so that no child's collection walks it (nor copies its pages).
@@ -374,6 +376,7 @@ def serve(path: str) -> None:
                 _reap(r, runs)
         if ready:
             idle_since = time.monotonic()
+            api.keep_warm(KEEP_WARM_SECONDS)
         elif not busy() and _code_stamp(code) != stamp:
             break                   # umlpy was changed: clients have a new key; this one is dead
     if spare is not None:

@@ -384,13 +384,15 @@ class Warmer:
     another.  So, while the sandbox is being built, a thread rewrites the
     supervisor's own pid into its own cgroup (a move to where it already
     is: nothing changes) every few ms, until add() moves guest init, or
-    for SECONDS at most.  Where no cgroup.procs is ours to write
-    (rootless), it does nothing.
+    for SECONDS at most (or as long as extend() asks: a warm server keeps
+    it going for a while after each run, for the next).  Where no
+    cgroup.procs is ours to write (rootless), it does nothing.
     """
     SECONDS = 0.25
 
-    def __init__(self, found: list[Hierarchy] | None = None) -> None:
+    def __init__(self, found: list[Hierarchy] | None = None, seconds: float = SECONDS) -> None:
         self._done = threading.Event()
+        self._deadline = time.monotonic() + seconds
         self._thread: threading.Thread | None = None
         for h in hierarchies() if found is None else found:
             procs = os.path.join(h.path(h.own), "cgroup.procs")
@@ -403,9 +405,12 @@ class Warmer:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive() and not self._done.is_set()
 
+    def extend(self, seconds: float) -> None:
+        self._deadline = max(self._deadline, time.monotonic() + seconds)
+
     def _run(self, procs: str) -> None:
-        me, deadline = str(os.getpid()), time.monotonic() + self.SECONDS
-        while not self._done.is_set() and time.monotonic() < deadline:
+        me = str(os.getpid())
+        while not self._done.is_set() and time.monotonic() < self._deadline:
             try:
                 _write(procs, me)
             except OSError:
@@ -419,11 +424,14 @@ class Warmer:
 _WARMER: list[Warmer] = []
 
 
-def warmer() -> Warmer:
-    """This process's running Warmer, or a new one: a second would only write as often
-    again (a warm server's child starts one as its request comes, its sandbox another)."""
-    if not _WARMER or not _WARMER[0].running():
-        _WARMER[:] = [Warmer()]
+def warmer(seconds: float = Warmer.SECONDS) -> Warmer:
+    """This process's running Warmer, kept going `seconds` more, or a new one: a second
+    would only write as often again (a warm server's child starts one as its request
+    comes, its sandbox another)."""
+    if _WARMER and _WARMER[0].running():
+        _WARMER[0].extend(seconds)
+    else:
+        _WARMER[:] = [Warmer(seconds=seconds)]
     return _WARMER[0]
 
 
