@@ -67,21 +67,24 @@ def test_the_run_is_served_not_done_by_the_command(rootfs):
         p.kill()
 
 
+def signalled(command: list[str], mode: str, sig: int, seconds: str = "60") -> int:
+    """The wait status of `command run ... sh -c 'echo up; sleep SECONDS'` sent `sig` once up."""
+    p = subprocess.Popen([*command, "--", "sh", "-c", f"echo up; sleep {seconds}"], stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, text=True, env=dict(os.environ, UMLPY_SERVER=mode))
+    try:
+        assert p.stdout.readline() == "up\n"
+        os.kill(p.pid, sig)
+        return p.wait(timeout=20)
+    finally:
+        p.kill()
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_a_signal_to_the_command_reaches_its_supervisor(rootfs, sig):
     mark = f"{4000 + os.getpid() % 1000}.{sig}"
     codes = {}
     for mode in ("wait", "0"):
-        env = dict(os.environ, UMLPY_SERVER=mode)
-        p = subprocess.Popen([sys.executable, "-m", "umlpy", "run", "--rootfs", str(rootfs), "--",
-                              "sh", "-c", f"echo up; sleep {mark}"],
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
-        try:
-            assert p.stdout.readline() == "up\n"
-            os.kill(p.pid, sig)
-            codes[mode] = p.wait(timeout=20)
-        finally:
-            p.kill()
+        codes[mode] = signalled([sys.executable, "-m", "umlpy", "run", "--rootfs", str(rootfs)], mode, sig, mark)
         time.sleep(0.3)
         left = [q for q in psutil.process_iter(["cmdline"]) if (q.info["cmdline"] or [])[1:] == [mark]]
         assert left == [], f"{mode}: guest left running: {left}"
@@ -291,15 +294,6 @@ def test_the_c_client_leaves_the_rest_to_python(c_client, rootfs):
 def test_the_c_client_forwards_signals(c_client, rootfs, sig):
     real, c_only = c_client
     assert c_run(real, rootfs, "true").returncode == 0        # a server is up
-    codes = {}
-    for name, launcher in (("python", real), ("c", c_only)):
-        env = dict(os.environ, UMLPY_SERVER="wait" if name == "c" else "0")
-        p = subprocess.Popen([str(launcher), "run", "--rootfs", str(rootfs), "--", "sh", "-c", "echo up; sleep 60"],
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
-        try:
-            assert p.stdout.readline() == "up\n"
-            os.kill(p.pid, sig)
-            codes[name] = p.wait(timeout=20)
-        finally:
-            p.kill()
-    assert codes["c"] == codes["python"], codes
+    served = signalled([str(c_only), "run", "--rootfs", str(rootfs)], "wait", sig)
+    direct = signalled([str(real), "run", "--rootfs", str(rootfs)], "0", sig)
+    assert served == direct, (served, direct)
