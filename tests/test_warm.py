@@ -259,8 +259,9 @@ def c_client(tmp_path, monkeypatch):
 
 
 def c_run(launcher: Path, rootfs: Path, *argv: str, mode: str = "wait", **kw):
+    kw.setdefault("env", dict(os.environ, UMLPY_SERVER=mode))
     return subprocess.run([str(launcher), "run", "--rootfs", str(rootfs), "--", *argv], capture_output=True,
-                          text=True, timeout=60, env=dict(os.environ, UMLPY_SERVER=mode), **kw)
+                          text=True, timeout=60, **kw)
 
 
 def test_the_c_client_finds_the_python_clients_server(c_client, rootfs):
@@ -288,6 +289,27 @@ def test_the_c_client_leaves_the_rest_to_python(c_client, rootfs):
     r = subprocess.run(["setpriv", "--no-new-privs", str(c_only), "run", "--rootfs", str(rootfs), "--",
                         "true"], capture_output=True, text=True, timeout=30)
     assert r.returncode == 99
+
+
+def test_the_c_client_uses_no_socket_directory_but_its_own(c_client, rootfs, tmp_path):
+    """As warm._rundir: a planted symlink to the real directory, or a directory others
+    may enter, is not used (the C client would hand its fds and environment to whoever
+    listens there); the run falls back to Python instead of being served."""
+    real, c_only = c_client
+    assert c_run(real, rootfs, "true").returncode == 0        # a server is up
+    assert c_run(c_only, rootfs, "true").returncode == 0      # and the C client finds it
+    mine = Path(os.environ["XDG_RUNTIME_DIR"]) / f"umlpy-warm-{os.getuid()}"
+    planted = tmp_path / "planted"
+    planted.mkdir()
+    (planted / mine.name).symlink_to(mine)                     # the same server, through a link
+    r = c_run(c_only, rootfs, "true", env=dict(os.environ, UMLPY_SERVER="wait", XDG_RUNTIME_DIR=str(planted)))
+    assert (r.returncode, r.stderr) == (99, "fell back to Python\n")
+    mine.chmod(0o755)                                          # others could enter it
+    try:
+        r = c_run(c_only, rootfs, "true")
+        assert (r.returncode, r.stderr) == (99, "fell back to Python\n")
+    finally:
+        mine.chmod(0o700)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
