@@ -67,6 +67,24 @@ def test_the_run_is_served_not_done_by_the_command(rootfs):
         p.kill()
 
 
+def test_runs_at_once_are_each_served_their_own(rootfs):
+    """Eight clients at once: the server hands each to the spare it has forked ahead
+    (umlpy/warm.py _accept), forks the next, and every run gets its own argv, stdin,
+    output and status."""
+    env = dict(os.environ, UMLPY_SERVER="wait")
+    umlpy_run = [sys.executable, "-m", "umlpy", "run", "--rootfs", str(rootfs), "--"]
+    subprocess.run([*umlpy_run, "true"], env=env, check=True, timeout=60)      # a server is up
+    runs = [subprocess.Popen([*umlpy_run, "sh", "-c", f"read x; echo $x {i}; exit {i}"], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True, env=env) for i in range(8)]
+    try:
+        outs = [p.communicate("run\n", timeout=60)[0] for p in runs]
+        assert outs == [f"run {i}\n" for i in range(8)]
+        assert [p.returncode for p in runs] == list(range(8))
+    finally:
+        for p in runs:
+            p.kill()
+
+
 def signalled(command: list[str], mode: str, sig: int, seconds: str = "60") -> int:
     """The wait status of `command run ... sh -c 'echo up; sleep SECONDS'` sent `sig` once up."""
     p = subprocess.Popen([*command, "--", "sh", "-c", f"echo up; sleep {seconds}"], stdout=subprocess.PIPE,
