@@ -463,7 +463,6 @@ def _accept(listener, runs: dict, spare):
 def _spare(sock, listener, runs: dict) -> None:
     """In a spare child: wait for a connection, then serve it (_child); exit at EOF."""
     import socket
-    code = 0
     try:
         listener.close()
         for pidfd, (_, other) in runs.items():
@@ -472,8 +471,7 @@ def _spare(sock, listener, runs: dict) -> None:
                 other.close()
         _prefault()
         _, ancdata, _, _ = sock.recvmsg(1, socket.CMSG_SPACE(4))
-        fds = [int.from_bytes(data[:4], sys.byteorder) for level, kind, data in ancdata
-               if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS]
+        fds = _passed_fds(ancdata)
         sock.close()
         if fds:
             from umlpy import api
@@ -485,7 +483,15 @@ def _spare(sock, listener, runs: dict) -> None:
             os.set_inheritable(fds[0], False)
             _child(socket.socket(fileno=fds[0]))          # never returns
     finally:
-        os._exit(code)
+        os._exit(0)
+
+
+def _passed_fds(ancdata) -> list[int]:
+    """The descriptors an SCM_RIGHTS message of recvmsg's ancillary data carried."""
+    import socket
+    return [int.from_bytes(data[i:i + 4], sys.byteorder) for level, kind, data in ancdata
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS
+            for i in range(0, len(data) - 3, 4)]
 
 
 MADV_POPULATE_WRITE = 23           # Linux 5.14
@@ -536,9 +542,7 @@ def _child(conn) -> None:
     fds: list[int] = []
     try:
         msg, ancdata, flags, _ = conn.recvmsg(1 << 20, socket.CMSG_SPACE(4 * 4))
-        for level, kind, data in ancdata:
-            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-                fds += [int.from_bytes(data[i:i + 4], sys.byteorder) for i in range(0, len(data) - 3, 4)]
+        fds = _passed_fds(ancdata)
         if flags & (socket.MSG_TRUNC | socket.MSG_CTRUNC) or len(fds) != 4:
             raise ValueError("a request this server cannot read")
         argv, env = _parse_request(msg)
